@@ -1,0 +1,507 @@
+"""The ``hitrate`` command line: parse, call the library, render. Nothing else lives here.
+
+Heavy libraries (Ibis, DuckDB, pandas) are imported inside the commands, so ``--help``
+and light commands start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .rates import RatesResult
+    from .store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="hitrate",
+    help="Measure and raise hit rate: the share of leads, inquiries, meetings or opportunities that end in a "
+    "closed sale.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+quarantine_app = typer.Typer(help="Rows that could not be stored, with file, row, column and reason.",
+                             no_args_is_help=True)
+definitions_app = typer.Typer(help="The definitions in force: what counts, what is won, which basis.",
+                              no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(definitions_app, name="definitions")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class RatesFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Period(str, Enum):
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class Basis(str, Enum):
+    closed = "closed"
+    cohort = "cohort"
+
+
+class Table(str, Enum):
+    opportunities = "opportunities"
+    reps = "reps"
+    accounts = "accounts"
+    products = "products"
+    stage_history = "stage_history"
+    activities = "activities"
+
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="HITRATE_DB", help="The store (DuckDB file). Default ./hitrate.duckdb.",
+                 show_default=False),
+]
+DefsOpt = Annotated[
+    Path | None,
+    typer.Option("--definitions", envvar="HITRATE_DEFINITIONS",
+                 help="Definitions file (YAML) to validate, record in the store and put in force.",
+                 show_default=False),
+]
+
+
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _out() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+def user_errors(func: F) -> F:
+    """Turn hitrate's errors (user mistakes) into a one-line message and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .errors import HitrateError
+
+        try:
+            return func(*args, **kwargs)
+        except HitrateError as exc:
+            _err().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+        except Exception as exc:  # the store locked by another process is common enough to explain
+            if type(exc).__name__ == "IOException" and "lock" in str(exc).lower():
+                _err().print(f"[bold red]error:[/] the store is in use by another process ({exc})", highlight=False)
+                raise typer.Exit(2) from None
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _open(db: Path | None, definitions: Path | None = None) -> Store:
+    from .store import Store
+
+    store = Store(db)
+    if definitions is not None:
+        from .definitions import use_definitions
+
+        use_definitions(store, definitions)
+    return store
+
+
+# --------------------------------------------------------------------------------------------------------------
+# import
+# --------------------------------------------------------------------------------------------------------------
+class _LazyProgress:
+    """A progress bar on stderr that appears only once work has taken more than a second."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.start = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.start < 1.0:
+                return
+            from rich.progress import Progress
+
+            self.bar = Progress(console=_err(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command("import")
+@user_errors
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="CSV (any common delimiter/encoding), .xlsx or .parquet files.",
+                                               show_default=False)],
+    table: Annotated[Table | None, typer.Option(help="Canonical table to load (default: recognised from the "
+                                                     "preset, else opportunities).", show_default=False)] = None,
+    preset: Annotated[str | None, typer.Option(help="Column mapping and won/lost values of a CRM export, e.g. "
+                                                    "maven.", show_default=False)] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=COLUMN: which source column feeds a "
+                                                   "canonical field (id, rep, created_at, closed_at, stage, amount, "
+                                                   "any dimension). Repeatable.", show_default=False)] = None,
+    won: Annotated[list[str] | None, typer.Option(help="A stage value that means won. Repeatable.",
+                                                  show_default=False)] = None,
+    lost: Annotated[list[str] | None, typer.Option(help="A stage value that means lost. Repeatable.",
+                                                   show_default=False)] = None,
+    date_format: Annotated[str | None, typer.Option(help="YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, MM/DD/YYYY or a "
+                                                         "strptime pattern (default: detected).",
+                                                    show_default=False)] = None,
+    decimal: Annotated[str | None, typer.Option(help="Decimal separator , or . (default: detected).",
+                                                show_default=False)] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail the whole import if any row would be "
+                                                          "quarantined.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+) -> None:
+    """Import CRM exports; every row is stored or quarantined with a reason, in one transaction."""
+    from .ingest import import_files, parse_map_flags
+
+    progress = _LazyProgress("Reading")
+    with _open(db) as store:
+        try:
+            report = import_files(
+                store, files, table=table.value if table else None, preset=preset, mapping=parse_map_flags(map_),
+                won=won, lost=lost, date_format=date_format, decimal=decimal, strict=strict, progress=progress,
+            )
+        finally:
+            progress.close()
+    if fmt is Format.json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+    else:
+        _print_import(report)
+    if report.unmatched_keys:
+        err = _err()
+        for key, info in report.unmatched_keys.items():
+            vals = ", ".join(info["values"][:8]) + (" ..." if len(info["values"]) > 8 else "")
+            err.print(f"note: {info['rows']} opportunities name a {key} that {info['table']} does not know: {vals}",
+                      highlight=False)
+            for src, dst in info["suggestions"].items():
+                err.print(f"      '{src}' looks like '{dst}'", highlight=False)
+
+
+def _print_import(report: Any) -> None:
+    from rich.table import Table as RichTable
+
+    t = RichTable(title=f"Import batch {report.batch_id}")
+    for col in ("file", "table", "read", "imported", "updated", "unchanged", "quarantined"):
+        t.add_column(col, justify="right" if col not in ("file", "table") else "left")
+    for f in report.files:
+        t.add_row(Path(f.path).name, f.table, *(str(getattr(f, c)) for c in
+                                                 ("read", "imported", "updated", "unchanged", "quarantined")))
+    if len(report.files) > 1:
+        t.add_row("total", "", *(str(getattr(report, c)) for c in
+                                 ("read", "imported", "updated", "unchanged", "quarantined")))
+    out = _out()
+    out.print(t)
+    for f in report.files:
+        detail = [f"encoding {f.encoding}"] if f.encoding else []
+        if f.delimiter:
+            detail.append(f"delimiter {f.delimiter!r}")
+        if f.date_format:
+            detail.append(f"dates {f.date_format}")
+        if f.decimal:
+            detail.append(f"decimal {f.decimal!r}")
+        out.print(f"{Path(f.path).name}: " + ", ".join(detail), highlight=False)
+        if f.stages:
+            stages = ", ".join(f"{s}→{v['outcome']} ({v['rows']})" for s, v in f.stages.items())
+            out.print(f"  stages: {stages}", highlight=False)
+    if report.quarantined:
+        out.print(f"{report.quarantined} row(s) quarantined; see [bold]hitrate quarantine list[/]")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# quarantine
+# --------------------------------------------------------------------------------------------------------------
+@quarantine_app.command("list")
+@user_errors
+def quarantine_list(
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (0: all).")] = 50,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+) -> None:
+    """List quarantined rows: file, row, column, reason."""
+    with _open(db) as store:
+        total = store.count("quarantine")
+        sql = ('SELECT batch_id, table_name, source, "row", "column", reason, raw FROM quarantine '
+               'ORDER BY source, "row"')
+        rows = store.fetch(sql + (" LIMIT ?" if limit else ""), [limit] if limit else [])
+    keys = ("batch_id", "table", "source", "row", "column", "reason", "raw")
+    if fmt is Format.json:
+        typer.echo(json.dumps({"total": total, "rows": [dict(zip(keys, r, strict=True)) for r in rows]},
+                              ensure_ascii=False, default=str))
+        return
+    from rich.table import Table as RichTable
+
+    t = RichTable(title=f"Quarantine: {total} row(s)" + (f", first {len(rows)}" if len(rows) < total else ""))
+    for col in ("file", "row", "column", "reason"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(Path(r[2]).name, str(r[3]), r[4] or "", r[5])
+    _out().print(t)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# definitions
+# --------------------------------------------------------------------------------------------------------------
+@definitions_app.command("init")
+@user_errors
+def definitions_init(
+    path: Annotated[Path, typer.Argument(help="Where to write the file.")] = Path("hitrate.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the built-in definitions to a YAML file, commented, to edit."""
+    from .errors import UserInputError
+    from .spec import DEFAULT_YAML
+
+    if path.exists() and not force:
+        raise UserInputError(f"{path}: already exists; use --force to overwrite it")
+    path.write_text(DEFAULT_YAML, encoding="utf-8")
+    _err().print(f"wrote {path}; use it with --definitions {path}", highlight=False)
+
+
+@definitions_app.command("show")
+@user_errors
+def definitions_show(
+    fmt: Annotated[Format, typer.Option("--format", help="Output format (table prints YAML).")] = Format.table,
+    db: DbOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Print the definitions in force and their hash."""
+    from .definitions import definitions_in_force
+
+    with _open(db, definitions) as store:
+        defs = definitions_in_force(store)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"hash": defs.hash, "definitions": defs.model_dump(mode="json", exclude_none=True),
+                               "effective": defs.effective()}, ensure_ascii=False))
+        return
+    typer.echo(f"# hash: {defs.hash}")
+    typer.echo(defs.to_yaml().rstrip())
+
+
+@definitions_app.command("check")
+@user_errors
+def definitions_check(
+    path: Annotated[Path, typer.Argument(help="Definitions file to validate.", show_default=False)],
+    db: DbOpt = None,
+) -> None:
+    """Validate a definitions file (and its fields against the store's data); print its hash."""
+    from .definitions import definitions_in_force  # noqa: F401  (store must open cleanly)
+    from .engine import fields_available
+    from .errors import DefinitionsError
+    from .spec import load_definitions
+
+    defs = load_definitions(path)
+    with _open(db) as store:
+        if store.count("opportunities"):
+            known = set(fields_available(store.con)) | {"outcome"}
+            missing = sorted(defs.fields() - known)
+            if missing:
+                raise DefinitionsError(str(path), [("", f"field '{m}' is not in the data; known fields: "
+                                                        f"{', '.join(sorted(known))}") for m in missing])
+    typer.echo(f"{path}: valid, hash {defs.hash}")
+
+
+@definitions_app.command("history")
+@user_errors
+def definitions_history_cmd(
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+) -> None:
+    """List every version of the definitions put in force in this store."""
+    from .definitions import definitions_history
+
+    with _open(db) as store:
+        versions = definitions_history(store)
+    if fmt is Format.json:
+        typer.echo(json.dumps([{"seq": v.seq, "hash": v.hash, "source": v.source, "at": v.at.isoformat(),
+                                "in_force": v.in_force} for v in versions]))
+        return
+    if not versions:
+        typer.echo("The built-in definitions are in force (no file given yet).")
+        return
+    from rich.table import Table as RichTable
+
+    t = RichTable(title="Definitions history")
+    for col in ("#", "hash", "source", "put in force", ""):
+        t.add_column(col)
+    for v in versions:
+        t.add_row(str(v.seq), v.hash, v.source, v.at.strftime("%Y-%m-%d %H:%M"), "in force" if v.in_force else "")
+    _out().print(t)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# rates
+# --------------------------------------------------------------------------------------------------------------
+def _parse_where(items: list[str] | None) -> dict[str, list[str]]:
+    from .errors import UserInputError
+
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            raise UserInputError(f"--where '{item}': expected FIELD=VALUE (e.g. --where team=North)")
+        out.setdefault(field.strip(), []).append(value.strip())
+    return out
+
+
+@app.command("rates")
+@user_errors
+def rates_cmd(
+    by: Annotated[list[str] | None, typer.Option(help="Group by this field (rep, team, lead_source...). "
+                                                     "Repeatable.", show_default=False)] = None,
+    period: Annotated[Period | None, typer.Option(help="Split into periods.", show_default=False)] = None,
+    basis: Annotated[Basis | None, typer.Option(help="closed: won/(won+lost); cohort: won/all created. "
+                                                     "Default: the definitions' basis.", show_default=False)] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.",
+                                                  show_default=False)] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.",
+                                                show_default=False)] = None,
+    where: Annotated[list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable; "
+                                                         "values of one field are alternatives.",
+                                                    show_default=False)] = None,
+    fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
+    db: DbOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Hit rate per group, with attempts, hits, a 95% Wilson interval and value hit rate."""
+    import warnings
+
+    from .rates import rates
+
+    with _open(db, definitions) as store, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = rates(store, by=by or [], period=period.value if period else None,
+                       basis=basis.value if basis else None, date_from=date_from, date_to=date_to,
+                       where=_parse_where(where))
+    _emit_rates(result, fmt)
+
+
+def _emit_rates(result: RatesResult, fmt: RatesFormat) -> None:
+    err = _err()
+    for note in result.warnings:
+        err.print(f"[yellow]warning:[/] {note}", highlight=False)
+    if fmt is RatesFormat.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif fmt is RatesFormat.csv:
+        sys.stdout.write(result.to_frame().to_csv(index=False))
+    else:
+        _out().print(rates_table(result))
+
+
+def rates_table(result: RatesResult, title: str | None = None) -> Any:
+    """A Rich table of a rates result: every rate beside its attempts and interval."""
+    import pandas as pd
+    from rich.table import Table as RichTable
+
+    defs = result.definitions
+    t = RichTable(
+        title=title or f"Hit rate ({defs.basis} basis)",
+        caption=f"{defs.denominator}; 95% Wilson intervals; definitions {defs.hash}",
+    )
+    labels = [*result.by, *(["period"] if result.period else [])]
+    for col in labels:
+        t.add_column(col)
+    for col in ("attempts", "hits", "hit rate", "95% interval", "value hit rate"):
+        t.add_column(col, justify="right")
+
+    def pct(v: float) -> str:
+        return "–" if pd.isna(v) else f"{v:.1%}"
+
+    for rec in result.rows.to_dict(orient="records"):
+        t.add_row(
+            *("" if pd.isna(rec[c]) else str(rec[c]) for c in labels),
+            f"{rec['attempts']:,}", f"{rec['hits']:,}", pct(rec["hit_rate"]),
+            f"{pct(rec['ci_low'])} – {pct(rec['ci_high'])}", pct(rec["value_hit_rate"]),
+        )
+    return t
+
+
+# --------------------------------------------------------------------------------------------------------------
+# demo and report
+# --------------------------------------------------------------------------------------------------------------
+@app.command("demo")
+@user_errors
+def demo_cmd(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic generator.")] = 7,
+    n: Annotated[int, typer.Option("--n", help="Number of synthetic opportunities.")] = 20_000,
+    force: Annotated[bool, typer.Option("--force", help="Replace a store that holds imported data.")] = False,
+    report: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("hitrate-report.html"),
+    db: DbOpt = None,
+) -> None:
+    """Build a demo store from the synthetic generator, print hit rate by team, write the HTML report."""
+    from .demo import build_demo
+    from .report_builder import write_store_report
+
+    started = time.monotonic()
+    err = _err()
+    with _open(db) as store:
+        err.print(f"Building the demo store in {store.path} (seed {seed}, {n:,} opportunities)…", highlight=False)
+        build_demo(store, seed=seed, n_opportunities=n, force=force)
+        import warnings
+
+        from .rates import rates
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = rates(store, by=["team"])
+        _out().print(rates_table(result, title="Hit rate by team (synthetic demo data)"))
+        path = write_store_report(store, report, title="hitrate demo report")
+    err.print(f"Report written to {path} ({time.monotonic() - started:.1f} s in all).", highlight=False)
+
+
+@app.command("report")
+@user_errors
+def report_cmd(
+    output: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("hitrate-report.html"),
+    lang: Annotated[str, typer.Option(help="Language of the report: en or da.")] = "en",
+    db: DbOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Write a self-contained HTML report (by team, by rep, monthly trend) that opens offline."""
+    from .report_builder import write_store_report
+
+    with _open(db, definitions) as store:
+        path = write_store_report(store, output, lang=lang)
+    _err().print(f"Report written to {path}.", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the ``hitrate`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

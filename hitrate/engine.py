@@ -1,0 +1,234 @@
+"""Definitions + data -> aggregated counts, as Ibis expressions pushed down to the engine.
+
+This is the counting half of hitrate. It filters, classifies and groups rows where the
+data lives (DuckDB, PostgreSQL, Spark: any Ibis backend) and returns one small table:
+per group ``attempts``, ``hits`` and amounts. Statistics then run on that table.
+No row of data passes through Python here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from .errors import UnknownFieldError, UserInputError
+from .schema import LOOKUPS
+from .spec import Condition, Definitions
+
+PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+COUNT_COLUMNS = ("attempts", "hits", "amount_won", "amount_known", "attempts_with_amount",
+                 "nonwin_amount_nonzero", "nonwins")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to count: groups, period, date range and equality filters (``where``)."""
+
+    by: tuple[str, ...] = ()
+    period: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        by: Sequence[str] = (),
+        period: str | None = None,
+        date_from: dt.date | str | None = None,
+        date_to: dt.date | str | None = None,
+        where: Mapping[str, Sequence[str]] | None = None,
+    ) -> Query:
+        """Validate and normalise query parameters (dates may be ISO strings)."""
+        if period is not None and period not in PERIODS:
+            raise UserInputError(
+                f"The 'period' parameter must be one of {', '.join(PERIODS)}. Got '{period}' instead."
+            )
+        if len(set(by)) != len(by):
+            raise UserInputError(f"--by names a field twice: {', '.join(by)}")
+        if "period" in by:
+            raise UserInputError("'period' is not a field; use --period week|month|quarter|year")
+        return cls(
+            by=tuple(by),
+            period=period,
+            date_from=_as_date(date_from, "--from"),
+            date_to=_as_date(date_to, "--to"),
+            where=tuple(sorted((k, tuple(v)) for k, v in (where or {}).items())),
+        )
+
+
+def _as_date(value: dt.date | str | None, flag: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserInputError(f"{flag}: '{value}' is not a date; expected YYYY-MM-DD") from None
+
+
+def analysis_table(con: Any, fields: set[str]) -> ir.Table:
+    """``opportunities`` with the lookup tables (reps, accounts, products) left-joined by key,
+    but only when ``fields`` asks for one of their columns."""
+    opps = con.table("opportunities")
+    present = set(con.list_tables())
+    have = set(opps.columns)
+    for lookup in LOOKUPS:
+        if lookup.name not in present or lookup.key not in have:
+            continue
+        table = con.table(lookup.name)
+        wanted = [f for f in sorted(fields - have) if f in table.columns and not f.startswith("_")]
+        if not wanted:
+            continue
+        right = table.select(_lk_key=table[lookup.key], **{f: table[f] for f in wanted})
+        opps = opps.left_join(right, opps[lookup.key] == right["_lk_key"]).drop("_lk_key")
+        have |= set(wanted)
+    return opps
+
+
+def fields_available(con: Any) -> list[str]:
+    """Every field a query may name: opportunity columns and lookup-table attributes."""
+    opps = con.table("opportunities")
+    out = {c for c in opps.columns if not c.startswith("_")}
+    present = set(con.list_tables())
+    for lookup in LOOKUPS:
+        if lookup.name in present and lookup.key in out:
+            out |= {c for c in con.table(lookup.name).columns if not c.startswith("_")}
+    return sorted(out)
+
+
+def compile_condition(cond: Condition, t: ir.Table, where: str = "definitions") -> ir.BooleanValue:
+    """A structured condition as an Ibis boolean expression (NULL counts as false).
+
+    ``ne`` and ``not_in`` hold for a missing value (a missing stage is not 'Spam').
+    """
+    if cond.any is not None:
+        parts = [compile_condition(c, t, where) for c in cond.any]
+        return functools.reduce(operator.or_, parts)
+    assert cond.field is not None
+    if cond.field not in t.columns:
+        raise UnknownFieldError(cond.field, [c for c in t.columns if not c.startswith("_")], where)
+    col = t[cond.field]
+    op = cond.op
+    if op == "is_null":
+        return col.isnull()
+    if op == "not_null":
+        return col.notnull()
+    if op in ("in", "not_in"):
+        values = [_coerce(col, v) for v in cond.values or []]
+        expr = col.isin(values)
+        return (col.isnull() | ~expr) if op == "not_in" else ibis.coalesce(expr, False)
+    value = _coerce(col, cond.value)
+    if op == "ne":
+        return col.isnull() | (col != value)
+    cmp = {"eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[op]
+    return ibis.coalesce(cmp(col, value), False)
+
+
+def compile_conditions(conds: Sequence[Condition], t: ir.Table, where: str) -> ir.BooleanValue:
+    """All conditions must hold; an empty list holds for every row."""
+    if not conds:
+        return ibis.literal(True)
+    return functools.reduce(
+        operator.and_, [compile_condition(c, t, f"{where}[{i}]") for i, c in enumerate(conds)]
+    )
+
+
+def _coerce(col: ir.Value, value: Any) -> Any:
+    dtype = col.type()
+    if dtype.is_string():
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if dtype.is_numeric() and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise UserInputError(f"'{value}' is not a number, but the field is numeric") from None
+    if dtype.is_timestamp() and isinstance(value, str):
+        return ibis.timestamp(value)
+    return value
+
+
+def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, list[str]]:
+    """The aggregation expression and its group columns (``period_start`` last when a period is asked)."""
+    fields = set(query.by) | defs.fields() | {k for k, _ in query.where} | {"amount"}
+    t = analysis_table(con, fields)
+    known = [c for c in t.columns if not c.startswith("_")]
+    for f in query.by:
+        if f not in t.columns:
+            raise UnknownFieldError(f, known, "--by")
+    for f, _ in query.where:
+        if f not in t.columns:
+            raise UnknownFieldError(f, known, "--where")
+    date_field = defs.effective_period_date
+    if date_field not in t.columns:
+        raise UnknownFieldError(date_field, known, "definitions: period_date")
+
+    t = t.filter(compile_conditions(defs.opportunity, t, "opportunity"))
+    won = compile_conditions(defs.won, t, "won")
+    lost = compile_conditions(defs.lost, t, "lost") & ~won
+    t = t.mutate(_won=won, _lost=lost)
+    if defs.basis == "closed":
+        t = t.filter(t._won | t._lost)
+    for f, values in query.where:
+        col = t[f]
+        t = t.filter(col.cast("string").isin(list(values)) if not col.type().is_string() else col.isin(list(values)))
+    pdate = t[date_field]
+    if query.date_from is not None:
+        t = t.filter(pdate >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
+    if query.date_to is not None:
+        t = t.filter(pdate < ibis.timestamp(dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time())))
+    groups = list(query.by)
+    if query.period is not None:
+        t = t.filter(t[date_field].notnull())
+        t = t.mutate(period_start=t[date_field].truncate(PERIODS[query.period]))
+        groups.append("period_start")
+    amount = t["amount"] if "amount" in t.columns else ibis.null().cast("float64")
+    one = ibis.literal(1)
+    zero = ibis.literal(0)
+    known_amount = amount.notnull()
+    metrics = {
+        "attempts": t.count(),
+        "hits": t._won.ifelse(one, zero).sum(),
+        "amount_won": (t._won & known_amount).ifelse(amount, 0.0).sum(),
+        "amount_known": known_amount.ifelse(amount, 0.0).sum(),
+        "attempts_with_amount": known_amount.ifelse(one, zero).sum(),
+        "nonwin_amount_nonzero": (~t._won & known_amount & (amount != 0)).ifelse(one, zero).sum(),
+        "nonwins": (~t._won).ifelse(one, zero).sum(),
+    }
+    if groups:
+        return t.group_by(groups).aggregate(**metrics), groups
+    return t.aggregate(**metrics), groups
+
+
+def count(con: Any, defs: Definitions, query: Query) -> pd.DataFrame:
+    """Run :func:`count_expr` and return the small aggregated table, sorted by its groups."""
+    expr, groups = count_expr(con, defs, query)
+    frame = expr.to_pyarrow().to_pandas()
+    for col in COUNT_COLUMNS:
+        if col in frame.columns:
+            frame[col] = frame[col].fillna(0)
+    for col in ("attempts", "hits", "attempts_with_amount", "nonwin_amount_nonzero", "nonwins"):
+        frame[col] = frame[col].astype("int64")
+    if groups and len(frame):
+        frame = frame.sort_values(groups, na_position="last", kind="stable").reset_index(drop=True)
+    return frame
+
+
+def period_label(start: pd.Timestamp, period: str) -> str:
+    """``2017-03`` (month), ``2017-Q1`` (quarter), ``2017-W09`` (ISO week), ``2017`` (year)."""
+    if period == "month":
+        return f"{start.year:04d}-{start.month:02d}"
+    if period == "quarter":
+        return f"{start.year:04d}-Q{(start.month - 1) // 3 + 1}"
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+    return f"{start.year:04d}"

@@ -1,0 +1,464 @@
+"""Import files into the store, losing nothing.
+
+Every record read is stored (``imported`` new, ``updated`` changed, ``unchanged``) or
+quarantined with its file, row, column and reason, so
+``read == imported + updated + unchanged + quarantined`` for every file. One call is
+one transaction: if anything fails, the store is left as it was. Re-importing rereads
+every row: identical rows are ``unchanged`` and broken rows replace their earlier
+quarantine entries instead of piling up.
+
+Typing runs in DuckDB over the whole file at once (``try_strptime``, ``TRY_CAST``);
+the only SQL text is generated from checked identifiers (``c0``, ``amount``...), and
+every value from the user (formats, stage names) is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import AmbiguousDateFormatError, InputFileError, StrictImportError
+from ..schema import TABLES, TableSchema, quote
+from ..store import Store
+from . import mapping as mapping_mod
+from .parsing import COMMA_EVIDENCE, FORMATS, POINT_EVIDENCE, DateFormat, date_format_from_flag, number_sql
+from .presets import Preset, PresetTable, load_preset
+from .readers import Progress, RawTable, read_file
+
+DEFAULT_WON = ("won", "closed won", "closed-won", "closedwon", "win", "vundet", "vundne")
+DEFAULT_LOST = ("lost", "closed lost", "closed-lost", "closedlost", "loss", "tabt", "tabte")
+_RAW = "_hr_raw"
+_TYPED = "_hr_typed"
+_STAGE = "_hr_stage"
+
+
+@dataclass
+class FileReport:
+    """What happened to one file."""
+
+    path: str
+    table: str
+    read: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    encoding: str = ""
+    delimiter: str = ""
+    date_format: str | None = None
+    decimal: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    dimensions: list[str] = field(default_factory=list)
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def adds_up(self) -> bool:
+        return self.read == self.imported + self.updated + self.unchanged + self.quarantined
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import: totals over all files, per-file details and unmatched keys."""
+
+    batch_id: int
+    files: list[FileReport]
+    unmatched_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quarantine_sample: list[dict[str, Any]] = field(default_factory=list)
+
+    def _sum(self, name: str) -> int:
+        return sum(int(getattr(f, name)) for f in self.files)
+
+    @property
+    def read(self) -> int:
+        return self._sum("read")
+
+    @property
+    def imported(self) -> int:
+        return self._sum("imported")
+
+    @property
+    def updated(self) -> int:
+        return self._sum("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self._sum("unchanged")
+
+    @property
+    def quarantined(self) -> int:
+        return self._sum("quarantined")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Totals as top-level integers, plus ``files``, ``unmatched_keys`` and ``batch_id``."""
+        return {
+            "read": self.read,
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "quarantined": self.quarantined,
+            "batch_id": self.batch_id,
+            "files": [asdict(f) for f in self.files],
+            "unmatched_keys": self.unmatched_keys,
+            "quarantine_sample": self.quarantine_sample,
+        }
+
+
+@dataclass
+class _Problem:
+    column: str
+    kind: str  # "date" | "number" | "missing"
+    expected: str = ""
+
+
+def import_files(
+    store: Store,
+    paths: Sequence[str | Path],
+    *,
+    table: str | None = None,
+    preset: str | None = None,
+    mapping: dict[str, str] | None = None,
+    won: Sequence[str] | None = None,
+    lost: Sequence[str] | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import CSV/Excel/Parquet files into a canonical table; one transaction for all of them.
+
+    Parameters
+    ----------
+    table:
+        ``opportunities`` (default), ``reps``, ``accounts``, ``products``, ``stage_history`` or
+        ``activities``; with a preset, the table is recognised from the file's columns when not given.
+    preset:
+        Name of a shipped preset (column mapping and won/lost stage values).
+    mapping:
+        Canonical field -> source column; overrides the preset.
+    won, lost:
+        Stage values meaning won / lost (case-insensitive); every other stage is open.
+    date_format:
+        ``YYYY-MM-DD``, ``DD-MM-YYYY``, ``MM/DD/YYYY``... when detection finds the dates ambiguous.
+    decimal:
+        ``","`` or ``"."``; detected from the numbers when not given.
+    strict:
+        Refuse the whole import (:class:`StrictImportError`) if any row would be quarantined.
+    """
+    if not paths:
+        raise InputFileError("import", "no files given")
+    if table is not None and table not in TABLES:
+        raise InputFileError("--table", f"unknown table '{table}'; expected one of: {', '.join(TABLES)}")
+    if decimal is not None and decimal not in {",", "."}:
+        raise InputFileError("--decimal", f"expected ',' or '.'; got '{decimal}'")
+    fmt_flag = date_format_from_flag(date_format) if date_format else None
+    preset_obj = load_preset(preset) if preset else None
+    user_map = dict(mapping or {})
+    raws = [read_file(p, progress=progress) for p in paths]  # read everything before touching the store
+    batch_id = store.next_batch_id()
+    started = dt.datetime.now()
+    reports: list[FileReport] = []
+    samples: list[dict[str, Any]] = []
+    with store.transaction():
+        for raw in raws:
+            tname = table or (preset_obj.table_for(raw.columns) if preset_obj else None) or "opportunities"
+            ptable = preset_obj.tables.get(tname) if preset_obj else None
+            rep, quarantined = _import_one(
+                store, raw, TABLES[tname], ptable, user_map, won, lost, fmt_flag, decimal, batch_id
+            )
+            reports.append(rep)
+            samples.extend(quarantined)
+        total_q = sum(r.quarantined for r in reports)
+        if strict and total_q:
+            reasons = [f"{q['source']} row {q['row']}: {q['reason']}" for q in samples[:10]]
+            raise StrictImportError(total_q, reasons)
+        report = ImportReport(batch_id, reports, quarantine_sample=samples[:20])
+        _record_batch(store, report, started)
+        report.unmatched_keys = unmatched_keys(store)
+    return report
+
+
+def _import_one(
+    store: Store,
+    raw: RawTable,
+    schema: TableSchema,
+    ptable: PresetTable | None,
+    user_map: dict[str, str],
+    won: Sequence[str] | None,
+    lost: Sequence[str] | None,
+    fmt_flag: DateFormat | None,
+    decimal_flag: str | None,
+    batch_id: int,
+) -> tuple[FileReport, list[dict[str, Any]]]:
+    con = store.raw
+    source = str(Path(raw.path).resolve())
+    cmap = mapping_mod.resolve(raw.path, raw.columns, schema, user_map, ptable.map if ptable else {})
+    rep = FileReport(path=raw.path, table=schema.name, read=raw.read, encoding=raw.encoding,
+                     delimiter=raw.delimiter, mapping=cmap.source(raw.columns), dimensions=list(cmap.dimensions))
+    con.register(_RAW, raw.cells)
+    try:
+        kinds = {f: schema.fields.get(f, "text") for f in cmap.fields}
+        date_cols = [cmap.fields[f] for f, k in kinds.items() if k == "timestamp"]
+        num_cols = [cmap.fields[f] for f, k in kinds.items() if k == "number"]
+        fmt = fmt_flag or (date_format_from_flag(ptable.date_format) if ptable and ptable.date_format else None)
+        if fmt is None and date_cols:
+            fmt = _detect_date_format(store, raw, date_cols)
+        decimal = decimal_flag or (ptable.decimal if ptable else None)
+        if decimal is None and num_cols:
+            decimal = "." if raw.typed else _detect_decimal(store, raw.delimiter, num_cols)
+        rep.date_format = fmt.label if fmt else None
+        rep.decimal = decimal
+        won_values = [w.strip().lower() for w in (won or (ptable.won if ptable and ptable.won else DEFAULT_WON))]
+        lost_values = [v.strip().lower() for v in (lost or (ptable.lost if ptable and ptable.lost else DEFAULT_LOST))]
+
+        problems: list[_Problem] = []
+        select: list[str] = ["_row"]
+        flags: list[str] = []
+        for f, idx in cmap.fields.items():
+            cell = f"nullif(trim(c{idx}), '')"
+            kind = kinds[f]
+            if kind == "timestamp":
+                value = f"try_strptime({cell}, $fmts)"
+                flags.append(f"CASE WHEN {cell} IS NOT NULL AND {value} IS NULL THEN {len(problems)} END")
+                problems.append(_Problem(raw.columns[idx], "date", fmt.label if fmt else "a date"))
+            elif kind == "number":
+                value = number_sql(cell, decimal or ".")
+                flags.append(f"CASE WHEN {cell} IS NOT NULL AND {value} IS NULL THEN {len(problems)} END")
+                problems.append(_Problem(raw.columns[idx], "number", f"decimal '{decimal or '.'}'"))
+            else:
+                value = cell
+            select.append(f"{value} AS {quote(f)}")
+        for f in schema.required:
+            idx = cmap.fields[f]
+            flags.append(f"CASE WHEN nullif(trim(c{idx}), '') IS NULL THEN {len(problems)} END")
+            problems.append(_Problem(raw.columns[idx], "missing", f))
+        params: dict[str, Any] = {}
+        if fmt is not None and date_cols:
+            params["fmts"] = list(fmt.patterns)
+        key = schema.key
+        if key not in cmap.fields:
+            # Rows without an id get a stable content-hash id over their mapped cells.
+            cells = ", ".join(f"coalesce(c{i}, '')" for _, i in sorted(cmap.fields.items()))
+            prefix = "h" if key != "_key" else "k"
+            select.append(f"'{prefix}' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20) AS {quote(key)}")
+        if schema.name == "opportunities":
+            stage = f"lower(trim(c{cmap.fields['stage']}))"
+            select.append(
+                f"CASE WHEN list_contains($won, {stage}) THEN 'won' WHEN list_contains($lost, {stage}) "
+                f"THEN 'lost' ELSE 'open' END AS outcome"
+            )
+            params["won"], params["lost"] = won_values, lost_values
+        flag_list = f"list_filter([{', '.join(flags)}]::INTEGER[], lambda x: x IS NOT NULL)" if flags else "[]::INTEGER[]"
+        select.append(f"{flag_list} AS _problems")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_TYPED} AS SELECT {', '.join(select)} FROM {_RAW}", params)
+        # Among rows that parse, a key seen twice: the last row in the file wins, earlier ones are quarantined.
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_TYPED}_k AS SELECT *, "
+            f"CASE WHEN len(_problems) = 0 THEN max(_row) OVER (PARTITION BY {quote(key)}, len(_problems) = 0) "
+            f"END AS _winner FROM {_TYPED}"
+        )
+        columns = [key, *[c for c in cmap.fields if c != key]]
+        if schema.name == "opportunities":
+            columns.append("outcome")
+        store.add_text_columns(schema.name, list(cmap.dimensions))
+        col_sql = ", ".join(quote(c) for c in columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {col_sql} FROM {_TYPED}_k WHERE _winner = _row"
+        )
+        quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
+        rep.quarantined = len(quarantined)
+        rep.imported, rep.updated, rep.unchanged = _upsert(store, schema, columns, batch_id)
+        if schema.name == "opportunities":
+            rep.stages = _stage_summary(store, cmap.fields["stage"])
+    finally:
+        _drop_scratch(store)
+    return rep, quarantined
+
+
+def _drop_scratch(store: Store) -> None:
+    """Drop the scratch tables; after a failure the transaction is aborted and rollback drops them."""
+    import duckdb
+
+    try:
+        store.raw.unregister(_RAW)
+        for name in (_TYPED, f"{_TYPED}_k", _STAGE):
+            store.raw.execute(f"DROP TABLE IF EXISTS {name}")
+    except duckdb.Error:
+        pass
+
+
+def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> DateFormat:
+    """The date family that reads the most values; refuse when day-first and month-first tie."""
+    counts: dict[str, int] = {}
+    per_col: dict[str, list[int]] = {}
+    for fmt in FORMATS:
+        parts = ", ".join(f"count(try_strptime(nullif(trim(c{i}), ''), $fmts))" for i in date_cols)
+        row = store.raw.execute(f"SELECT {parts} FROM {_RAW}", {"fmts": list(fmt.patterns)}).fetchone()
+        values = [int(v) for v in (row or [])]
+        per_col[fmt.name] = values
+        counts[fmt.name] = sum(values)
+    best = max(counts.values())
+    winners = [f for f in FORMATS if counts[f.name] == best]
+    if best == 0 or len(winners) == 1:
+        return winners[0]
+    if {f.name for f in winners} >= {"dmy", "mdy"}:
+        col = next((raw.columns[i] for k, i in enumerate(date_cols) if per_col["dmy"][k] > 0), raw.columns[date_cols[0]])
+        sep = _date_separator(store, date_cols)
+        raise AmbiguousDateFormatError(raw.path, col, [f"DD{sep}MM{sep}YYYY", f"MM{sep}DD{sep}YYYY"])
+    return winners[0]
+
+
+def _date_separator(store: Store, date_cols: list[int]) -> str:
+    row = store.raw.execute(
+        f"SELECT regexp_extract(coalesce({', '.join(f'nullif(trim(c{i}), {chr(39)}{chr(39)})' for i in date_cols)}), "
+        f"'^\\d+([-/.])', 1) FROM {_RAW} LIMIT 1"
+    ).fetchone()
+    return str(row[0]) if row and row[0] else "-"
+
+
+def _detect_decimal(store: Store, delimiter: str, num_cols: list[int]) -> str:
+    """``","`` when the numbers show a decimal comma (``12,50``, ``1.234``), ``"."`` otherwise."""
+    comma = point = 0
+    for i in num_cols:
+        cell = f"regexp_replace(trim(c{i}), '[\\s\\x{{00a0}}\\x{{202f}}]', '', 'g')"
+        row = store.raw.execute(
+            f"SELECT count(*) FILTER (WHERE regexp_full_match({cell}, $c)), "
+            f"count(*) FILTER (WHERE regexp_full_match({cell}, $p)) FROM {_RAW}",
+            {"c": COMMA_EVIDENCE, "p": POINT_EVIDENCE},
+        ).fetchone()
+        if row:
+            comma += int(row[0])
+            point += int(row[1])
+    if comma != point:
+        return "," if comma > point else "."
+    return "," if delimiter == ";" else "."
+
+
+def _quarantine(
+    store: Store, raw: RawTable, source: str, schema: TableSchema, problems: list[_Problem], batch_id: int
+) -> list[dict[str, Any]]:
+    """Write this file's quarantine entries (replacing those of its earlier imports) and return them."""
+    con = store.raw
+    ncols = len(raw.columns)
+    cells = ", ".join(f"r.c{i}" for i in range(ncols))
+    rows = con.execute(
+        f"SELECT k._row, k._problems, k._winner, k.{quote(schema.key)}, {cells} FROM {_TYPED}_k k "
+        f"JOIN {_RAW} r ON r._row = k._row "
+        f"WHERE len(k._problems) > 0 OR k._winner IS DISTINCT FROM k._row ORDER BY k._row"
+    ).fetchall()
+    entries: list[dict[str, Any]] = []
+    for bad in raw.bad:
+        entries.append({"row": bad.row, "column": None, "reason": bad.reason, "raw": bad.raw})
+    for row_no, probs, winner, key, *values in rows:
+        rawdict = dict(zip(raw.columns, values, strict=True))
+        if probs:
+            reasons = [_describe(problems[k], rawdict) for k in probs]
+            column = problems[probs[0]].column
+        else:
+            reasons = [f"duplicate {schema.key} '{key}': row {winner} later in the file replaces this row"]
+            column = None
+        entries.append({"row": row_no, "column": column, "reason": "; ".join(reasons),
+                        "raw": json.dumps(rawdict, ensure_ascii=False)})
+    entries.sort(key=lambda e: e["row"])
+    con.execute("DELETE FROM quarantine WHERE source = ? AND table_name = ?", [source, schema.name])
+    if entries:
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[batch_id, schema.name, source, e["row"], e["column"], e["reason"], e["raw"]] for e in entries],
+        )
+    return [{"source": raw.path, **{k: v for k, v in e.items() if k != "raw"}} for e in entries]
+
+
+def _describe(problem: _Problem, rawdict: dict[str, Any]) -> str:
+    value = rawdict.get(problem.column)
+    if problem.kind == "date":
+        return f"column '{problem.column}': '{value}' is not a date (expected {problem.expected})"
+    if problem.kind == "number":
+        return f"column '{problem.column}': '{value}' is not a number ({problem.expected})"
+    return f"column '{problem.column}': missing {problem.expected}"
+
+
+def _upsert(store: Store, schema: TableSchema, columns: list[str], batch_id: int) -> tuple[int, int, int]:
+    """Insert new keys, update changed rows, count unchanged ones: (imported, updated, unchanged)."""
+    con = store.raw
+    target, key = quote(schema.name), quote(columns[0])
+    same = " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM t.{quote(c)}" for c in columns[1:]) or "TRUE"
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE t.{key} IS NULL), "
+        f"count(*) FILTER (WHERE t.{key} IS NOT NULL AND NOT ({same})), "
+        f"count(*) FILTER (WHERE t.{key} IS NOT NULL AND ({same})) "
+        f"FROM {_STAGE} s LEFT JOIN {target} t ON s.{key} = t.{key}"
+    ).fetchone()
+    new, changed, unchanged = (int(v) for v in row) if row else (0, 0, 0)
+    if changed:
+        sets = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns[1:])
+        con.execute(
+            f"UPDATE {target} AS t SET {sets}, _batch = {int(batch_id)} FROM {_STAGE} s "
+            f"WHERE s.{key} = t.{key} AND NOT ({same})"
+        )
+    if new:
+        cols = ", ".join(quote(c) for c in columns)
+        con.execute(
+            f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM {_STAGE} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = s.{key})"
+        )
+    return new, changed, unchanged
+
+
+def _stage_summary(store: Store, stage_idx: int) -> dict[str, dict[str, Any]]:
+    rows = store.raw.execute(
+        f"SELECT trim(r.c{stage_idx}), any_value(t.outcome), count(*) FROM {_RAW} r "
+        f"JOIN {_TYPED} t ON t._row = r._row WHERE trim(r.c{stage_idx}) <> '' GROUP BY 1 ORDER BY 3 DESC"
+    ).fetchall()
+    return {str(s): {"outcome": o, "rows": int(n)} for s, o, n in rows}
+
+
+def _record_batch(store: Store, report: ImportReport, started: dt.datetime) -> None:
+    store.raw.execute(
+        "INSERT INTO import_batches VALUES (?, 'import', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            report.batch_id,
+            ",".join(sorted({f.table for f in report.files})),
+            json.dumps([f.path for f in report.files], ensure_ascii=False),
+            started,
+            dt.datetime.now(),
+            report.read,
+            report.imported,
+            report.updated,
+            report.unchanged,
+            report.quarantined,
+        ],
+    )
+
+
+def unmatched_keys(store: Store) -> dict[str, dict[str, Any]]:
+    """Values of ``rep``/``account``/``product`` in opportunities that the reps/accounts/products table
+    does not know, with near matches (same letters and digits, ignoring case, spaces, punctuation)."""
+    out: dict[str, dict[str, Any]] = {}
+    opp_cols = set(store.columns("opportunities"))
+    for lookup in ("reps", "accounts", "products"):
+        key = TABLES[lookup].key
+        if key not in opp_cols or not store.count(lookup) or not store.count("opportunities"):
+            continue
+        rows = store.fetch(
+            f"SELECT o.{quote(key)}, count(*) FROM opportunities o WHERE o.{quote(key)} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {quote(lookup)} l WHERE l.{quote(key)} = o.{quote(key)}) GROUP BY 1 ORDER BY 2 DESC"
+        )
+        if not rows:
+            continue
+        known = [r[0] for r in store.fetch(f"SELECT {quote(key)} FROM {quote(lookup)}")]
+        squash = {_squash(k): k for k in known}
+        out[key] = {
+            "table": lookup,
+            "values": [r[0] for r in rows],
+            "rows": sum(int(r[1]) for r in rows),
+            "suggestions": {r[0]: squash[_squash(r[0])] for r in rows if _squash(r[0]) in squash},
+        }
+    return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", str(text)).lower()

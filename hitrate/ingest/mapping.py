@@ -1,0 +1,106 @@
+"""Which source column feeds which canonical field.
+
+Order of precedence: ``--map FIELD=COLUMN``, then the preset, then a column whose
+normalised name is the field's own name. Every other column is kept as a text
+dimension under its normalised name, so nothing in the file is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputFileError
+from ..schema import IDENTIFIER, TableSchema, normalise_name
+
+RESERVED = {"outcome", "_batch", "_key", "_row"}
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """``fields``: canonical or dimension field -> index of the source column."""
+
+    fields: dict[str, int]
+    dimensions: tuple[str, ...]
+
+    def source(self, columns: list[str]) -> dict[str, str]:
+        """Field -> source column name, for reports."""
+        return {f: columns[i] for f, i in self.fields.items()}
+
+
+def parse_map_flags(flags: list[str] | None) -> dict[str, str]:
+    """``["rep=Sælger", "amount=Beløb"]`` -> ``{"rep": "Sælger", "amount": "Beløb"}``."""
+    out: dict[str, str] = {}
+    for flag in flags or []:
+        field, sep, column = flag.partition("=")
+        field, column = field.strip(), column.strip()
+        if not sep or not field or not column:
+            raise InputFileError("--map", f"'{flag}' is not FIELD=COLUMN (e.g. --map rep=Sælger)")
+        name = normalise_name(field)
+        if not IDENTIFIER.match(name) or name in RESERVED:
+            raise InputFileError("--map", f"'{field}' cannot be a field name")
+        out[name] = column
+    return out
+
+
+def find_column(columns: list[str], wanted: str) -> int | None:
+    """Index of ``wanted`` among the header columns: exact, then case-insensitive, then normalised."""
+    if wanted in columns:
+        return columns.index(wanted)
+    low = [c.lower() for c in columns]
+    if wanted.lower() in low:
+        return low.index(wanted.lower())
+    norm = [normalise_name(c) for c in columns]
+    key = normalise_name(wanted)
+    return norm.index(key) if key in norm else None
+
+
+def resolve(
+    path: str,
+    columns: list[str],
+    schema: TableSchema,
+    user_map: dict[str, str],
+    preset_map: dict[str, str],
+) -> ColumnMap:
+    """Map the header ``columns`` onto ``schema``; raise :class:`InputFileError` naming what is missing."""
+    fields: dict[str, int] = {}
+    for origin, mapping in (("--map", user_map), ("preset", preset_map)):
+        for field, column in mapping.items():
+            if field in fields:
+                continue
+            idx = find_column(columns, column)
+            if idx is None:
+                if origin == "preset":
+                    continue  # a preset names columns a given export may not have
+                raise InputFileError(
+                    path, f"--map {field}={column}: no column '{column}'; the columns are: {', '.join(columns)}"
+                )
+            fields[field] = idx
+    used = set(fields.values())
+    for field in schema.fields:
+        if field not in fields:
+            idx = find_column(columns, field)
+            if idx is not None and idx not in used:
+                fields[field] = idx
+                used.add(idx)
+    missing = [f for f in schema.required if f not in fields]
+    if missing:
+        field = missing[0]
+        raise InputFileError(
+            path,
+            f"no column for '{field}' (the {schema.name} table needs it); name it with --map {field}=COLUMN "
+            f"(the columns are: {', '.join(columns)})",
+        )
+    dims: list[str] = []
+    for idx, column in enumerate(columns):
+        if idx in used:
+            continue
+        name = normalise_name(column)
+        if name in RESERVED or name in fields or name == schema.key:
+            name = f"source_{name}".replace("__", "_")
+        base, n = name, 2
+        while name in fields:
+            name, n = f"{base}_{n}", n + 1
+        fields[name] = idx
+        used.add(idx)
+        dims.append(name)
+    return ColumnMap(fields, tuple(dims))

@@ -1,0 +1,84 @@
+"""How text cells become typed values: date formats, decimal separators, detection.
+
+Parsing runs in the engine (DuckDB's ``try_strptime`` and ``TRY_CAST``), vectorised.
+The SQL text here is fixed; formats and values travel as bound parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import InputFileError
+
+_TIMES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f", "T%H:%M:%SZ",
+          "T%H:%M:%S.%fZ")
+
+
+def _with_times(dates: tuple[str, ...]) -> list[str]:
+    return [d + t for d in dates for t in _TIMES]
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """A family of strptime patterns that read one way of writing dates."""
+
+    name: str
+    patterns: tuple[str, ...]
+    label: str  # how a person writes it, used in messages: YYYY-MM-DD, DD-MM-YYYY...
+
+
+ISO = DateFormat("iso", tuple(_with_times(("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"))), "YYYY-MM-DD")
+DMY = DateFormat("dmy", tuple(_with_times(("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"))), "DD-MM-YYYY")
+MDY = DateFormat("mdy", tuple(_with_times(("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y"))), "MM/DD/YYYY")
+FORMATS = (ISO, DMY, MDY)
+
+_ALIASES = {
+    "iso": ISO, "yyyy-mm-dd": ISO, "ymd": ISO,
+    "dmy": DMY, "dd-mm-yyyy": DMY, "dd/mm/yyyy": DMY, "dd.mm.yyyy": DMY,
+    "mdy": MDY, "mm/dd/yyyy": MDY, "mm-dd-yyyy": MDY,
+}
+_STRPTIME_OK = re.compile(r"^(?:%[YmdHMSfbBjpyz%]|[^%])+$")
+
+
+def date_format_from_flag(flag: str) -> DateFormat:
+    """``--date-format``: a name (``iso``, ``dmy``, ``mdy``), a layout (``DD-MM-YYYY``, ``MM/DD/YYYY``...)
+    or a strptime pattern (``%d-%m-%Y``)."""
+    key = flag.strip().lower()
+    if key in _ALIASES:
+        return _ALIASES[key]
+    if "%" in flag and _STRPTIME_OK.match(flag):
+        return DateFormat("custom", (flag,), flag)
+    raise InputFileError(
+        "--date-format",
+        f"'{flag}' is not a date format; expected YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, MM/DD/YYYY, "
+        "DD.MM.YYYY or a strptime pattern such as %d-%m-%Y",
+    )
+
+
+def number_sql(cell: str, decimal: str) -> str:
+    """SQL that reads the text in column ``cell`` as a number with the given decimal separator.
+
+    Accepts thousands separators (``1.234,50`` or ``1,234.50``), spaces and no-break spaces, and a
+    currency sign or code before or after (kr, DKK, EUR, USD, $, €, £). Anything else is NULL.
+    ``cell`` is a generated identifier (``c0``...), never user text.
+    """
+    cleaned = (
+        f"regexp_replace(regexp_replace({cell}, '[\\s\\x{{00a0}}\\x{{202f}}]', '', 'g'), "
+        "'^(kr\\.?|dkk|eur|usd|sek|nok|gbp|\\$|€|£)|(kr\\.?|dkk|eur|usd|sek|nok|gbp|\\$|€|£|,-)$', '', 'gi')"
+    )
+    if decimal == ",":
+        pattern = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
+        body = f"replace(replace(s, '.', ''), ',', '.')"
+    else:
+        pattern = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?$"
+        body = "replace(s, ',', '')"
+    return (
+        f"(SELECT CASE WHEN regexp_full_match(s, '{pattern}') THEN TRY_CAST({body} AS DOUBLE) END "
+        f"FROM (SELECT {cleaned} AS s))"
+    )
+
+
+# Evidence for a decimal comma / decimal point in one cleaned text value.
+COMMA_EVIDENCE = r"^[+-]?\d*(\.\d{3})*,\d{1,2}$|^[+-]?\d+,\d{4,}$|^[+-]?\d{1,3}(\.\d{3})+$"
+POINT_EVIDENCE = r"^[+-]?\d*(,\d{3})*\.\d{1,2}$|^[+-]?\d+\.\d{4,}$|^[+-]?\d{1,3}(,\d{3})+$"
