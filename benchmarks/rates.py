@@ -1,0 +1,575 @@
+"""Benchmark: ``hitrate.rates`` against the same aggregation hand-written in DuckDB SQL (and in pandas).
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/rates.py --n 1000000 --n 10000000     # the numbers in BENCHMARKS.md
+    .venv/bin/python benchmarks/rates.py --quick                      # smoke run, 20,000 rows, seconds
+
+For every N it builds (once, then reuses) a DuckDB store of N synthetic opportunities under
+``benchmarks/data/`` (git-ignored) and measures on that same file:
+
+1. in-process, warm: ``hitrate.rates.rates(store, by=["rep"], period="month")``;
+2. in-process, warm, same connection: hand-written DuckDB SQL (closed basis, grouped by rep and
+   ``date_trunc('month', closed_at)``) fetched with ``fetchnumpy`` plus a numpy Wilson interval;
+3. in-process, warm: the same aggregation in pandas on a DataFrame read once (outside the timing);
+4. whole process: ``hitrate rates --by rep --period month --format json --db FILE`` against a
+   ``python -c`` process that imports duckdb + numpy, opens the file, runs the SQL of (2) and prints JSON.
+
+Every timing is the median of ``--repeat`` runs after one warm-up run; the library and the SQL
+baseline are run alternately so that drift hits both alike. Before timing, the outputs are checked
+to agree (same groups, same attempts and hits; amounts and intervals to 1e-9).
+A breakdown of the library call (definitions, expression building, compilation, execution,
+conversion, post-processing) and of process start-up (imports) follows the table.
+Results go to ``benchmarks/data/results-rates.json``. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import platform
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGET_INPROC = 1.3  # library / SQL, in-process
+TARGET_PROCESS = 1.5  # CLI process / SQL process
+
+# --------------------------------------------------------------------------------------------------
+# The hand-written baseline. One piece of code, used in-process (exec'd below) and as the
+# `python -c` program of the whole-process comparison, so both measure exactly the same thing.
+# --------------------------------------------------------------------------------------------------
+SQL_PROGRAM = r'''
+import json
+import sys
+from statistics import NormalDist
+
+import duckdb
+import numpy as np
+
+RATES_SQL = """
+SELECT rep,
+       strftime(date_trunc('month', closed_at), '%Y-%m')                 AS period,
+       count(*)                                                          AS attempts,
+       sum(CASE WHEN outcome = 'won' THEN 1 ELSE 0 END)                  AS hits,
+       coalesce(sum(CASE WHEN outcome = 'won' THEN amount END), 0.0)     AS amount_won,
+       coalesce(sum(amount), 0.0)                                        AS amount_known
+FROM opportunities
+WHERE outcome IN ('won', 'lost') AND closed_at IS NOT NULL
+GROUP BY rep, date_trunc('month', closed_at)
+ORDER BY rep NULLS LAST, period
+"""
+KEYS = ("rep", "period", "attempts", "hits", "hit_rate", "ci_low", "ci_high", "amount_won", "value_hit_rate")
+
+
+def wilson(k, n, confidence=0.95):
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    z2 = z * z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = (k + z2 / 2) / (n + z2)
+        half = z * np.sqrt(k * (n - k) / n + z2 / 4) / (n + z2)
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
+
+
+def sql_rates(con):
+    cols = con.execute(RATES_SQL).fetchnumpy()
+    n = cols["attempts"].astype(float)
+    k = cols["hits"].astype(float)
+    known = cols["amount_known"]
+    cols["ci_low"], cols["ci_high"] = wilson(k, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["hit_rate"] = k / n
+        cols["value_hit_rate"] = np.where(known > 0, cols["amount_won"] / known, np.nan)
+    return cols
+
+
+def records(cols):
+    lists = [cols[key].tolist() for key in KEYS]
+    return [{key: (None if v != v else v) for key, v in zip(KEYS, row)} for row in zip(*lists)]
+
+
+if __name__ == "__main__":
+    con = duckdb.connect(sys.argv[1])
+    print(json.dumps({"rows": records(sql_rates(con))}))
+    con.close()
+'''
+
+_sql: dict[str, Any] = {"__name__": "hitrate_bench_sql"}
+exec(compile(SQL_PROGRAM, "<sql baseline>", "exec"), _sql)
+sql_rates: Callable[[Any], dict[str, Any]] = _sql["sql_rates"]
+wilson: Callable[..., tuple[Any, Any]] = _sql["wilson"]
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------
+def median_time(fn: Callable[[], Any], repeat: int, warmup: int = 1) -> tuple[float, list[float]]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def alternate(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[float]]:
+    """One warm-up of each, then ``repeat`` rounds running each once, in turn."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+def fmt_s(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.3f}" if v >= 0.1 else f"{v * 1000:.1f} ms"
+
+
+def machine() -> dict[str, Any]:
+    import duckdb
+    import ibis
+    import numpy
+    import pandas
+    import pyarrow
+
+    mem = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "ibis": ibis.__version__,
+        "pandas": pandas.__version__,
+        "numpy": numpy.__version__,
+        "pyarrow": pyarrow.__version__,
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "nproc": os.cpu_count(),
+        "mem_gib": mem,
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+# --------------------------------------------------------------------------------------------------
+# the store, cached per (seed, N)
+# --------------------------------------------------------------------------------------------------
+def store_path(n: int, seed: int) -> Path:
+    return DATA / f"rates-seed{seed}-n{n}.duckdb"
+
+
+def _label(n: int, seed: int) -> str:
+    return f"bench:seed={seed},n={n}"
+
+
+def ensure_store(n: int, seed: int, rebuild: bool = False) -> Path:
+    """The store file for N opportunities; built with the synth generator and load_synth when missing."""
+    import duckdb
+
+    path = store_path(n, seed)
+    if path.exists() and not rebuild:
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                count = con.execute("SELECT count(*) FROM opportunities").fetchone()[0]
+                label = con.execute("SELECT sources FROM import_batches ORDER BY batch_id DESC LIMIT 1").fetchone()
+            finally:
+                con.close()
+            if count == n and label and json.loads(label[0]) == [_label(n, seed)]:
+                print(f"store: reusing {path.relative_to(ROOT)} ({n:,} opportunities)", flush=True)
+                return path
+        except Exception as exc:  # a broken or foreign file: build it again
+            print(f"store: {path.name} unusable ({exc}); rebuilding", flush=True)
+    from hitrate.demo import load_synth
+    from hitrate.store import Store
+    from hitrate.synth import generate
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".building")
+    for p in (tmp, Path(str(tmp) + ".wal")):
+        p.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    data = generate(seed=seed, n_opportunities=n, with_history=False, with_activities=False)
+    t1 = time.perf_counter()
+    store = Store(tmp)
+    try:
+        load_synth(store, data, label=_label(n, seed))
+        del data
+        store.raw.execute("CHECKPOINT")
+    finally:
+        store.close()
+    t2 = time.perf_counter()
+    for p in (path, Path(str(path) + ".wal")):
+        p.unlink(missing_ok=True)
+    tmp.replace(path)
+    print(f"store: built {path.relative_to(ROOT)} ({n:,} opportunities; generate {t1 - t0:.1f} s, "
+          f"load {t2 - t1:.1f} s, {path.stat().st_size / 1024**2:.0f} MiB)", flush=True)
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# the three in-process implementations
+# --------------------------------------------------------------------------------------------------
+def library_rates(store: Any) -> Any:
+    from hitrate.rates import rates
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return rates(store, by=["rep"], period="month")
+
+
+def pandas_rates(df: Any) -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+
+    d = df[df["outcome"].isin(("won", "lost")) & df["closed_at"].notna()]
+    won = d["outcome"].to_numpy() == "won"
+    amount = d["amount"].to_numpy()
+    work = pd.DataFrame({
+        "rep": d["rep"].to_numpy(),
+        "period_start": d["closed_at"].to_numpy().astype("datetime64[M]"),
+        "won": won.astype("int64"),
+        "amount_won": np.where(won, amount, np.nan),
+        "amount": amount,
+    })
+    g = work.groupby(["rep", "period_start"], sort=True, dropna=False).agg(
+        attempts=("won", "size"), hits=("won", "sum"),
+        amount_won=("amount_won", "sum"), amount_known=("amount", "sum"),
+    ).reset_index()
+    cols = {c: g[c].to_numpy() for c in ("rep", "attempts", "hits", "amount_won", "amount_known")}
+    cols["period"] = pd.DatetimeIndex(g["period_start"]).strftime("%Y-%m").to_numpy()
+    n = cols["attempts"].astype(float)
+    k = cols["hits"].astype(float)
+    cols["ci_low"], cols["ci_high"] = wilson(k, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["hit_rate"] = k / n
+        cols["value_hit_rate"] = np.where(cols["amount_known"] > 0, cols["amount_won"] / cols["amount_known"], np.nan)
+    return cols
+
+
+def _frame(rows: Any) -> Any:
+    import pandas as pd
+
+    cols = ["rep", "period", "attempts", "hits", "ci_low", "ci_high", "amount_won", "value_hit_rate"]
+    f = pd.DataFrame({c: list(rows[c]) for c in cols}) if isinstance(rows, dict) else pd.DataFrame(rows)[cols]
+    f["rep"] = f["rep"].astype(object)
+    f["period"] = f["period"].astype(object)
+    return f.sort_values(["rep", "period"], kind="stable").reset_index(drop=True)
+
+
+def check_same(name: str, reference: Any, other: Any) -> int:
+    """Same (rep, period) groups with identical attempts and hits; amounts and intervals to 1e-9."""
+    import numpy as np
+
+    a, b = _frame(reference), _frame(other)
+    if len(a) != len(b) or not (a[["rep", "period"]].equals(b[["rep", "period"]])):
+        raise SystemExit(f"MISMATCH {name}: groups differ ({len(a)} vs {len(b)} rows)")
+    for col in ("attempts", "hits"):
+        if not np.array_equal(a[col].to_numpy(dtype="int64"), b[col].to_numpy(dtype="int64")):
+            raise SystemExit(f"MISMATCH {name}: {col} differ")
+    for col in ("ci_low", "ci_high", "amount_won", "value_hit_rate"):
+        if not np.allclose(a[col].to_numpy(dtype=float), b[col].to_numpy(dtype=float), rtol=1e-9, atol=1e-12,
+                           equal_nan=True):
+            raise SystemExit(f"MISMATCH {name}: {col} differ")
+    return len(a)
+
+
+# --------------------------------------------------------------------------------------------------
+# breakdown of the library call
+# --------------------------------------------------------------------------------------------------
+def library_breakdown(store: Any, repeat: int) -> dict[str, float]:
+    """Median time of each step ``rates()`` takes, re-enacted step by step with the library's own functions."""
+    import ibis  # noqa: F401
+    import pandas as pd  # noqa: F401
+
+    from hitrate import engine
+    from hitrate.definitions import definitions_in_force
+    from hitrate.rates import finish
+
+    steps: dict[str, list[float]] = {}
+
+    def lap(name: str, t0: float) -> float:
+        t = time.perf_counter()
+        steps.setdefault(name, []).append(t - t0)
+        return t
+
+    for i in range(repeat + 1):
+        t = time.perf_counter()
+        defs = definitions_in_force(store)
+        t = lap("definitions_in_force (store meta lookup + YAML/pydantic parse)", t)
+        query = engine.Query.build(by=["rep"], period="month")
+        t = lap("Query.build", t)
+        expr, groups = engine.count_expr(store.con, defs, query)
+        t = lap("count_expr: build the Ibis expression (con.table, list_tables)", t)
+        sql = store.con.compile(expr)
+        t = lap("compile the expression to SQL (sqlglot)", t)
+        table = expr.to_pyarrow()
+        t = lap("expr.to_pyarrow(): compile again + execute + fetch Arrow", t)
+        frame = table.to_pandas()
+        t = lap("Arrow -> pandas", t)
+        # the rest of engine.count(): fillna, astype, sort
+        for col in engine.COUNT_COLUMNS:
+            if col in frame.columns:
+                frame[col] = frame[col].fillna(0)
+        for col in ("attempts", "hits", "attempts_with_amount", "nonwin_amount_nonzero", "nonwins"):
+            frame[col] = frame[col].astype("int64")
+        frame = frame.sort_values(groups, na_position="last", kind="stable").reset_index(drop=True)
+        t = lap("engine.count post-processing (fillna, astype, sort)", t)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            finish(frame, defs, query)
+        t = lap("rates.finish (Wilson, period labels, warnings, RatesResult)", t)
+        store.raw.execute(sql).to_arrow_table()
+        lap("  for scale: DuckDB alone on the Ibis-compiled SQL (execute + fetch Arrow)", t)
+        if i == 0:  # warm-up round
+            steps = {}
+    return {name: statistics.median(ts) for name, ts in steps.items()}
+
+
+def sql_breakdown(store: Any, repeat: int) -> dict[str, float]:
+    import numpy as np
+
+    steps: dict[str, list[float]] = {"execute + fetchnumpy": [], "Wilson + rates (numpy)": []}
+    for _ in range(repeat + 1):
+        t0 = time.perf_counter()
+        cols = store.raw.execute(_sql["RATES_SQL"]).fetchnumpy()
+        t1 = time.perf_counter()
+        n = cols["attempts"].astype(float)
+        k = cols["hits"].astype(float)
+        wilson(k, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.where(cols["amount_known"] > 0, cols["amount_won"] / cols["amount_known"], np.nan)
+        t2 = time.perf_counter()
+        steps["execute + fetchnumpy"].append(t1 - t0)
+        steps["Wilson + rates (numpy)"].append(t2 - t1)
+    return {k: statistics.median(v[1:]) for k, v in steps.items()}
+
+
+def library_profile(store: Any, path: Path, top: int = 30) -> None:
+    library_rates(store)
+    prof = cProfile.Profile()
+    prof.enable()
+    library_rates(store)
+    prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    path.write_text(out.getvalue())
+
+
+def import_times(repeat: int) -> dict[str, float]:
+    """Median wall time of a bare process doing only these imports (what every CLI call pays)."""
+    programs = {
+        "python -c pass": "pass",
+        "import duckdb, numpy (the SQL process)": "import duckdb, numpy",
+        "import pandas": "import pandas",
+        "import ibis + ibis.backends.duckdb": "import ibis, ibis.backends.duckdb",
+        "import hitrate.cli (typer, rich)": "import hitrate.cli",
+        "import hitrate.cli, rates, store, ibis duckdb backend": (
+            "import hitrate.cli, hitrate.rates, hitrate.store, hitrate.definitions, ibis.backends.duckdb"),
+    }
+    out = {}
+    for name, code in programs.items():
+        cmd = [sys.executable, "-c", code]
+        subprocess.run(cmd, check=True, cwd=ROOT)
+        ts = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, cwd=ROOT)
+            ts.append(time.perf_counter() - t0)
+        out[name] = statistics.median(ts)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# one N
+# --------------------------------------------------------------------------------------------------
+def hitrate_cli() -> str:
+    local = Path(sys.executable).parent / "hitrate"
+    if local.exists():
+        return str(local)
+    found = shutil.which("hitrate")
+    if not found:
+        raise SystemExit("the `hitrate` command is not installed in this environment")
+    return found
+
+
+def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, profile: bool) -> dict[str, Any]:
+    import duckdb  # noqa: F401
+
+    from hitrate.store import Store
+
+    path = ensure_store(n, seed, rebuild)
+    res: dict[str, Any] = {"n": n, "seed": seed, "store": str(path.relative_to(ROOT)),
+                           "store_mib": round(path.stat().st_size / 1024**2, 1)}
+
+    # ---- in-process: library vs SQL (same connection), then pandas ----------------------------------
+    store = Store(path)
+    try:
+        lib = library_rates(store)
+        ref = sql_rates(store.raw)
+        groups = check_same("library vs SQL", ref, lib.rows)
+        res["groups"] = groups
+        res["closed"] = int(sum(ref["attempts"]))
+        print(f"  check: library == SQL on {groups:,} (rep, month) groups, {res['closed']:,} closed rows", flush=True)
+
+        times = alternate({"library": lambda: library_rates(store), "sql": lambda: sql_rates(store.raw)}, repeat)
+        res["library_s"], res["sql_s"] = statistics.median(times["library"]), statistics.median(times["sql"])
+        res["library_runs"], res["sql_runs"] = times["library"], times["sql"]
+        print(f"  in-process: library {fmt_s(res['library_s'])}, SQL {fmt_s(res['sql_s'])}", flush=True)
+
+        if breakdown:
+            res["library_breakdown"] = library_breakdown(store, repeat)
+            res["sql_breakdown"] = sql_breakdown(store, repeat)
+        if profile:
+            prof_path = DATA / f"profile-rates-n{n}.txt"
+            library_profile(store, prof_path)
+            res["profile"] = str(prof_path.relative_to(ROOT))
+
+        t0 = time.perf_counter()
+        df = store.raw.execute("SELECT rep, closed_at, outcome, amount FROM opportunities").df()
+        res["pandas_read_s"] = time.perf_counter() - t0
+        check_same("pandas vs SQL", ref, pandas_rates(df))
+        res["pandas_s"], res["pandas_runs"] = median_time(lambda: pandas_rates(df), repeat)
+        del df
+        print(f"  in-process: pandas {fmt_s(res['pandas_s'])} (read once: {fmt_s(res['pandas_read_s'])})", flush=True)
+    finally:
+        store.close()  # the subprocesses below open the file themselves (DuckDB locks it per process)
+
+    # ---- whole process -------------------------------------------------------------------------------
+    cli = [hitrate_cli(), "rates", "--by", "rep", "--period", "month", "--format", "json", "--db", str(path)]
+    sqlp = [sys.executable, "-c", SQL_PROGRAM, str(path)]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    outputs: dict[str, str] = {}
+
+    def run(name: str, cmd: list[str]) -> Callable[[], None]:
+        def go() -> None:
+            p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+            if p.returncode != 0:
+                raise SystemExit(f"{name} failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
+            outputs[name] = p.stdout
+        return go
+
+    ptimes = alternate({"cli": run("cli", cli), "sqlp": run("sqlp", sqlp)}, repeat)
+    check_same("CLI process vs SQL process", json.loads(outputs["sqlp"])["rows"], json.loads(outputs["cli"])["rows"])
+    res["cli_process_s"], res["sql_process_s"] = statistics.median(ptimes["cli"]), statistics.median(ptimes["sqlp"])
+    res["cli_process_runs"], res["sql_process_runs"] = ptimes["cli"], ptimes["sqlp"]
+    print(f"  process: CLI {fmt_s(res['cli_process_s'])}, SQL {fmt_s(res['sql_process_s'])}", flush=True)
+
+    res["ratio_library_sql"] = res["library_s"] / res["sql_s"]
+    res["ratio_pandas_sql"] = res["pandas_s"] / res["sql_s"]
+    res["ratio_process"] = res["cli_process_s"] / res["sql_process_s"]
+    return res
+
+
+# --------------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------------
+def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
+    print()
+    print(f"hitrate rates benchmark, {meta['date']}: python {meta['python']}, duckdb {meta['duckdb']}, "
+          f"ibis {meta['ibis']}, pandas {meta['pandas']}, numpy {meta['numpy']}")
+    print(f"machine: {meta['nproc']} cores (nproc), {meta['mem_gib']} GiB, {meta['cpu']}; "
+          f"median of {meta['repeat']} warm runs")
+    head = ["N", "groups", "library s", "SQL s", "lib/SQL", "pandas s", "pandas/SQL",
+            "CLI proc s", "SQL proc s", "CLI/SQL"]
+    rows = []
+    for r in results:
+        rows.append([
+            f"{r['n']:,}", f"{r['groups']:,}", fmt_s(r["library_s"]), fmt_s(r["sql_s"]),
+            f"{r['ratio_library_sql']:.2f}" + (" ok" if r["ratio_library_sql"] <= TARGET_INPROC else " MISS"),
+            fmt_s(r["pandas_s"]), f"{r['ratio_pandas_sql']:.2f}",
+            fmt_s(r["cli_process_s"]), fmt_s(r["sql_process_s"]),
+            f"{r['ratio_process']:.2f}" + (" ok" if r["ratio_process"] <= TARGET_PROCESS else " MISS"),
+        ])
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
+    for row in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+    print(f"targets: library/SQL <= {TARGET_INPROC}, CLI process/SQL process <= {TARGET_PROCESS}")
+    for r in results:
+        if "library_breakdown" in r:
+            print(f"\nbreakdown of rates() at N={r['n']:,} (median of {meta['repeat']}; library total "
+                  f"{fmt_s(r['library_s'])}, SQL total {fmt_s(r['sql_s'])}):")
+            for name, v in r["library_breakdown"].items():
+                print(f"  {fmt_s(v):>10}  {name}")
+            for name, v in r["sql_breakdown"].items():
+                print(f"  {fmt_s(v):>10}  SQL baseline: {name}")
+    if meta.get("import_times"):
+        print("\nprocess start-up (median wall time of a process doing only these imports):")
+        for name, v in meta["import_times"].items():
+            print(f"  {fmt_s(v):>10}  {name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, action="append", help="opportunities (repeatable); default 1,000,000")
+    ap.add_argument("--repeat", type=int, default=None, help="timed runs per measurement (default 5; 2 with --quick)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="smoke run: N=20,000, 2 repeats, own results file")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the cached store files")
+    ap.add_argument("--no-breakdown", action="store_true", help="skip the step-by-step breakdown and import times")
+    ap.add_argument("--profile", action="store_true", help="also write a cProfile of one library call per N "
+                                                          "to benchmarks/data/profile-rates-N.txt")
+    ap.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/data/results-rates.json)")
+    args = ap.parse_args(argv)
+
+    ns = args.n or ([20_000] if args.quick else [1_000_000])
+    repeat = args.repeat or (2 if args.quick else 5)
+    out = args.out or DATA / ("results-rates-quick.json" if args.quick else "results-rates.json")
+    meta = machine() | {"repeat": repeat, "argv": sys.argv[1:]}
+    results = []
+    for n in ns:
+        print(f"N = {n:,}", flush=True)
+        results.append(bench_one(n, args.seed, repeat, args.rebuild, not args.no_breakdown, args.profile))
+    if not args.no_breakdown:
+        meta["import_times"] = import_times(repeat)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    print_table(meta, results)
+    print(f"\nresults written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Shared fixtures: stores, the Maven sample, a fixed random seed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hitrate.ingest import import_files
+from hitrate.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+MAVEN = DATA / "crm_sales_opportunities_maven"
+MAVEN_FILES = [MAVEN / f for f in ("sales_pipeline.csv", "sales_teams.csv", "accounts.csv", "products.csv")]
+
+
+def require(reason: str) -> None:
+    """Skip, unless HITRATE_REQUIRE_ALL is set (as in CI): then fail."""
+    if os.environ.get("HITRATE_REQUIRE_ALL"):
+        pytest.fail(f"HITRATE_REQUIRE_ALL is set but: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def maven_dir() -> Path:
+    if not MAVEN.exists():
+        require(f"the shared data folder {MAVEN} is missing")
+    return MAVEN
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "store.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def _maven_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not MAVEN.exists():
+        require(f"the shared data folder {MAVEN} is missing")
+    path = tmp_path_factory.mktemp("maven") / "maven.duckdb"
+    with Store(path) as s:
+        import_files(s, MAVEN_FILES, preset="maven")
+    return path
+
+
+@pytest.fixture
+def maven_store(_maven_store_file: Path, tmp_path: Path) -> Store:
+    """A fresh copy of a store with the four Maven files imported with the maven preset."""
+    path = tmp_path / "maven.duckdb"
+    shutil.copy(_maven_store_file, path)
+    s = Store(path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def rng():
+    import numpy as np
+
+    return np.random.default_rng(20261126)

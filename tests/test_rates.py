@@ -1,0 +1,254 @@
+"""Rates: exact counts on real data, Wilson against statsmodels, invariants, periods, filters, definitions."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hitrate.demo import load_frame
+from hitrate.engine import period_label
+from hitrate.errors import UnknownFieldError, UserInputError, ValueRateWarning
+from hitrate.rates import rates
+from hitrate.spec import parse_definitions
+from hitrate.stats import wilson_interval
+from hitrate.store import Store
+
+
+def test_maven_rates_by_rep_are_exactly_won_over_closed(maven_store, maven_dir):
+    won: collections.Counter[str] = collections.Counter()
+    closed: collections.Counter[str] = collections.Counter()
+    with (maven_dir / "sales_pipeline.csv").open() as f:
+        for r in csv.DictReader(f):
+            if r["deal_stage"] in ("Won", "Lost"):
+                closed[r["sales_agent"]] += 1
+                won[r["sales_agent"]] += r["deal_stage"] == "Won"
+    rows = rates(maven_store, by=["rep"]).rows.set_index("rep")
+    assert len(rows) == len(closed) == 30
+    for rep, n in closed.items():
+        assert rows.loc[rep, "attempts"] == n
+        assert rows.loc[rep, "hits"] == won[rep]
+        assert rows.loc[rep, "hit_rate"] == won[rep] / n
+    overall = rates(maven_store).rows.iloc[0]
+    assert (overall["hits"], overall["attempts"]) == (4238, 6711)
+    assert round(overall["hit_rate"], 4) == 0.6315
+
+
+def test_maven_value_hit_rate_warns_that_it_says_nothing(maven_store):
+    with pytest.warns(ValueRateWarning, match="says nothing"):
+        result = rates(maven_store)
+    assert result.rows.iloc[0]["value_hit_rate"] == 1.0
+    assert any("says nothing" in w for w in result.warnings)
+
+
+def test_cohort_basis_counts_open_deals(maven_store):
+    row = rates(maven_store, basis="cohort").rows.iloc[0]
+    assert (row["hits"], row["attempts"]) == (4238, 8800)
+    result = rates(maven_store, basis="cohort", period="quarter")
+    # Prospecting rows have no engage date: they cannot be put in a period.
+    assert result.rows["attempts"].sum() == 8800 - 500
+    assert result.to_dict()["definitions"]["period_date"] == "created_at"
+
+
+def test_wilson_matches_statsmodels():
+    """Reference: statsmodels 0.14+.
+
+        from statsmodels.stats.proportion import proportion_confint
+        proportion_confint([0, 1, 9, 300, 4238], [10, 1, 12, 450, 6711], alpha=0.05, method="wilson")
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    k = np.array([0, 1, 9, 300, 4238, 3, 17])
+    n = np.array([10, 1, 12, 450, 6711, 1000, 17])
+    for conf in (0.8, 0.95, 0.99):
+        low, high = wilson_interval(k, n, conf)
+        ref_low, ref_high = proportion_confint(k, n, alpha=1 - conf, method="wilson")
+        np.testing.assert_allclose(low, ref_low, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(high, ref_high, rtol=0, atol=1e-12)
+    # Published value (Newcombe 1998, Table I, 81/263): 0.2553 to 0.3662.
+    low, high = wilson_interval([81], [263])
+    assert (round(float(low[0]), 4), round(float(high[0]), 4)) == (0.2553, 0.3662)
+
+
+def test_wilson_edge_cases():
+    low, high = wilson_interval([0, 5], [0, 5])
+    assert np.isnan(low[0]) and np.isnan(high[0])
+    assert high[1] == 1.0
+    with pytest.raises(ValueError, match="hits <= attempts"):
+        wilson_interval([3], [2])
+    with pytest.raises(ValueError, match="confidence"):
+        wilson_interval([1], [2], confidence=1.5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 10_000)), min_size=1, max_size=30))
+def test_wilson_bounds_hold_the_rate(pairs):
+    n = np.array([max(a, b) for a, b in pairs])
+    k = np.array([min(a, b) for a, b in pairs])
+    low, high = wilson_interval(k, n)
+    ok = n > 0
+    rate = np.divide(k, n, where=ok, out=np.zeros(len(n)))
+    assert np.all((0 <= low[ok]) & (low[ok] <= rate[ok] + 1e-12) & (rate[ok] <= high[ok] + 1e-12) & (high[ok] <= 1))
+
+
+def frame_store(path, records) -> Store:
+    store = Store(path)
+    frame = pd.DataFrame(records, columns=["id", "rep", "stage", "outcome", "created_at", "closed_at", "amount"])
+    for c in ("created_at", "closed_at"):
+        frame[c] = pd.to_datetime(frame[c])
+    with store.transaction():
+        load_frame(store, "opportunities", frame, batch_id=1)
+    return store
+
+
+row_strategy = st.tuples(
+    st.sampled_from(["Ann", "Bo", "Cy"]),
+    st.sampled_from(["won", "lost", "open"]),
+    st.dates(dt.date(2020, 1, 1), dt.date(2021, 12, 31)),
+    st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row_strategy, min_size=1, max_size=60), seed=st.integers(0, 2**32 - 1))
+def test_rates_are_independent_of_row_order_and_hold_their_invariants(tmp_path_factory, rows, seed):
+    records = [
+        (f"o{i}", rep, out.title(), out, pd.Timestamp(d), None if out == "open" else pd.Timestamp(d) + pd.Timedelta(days=30), amt)
+        for i, (rep, out, d, amt) in enumerate(rows)
+    ]
+    shuffled = [records[i] for i in np.random.default_rng(seed).permutation(len(records))]
+    base = tmp_path_factory.mktemp("order")
+    with frame_store(base / "a.duckdb", records) as a, frame_store(base / "b.duckdb", shuffled) as b:
+        for kwargs in ({"by": ["rep"]}, {"by": ["rep"], "period": "month"}, {"basis": "cohort", "period": "quarter"}):
+            ra, rb = rates(a, **kwargs).rows, rates(b, **kwargs).rows
+            pd.testing.assert_frame_equal(ra, rb)
+            ok = ra["attempts"] > 0
+            r = ra[ok]
+            assert ((0 <= r.ci_low) & (r.ci_low <= r.hit_rate) & (r.hit_rate <= r.ci_high) & (r.ci_high <= 1)).all()
+        closed = sum(1 for r in rows if r[1] != "open")
+        assert rates(a).rows["attempts"].sum() == closed
+
+
+@pytest.mark.parametrize(
+    ("day", "period", "label"),
+    [
+        ("2017-03-15", "month", "2017-03"),
+        ("2017-02-28", "quarter", "2017-Q1"),
+        ("2017-12-31", "quarter", "2017-Q4"),
+        ("2017-03-01", "week", "2017-W09"),
+        ("2021-01-01", "week", "2020-W53"),
+        ("2017-06-30", "year", "2017"),
+    ],
+)
+def test_period_labels(day, period, label, store):
+    ts = pd.Timestamp(day)
+    frame = pd.DataFrame({"id": ["1"], "stage": ["Won"], "outcome": ["won"], "closed_at": [ts]})
+    with store.transaction():
+        load_frame(store, "opportunities", frame, batch_id=1)
+    assert rates(store, period=period).rows["period"].tolist() == [label]
+    assert period_label(ts.to_period({"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period])
+                        .start_time, period) == label
+
+
+def test_from_to_and_where_filters(maven_store):
+    r = rates(maven_store, date_from="2017-06-01", date_to="2017-06-30").rows.iloc[0]
+    m = rates(maven_store, period="month").rows.set_index("period").loc["2017-06"]
+    assert (r["attempts"], r["hits"]) == (m["attempts"], m["hits"])
+    one = rates(maven_store, by=["rep"], where={"rep": ["Moses Frase"]}).rows
+    assert one["rep"].tolist() == ["Moses Frase"]
+    two = rates(maven_store, where={"rep": ["Moses Frase", "Darcel Schlecht"]}).rows.iloc[0]
+    by_rep = rates(maven_store, by=["rep"]).rows.set_index("rep")
+    assert two["attempts"] == by_rep.loc[["Moses Frase", "Darcel Schlecht"], "attempts"].sum()
+    with pytest.raises(UserInputError, match="not a date"):
+        rates(maven_store, date_from="01-06-2017")
+
+
+def test_lookup_fields_group_through_reps_and_products(maven_store):
+    teams = rates(maven_store, by=["team", "region"]).rows
+    assert teams["attempts"].sum() == 6711
+    assert set(teams["region"]) == {"Central", "East", "West"}
+    series = rates(maven_store, by=["series"]).rows  # products.series, joined by product
+    assert series["attempts"].sum() == 6711  # GTXPro matches no product: its rows land in a null series
+    assert series["series"].isna().sum() == 1
+
+
+def test_unknown_fields_are_named(maven_store):
+    with pytest.raises(UnknownFieldError, match=r"unknown field 'reep' \(--by\); expected one of: .*rep"):
+        rates(maven_store, by=["reep"])
+    with pytest.raises(UnknownFieldError, match="--where"):
+        rates(maven_store, where={"colour": ["red"]})
+    defs = parse_definitions("won: [{field: status, op: eq, value: won}]", source="d.yaml")
+    with pytest.raises(UnknownFieldError, match=r"'status' \(won\[0\]\)"):
+        rates(maven_store, definitions=defs)
+
+
+def test_definitions_conditions_change_what_counts(maven_store):
+    gtx = parse_definitions(
+        "opportunity:\n  - {field: product, op: in, values: [GTX Basic, GTX Plus Basic, GTXPro]}\n"
+        "won: [{field: stage, op: eq, value: Won}]\nlost: [{field: stage, op: eq, value: Lost}]\n",
+        source="gtx.yaml",
+    )
+    result = rates(maven_store, definitions=gtx)
+    import pandas as pd
+
+    raw = pd.read_csv(maven_store.path.replace("maven.duckdb", "x") if False else
+                      "../shared/data/crm_sales_opportunities_maven/sales_pipeline.csv")
+    sub = raw[raw["product"].isin(["GTX Basic", "GTX Plus Basic", "GTXPro"]) & raw["deal_stage"].isin(["Won", "Lost"])]
+    row = result.rows.iloc[0]
+    assert (row["attempts"], row["hits"]) == (len(sub), int((sub["deal_stage"] == "Won").sum()))
+    assert result.to_dict()["definitions"]["hash"] == gtx.hash
+    big = parse_definitions("won: [{any: [{field: outcome, op: eq, value: won}]}, {field: amount, op: gt, value: 1000}]",
+                            source="big.yaml")
+    row = rates(maven_store, definitions=big).rows.iloc[0]
+    assert row["hits"] == int(((raw["deal_stage"] == "Won") & (raw["close_value"] > 1000)).sum())
+    # A won deal of <= 1000 is neither won (by this file) nor lost: it does not count on the closed basis.
+    assert row["attempts"] == row["hits"] + int((raw["deal_stage"] == "Lost").sum())
+
+
+def test_ne_and_not_in_hold_for_missing_values(store):
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "stage": ["Won", "Won", "Lost"], "outcome": ["won", "won", "lost"],
+                          "closed_at": pd.to_datetime(["2020-01-01"] * 3), "source": ["Spam", None, "Web"]})
+    with store.transaction():
+        load_frame(store, "opportunities", frame, batch_id=1)
+    for cond in ("{field: source, op: ne, value: Spam}", "{field: source, op: not_in, values: [Spam]}"):
+        defs = parse_definitions(f"opportunity: [{cond}]", source="x")
+        assert rates(store, definitions=defs).rows.iloc[0]["attempts"] == 2
+    defs = parse_definitions("opportunity: [{field: source, op: is_null}]", source="x")
+    assert rates(store, definitions=defs).rows.iloc[0]["attempts"] == 1
+
+
+def test_result_objects(maven_store):
+    result = rates(maven_store, by=["rep"], period="quarter")
+    d = result.to_dict()
+    assert set(d) >= {"definitions", "rows", "warnings", "method", "query"}
+    assert list(d["rows"][0]) == ["rep", "period", "attempts", "hits", "hit_rate", "ci_low", "ci_high",
+                                  "amount_won", "value_hit_rate"]
+    assert isinstance(d["rows"][0]["attempts"], int)
+    assert "Wilson" in result.method
+    assert "Moses Frase" in result.summary()
+    assert result.to_frame() is not result.rows
+
+
+def test_synthetic_rates_cover_the_known_truth():
+    """Each lead source's closed-basis rate is held to the generator's truth (mean true p_win of its decided deals)."""
+    from hitrate.demo import build_demo
+
+    with Store(":memory:") as store:
+        data = build_demo(store, seed=11, n_opportunities=60_000)
+        rows = rates(store, by=["lead_source"]).rows.set_index("lead_source")
+    opps = data.opportunities
+    decided = (opps["outcome"] != "open").to_numpy()
+    covered = 0
+    for source, row in rows.iterrows():
+        mask = decided & (opps["lead_source"] == source).to_numpy()
+        truth = data.truth.true_rate(mask)
+        assert row["attempts"] == mask.sum()
+        covered += row["ci_low"] <= truth <= row["ci_high"]
+        assert abs(row["hit_rate"] - truth) < 4 * np.sqrt(truth * (1 - truth) / row["attempts"])
+    assert covered >= len(rows) - 1
