@@ -67,7 +67,7 @@ def definitions_in_force(store: Store) -> Definitions:
 def definitions_history(store: Store) -> list[DefinitionsVersion]:
     """Every time a version was put in force, oldest first."""
     current = store.meta(_IN_FORCE)
-    rows = store.fetch("SELECT seq, hash, source, "at" FROM definitions_history ORDER BY seq")
+    rows = store.fetch('SELECT seq, hash, source, "at" FROM definitions_history ORDER BY seq')
     last = rows[-1][0] if rows else None
     return [
         DefinitionsVersion(int(s), str(h), str(src), at, in_force=(s == last and h == current))
