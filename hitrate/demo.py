@@ -55,9 +55,7 @@ def load_synth(store: Store, data: SynthData, *, label: str) -> int:
     started = dt.datetime.now()
     total = 0
     with store.transaction():
-        for table in DATA_TABLES:
-            store.raw.execute(f"DELETE FROM {quote(table)}")
-        store.raw.execute("DELETE FROM quarantine")
+        store.reset_data_tables()
         opps = data.opportunities.copy()
         total += load_frame(store, "opportunities", opps, batch_id)
         total += load_frame(store, "reps", data.reps, batch_id)

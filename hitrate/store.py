@@ -79,6 +79,13 @@ class Store:
             "INSERT INTO hitrate_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION]
         )
 
+    def reset_data_tables(self) -> None:
+        """Drop and recreate every canonical data table (dimension columns go too) and empty the quarantine."""
+        for name in TABLES:
+            self.raw.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+        self.raw.execute("DELETE FROM quarantine")
+        self._ensure_schema()
+
     def columns(self, table: str) -> list[str]:
         """Column names of a canonical table, bookkeeping columns (``_``-prefixed) left out."""
         rows = self.raw.execute(

