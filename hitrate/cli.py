@@ -216,7 +216,10 @@ def _print_import(report: Any) -> None:
 
     t = RichTable(title=f"Import batch {report.batch_id}")
     for col in ("file", "table", "read", "imported", "updated", "unchanged", "quarantined"):
-        t.add_column(col, justify="right" if col not in ("file", "table") else "left")
+        if col in ("file", "table"):
+            t.add_column(col, overflow="fold")
+        else:
+            t.add_column(col, justify="right", no_wrap=True)
     for f in report.files:
         t.add_row(Path(f.path).name, f.table, *(str(getattr(f, c)) for c in
                                                  ("read", "imported", "updated", "unchanged", "quarantined")))
@@ -433,9 +436,9 @@ def rates_table(result: RatesResult, title: str | None = None) -> Any:
     )
     labels = [*result.by, *(["period"] if result.period else [])]
     for col in labels:
-        t.add_column(col)
+        t.add_column(col, no_wrap=True)
     for col in ("attempts", "hits", "hit rate", "95% interval", "value hit rate"):
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", no_wrap=True)
 
     def pct(v: float) -> str:
         return "–" if pd.isna(v) else f"{v:.1%}"

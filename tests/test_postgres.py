@@ -220,10 +220,12 @@ def test_demo_rates_identical(demo: Store, demo_pg: Any, name: str, query: dict[
     rows = assert_identical(a, b)
     if name.startswith("where-nothing"):
         assert int(rows["attempts"].sum()) == 0
+    elif name == "from-to-dates":  # one day (date_to inclusive): a few deals, maybe no win
+        assert int(rows["attempts"].sum()) > 0
     else:
         assert int(rows["attempts"].sum()) > 0 and int(rows["hits"].sum()) > 0
-    if a.by or a.period:
-        assert len(rows) > 1 or name.startswith("where-nothing") or name == "from-to-dates"
+        if a.by or a.period:
+            assert len(rows) > 1
 
 
 def test_demo_filters_bite(demo: Store, demo_pg: Any) -> None:
@@ -309,7 +311,7 @@ def test_maven_overall_4238_of_6711(maven: Store, maven_pg: Any) -> None:
     strict=True,
     reason=(
         "engine.count_expr filters a non-text --where field with col.cast('string').isin(values): "
-        "the text of a DOUBLE is engine-specific (DuckDB '332931.0', PostgreSQL '332931'), so "
+        "the text of a DOUBLE is engine-specific (DuckDB '1824919.0', PostgreSQL '1824919'), so "
         "--where amount=N matches on PostgreSQL only and amount=N.0 on DuckDB only"
     ),
 )
@@ -361,7 +363,7 @@ def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch, tmp_
     with pytest.raises(pytest.skip.Exception):
         pgs.require("empty means unset")
     monkeypatch.setenv("HITRATE_REQUIRE_ALL", "1")
-    with pytest.raises(pytest.fail.Exception, match="HITRATE_REQUIRE_ALL is set but: .*no permission"),\
+    with pytest.raises(pytest.fail.Exception, match="(?s)HITRATE_REQUIRE_ALL is set but: .*no permission"),\
             pgs.running(tmp_path):
         pass
 
