@@ -67,7 +67,7 @@ RATES_SQL = """
 SELECT rep,
        strftime(date_trunc('month', closed_at), '%Y-%m')                 AS period,
        count(*)                                                          AS attempts,
-       sum(CASE WHEN outcome = 'won' THEN 1 ELSE 0 END)                  AS hits,
+       sum(CASE WHEN outcome = 'won' THEN 1 ELSE 0 END)::BIGINT          AS hits,
        coalesce(sum(CASE WHEN outcome = 'won' THEN amount END), 0.0)     AS amount_won,
        coalesce(sum(amount), 0.0)                                        AS amount_known
 FROM opportunities
@@ -108,6 +108,7 @@ def records(cols):
 
 if __name__ == "__main__":
     con = duckdb.connect(sys.argv[1])
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout, which is for the JSON
     print(json.dumps({"rows": records(sql_rates(con))}))
     con.close()
 '''
@@ -143,6 +144,29 @@ def alternate(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[
             fn()
             times[name].append(time.perf_counter() - t0)
     return times
+
+
+def last_json(stdout: str, who: str = "process") -> Any:
+    """The JSON document a process printed: its last non-empty line (anything before it, such as a DuckDB
+    progress bar, is reported and skipped)."""
+    lines = [ln for ln in stdout.splitlines() if ln.strip()]
+    if len(lines) > 1:
+        print(f"  note: {who} printed {len(lines) - 1} extra line(s) on stdout before its JSON: {lines[0][:60]!r}",
+              flush=True)
+    return json.loads(lines[-1])
+
+
+def wait_quiet(max_wait: float, threshold: float = 1.0) -> float:
+    """Wait (up to ``max_wait`` seconds) for the 1-minute load average to fall below ``threshold``:
+    other work on the machine (test suites...) skews every timing. Returns the load average at the end."""
+    deadline = time.monotonic() + max_wait
+    load = os.getloadavg()[0]
+    if load >= threshold and max_wait > 0:
+        print(f"  waiting up to {max_wait:.0f} s for the machine to go quiet (load {load:.2f})", flush=True)
+    while load >= threshold and time.monotonic() < deadline:
+        time.sleep(5)
+        load = os.getloadavg()[0]
+    return load
 
 
 def fmt_s(v: float | None) -> str:
@@ -434,7 +458,8 @@ def hitrate_cli() -> str:
     return found
 
 
-def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, profile: bool) -> dict[str, Any]:
+def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, profile: bool,
+              quiet_wait: float = 0.0) -> dict[str, Any]:
     import duckdb  # noqa: F401
 
     from hitrate.store import Store
@@ -442,6 +467,10 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
     path = ensure_store(n, seed, rebuild)
     res: dict[str, Any] = {"n": n, "seed": seed, "store": str(path.relative_to(ROOT)),
                            "store_mib": round(path.stat().st_size / 1024**2, 1)}
+    res["load_before"] = round(wait_quiet(quiet_wait), 2)
+    if res["load_before"] >= 1.0:
+        print(f"  note: load average {res['load_before']:.2f} on {os.cpu_count()} cores: other work is running "
+              "and will skew the timings", flush=True)
 
     # ---- in-process: library vs SQL (same connection), then pandas ----------------------------------
     store = Store(path)
@@ -470,8 +499,8 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
         df = store.raw.execute("SELECT rep, closed_at, outcome, amount FROM opportunities").df()
         res["pandas_read_s"] = time.perf_counter() - t0
         check_same("pandas vs SQL", ref, pandas_rates(df))
-        res["pandas_s"], res["pandas_runs"] = median_time(lambda: pandas_rates(df), repeat)
-        del df
+        res["pandas_s"], res["pandas_runs"] = median_time(lambda: pandas_rates(df), repeat)  # noqa: B023
+        df = None  # free the frame before the process runs
         print(f"  in-process: pandas {fmt_s(res['pandas_s'])} (read once: {fmt_s(res['pandas_read_s'])})", flush=True)
     finally:
         store.close()  # the subprocesses below open the file themselves (DuckDB locks it per process)
@@ -479,23 +508,30 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
     # ---- whole process -------------------------------------------------------------------------------
     cli = [hitrate_cli(), "rates", "--by", "rep", "--period", "month", "--format", "json", "--db", str(path)]
     sqlp = [sys.executable, "-c", SQL_PROGRAM, str(path)]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
     outputs: dict[str, str] = {}
+    noisy: dict[str, int] = {"cli": 0, "sqlp": 0}  # runs whose stdout held more than the JSON line
 
     def run(name: str, cmd: list[str]) -> Callable[[], None]:
         def go() -> None:
-            p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+            p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
             if p.returncode != 0:
                 raise SystemExit(f"{name} failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
             outputs[name] = p.stdout
+            noisy[name] += sum(1 for ln in p.stdout.splitlines() if ln.strip()) > 1
         return go
 
     ptimes = alternate({"cli": run("cli", cli), "sqlp": run("sqlp", sqlp)}, repeat)
-    check_same("CLI process vs SQL process", json.loads(outputs["sqlp"])["rows"], json.loads(outputs["cli"])["rows"])
+    check_same("CLI process vs SQL process", last_json(outputs["sqlp"], "SQL process")["rows"],
+               last_json(outputs["cli"], "CLI")["rows"])
     res["cli_process_s"], res["sql_process_s"] = statistics.median(ptimes["cli"]), statistics.median(ptimes["sqlp"])
     res["cli_process_runs"], res["sql_process_runs"] = ptimes["cli"], ptimes["sqlp"]
+    res["runs_with_extra_stdout"] = {"cli": noisy["cli"], "sql_process": noisy["sqlp"]}
+    if noisy["cli"]:
+        print(f"  note: {noisy['cli']} of {repeat + 1} CLI runs printed more than the JSON on stdout "
+              "(DuckDB's progress bar: stdout was not valid JSON)", flush=True)
     print(f"  process: CLI {fmt_s(res['cli_process_s'])}, SQL {fmt_s(res['sql_process_s'])}", flush=True)
 
+    res["load_after"] = round(os.getloadavg()[0], 2)
     res["ratio_library_sql"] = res["library_s"] / res["sql_s"]
     res["ratio_pandas_sql"] = res["pandas_s"] / res["sql_s"]
     res["ratio_process"] = res["cli_process_s"] / res["sql_process_s"]
@@ -511,6 +547,8 @@ def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
           f"ibis {meta['ibis']}, pandas {meta['pandas']}, numpy {meta['numpy']}")
     print(f"machine: {meta['nproc']} cores (nproc), {meta['mem_gib']} GiB, {meta['cpu']}; "
           f"median of {meta['repeat']} warm runs")
+    print("load average (1 min) before/after each N: "
+          + ", ".join(f"{r['n']:,}: {r['load_before']:.2f}/{r['load_after']:.2f}" for r in results))
     head = ["N", "groups", "library s", "SQL s", "lib/SQL", "pandas s", "pandas/SQL",
             "CLI proc s", "SQL proc s", "CLI/SQL"]
     rows = []
@@ -523,9 +561,9 @@ def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
             f"{r['ratio_process']:.2f}" + (" ok" if r["ratio_process"] <= TARGET_PROCESS else " MISS"),
         ])
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
     for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
     print(f"targets: library/SQL <= {TARGET_INPROC}, CLI process/SQL process <= {TARGET_PROCESS}")
     for r in results:
         if "library_breakdown" in r:
@@ -551,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-breakdown", action="store_true", help="skip the step-by-step breakdown and import times")
     ap.add_argument("--profile", action="store_true", help="also write a cProfile of one library call per N "
                                                           "to benchmarks/data/profile-rates-N.txt")
+    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                    help="before each N, wait up to this long for the 1-minute load average to drop below 1")
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/data/results-rates.json)")
     args = ap.parse_args(argv)
 
@@ -559,12 +599,16 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or DATA / ("results-rates-quick.json" if args.quick else "results-rates.json")
     meta = machine() | {"repeat": repeat, "argv": sys.argv[1:]}
     results = []
+    out.parent.mkdir(parents=True, exist_ok=True)
     for n in ns:
         print(f"N = {n:,}", flush=True)
-        results.append(bench_one(n, args.seed, repeat, args.rebuild, not args.no_breakdown, args.profile))
+        results.append(bench_one(n, args.seed, repeat, args.rebuild, not args.no_breakdown, args.profile,
+                                 args.wait_quiet))
+        out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))  # keep what is done so far
     if not args.no_breakdown:
+        wait_quiet(args.wait_quiet)
         meta["import_times"] = import_times(repeat)
-    out.parent.mkdir(parents=True, exist_ok=True)
+        meta["load_after_imports"] = round(os.getloadavg()[0], 2)
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
     print_table(meta, results)
     print(f"\nresults written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")

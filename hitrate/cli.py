@@ -20,7 +20,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .rates import RatesResult
+    from .results import RatesResult
     from .store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,10 +34,12 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-quarantine_app = typer.Typer(help="Rows that could not be stored, with file, row, column and reason.",
-                             no_args_is_help=True)
-definitions_app = typer.Typer(help="The definitions in force: what counts, what is won, which basis.",
-                              no_args_is_help=True)
+quarantine_app = typer.Typer(
+    help="Rows that could not be stored, with file, row, column and reason.", no_args_is_help=True
+)
+definitions_app = typer.Typer(
+    help="The definitions in force: what counts, what is won, which basis.", no_args_is_help=True
+)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(definitions_app, name="definitions")
 
@@ -76,14 +78,18 @@ class Table(str, Enum):
 
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", envvar="HITRATE_DB", help="The store (DuckDB file). Default ./hitrate.duckdb.",
-                 show_default=False),
+    typer.Option(
+        "--db", envvar="HITRATE_DB", help="The store (DuckDB file). Default ./hitrate.duckdb.", show_default=False
+    ),
 ]
 DefsOpt = Annotated[
     Path | None,
-    typer.Option("--definitions", envvar="HITRATE_DEFINITIONS",
-                 help="Definitions file (YAML) to validate, record in the store and put in force.",
-                 show_default=False),
+    typer.Option(
+        "--definitions",
+        envvar="HITRATE_DEFINITIONS",
+        help="Definitions file (YAML) to validate, record in the store and put in force.",
+        show_default=False,
+    ),
 ]
 
 
@@ -162,26 +168,50 @@ class _LazyProgress:
 @app.command("import")
 @user_errors
 def import_cmd(
-    files: Annotated[list[Path], typer.Argument(help="CSV (any common delimiter/encoding), .xlsx or .parquet files.",
-                                               show_default=False)],
-    table: Annotated[Table | None, typer.Option(help="Canonical table to load (default: recognised from the "
-                                                     "preset, else opportunities).", show_default=False)] = None,
-    preset: Annotated[str | None, typer.Option(help="Column mapping and won/lost values of a CRM export, e.g. "
-                                                    "maven.", show_default=False)] = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=COLUMN: which source column feeds a "
-                                                   "canonical field (id, rep, created_at, closed_at, stage, amount, "
-                                                   "any dimension). Repeatable.", show_default=False)] = None,
-    won: Annotated[list[str] | None, typer.Option(help="A stage value that means won. Repeatable.",
-                                                  show_default=False)] = None,
-    lost: Annotated[list[str] | None, typer.Option(help="A stage value that means lost. Repeatable.",
-                                                   show_default=False)] = None,
-    date_format: Annotated[str | None, typer.Option(help="YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, MM/DD/YYYY or a "
-                                                         "strptime pattern (default: detected).",
-                                                    show_default=False)] = None,
-    decimal: Annotated[str | None, typer.Option(help="Decimal separator , or . (default: detected).",
-                                                show_default=False)] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail the whole import if any row would be "
-                                                          "quarantined.")] = False,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="CSV (any common delimiter/encoding), .xlsx or .parquet files.", show_default=False),
+    ],
+    table: Annotated[
+        Table | None,
+        typer.Option(
+            help="Canonical table to load (default: recognised from the preset, else opportunities).",
+            show_default=False,
+        ),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="Column mapping and won/lost values of a CRM export, e.g. maven.", show_default=False),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="FIELD=COLUMN: which source column feeds a "
+            "canonical field (id, rep, created_at, closed_at, stage, amount, "
+            "any dimension). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    won: Annotated[
+        list[str] | None, typer.Option(help="A stage value that means won. Repeatable.", show_default=False)
+    ] = None,
+    lost: Annotated[
+        list[str] | None, typer.Option(help="A stage value that means lost. Repeatable.", show_default=False)
+    ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            help="YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, MM/DD/YYYY or a strptime pattern (default: detected).",
+            show_default=False,
+        ),
+    ] = None,
+    decimal: Annotated[
+        str | None, typer.Option(help="Decimal separator , or . (default: detected).", show_default=False)
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail the whole import if any row would be quarantined.")
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
 ) -> None:
@@ -192,8 +222,17 @@ def import_cmd(
     with _open(db) as store:
         try:
             report = import_files(
-                store, files, table=table.value if table else None, preset=preset, mapping=parse_map_flags(map_),
-                won=won, lost=lost, date_format=date_format, decimal=decimal, strict=strict, progress=progress,
+                store,
+                files,
+                table=table.value if table else None,
+                preset=preset,
+                mapping=parse_map_flags(map_),
+                won=won,
+                lost=lost,
+                date_format=date_format,
+                decimal=decimal,
+                strict=strict,
+                progress=progress,
             )
         finally:
             progress.close()
@@ -205,8 +244,10 @@ def import_cmd(
         err = _err()
         for key, info in report.unmatched_keys.items():
             vals = ", ".join(info["values"][:8]) + (" ..." if len(info["values"]) > 8 else "")
-            err.print(f"note: {info['rows']} opportunities name a {key} that {info['table']} does not know: {vals}",
-                      highlight=False)
+            err.print(
+                f"note: {info['rows']} opportunities name a {key} that {info['table']} does not know: {vals}",
+                highlight=False,
+            )
             for src, dst in info["suggestions"].items():
                 err.print(f"      '{src}' looks like '{dst}'", highlight=False)
 
@@ -221,11 +262,15 @@ def _print_import(report: Any) -> None:
         else:
             t.add_column(col, justify="right", no_wrap=True)
     for f in report.files:
-        t.add_row(Path(f.path).name, f.table, *(str(getattr(f, c)) for c in
-                                                 ("read", "imported", "updated", "unchanged", "quarantined")))
+        t.add_row(
+            Path(f.path).name,
+            f.table,
+            *(str(getattr(f, c)) for c in ("read", "imported", "updated", "unchanged", "quarantined")),
+        )
     if len(report.files) > 1:
-        t.add_row("total", "", *(str(getattr(report, c)) for c in
-                                 ("read", "imported", "updated", "unchanged", "quarantined")))
+        t.add_row(
+            "total", "", *(str(getattr(report, c)) for c in ("read", "imported", "updated", "unchanged", "quarantined"))
+        )
     out = _out()
     out.print(t)
     for f in report.files:
@@ -257,13 +302,17 @@ def quarantine_list(
     """List quarantined rows: file, row, column, reason."""
     with _open(db) as store:
         total = store.count("quarantine")
-        sql = ('SELECT batch_id, table_name, source, "row", "column", reason, raw FROM quarantine '
-               'ORDER BY source, "row"')
+        sql = 'SELECT batch_id, table_name, source, "row", "column", reason, raw FROM quarantine ORDER BY source, "row"'
         rows = store.fetch(sql + (" LIMIT ?" if limit else ""), [limit] if limit else [])
     keys = ("batch_id", "table", "source", "row", "column", "reason", "raw")
     if fmt is Format.json:
-        typer.echo(json.dumps({"total": total, "rows": [dict(zip(keys, r, strict=True)) for r in rows]},
-                              ensure_ascii=False, default=str))
+        typer.echo(
+            json.dumps(
+                {"total": total, "rows": [dict(zip(keys, r, strict=True)) for r in rows]},
+                ensure_ascii=False,
+                default=str,
+            )
+        )
         return
     from rich.table import Table as RichTable
 
@@ -307,8 +356,16 @@ def definitions_show(
     with _open(db, definitions) as store:
         defs = definitions_in_force(store)
     if fmt is Format.json:
-        typer.echo(json.dumps({"hash": defs.hash, "definitions": defs.model_dump(mode="json", exclude_none=True),
-                               "effective": defs.effective()}, ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "hash": defs.hash,
+                    "definitions": defs.model_dump(mode="json", exclude_none=True),
+                    "effective": defs.effective(),
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     typer.echo(f"# hash: {defs.hash}")
     typer.echo(defs.to_yaml().rstrip())
@@ -332,8 +389,13 @@ def definitions_check(
             known = set(fields_available(store.con)) | {"outcome"}
             missing = sorted(defs.fields() - known)
             if missing:
-                raise DefinitionsError(str(path), [("", f"field '{m}' is not in the data; known fields: "
-                                                        f"{', '.join(sorted(known))}") for m in missing])
+                raise DefinitionsError(
+                    str(path),
+                    [
+                        ("", f"field '{m}' is not in the data; known fields: {', '.join(sorted(known))}")
+                        for m in missing
+                    ],
+                )
     typer.echo(f"{path}: valid, hash {defs.hash}")
 
 
@@ -349,8 +411,14 @@ def definitions_history_cmd(
     with _open(db) as store:
         versions = definitions_history(store)
     if fmt is Format.json:
-        typer.echo(json.dumps([{"seq": v.seq, "hash": v.hash, "source": v.source, "at": v.at.isoformat(),
-                                "in_force": v.in_force} for v in versions]))
+        typer.echo(
+            json.dumps(
+                [
+                    {"seq": v.seq, "hash": v.hash, "source": v.source, "at": v.at.isoformat(), "in_force": v.in_force}
+                    for v in versions
+                ]
+            )
+        )
         return
     if not versions:
         typer.echo("The built-in definitions are in force (no file given yet).")
@@ -383,18 +451,30 @@ def _parse_where(items: list[str] | None) -> dict[str, list[str]]:
 @app.command("rates")
 @user_errors
 def rates_cmd(
-    by: Annotated[list[str] | None, typer.Option(help="Group by this field (rep, team, lead_source...). "
-                                                     "Repeatable.", show_default=False)] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Group by this field (rep, team, lead_source...). Repeatable.", show_default=False),
+    ] = None,
     period: Annotated[Period | None, typer.Option(help="Split into periods.", show_default=False)] = None,
-    basis: Annotated[Basis | None, typer.Option(help="closed: won/(won+lost); cohort: won/all created. "
-                                                     "Default: the definitions' basis.", show_default=False)] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.",
-                                                  show_default=False)] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.",
-                                                show_default=False)] = None,
-    where: Annotated[list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable; "
-                                                         "values of one field are alternatives.",
-                                                    show_default=False)] = None,
+    basis: Annotated[
+        Basis | None,
+        typer.Option(
+            help="closed: won/(won+lost); cohort: won/all created. Default: the definitions' basis.", show_default=False
+        ),
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.", show_default=False)
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.", show_default=False)
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="FIELD=VALUE: keep only these rows. Repeatable; values of one field are alternatives.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
     db: DbOpt = None,
     definitions: DefsOpt = None,
@@ -406,9 +486,15 @@ def rates_cmd(
 
     with _open(db, definitions) as store, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = rates(store, by=by or [], period=period.value if period else None,
-                       basis=basis.value if basis else None, date_from=date_from, date_to=date_to,
-                       where=_parse_where(where))
+        result = rates(
+            store,
+            by=by or [],
+            period=period.value if period else None,
+            basis=basis.value if basis else None,
+            date_from=date_from,
+            date_to=date_to,
+            where=_parse_where(where),
+        )
     _emit_rates(result, fmt)
 
 
@@ -446,8 +532,11 @@ def rates_table(result: RatesResult, title: str | None = None) -> Any:
     for rec in result.rows.to_dict(orient="records"):
         t.add_row(
             *("" if pd.isna(rec[c]) else str(rec[c]) for c in labels),
-            f"{rec['attempts']:,}", f"{rec['hits']:,}", pct(rec["hit_rate"]),
-            f"{pct(rec['ci_low'])} – {pct(rec['ci_high'])}", pct(rec["value_hit_rate"]),
+            f"{rec['attempts']:,}",
+            f"{rec['hits']:,}",
+            pct(rec["hit_rate"]),
+            f"{pct(rec['ci_low'])} – {pct(rec['ci_high'])}",
+            pct(rec["value_hit_rate"]),
         )
     return t
 

@@ -46,7 +46,7 @@ def load_frame(store: Store, table: str, frame: Any, batch_id: int) -> int:
         )
     finally:
         store.raw.unregister("_hr_frame")
-    return data.num_rows
+    return int(data.num_rows)
 
 
 def load_synth(store: Store, data: SynthData, *, label: str) -> int:

@@ -24,8 +24,15 @@ from .schema import LOOKUPS
 from .spec import Condition, Definitions
 
 PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-COUNT_COLUMNS = ("attempts", "hits", "amount_won", "amount_known", "attempts_with_amount",
-                 "nonwin_amount_nonzero", "nonwins")
+COUNT_COLUMNS = (
+    "attempts",
+    "hits",
+    "amount_won",
+    "amount_known",
+    "attempts_with_amount",
+    "nonwin_amount_nonzero",
+    "nonwins",
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,7 @@ class Query:
     ) -> Query:
         """Validate and normalise query parameters (dates may be ISO strings)."""
         if period is not None and period not in PERIODS:
-            raise UserInputError(
-                f"The 'period' parameter must be one of {', '.join(PERIODS)}. Got '{period}' instead."
-            )
+            raise UserInputError(f"The 'period' parameter must be one of {', '.join(PERIODS)}. Got '{period}' instead.")
         if len(set(by)) != len(by):
             raise UserInputError(f"--by names a field twice: {', '.join(by)}")
         if "period" in by:
@@ -137,9 +142,7 @@ def compile_conditions(conds: Sequence[Condition], t: ir.Table, where: str) -> i
     """All conditions must hold; an empty list holds for every row."""
     if not conds:
         return ibis.literal(True)
-    return functools.reduce(
-        operator.and_, [compile_condition(c, t, f"{where}[{i}]") for i, c in enumerate(conds)]
-    )
+    return functools.reduce(operator.and_, [compile_condition(c, t, f"{where}[{i}]") for i, c in enumerate(conds)])
 
 
 def _coerce(col: ir.Value, value: Any) -> Any:
@@ -211,7 +214,7 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
 def count(con: Any, defs: Definitions, query: Query) -> pd.DataFrame:
     """Run :func:`count_expr` and return the small aggregated table, sorted by its groups."""
     expr, groups = count_expr(con, defs, query)
-    frame = expr.to_pyarrow().to_pandas()
+    frame: pd.DataFrame = expr.to_pyarrow().to_pandas()
     for col in COUNT_COLUMNS:
         if col in frame.columns:
             frame[col] = frame[col].fillna(0)

@@ -81,9 +81,7 @@ class StrictImportError(UserInputError):
     def __init__(self, quarantined: int, first_reasons: Sequence[str]) -> None:
         self.quarantined = quarantined
         shown = "\n".join(f"  {r}" for r in first_reasons)
-        super().__init__(
-            f"--strict: {quarantined} row(s) would be quarantined, so nothing was imported:\n{shown}"
-        )
+        super().__init__(f"--strict: {quarantined} row(s) would be quarantined, so nothing was imported:\n{shown}")
 
 
 class StoreError(HitrateError):

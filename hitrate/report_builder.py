@@ -25,16 +25,40 @@ def store_sections(store: Store) -> tuple[list[RateTable], list[str], Any]:
         notes = list(overall.warnings)
         if "team" in available:
             by_team = rates(store, by=["team"], definitions=defs)
-            sections.append(RateTable("Hit rate by team", by_team.rows, "team", "bars", overall_rate,
-                                      "Each dot is a team's hit rate; the bar is its 95% interval."))
+            sections.append(
+                RateTable(
+                    "Hit rate by team",
+                    by_team.rows,
+                    "team",
+                    "bars",
+                    overall_rate,
+                    "Each dot is a team's hit rate; the bar is its 95% interval.",
+                )
+            )
         if "rep" in available:
             by_rep = rates(store, by=["rep"], definitions=defs)
-            sections.append(RateTable("Hit rate by rep", by_rep.rows, "rep", "bars", overall_rate,
-                                      "Reps with few attempts have wide intervals: compare intervals, not dots."))
+            sections.append(
+                RateTable(
+                    "Hit rate by rep",
+                    by_rep.rows,
+                    "rep",
+                    "bars",
+                    overall_rate,
+                    "Reps with few attempts have wide intervals: compare intervals, not dots.",
+                )
+            )
             notes += [w for w in by_rep.warnings if w not in notes]
         trend = rates(store, period="month", definitions=defs)
-        sections.append(RateTable("Monthly trend", trend.rows, "period", "trend", overall_rate,
-                                  f"Months by {defs.effective_period_date}; the band is the 95% interval."))
+        sections.append(
+            RateTable(
+                "Monthly trend",
+                trend.rows,
+                "period",
+                "trend",
+                overall_rate,
+                f"Months by {defs.effective_period_date}; the band is the 95% interval.",
+            )
+        )
     return sections, notes, overall
 
 
@@ -44,9 +68,12 @@ def write_store_report(store: Store, path: str | Path, *, title: str = "hitrate 
     defs = overall.definitions
     if len(overall.rows):
         row = overall.rows.iloc[0]
-        subtitle = (f"{int(row['hits']):,} hits of {int(row['attempts']):,} {defs.denominator}: "
-                    f"{row['hit_rate']:.1%} ({row['ci_low']:.1%}–{row['ci_high']:.1%}), {defs.basis} basis")
+        subtitle = (
+            f"{int(row['hits']):,} hits of {int(row['attempts']):,} {defs.denominator}: "
+            f"{row['hit_rate']:.1%} ({row['ci_low']:.1%}–{row['ci_high']:.1%}), {defs.basis} basis"
+        )
     else:
         subtitle = f"No {defs.denominator} in the store yet"
-    return write_report(path, title=title, subtitle=subtitle, definitions_hash=defs.hash, sections=sections,
-                        notes=notes, lang=lang)
+    return write_report(
+        path, title=title, subtitle=subtitle, definitions_hash=defs.hash, sections=sections, notes=notes, lang=lang
+    )

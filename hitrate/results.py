@@ -69,6 +69,8 @@ class RatesResult:
             return f"No {self.definitions.denominator} match (definitions {self.definitions.hash})."
         for col in ("hit_rate", "ci_low", "ci_high", "value_hit_rate"):
             frame[col] = frame[col].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
-        head = (f"Hit rate ({self.definitions.basis} basis, {self.definitions.denominator}), "
-                f"definitions {self.definitions.hash}")
+        head = (
+            f"Hit rate ({self.definitions.basis} basis, {self.definitions.denominator}), "
+            f"definitions {self.definitions.hash}"
+        )
         return head + "\n" + frame.to_string(index=False)

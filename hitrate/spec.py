@@ -26,8 +26,16 @@ Op = Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "is_null", "n
 Scalar = str | int | float | bool
 
 OPS: tuple[str, ...] = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "is_null", "not_null")
-DENOMINATORS = ("leads", "inquiries", "meetings", "opportunities", "qualified_opportunities", "sessions",
-                "bets", "spins")
+DENOMINATORS = (
+    "leads",
+    "inquiries",
+    "meetings",
+    "opportunities",
+    "qualified_opportunities",
+    "sessions",
+    "bets",
+    "spins",
+)
 BASES = ("closed", "cohort")
 
 _VALUE_OPS = {"eq", "ne", "gt", "gte", "lt", "lte"}
@@ -132,9 +140,7 @@ class Definitions(BaseModel):
         if basis is None or basis == self.basis:
             return self
         if basis not in BASES:
-            raise DefinitionsError(
-                "--basis", [("basis", f"must be one of {', '.join(BASES)}; got '{basis}'")]
-            )
+            raise DefinitionsError("--basis", [("basis", f"must be one of {', '.join(BASES)}; got '{basis}'")])
         return self.model_copy(update={"basis": basis})
 
     def fields(self) -> set[str]:

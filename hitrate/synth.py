@@ -248,7 +248,8 @@ def _strings(
     """A pandas ``str`` array holding ``categories[codes]`` (missing where ``valid`` is False)."""
     mask = None if valid is None else ~np.asarray(valid, dtype=bool)
     taken = pa.array(list(categories), pa.large_string()).take(pa.array(codes, mask=mask))
-    return pd.array(taken, dtype=_STR_DTYPE)
+    out: ExtensionArray = pd.array(taken, dtype=_STR_DTYPE)
+    return out
 
 
 def _ids(prefix: str, n: int, width: int) -> ExtensionArray:
@@ -263,7 +264,8 @@ def _ids(prefix: str, n: int, width: int) -> ExtensionArray:
         number //= 10
     offsets = np.arange(0, n * size + 1, size, dtype=np.int64)
     arr = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
-    return pd.array(arr, dtype=_STR_DTYPE)
+    out: ExtensionArray = pd.array(arr, dtype=_STR_DTYPE)
+    return out
 
 
 def _timestamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -292,7 +294,8 @@ def _month(seconds: np.ndarray) -> np.ndarray:
 
 def _seasonal_factors() -> np.ndarray:
     log = np.log(_SEASON_RAW)
-    return np.exp(log - log.mean())
+    factors: np.ndarray = np.exp(log - log.mean())
+    return factors
 
 
 # ---- the generator ---------------------------------------------------------------------------
@@ -338,13 +341,12 @@ def _make_reps(
     return reps, team, hired_s, skill
 
 
-def _team_mix(
-    rng: np.random.Generator, base: np.ndarray, favoured: tuple[int, ...], n_teams: int
-) -> np.ndarray:
+def _team_mix(rng: np.random.Generator, base: np.ndarray, favoured: tuple[int, ...], n_teams: int) -> np.ndarray:
     """Per-team category mix: the base mix, jittered, with one favoured category tripled."""
     mix = base * np.exp(rng.normal(0.0, 0.3, size=(n_teams, base.size)))
     mix[np.arange(n_teams), [favoured[t % len(favoured)] for t in range(n_teams)]] *= 3.0
-    return mix / mix.sum(axis=1, keepdims=True)
+    shares: np.ndarray = mix / mix.sum(axis=1, keepdims=True)
+    return shares
 
 
 def _empty(columns: dict[str, str]) -> pd.DataFrame:
@@ -409,9 +411,7 @@ def generate(
     start_ts, as_of = pd.Timestamp(start).as_unit("us"), pd.Timestamp(end).as_unit("us")
     if not start_ts < as_of:
         raise ValueError(f"start ({start}) must be before end ({end})")
-    start_s, end_s = (
-        int(t.to_datetime64().astype("datetime64[s]").astype(np.int64)) for t in (start_ts, as_of)
-    )
+    start_s, end_s = (int(t.to_datetime64().astype("datetime64[s]").astype(np.int64)) for t in (start_ts, as_of))
     n = int(n_opportunities)
     rng = np.random.default_rng(seed)
 
@@ -578,8 +578,7 @@ def generate(
             for t, mix in zip(team_names, source_mix, strict=True)
         },
         team_segment_mix={
-            t: dict(zip(SEGMENTS, map(float, mix), strict=True))
-            for t, mix in zip(team_names, segment_mix, strict=True)
+            t: dict(zip(SEGMENTS, map(float, mix), strict=True)) for t, mix in zip(team_names, segment_mix, strict=True)
         },
     )
     return SynthData(

@@ -29,32 +29,48 @@ def db(tmp_path) -> Path:
 
 
 def test_import_then_rates_json(db, maven_dir):
-    code, out, err = run("import", str(maven_dir / "sales_pipeline.csv"), "--preset", "maven", "--format", "json",
-                         db=db)
+    code, out, err = run(
+        "import", str(maven_dir / "sales_pipeline.csv"), "--preset", "maven", "--format", "json", db=db
+    )
     assert code == 0, err
     rep = json.loads(out)
     assert {k: rep[k] for k in ("read", "imported", "updated", "unchanged", "quarantined")} == {
-        "read": 8800, "imported": 8800, "updated": 0, "unchanged": 0, "quarantined": 0}
+        "read": 8800,
+        "imported": 8800,
+        "updated": 0,
+        "unchanged": 0,
+        "quarantined": 0,
+    }
     assert rep["files"][0]["table"] == "opportunities"
     code, out, err = run("rates", "--by", "rep", "--format", "json", db=db)
     assert code == 0
     data = json.loads(out)  # stdout carries only the JSON
     assert len(data["definitions"]["hash"]) == 12
     assert sum(r["attempts"] for r in data["rows"]) == 6711
-    assert set(data["rows"][0]) == {"rep", "attempts", "hits", "hit_rate", "ci_low", "ci_high", "amount_won",
-                                    "value_hit_rate"}
+    assert set(data["rows"][0]) == {
+        "rep",
+        "attempts",
+        "hits",
+        "hit_rate",
+        "ci_low",
+        "ci_high",
+        "amount_won",
+        "value_hit_rate",
+    }
     assert "says nothing" in err  # the value-rate warning goes to stderr
 
 
 def test_rates_period_where_and_csv(db, maven_dir):
     run("import", str(maven_dir / "sales_pipeline.csv"), "--preset", "maven", db=db)
-    code, out, _ = run("rates", "--by", "rep", "--period", "quarter", "--where", "rep=Moses Frase",
-                       "--format", "json", db=db)
+    code, out, _ = run(
+        "rates", "--by", "rep", "--period", "quarter", "--where", "rep=Moses Frase", "--format", "json", db=db
+    )
     rows = json.loads(out)["rows"]
     assert {r["rep"] for r in rows} == {"Moses Frase"}
     assert [r["period"] for r in rows] == ["2017-Q1", "2017-Q2", "2017-Q3", "2017-Q4"]
-    code, out, _ = run("rates", "--basis", "cohort", "--from", "2017-01-01", "--to", "2017-03-31",
-                       "--format", "csv", db=db)
+    code, out, _ = run(
+        "rates", "--basis", "cohort", "--from", "2017-01-01", "--to", "2017-03-31", "--format", "csv", db=db
+    )
     assert code == 0
     assert out.splitlines()[0] == "attempts,hits,hit_rate,ci_low,ci_high,amount_won,value_hit_rate"
     code, out, _ = run("rates", "--by", "rep", db=db)

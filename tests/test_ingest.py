@@ -17,8 +17,14 @@ from hitrate.store import Store
 
 HEADER = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value"
 DANISH_STAGES = {"Won": "Vundet", "Lost": "Tabt", "Engaging": "I dialog", "Prospecting": "Emne"}
-DANISH_MAP = ["id=Muligheds-ID", "rep=Sælger", "stage=Fase", "created_at=Startdato", "closed_at=Lukkedato",
-              "amount=Beløb"]
+DANISH_MAP = [
+    "id=Muligheds-ID",
+    "rep=Sælger",
+    "stage=Fase",
+    "created_at=Startdato",
+    "closed_at=Lukkedato",
+    "amount=Beløb",
+]
 
 
 def write_lines(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
@@ -45,9 +51,18 @@ def write_danish(src: Path, dst: Path) -> Path:
         w = csv.writer(f, delimiter=";")
         w.writerow(["Muligheds-ID", "Sælger", "Produkt", "Konto", "Fase", "Startdato", "Lukkedato", "Beløb"])
         for r in rows:
-            w.writerow([r["opportunity_id"], r["sales_agent"], r["product"], r["account"],
-                        DANISH_STAGES[r["deal_stage"]], dk_date(r["engage_date"]), dk_date(r["close_date"]),
-                        dk_amount(r["close_value"])])
+            w.writerow(
+                [
+                    r["opportunity_id"],
+                    r["sales_agent"],
+                    r["product"],
+                    r["account"],
+                    DANISH_STAGES[r["deal_stage"]],
+                    dk_date(r["engage_date"]),
+                    dk_date(r["close_date"]),
+                    dk_amount(r["close_value"]),
+                ]
+            )
     return dst
 
 
@@ -70,8 +85,10 @@ def test_reader_keeps_wrong_field_counts_aside_with_line_numbers(tmp_path):
     p = write_lines(tmp_path / "a.csv", ["id,stage,amount", "1,Won,5", "2,Lost", "", "3,Won,1,extra", '4,"Won', 'x",2'])
     raw = read_file(p)
     assert raw.cells.num_rows == 2  # row 1 and the quoted multi-line record
-    assert [(b.row, b.reason) for b in raw.bad] == [(3, "expected 3 fields, found 2"),
-                                                   (5, "expected 3 fields, found 4")]
+    assert [(b.row, b.reason) for b in raw.bad] == [
+        (3, "expected 3 fields, found 2"),
+        (5, "expected 3 fields, found 4"),
+    ]
     assert raw.cells.column("_row").to_pylist() == [2, 6]
 
 
@@ -149,7 +166,7 @@ def test_broken_rows_are_quarantined_with_reasons_and_counts_add_up(store, tmp_p
     assert reasons[30] == (None, "expected 8 fields, found 3")
     assert reasons[31] == ("deal_stage", "column 'deal_stage': missing stage")
     assert store.fetch("SELECT amount FROM opportunities WHERE id = '1C1I7A6R'") == [(2000.0,)]
-    raw = json.loads(store.fetch("SELECT raw FROM quarantine WHERE \"row\" = 28")[0][0])
+    raw = json.loads(store.fetch('SELECT raw FROM quarantine WHERE "row" = 28')[0][0])
     assert raw["close_value"] == "abc" and raw["opportunity_id"] == "BADAMT01"
 
 
@@ -190,8 +207,10 @@ def test_one_import_is_one_transaction(store, tmp_path):
 
 
 def test_empty_cells_are_nulls_not_errors(store, tmp_path):
-    p = write_lines(tmp_path / "e.csv", ["id,rep,stage,created_at,closed_at,amount", "1,,Open,2020-01-01,,",
-                                          "2,Ann,Won,,2020-02-01,"])
+    p = write_lines(
+        tmp_path / "e.csv",
+        ["id,rep,stage,created_at,closed_at,amount", "1,,Open,2020-01-01,,", "2,Ann,Won,,2020-02-01,"],
+    )
     assert counts(import_files(store, [p])) == (2, 2, 0, 0, 0)
     assert store.fetch("SELECT rep, closed_at, amount FROM opportunities WHERE id = '1'") == [(None, None, None)]
 
@@ -275,8 +294,9 @@ def test_xlsx_and_parquet_import_like_csv(tmp_path, maven_dir, maven_store):
     frame = pd.read_csv(maven_dir / "sales_pipeline.csv")
     xlsx, parquet = tmp_path / "p.xlsx", tmp_path / "p.parquet"
     frame.head(300).to_excel(xlsx, index=False)
-    typed = frame.assign(engage_date=pd.to_datetime(frame["engage_date"]),
-                         close_date=pd.to_datetime(frame["close_date"]))
+    typed = frame.assign(
+        engage_date=pd.to_datetime(frame["engage_date"]), close_date=pd.to_datetime(frame["close_date"])
+    )
     typed.to_parquet(parquet, index=False)
     with Store(tmp_path / "x.duckdb") as s:
         r = import_files(s, [xlsx], preset="maven")
@@ -296,20 +316,25 @@ def test_reps_attributes_join_by_key(store, tmp_path):
     assert report.unmatched_keys["rep"]["values"] == ["Cy"]
     rows = rates(store, by=["team"]).rows.fillna({"team": "(none)"})
     assert rows[["team", "attempts", "hits"]].to_dict(orient="records") == [
-        {"team": "Nord", "attempts": 1, "hits": 1}, {"team": "Syd", "attempts": 1, "hits": 0},
-        {"team": "(none)", "attempts": 1, "hits": 1}]
+        {"team": "Nord", "attempts": 1, "hits": 1},
+        {"team": "Syd", "attempts": 1, "hits": 0},
+        {"team": "(none)", "attempts": 1, "hits": 1},
+    ]
 
 
 def test_stage_history_and_activities_load(store, tmp_path):
-    hist = write_lines(tmp_path / "h.csv", ["id,stage,entered_at", "1,Prospecting,2020-01-01", "1,Won,2020-02-01",
-                                             "1,Won,2020-02-01"])
-    acts = write_lines(tmp_path / "a.csv", ["id,opportunity_id,rep,type,at,campaign,variant,outcome",
-                                             "a1,1,Ann,call,2020-01-05 10:30,Spring,A,replied"])
+    hist = write_lines(
+        tmp_path / "h.csv", ["id,stage,entered_at", "1,Prospecting,2020-01-01", "1,Won,2020-02-01", "1,Won,2020-02-01"]
+    )
+    acts = write_lines(
+        tmp_path / "a.csv",
+        ["id,opportunity_id,rep,type,at,campaign,variant,outcome", "a1,1,Ann,call,2020-01-05 10:30,Spring,A,replied"],
+    )
     r = import_files(store, [hist], table="stage_history")
     assert counts(r) == (3, 2, 0, 0, 1)  # an exact repeat of a stage change is a duplicate
     r = import_files(store, [acts], table="activities")
     assert counts(r) == (1, 1, 0, 0, 0)
-    assert store.fetch("SELECT \"at\", variant FROM activities")[0][1] == "A"
+    assert store.fetch('SELECT "at", variant FROM activities')[0][1] == "A"
 
 
 def test_two_files_in_one_import_may_update_rows_and_add_dimensions(store, tmp_path):
@@ -320,4 +345,7 @@ def test_two_files_in_one_import_may_update_rows_and_add_dimensions(store, tmp_p
     report = import_files(store, [b, c])
     assert counts(report) == (2, 1, 1, 0, 0)
     assert store.fetch("SELECT id, outcome, region FROM opportunities ORDER BY id") == [
-        ("1", "lost", None), ("2", "lost", None), ("3", "won", "Nord")]
+        ("1", "lost", None),
+        ("2", "lost", None),
+        ("3", "won", "Nord"),
+    ]

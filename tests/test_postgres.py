@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests import pg_server as pgs
 from hitrate.demo import build_demo
 from hitrate.ingest import import_files
 from hitrate.rates import rates
 from hitrate.results import RatesResult
 from hitrate.schema import TABLES
-from hitrate.spec import Definitions, default_definitions, parse_definitions
+from hitrate.spec import default_definitions, parse_definitions
 from hitrate.store import Store
+from tests import pg_server as pgs
 
 MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm_sales_opportunities_maven"
 MAVEN_FILES = ("sales_pipeline.csv", "sales_teams.csv", "accounts.csv", "products.csv")

@@ -59,8 +59,8 @@ def test_cohort_basis_counts_open_deals(maven_store):
 def test_wilson_matches_statsmodels():
     """Reference: statsmodels 0.14+.
 
-        from statsmodels.stats.proportion import proportion_confint
-        proportion_confint([0, 1, 9, 300, 4238], [10, 1, 12, 450, 6711], alpha=0.05, method="wilson")
+    from statsmodels.stats.proportion import proportion_confint
+    proportion_confint([0, 1, 9, 300, 4238], [10, 1, 12, 450, 6711], alpha=0.05, method="wilson")
     """
     from statsmodels.stats.proportion import proportion_confint
 
@@ -94,7 +94,7 @@ def test_wilson_bounds_hold_the_rate(pairs):
     low, high = wilson_interval(k, n)
     ok = n > 0
     rate = np.divide(k, n, where=ok, out=np.zeros(len(n)))
-    assert np.all((0 <= low[ok]) & (low[ok] <= rate[ok] + 1e-12) & (rate[ok] <= high[ok] + 1e-12) & (high[ok] <= 1))
+    assert np.all((low[ok] >= 0) & (low[ok] <= rate[ok] + 1e-12) & (rate[ok] <= high[ok] + 1e-12) & (high[ok] <= 1))
 
 
 def frame_store(records) -> Store:
@@ -119,7 +119,15 @@ row_strategy = st.tuples(
 @given(rows=st.lists(row_strategy, min_size=1, max_size=60), seed=st.integers(0, 2**32 - 1))
 def test_rates_are_independent_of_row_order_and_hold_their_invariants(rows, seed):
     records = [
-        (f"o{i}", rep, out.title(), out, pd.Timestamp(d), None if out == "open" else pd.Timestamp(d) + pd.Timedelta(days=30), amt)
+        (
+            f"o{i}",
+            rep,
+            out.title(),
+            out,
+            pd.Timestamp(d),
+            None if out == "open" else pd.Timestamp(d) + pd.Timedelta(days=30),
+            amt,
+        )
         for i, (rep, out, d, amt) in enumerate(rows)
     ]
     shuffled = [records[i] for i in np.random.default_rng(seed).permutation(len(records))]
@@ -129,7 +137,7 @@ def test_rates_are_independent_of_row_order_and_hold_their_invariants(rows, seed
             pd.testing.assert_frame_equal(ra, rb)
             ok = ra["attempts"] > 0
             r = ra[ok]
-            assert ((0 <= r.ci_low) & (r.ci_low <= r.hit_rate) & (r.hit_rate <= r.ci_high) & (r.ci_high <= 1)).all()
+            assert ((r.ci_low >= 0) & (r.ci_low <= r.hit_rate) & (r.hit_rate <= r.ci_high) & (r.ci_high <= 1)).all()
         closed = sum(1 for r in rows if r[1] != "open")
         assert rates(a).rows["attempts"].sum() == closed
 
@@ -151,8 +159,10 @@ def test_period_labels(day, period, label, store):
     with store.transaction():
         load_frame(store, "opportunities", frame, batch_id=1)
     assert rates(store, period=period).rows["period"].tolist() == [label]
-    assert period_label(ts.to_period({"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period])
-                        .start_time, period) == label
+    assert (
+        period_label(ts.to_period({"week": "W", "month": "M", "quarter": "Q", "year": "Y"}[period]).start_time, period)
+        == label
+    )
 
 
 def test_from_to_and_where_filters(maven_store):
@@ -199,8 +209,9 @@ def test_definitions_conditions_change_what_counts(maven_store, maven_dir):
     row = result.rows.iloc[0]
     assert (row["attempts"], row["hits"]) == (len(sub), int((sub["deal_stage"] == "Won").sum()))
     assert result.to_dict()["definitions"]["hash"] == gtx.hash
-    big = parse_definitions("won: [{any: [{field: outcome, op: eq, value: won}]}, {field: amount, op: gt, value: 1000}]",
-                            source="big.yaml")
+    big = parse_definitions(
+        "won: [{any: [{field: outcome, op: eq, value: won}]}, {field: amount, op: gt, value: 1000}]", source="big.yaml"
+    )
     row = rates(maven_store, definitions=big).rows.iloc[0]
     assert row["hits"] == int(((raw["deal_stage"] == "Won") & (raw["close_value"] > 1000)).sum())
     # A won deal of <= 1000 is neither won (by this file) nor lost: it does not count on the closed basis.
@@ -208,8 +219,15 @@ def test_definitions_conditions_change_what_counts(maven_store, maven_dir):
 
 
 def test_ne_and_not_in_hold_for_missing_values(store):
-    frame = pd.DataFrame({"id": ["1", "2", "3"], "stage": ["Won", "Won", "Lost"], "outcome": ["won", "won", "lost"],
-                          "closed_at": pd.to_datetime(["2020-01-01"] * 3), "source": ["Spam", None, "Web"]})
+    frame = pd.DataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "stage": ["Won", "Won", "Lost"],
+            "outcome": ["won", "won", "lost"],
+            "closed_at": pd.to_datetime(["2020-01-01"] * 3),
+            "source": ["Spam", None, "Web"],
+        }
+    )
     with store.transaction():
         load_frame(store, "opportunities", frame, batch_id=1)
     for cond in ("{field: source, op: ne, value: Spam}", "{field: source, op: not_in, values: [Spam]}"):
@@ -223,8 +241,17 @@ def test_result_objects(maven_store):
     result = rates(maven_store, by=["rep"], period="quarter")
     d = result.to_dict()
     assert set(d) >= {"definitions", "rows", "warnings", "method", "query"}
-    assert list(d["rows"][0]) == ["rep", "period", "attempts", "hits", "hit_rate", "ci_low", "ci_high",
-                                  "amount_won", "value_hit_rate"]
+    assert list(d["rows"][0]) == [
+        "rep",
+        "period",
+        "attempts",
+        "hits",
+        "hit_rate",
+        "ci_low",
+        "ci_high",
+        "amount_won",
+        "value_hit_rate",
+    ]
     assert isinstance(d["rows"][0]["attempts"], int)
     assert "Wilson" in result.method
     assert "Moses Frase" in result.summary()

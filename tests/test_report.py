@@ -354,9 +354,7 @@ def test_bars_sorted_with_overall_line_and_hover() -> None:
 
 def test_section_without_attempts_has_table_but_no_chart() -> None:
     empty = rate_frame("team", ["North"], [0], [0])
-    html = render_report(
-        title="t", subtitle="", definitions_hash="h", sections=[RateTable("Empty", empty, "team")]
-    )
+    html = render_report(title="t", subtitle="", definitions_hash="h", sections=[RateTable("Empty", empty, "team")])
     assert "Plotly.newPlot(" not in html
     assert "no row has any attempts" in html
     assert tables_of(html)[0][1][:3] == ["North", "0", "0"]
@@ -377,10 +375,7 @@ def test_rejects_bad_input() -> None:
 
 
 def test_import_is_cheap() -> None:
-    code = (
-        "import sys, hitrate.report; "
-        "print(sorted(m for m in ('plotly', 'jinja2', 'pandas') if m in sys.modules))"
-    )
+    code = "import sys, hitrate.report; print(sorted(m for m in ('plotly', 'jinja2', 'pandas') if m in sys.modules))"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

@@ -4,5 +4,12 @@ from .importer import FileReport, ImportReport, import_files, unmatched_keys
 from .mapping import parse_map_flags
 from .presets import load_preset, preset_names
 
-__all__ = ["FileReport", "ImportReport", "import_files", "load_preset", "parse_map_flags", "preset_names",
-           "unmatched_keys"]
+__all__ = [
+    "FileReport",
+    "ImportReport",
+    "import_files",
+    "load_preset",
+    "parse_map_flags",
+    "preset_names",
+    "unmatched_keys",
+]

@@ -27,7 +27,7 @@ from ..schema import TABLES, TableSchema, quote
 from ..store import Store
 from . import mapping as mapping_mod
 from .parsing import COMMA_EVIDENCE, FORMATS, POINT_EVIDENCE, DateFormat, date_format_from_flag, number_sql
-from .presets import Preset, PresetTable, load_preset
+from .presets import PresetTable, load_preset
 from .readers import Progress, RawTable, read_file
 
 DEFAULT_WON = ("won", "closed won", "closed-won", "closedwon", "win", "vundet", "vundne")
@@ -200,8 +200,15 @@ def _import_one(
 ) -> tuple[FileReport, list[dict[str, Any]]]:
     con = store.raw
     source = str(Path(raw.path).resolve())
-    rep = FileReport(path=raw.path, table=schema.name, read=raw.read, encoding=raw.encoding,
-                     delimiter=raw.delimiter, mapping=cmap.source(raw.columns), dimensions=list(cmap.dimensions))
+    rep = FileReport(
+        path=raw.path,
+        table=schema.name,
+        read=raw.read,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        mapping=cmap.source(raw.columns),
+        dimensions=list(cmap.dimensions),
+    )
     con.register(_RAW, raw.cells)
     try:
         kinds = {f: schema.fields.get(f, "text") for f in cmap.fields}
@@ -255,7 +262,9 @@ def _import_one(
                 f"THEN 'lost' ELSE 'open' END AS outcome"
             )
             params["won"], params["lost"] = won_values, lost_values
-        flag_list = f"list_filter([{', '.join(flags)}]::INTEGER[], lambda x: x IS NOT NULL)" if flags else "[]::INTEGER[]"
+        flag_list = (
+            f"list_filter([{', '.join(flags)}]::INTEGER[], lambda x: x IS NOT NULL)" if flags else "[]::INTEGER[]"
+        )
         select.append(f"{flag_list} AS _problems")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_TYPED} AS SELECT {', '.join(select)} FROM {_RAW}", params)
         # Among rows that parse, a key seen twice: the last row in the file wins, earlier ones are quarantined.
@@ -268,9 +277,7 @@ def _import_one(
         if schema.name == "opportunities":
             columns.append("outcome")
         col_sql = ", ".join(quote(c) for c in columns)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {col_sql} FROM {_TYPED}_k WHERE _winner = _row"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {col_sql} FROM {_TYPED}_k WHERE _winner = _row")
         quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
         rep.quarantined = len(quarantined)
         rep.imported, rep.updated, rep.unchanged = _upsert(store, schema, columns, batch_id)
@@ -308,7 +315,9 @@ def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> Da
     if best == 0 or len(winners) == 1:
         return winners[0]
     if {f.name for f in winners} >= {"dmy", "mdy"}:
-        col = next((raw.columns[i] for k, i in enumerate(date_cols) if per_col["dmy"][k] > 0), raw.columns[date_cols[0]])
+        col = next(
+            (raw.columns[i] for k, i in enumerate(date_cols) if per_col["dmy"][k] > 0), raw.columns[date_cols[0]]
+        )
         sep = _date_separator(store, date_cols)
         raise AmbiguousDateFormatError(raw.path, col, [f"DD{sep}MM{sep}YYYY", f"MM{sep}DD{sep}YYYY"])
     return winners[0]
@@ -363,8 +372,14 @@ def _quarantine(
         else:
             reasons = [f"duplicate {schema.key} '{key}': row {winner} later in the file replaces this row"]
             column = None
-        entries.append({"row": row_no, "column": column, "reason": "; ".join(reasons),
-                        "raw": json.dumps(rawdict, ensure_ascii=False)})
+        entries.append(
+            {
+                "row": row_no,
+                "column": column,
+                "reason": "; ".join(reasons),
+                "raw": json.dumps(rawdict, ensure_ascii=False),
+            }
+        )
     entries.sort(key=lambda e: e["row"])
     con.execute("DELETE FROM quarantine WHERE source = ? AND table_name = ?", [source, schema.name])
     if entries:

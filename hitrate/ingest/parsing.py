@@ -11,8 +11,17 @@ from dataclasses import dataclass
 
 from ..errors import InputFileError
 
-_TIMES = ("", " %H:%M:%S", " %H:%M", "T%H:%M:%S", "T%H:%M", " %H:%M:%S.%f", "T%H:%M:%S.%f", "T%H:%M:%SZ",
-          "T%H:%M:%S.%fZ")
+_TIMES = (
+    "",
+    " %H:%M:%S",
+    " %H:%M",
+    "T%H:%M:%S",
+    "T%H:%M",
+    " %H:%M:%S.%f",
+    "T%H:%M:%S.%f",
+    "T%H:%M:%SZ",
+    "T%H:%M:%S.%fZ",
+)
 
 
 def _with_times(dates: tuple[str, ...]) -> list[str]:
@@ -34,9 +43,16 @@ MDY = DateFormat("mdy", tuple(_with_times(("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y")))
 FORMATS = (ISO, DMY, MDY)
 
 _ALIASES = {
-    "iso": ISO, "yyyy-mm-dd": ISO, "ymd": ISO,
-    "dmy": DMY, "dd-mm-yyyy": DMY, "dd/mm/yyyy": DMY, "dd.mm.yyyy": DMY,
-    "mdy": MDY, "mm/dd/yyyy": MDY, "mm-dd-yyyy": MDY,
+    "iso": ISO,
+    "yyyy-mm-dd": ISO,
+    "ymd": ISO,
+    "dmy": DMY,
+    "dd-mm-yyyy": DMY,
+    "dd/mm/yyyy": DMY,
+    "dd.mm.yyyy": DMY,
+    "mdy": MDY,
+    "mm/dd/yyyy": MDY,
+    "mm-dd-yyyy": MDY,
 }
 _STRPTIME_OK = re.compile(r"^(?:%[YmdHMSfbBjpyz%]|[^%])+$")
 
@@ -69,7 +85,7 @@ def number_sql(cell: str, decimal: str) -> str:
     )
     if decimal == ",":
         pattern = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
-        body = f"replace(replace(s, '.', ''), ',', '.')"
+        body = "replace(replace(s, '.', ''), ',', '.')"
     else:
         pattern = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?$"
         body = "replace(s, ',', '')"

@@ -54,7 +54,7 @@ class RawTable:
     @property
     def read(self) -> int:
         """Records read from the file: rows plus records that could not be read."""
-        return self.cells.num_rows + len(self.bad)
+        return int(self.cells.num_rows) + len(self.bad)
 
 
 def read_file(path: str | Path, *, progress: Progress | None = None) -> RawTable:
@@ -136,8 +136,7 @@ def read_csv(path: Path, *, progress: Progress | None = None) -> RawTable:
                 rows.append(record)
                 row_numbers.append(start)
             elif record and any(cell.strip() for cell in record):
-                bad.append(BadRecord(start, f"expected {width} fields, found {len(record)}",
-                                     delimiter.join(record)))
+                bad.append(BadRecord(start, f"expected {width} fields, found {len(record)}", delimiter.join(record)))
             start = reader.line_num + 1
             if progress is not None and len(rows) % _PROGRESS_EVERY == 0:
                 progress(start, total)
@@ -189,7 +188,7 @@ def read_xlsx(path: Path) -> RawTable:
                     out.append(str(int(v)))
                 else:
                     out.append(str(v))
-            rows.append(out)  # type: ignore[arg-type]
+            rows.append(out)
             numbers.append(n)
     finally:
         wb.close()

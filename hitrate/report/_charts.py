@@ -81,9 +81,7 @@ def _rate_axis(title: str, upper: float) -> dict[str, Any]:
     }
 
 
-def bars_figure(
-    rows: Sequence[Row], s: dict[str, str], lang: str, overall_rate: float | None = None
-) -> go.Figure:
+def bars_figure(rows: Sequence[Row], s: dict[str, str], lang: str, overall_rate: float | None = None) -> go.Figure:
     """Horizontal dot-and-whisker chart, highest rate at the top; rows without attempts are left out."""
     import plotly.graph_objects as go
 
@@ -133,9 +131,7 @@ def bars_figure(
     return fig
 
 
-def trend_figure(
-    rows: Sequence[Row], s: dict[str, str], lang: str, overall_rate: float | None = None
-) -> go.Figure:
+def trend_figure(rows: Sequence[Row], s: dict[str, str], lang: str, overall_rate: float | None = None) -> go.Figure:
     """Hit rate over periods in the given order, a shaded 95% band, markers sized by attempts."""
     import plotly.graph_objects as go
 

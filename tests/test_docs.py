@@ -1,0 +1,112 @@
+"""The public API is pinned, and --help, the docs and the README stay in step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+import hitrate
+from hitrate.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+PUBLIC_API = [
+    "AmbiguousDateFormatError",
+    "Condition",
+    "Definitions",
+    "DefinitionsError",
+    "FileReport",
+    "HitrateError",
+    "HitrateWarning",
+    "ImportReport",
+    "InputFileError",
+    "RatesResult",
+    "SmallSampleWarning",
+    "Store",
+    "StoreError",
+    "StrictImportError",
+    "SynthData",
+    "SynthTruth",
+    "UnknownFieldError",
+    "UserInputError",
+    "ValueRateWarning",
+    "__version__",
+    "build_demo",
+    "default_definitions",
+    "definitions_history",
+    "definitions_in_force",
+    "generate",
+    "import_files",
+    "load_definitions",
+    "parse_definitions",
+    "preset_names",
+    "rates",
+    "use_definitions",
+    "wilson_interval",
+    "write_store_report",
+]
+
+
+def commands() -> list[tuple[str, Any]]:
+    """Every leaf command as (page name, command): 'import', 'quarantine-list', ..."""
+    out: list[tuple[str, Any]] = []
+
+    def walk(cmd: Any, path: list[str]) -> None:
+        if hasattr(cmd, "commands"):
+            for name, sub in cmd.commands.items():
+                walk(sub, [*path, name])
+        else:
+            out.append(("-".join(path), cmd))
+
+    walk(get_command(app), [])
+    return out
+
+
+def test_public_api_is_pinned():
+    assert sorted(hitrate.__all__) == sorted(PUBLIC_API)
+    for name in PUBLIC_API:
+        assert getattr(hitrate, name) is not None
+        if name != "__version__":
+            assert getattr(hitrate, name).__doc__, f"{name} has no docstring"
+
+
+@pytest.mark.parametrize(("page", "command"), commands(), ids=[c[0] for c in commands()])
+def test_every_command_has_help_docstring_and_a_docs_page_naming_every_option(page, command):
+    assert command.help, f"{page} has no docstring"
+    doc = DOCS / "commands" / f"{page}.md"
+    assert doc.exists(), f"no docs page {doc.relative_to(ROOT)}"
+    text = doc.read_text()
+    for param in command.params:
+        for flag in getattr(param, "opts", []):
+            if flag.startswith("-"):
+                assert f"`{flag}" in text or f"{flag}" in text, f"{doc.name} does not mention {flag}"
+    result = CliRunner().invoke(app, [*page.split("-"), "--help"])
+    assert result.exit_code == 0
+    for param in command.params:
+        for flag in getattr(param, "opts", []):
+            if flag.startswith("--"):
+                assert flag in result.stdout
+
+
+def test_docs_pages_name_only_existing_commands():
+    pages = {p.stem for p in (DOCS / "commands").glob("*.md")}
+    assert pages == {name for name, _ in commands()}
+
+
+def test_readme_names_every_top_level_command_and_the_two_quick_start_commands():
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    assert "make demo" in quick and "make test" in quick
+    for name in get_command(app).commands:  # type: ignore[attr-defined]
+        assert f"hitrate {name}" in readme, f"README does not mention `hitrate {name}`"
+
+
+def test_glossary_defines_the_rates():
+    text = (DOCS / "glossary.md").read_text().lower()
+    for term in ("hit rate", "win rate", "conversion rate", "cohort", "wilson"):
+        assert term in text
