@@ -128,10 +128,10 @@ def compile_condition(cond: Condition, t: ir.Table, where: str = "definitions") 
     if op == "not_null":
         return col.notnull()
     if op in ("in", "not_in"):
-        values = [_coerce(col, v) for v in cond.values or []]
+        values = [_coerce(col, v, where) for v in cond.values or []]
         expr = col.isin(values)
         return (col.isnull() | ~expr) if op == "not_in" else ibis.coalesce(expr, False)
-    value = _coerce(col, cond.value)
+    value = _coerce(col, cond.value, where)
     if op == "ne":
         return col.isnull() | (col != value)
     cmp = {"eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[op]
@@ -145,7 +145,8 @@ def compile_conditions(conds: Sequence[Condition], t: ir.Table, where: str) -> i
     return functools.reduce(operator.and_, [compile_condition(c, t, f"{where}[{i}]") for i, c in enumerate(conds)])
 
 
-def _coerce(col: ir.Value, value: Any) -> Any:
+def _coerce(col: ir.Value, value: Any, where: str = "definitions") -> Any:
+    """A condition's value in the column's type (numbers and timestamps given as text are parsed)."""
     dtype = col.type()
     if dtype.is_string():
         return str(value).lower() if isinstance(value, bool) else str(value)
@@ -153,9 +154,12 @@ def _coerce(col: ir.Value, value: Any) -> Any:
         try:
             return float(value)
         except ValueError:
-            raise UserInputError(f"'{value}' is not a number, but the field is numeric") from None
+            raise UserInputError(f"{where}: '{value}' is not a number, but the field is numeric") from None
     if dtype.is_timestamp() and isinstance(value, str):
-        return ibis.timestamp(value)
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise UserInputError(f"{where}: '{value}' is not a date/time; expected YYYY-MM-DD[ HH:MM]") from None
     return value
 
 
@@ -182,7 +186,8 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
         t = t.filter(t._won | t._lost)
     for f, values in query.where:
         col = t[f]
-        t = t.filter(col.cast("string").isin(list(values)) if not col.type().is_string() else col.isin(list(values)))
+        # Values compare in the column's own type: text of a number is engine-specific ('5.0' vs '5').
+        t = t.filter(col.isin([_coerce(col, v, f"--where {f}") for v in values]))
     pdate = t[date_field]
     if query.date_from is not None:
         t = t.filter(pdate >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))

@@ -305,18 +305,9 @@ def test_maven_overall_4238_of_6711(maven: Store, maven_pg: Any) -> None:
         assert row["hit_rate"] == pytest.approx(4238 / 6711, abs=TOL)
 
 
-# --- a known discrepancy ------------------------------------------------------------------
+# --- where on a number field: compared as numbers on every engine ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "engine.count_expr filters a non-text --where field with col.cast('string').isin(values): "
-        "the text of a DOUBLE is engine-specific (DuckDB '1824919.0', PostgreSQL '1824919'), so "
-        "--where amount=N matches on PostgreSQL only and amount=N.0 on DuckDB only"
-    ),
-)
 @pytest.mark.parametrize("spelling", ["{:.0f}", "{:.1f}"], ids=["integer-text", "decimal-text"])
 def test_where_on_a_number_field(demo: Store, demo_pg: Any, spelling: str) -> None:
     amount = float(demo.con.table("opportunities").amount.max().to_pyarrow().as_py())

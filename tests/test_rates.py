@@ -275,3 +275,12 @@ def test_synthetic_rates_cover_the_known_truth():
         covered += row["ci_low"] <= truth <= row["ci_high"]
         assert abs(row["hit_rate"] - truth) < 4 * np.sqrt(truth * (1 - truth) / row["attempts"])
     assert covered >= len(rows) - 1
+
+
+def test_where_compares_numbers_as_numbers(maven_store, maven_dir):
+    raw = pd.read_csv(maven_dir / "sales_pipeline.csv")
+    expected = int(((raw["close_value"] == 1054) & raw["deal_stage"].isin(["Won", "Lost"])).sum())
+    for text in ("1054", "1054.0", "1054.00"):
+        assert rates(maven_store, where={"amount": [text]}).rows.iloc[0]["attempts"] == expected
+    with pytest.raises(UserInputError, match="--where amount: 'lots' is not a number"):
+        rates(maven_store, where={"amount": ["lots"]})
