@@ -181,6 +181,7 @@ def machine() -> dict[str, Any]:
     import numpy
     import pandas
     import pyarrow
+    import sqlglot
 
     mem = None
     try:
@@ -197,6 +198,7 @@ def machine() -> dict[str, Any]:
         "pandas": pandas.__version__,
         "numpy": numpy.__version__,
         "pyarrow": pyarrow.__version__,
+        "sqlglot": sqlglot.__version__,
         "platform": platform.platform(),
         "cpu": _cpu_model(),
         "nproc": os.cpu_count(),
@@ -544,7 +546,7 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
 def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
     print()
     print(f"hitrate rates benchmark, {meta['date']}: python {meta['python']}, duckdb {meta['duckdb']}, "
-          f"ibis {meta['ibis']}, pandas {meta['pandas']}, numpy {meta['numpy']}")
+          f"ibis {meta['ibis']} (sqlglot {meta['sqlglot']}), pandas {meta['pandas']}, numpy {meta['numpy']}")
     print(f"machine: {meta['nproc']} cores (nproc), {meta['mem_gib']} GiB, {meta['cpu']}; "
           f"median of {meta['repeat']} warm runs")
     print("load average (1 min) before/after each N: "

@@ -67,6 +67,11 @@ class Basis(str, Enum):
     cohort = "cohort"
 
 
+class Lang(str, Enum):
+    en = "en"
+    da = "da"
+
+
 class Table(str, Enum):
     opportunities = "opportunities"
     reps = "reps"
@@ -339,6 +344,7 @@ def definitions_init(
 
     if path.exists() and not force:
         raise UserInputError(f"{path}: already exists; use --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(DEFAULT_YAML, encoding="utf-8")
     _err().print(f"wrote {path}; use it with --definitions {path}", highlight=False)
 
@@ -378,24 +384,24 @@ def definitions_check(
     db: DbOpt = None,
 ) -> None:
     """Validate a definitions file (and its fields against the store's data); print its hash."""
-    from .definitions import definitions_in_force  # noqa: F401  (store must open cleanly)
-    from .engine import fields_available
-    from .errors import DefinitionsError
+    from .engine import check_definitions, fields_available
+    from .errors import DefinitionsError, UserInputError
     from .spec import load_definitions
 
     defs = load_definitions(path)
     with _open(db) as store:
         if store.count("opportunities"):
-            known = set(fields_available(store.con)) | {"outcome"}
+            known = set(fields_available(store.con))
             missing = sorted(defs.fields() - known)
             if missing:
-                raise DefinitionsError(
-                    str(path),
-                    [
-                        ("", f"field '{m}' is not in the data; known fields: {', '.join(sorted(known))}")
-                        for m in missing
-                    ],
-                )
+                problems = [
+                    ("", f"field '{m}' is not in the data; known fields: {', '.join(sorted(known))}") for m in missing
+                ]
+                raise DefinitionsError(str(path), problems)
+            try:
+                check_definitions(store.con, defs)
+            except UserInputError as exc:
+                raise DefinitionsError(str(path), [("", f"does not fit the data: {exc}")]) from None
     typer.echo(f"{path}: valid, hash {defs.hash}")
 
 
@@ -560,8 +566,8 @@ def demo_cmd(
     started = time.monotonic()
     err = _err()
     with _open(db) as store:
-        err.print(f"Building the demo store in {store.path} (seed {seed}, {n:,} opportunities)…", highlight=False)
         build_demo(store, seed=seed, n_opportunities=n, force=force)
+        err.print(f"Built the demo store in {store.path} (seed {seed}, {n:,} opportunities).", highlight=False)
         import warnings
 
         from .rates import rates
@@ -578,7 +584,7 @@ def demo_cmd(
 @user_errors
 def report_cmd(
     output: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("hitrate-report.html"),
-    lang: Annotated[str, typer.Option(help="Language of the report: en or da.")] = "en",
+    lang: Annotated[Lang, typer.Option(help="Language of the report: en (English) or da (Danish).")] = Lang.en,
     db: DbOpt = None,
     definitions: DefsOpt = None,
 ) -> None:
@@ -586,7 +592,7 @@ def report_cmd(
     from .report_builder import write_store_report
 
     with _open(db, definitions) as store:
-        path = write_store_report(store, output, lang=lang)
+        path = write_store_report(store, output, lang=lang.value)
     _err().print(f"Report written to {path}.", highlight=False)
 
 

@@ -31,8 +31,12 @@ class DefinitionsVersion:
 
 
 def use_definitions(store: Store, path: str | Path) -> Definitions:
-    """Validate a definitions file, record it in the store and put it in force."""
+    """Validate a definitions file (against the store's data too), record it and put it in force."""
     defs = load_definitions(path)
+    if store.count("opportunities"):
+        from .engine import check_definitions
+
+        check_definitions(store.con, defs)  # a file that does not fit the data is never put in force
     record_definitions(store, defs, str(Path(path).resolve()))
     return defs
 

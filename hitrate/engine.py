@@ -167,7 +167,7 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
     """The aggregation expression and its group columns (``period_start`` last when a period is asked)."""
     fields = set(query.by) | defs.fields() | {k for k, _ in query.where} | {"amount"}
     t = analysis_table(con, fields)
-    known = [c for c in t.columns if not c.startswith("_")]
+    known = fields_available(con)
     for f in query.by:
         if f not in t.columns:
             raise UnknownFieldError(f, known, "--by")
@@ -214,6 +214,12 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
     if groups:
         return t.group_by(groups).aggregate(**metrics), groups
     return t.aggregate(**metrics), groups
+
+
+def check_definitions(con: Any, defs: Definitions) -> None:
+    """Compile (without running) the definitions against the data: unknown fields and values that do not
+    fit a field's type raise :class:`UserInputError` naming the key."""
+    count_expr(con, defs, Query())
 
 
 def count(con: Any, defs: Definitions, query: Query) -> pd.DataFrame:

@@ -111,9 +111,10 @@ def _warnings(frame: pd.DataFrame, defs: Definitions) -> list[str]:
             "so only won amounts count and the ratio is 1 wherever anything was won"
         )
     small = int(((frame["attempts"] > 0) & (frame["attempts"] < SMALL_SAMPLE)).sum())
-    if small and len(frame) > 1:
+    if small:
+        what = f"{small} of {len(frame)} groups have" if len(frame) > 1 else "this rate has"
         notes.append(
-            f"{small} of {len(frame)} groups have fewer than {SMALL_SAMPLE} attempts: their intervals are wide "
-            "and their rates support no claim on their own"
+            f"{what} fewer than {SMALL_SAMPLE} attempts: the intervals are wide "
+            "and such rates support no claim on their own"
         )
     return notes

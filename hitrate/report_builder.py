@@ -4,76 +4,83 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
 
 from .definitions import definitions_in_force
 from .engine import fields_available
 from .rates import rates
 from .report import RateTable, write_report
+from .results import RatesResult
 from .store import Store
 
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "by_team": "Hit rate by team",
+        "by_rep": "Hit rate by rep",
+        "trend": "Monthly trend",
+        "team_note": "Teams differ in the leads they work: a gap here is not yet a gap in skill.",
+        "rep_note": "Reps with few attempts have wide intervals: compare intervals, not dots.",
+        "trend_note": "Months by {date}; the band is the 95% interval.",
+        "subtitle": "{hits} hits of {attempts} {denominator}: {rate} ({low}–{high}), {basis} basis",
+        "empty": "No {denominator} in the store yet",
+    },
+    "da": {
+        "by_team": "Hitrate pr. team",
+        "by_rep": "Hitrate pr. sælger",
+        "trend": "Udvikling pr. måned",
+        "team_note": "Teams arbejder med forskellige leads: en forskel her er endnu ikke en forskel i evner.",
+        "rep_note": "Sælgere med få forsøg har brede intervaller: sammenlign intervaller, ikke punkter.",
+        "trend_note": "Måneder efter {date}; båndet er 95 %-intervallet.",
+        "subtitle": "{hits} vundne af {attempts} forsøg ({denominator}): {rate} ({low}–{high}), {basis}-basis",
+        "empty": "Ingen data i databasen endnu ({denominator})",
+    },
+}
 
-def store_sections(store: Store) -> tuple[list[RateTable], list[str], Any]:
+
+def store_sections(store: Store, lang: str = "en") -> tuple[list[RateTable], list[str], RatesResult]:
     """The report's sections, its notes, and the overall result (for the header)."""
+    text = TEXT[lang]
     defs = definitions_in_force(store)
     available = set(fields_available(store.con))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         overall = rates(store, definitions=defs)
-        sections: list[RateTable] = []
-        overall_rate = float(overall.rows["hit_rate"].iloc[0]) if len(overall.rows) else None
+        attempts = int(overall.rows["attempts"].sum())
+        overall_rate = float(overall.rows["hit_rate"].iloc[0]) if attempts else None
         notes = list(overall.warnings)
+        sections: list[RateTable] = []
         if "team" in available:
             by_team = rates(store, by=["team"], definitions=defs)
-            sections.append(
-                RateTable(
-                    "Hit rate by team",
-                    by_team.rows,
-                    "team",
-                    "bars",
-                    overall_rate,
-                    "Teams differ in the leads they work: a gap here is not yet a gap in skill.",
-                )
-            )
+            sections.append(RateTable(text["by_team"], by_team.rows, "team", "bars", overall_rate, text["team_note"]))
         if "rep" in available:
             by_rep = rates(store, by=["rep"], definitions=defs)
-            sections.append(
-                RateTable(
-                    "Hit rate by rep",
-                    by_rep.rows,
-                    "rep",
-                    "bars",
-                    overall_rate,
-                    "Reps with few attempts have wide intervals: compare intervals, not dots.",
-                )
-            )
+            sections.append(RateTable(text["by_rep"], by_rep.rows, "rep", "bars", overall_rate, text["rep_note"]))
             notes += [w for w in by_rep.warnings if w not in notes]
         trend = rates(store, period="month", definitions=defs)
-        sections.append(
-            RateTable(
-                "Monthly trend",
-                trend.rows,
-                "period",
-                "trend",
-                overall_rate,
-                f"Months by {defs.effective_period_date}; the band is the 95% interval.",
-            )
-        )
+        note = text["trend_note"].format(date=defs.effective_period_date)
+        sections.append(RateTable(text["trend"], trend.rows, "period", "trend", overall_rate, note))
     return sections, notes, overall
 
 
 def write_store_report(store: Store, path: str | Path, *, title: str = "hitrate report", lang: str = "en") -> Path:
-    """Write the store's report as one self-contained HTML file; returns its path."""
-    sections, notes, overall = store_sections(store)
+    """Write the store's report (English ``en`` or Danish ``da``) as one self-contained HTML file."""
+    if lang not in TEXT:
+        raise ValueError(f"The 'lang' parameter of write_store_report must be one of {sorted(TEXT)}. Got {lang!r}.")
+    text = TEXT[lang]
+    sections, notes, overall = store_sections(store, lang)
     defs = overall.definitions
-    if len(overall.rows):
-        row = overall.rows.iloc[0]
-        subtitle = (
-            f"{int(row['hits']):,} hits of {int(row['attempts']):,} {defs.denominator}: "
-            f"{row['hit_rate']:.1%} ({row['ci_low']:.1%}–{row['ci_high']:.1%}), {defs.basis} basis"
+    row = overall.rows.iloc[0] if len(overall.rows) else None
+    if row is not None and int(row["attempts"]) > 0:
+        subtitle = text["subtitle"].format(
+            hits=f"{int(row['hits']):,}",
+            attempts=f"{int(row['attempts']):,}",
+            denominator=defs.denominator,
+            rate=f"{row['hit_rate']:.1%}",
+            low=f"{row['ci_low']:.1%}",
+            high=f"{row['ci_high']:.1%}",
+            basis=defs.basis,
         )
     else:
-        subtitle = f"No {defs.denominator} in the store yet"
+        subtitle = text["empty"].format(denominator=defs.denominator)
     return write_report(
         path, title=title, subtitle=subtitle, definitions_hash=defs.hash, sections=sections, notes=notes, lang=lang
     )

@@ -117,8 +117,8 @@ def normalise_name(name: str) -> str:
     """
     text = name.strip().translate(_TRANSLIT)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)  # LeadSource -> Lead_Source
     text = re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
-    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).lower()
     if not text:
         text = "column"
     if text[0].isdigit():

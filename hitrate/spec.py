@@ -113,8 +113,10 @@ class Definitions(BaseModel):
     def _check(self) -> Definitions:
         if self.denominator not in DENOMINATORS:
             raise ValueError(f"'denominator' must be one of {', '.join(DENOMINATORS)}; got '{self.denominator}'")
-        if not self.won:
-            raise ValueError("'won' needs at least one condition")
+        if not self.won or not self.lost:
+            raise ValueError(
+                "'won' and 'lost' each need at least one condition (an empty list would hold for every row)"
+            )
         return self
 
     # -- effective form and hash --------------------------------------------------------------

@@ -183,3 +183,15 @@ def test_help_is_light_and_does_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def test_report_language_definitions_folder_and_empty_store(db, tmp_path):
+    code, _, err = run("report", "--lang", "fr", "--output", str(tmp_path / "r.html"), db=db)
+    assert code == 2 and "Traceback" not in err
+    code, _, _ = run("definitions", "init", str(tmp_path / "new" / "folder" / "d.yaml"))
+    assert code == 0 and (tmp_path / "new" / "folder" / "d.yaml").exists()
+    code, _, _ = run("report", "--output", str(tmp_path / "empty.html"), db=db)
+    html = (tmp_path / "empty.html").read_text()
+    assert code == 0 and "No opportunities in the store yet" in html and "nan" not in html.split("<script", 1)[0]
+    code, _, _ = run("report", "--lang", "da", "--output", str(tmp_path / "da.html"), db=db)
+    assert "Udvikling pr. måned" in (tmp_path / "da.html").read_text()

@@ -349,3 +349,36 @@ def test_two_files_in_one_import_may_update_rows_and_add_dimensions(store, tmp_p
         ("2", "lost", None),
         ("3", "won", "Nord"),
     ]
+
+
+def test_empty_id_cells_get_a_content_hash_id(store, tmp_path):
+    p = write_lines(tmp_path / "e.csv", ["id,stage,rep", ",Lost,Ann", "7,Won,Bo", ",Won,Cy"])
+    report = import_files(store, [p])
+    assert counts(report) == (3, 3, 0, 0, 0)
+    ids = sorted(r[0] for r in store.fetch("SELECT id FROM opportunities"))
+    assert ids[0] == "7" and all(i.startswith("h") for i in ids[1:])
+    assert counts(import_files(store, [p])) == (3, 0, 0, 3, 0)
+
+
+def test_stage_summary_counts_stored_rows_only(store, tmp_path):
+    p = write_lines(tmp_path / "s.csv", ["id,stage,amount", "1,Won,1", "2,Won,abc", "3,Lost,2"])
+    report = import_files(store, [p])
+    assert report.files[0].stages == {"Won": {"outcome": "won", "rows": 1}, "Lost": {"outcome": "lost", "rows": 1}}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("LeadSource", "lead_source"),
+        ("Sælger", "saelger"),
+        ("Lead Source (new)", "lead_source_new"),
+        ("2nd touch", "_2nd_touch"),
+        ("Beløb i kr.", "beloeb_i_kr"),
+        ("åben", "aaben"),
+    ],
+)
+def test_normalise_name(name, expected):
+    from hitrate.schema import IDENTIFIER, normalise_name
+
+    assert normalise_name(name) == expected
+    assert IDENTIFIER.match(normalise_name(name))

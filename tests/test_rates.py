@@ -284,3 +284,24 @@ def test_where_compares_numbers_as_numbers(maven_store, maven_dir):
         assert rates(maven_store, where={"amount": [text]}).rows.iloc[0]["attempts"] == expected
     with pytest.raises(UserInputError, match="--where amount: 'lots' is not a number"):
         rates(maven_store, where={"amount": ["lots"]})
+
+
+def test_a_single_small_group_is_warned_about(store):
+    frame = pd.DataFrame(
+        {
+            "id": ["1", "2"],
+            "stage": ["Won", "Lost"],
+            "outcome": ["won", "lost"],
+            "closed_at": pd.to_datetime(["2020-01-01"] * 2),
+        }
+    )
+    with store.transaction():
+        load_frame(store, "opportunities", frame, batch_id=1)
+    result = rates(store)
+    assert any("fewer than 10 attempts" in w for w in result.warnings)
+
+
+def test_unknown_field_message_lists_lookup_fields(maven_store):
+    with pytest.raises(UnknownFieldError) as info:
+        rates(maven_store, by=["teem"])
+    assert {"team", "region", "sector", "series"} <= set(info.value.available)

@@ -79,3 +79,23 @@ def test_definitions_in_force_and_history(store, tmp_path):
     assert [v.hash for v in hist] == [da.hash, db.hash, da.hash]
     assert [v.in_force for v in hist] == [False, False, True]
     assert isinstance(definitions_in_force(store), Definitions)
+
+
+def test_empty_won_or_lost_is_refused():
+    for text in ("lost: []", "won: []"):
+        with pytest.raises(DefinitionsError, match="each need at least one condition"):
+            parse_definitions(text, source="x.yaml")
+
+
+def test_definitions_that_do_not_fit_the_data_are_never_put_in_force(maven_store, tmp_path):
+    from hitrate.errors import UserInputError
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("opportunity: [{field: amount, op: gt, value: lots}]\n")
+    with pytest.raises(UserInputError, match="'lots' is not a number"):
+        use_definitions(maven_store, bad)
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("opportunity: [{field: colour, op: eq, value: red}]\n")
+    with pytest.raises(UserInputError, match="unknown field 'colour'"):
+        use_definitions(maven_store, unknown)
+    assert definitions_in_force(maven_store).hash == default_definitions().hash

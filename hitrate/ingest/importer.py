@@ -250,11 +250,15 @@ def _import_one(
         if fmt is not None and date_cols:
             params["fmts"] = list(fmt.patterns)
         key = schema.key
+        # Rows without an id (no id column, or an empty cell) get a stable content-hash id over their cells.
+        cells = ", ".join(f"coalesce(c{i}, '')" for f, i in sorted(cmap.fields.items()) if f != key)
+        content_id = f"'{'k' if key == '_key' else 'h'}' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20)"
         if key not in cmap.fields:
-            # Rows without an id get a stable content-hash id over their mapped cells.
-            cells = ", ".join(f"coalesce(c{i}, '')" for _, i in sorted(cmap.fields.items()))
-            prefix = "h" if key != "_key" else "k"
-            select.append(f"'{prefix}' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20) AS {quote(key)}")
+            select.append(f"{content_id} AS {quote(key)}")
+        else:
+            select[select.index(f"nullif(trim(c{cmap.fields[key]}), '') AS {quote(key)}")] = (
+                f"coalesce(nullif(trim(c{cmap.fields[key]}), ''), {content_id}) AS {quote(key)}"
+            )
         if schema.name == "opportunities":
             stage = f"lower(trim(c{cmap.fields['stage']}))"
             select.append(
@@ -429,7 +433,7 @@ def _upsert(store: Store, schema: TableSchema, columns: list[str], batch_id: int
 def _stage_summary(store: Store, stage_idx: int) -> dict[str, dict[str, Any]]:
     rows = store.raw.execute(
         f"SELECT trim(r.c{stage_idx}), any_value(t.outcome), count(*) FROM {_RAW} r "
-        f"JOIN {_TYPED} t ON t._row = r._row WHERE trim(r.c{stage_idx}) <> '' GROUP BY 1 ORDER BY 3 DESC"
+        f"JOIN {_TYPED}_k t ON t._row = r._row WHERE t._winner = t._row GROUP BY 1 ORDER BY 3 DESC"
     ).fetchall()
     return {str(s): {"outcome": o, "rows": int(n)} for s, o, n in rows}
 

@@ -49,7 +49,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "hits seen. With few attempts it is wide, and it narrows as attempts grow. When the "
         "intervals of two groups overlap a lot, the difference between them may be chance.",
         "about_value": "the share of the money that was won: the amount won divided by the amount of "
-        "all attempts, won and lost. It is blank (–) when there are no amounts to compare.",
+        "all attempts whose amount is known (won and lost; on the cohort basis open ones too). It is blank (–) "
+        "when there are no amounts to compare.",
         "about_definitions": "Definitions hash",
         "about_generated_by": "Made with hitrate. This file works offline: everything it needs is inside it.",
         # Names of common label columns; other columns are shown as named in the data.
@@ -97,8 +98,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "har set. Med få forsøg er det bredt, og det bliver smallere, jo flere forsøg der er. "
         "Når to gruppers intervaller overlapper meget, kan forskellen mellem dem være tilfældig.",
         "about_value": "den andel af pengene, der blev vundet, dvs. det vundne beløb delt med beløbet "
-        "for alle forsøg, vundne og tabte. Feltet er tomt (–), når der ikke er beløb at "
-        "sammenligne.",
+        "for alle forsøg med kendt beløb (vundne og tabte; på kohortebasis også åbne). Feltet er tomt "
+        "(–), når der ikke er beløb at sammenligne.",
         "about_definitions": "Definitioner (hash)",
         "about_generated_by": "Lavet med hitrate. Filen virker uden netforbindelse: alt, hvad den "
         "skal bruge, er indeni.",
