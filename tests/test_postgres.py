@@ -305,7 +305,7 @@ def test_maven_overall_4238_of_6711(maven: Store, maven_pg: Any) -> None:
         assert row["hit_rate"] == pytest.approx(4238 / 6711, abs=TOL)
 
 
-# --- where on a number field: compared as numbers on every engine ------------------------------------------------------------------
+# --- where on a number field: compared as numbers on every engine ---
 
 
 @pytest.mark.parametrize("spelling", ["{:.0f}", "{:.1f}"], ids=["integer-text", "decimal-text"])
