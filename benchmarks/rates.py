@@ -227,6 +227,23 @@ def _label(n: int, seed: int) -> str:
     return f"bench:seed={seed},n={n}"
 
 
+def _locked(exc: BaseException) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def with_lock_retry(open_fn: Callable[[], Any], what: str, wait: float = 300.0) -> Any:
+    """Open a DuckDB file, waiting while another process holds its lock (DuckDB allows one writer process)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return open_fn()
+        except Exception as exc:
+            if not _locked(exc) or time.monotonic() > deadline:
+                raise
+            print(f"  {what} is locked by another process; waiting", flush=True)
+            time.sleep(10)
+
+
 def ensure_store(n: int, seed: int, rebuild: bool = False) -> Path:
     """The store file for N opportunities; built with the synth generator and load_synth when missing."""
     import duckdb
@@ -234,7 +251,7 @@ def ensure_store(n: int, seed: int, rebuild: bool = False) -> Path:
     path = store_path(n, seed)
     if path.exists() and not rebuild:
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = with_lock_retry(lambda: duckdb.connect(str(path), read_only=True), path.name)
             try:
                 count = con.execute("SELECT count(*) FROM opportunities").fetchone()[0]
                 label = con.execute("SELECT sources FROM import_batches ORDER BY batch_id DESC LIMIT 1").fetchone()
@@ -244,6 +261,8 @@ def ensure_store(n: int, seed: int, rebuild: bool = False) -> Path:
                 print(f"store: reusing {path.relative_to(ROOT)} ({n:,} opportunities)", flush=True)
                 return path
         except Exception as exc:  # a broken or foreign file: build it again
+            if _locked(exc):
+                raise
             print(f"store: {path.name} unusable ({exc}); rebuilding", flush=True)
     from hitrate.demo import load_synth
     from hitrate.store import Store
@@ -342,53 +361,124 @@ def check_same(name: str, reference: Any, other: Any) -> int:
 # --------------------------------------------------------------------------------------------------
 # breakdown of the library call
 # --------------------------------------------------------------------------------------------------
+# Functions timed during rates() calls (inclusive times; indented ones run inside the one above).
+# Looked up by name, so the breakdown keeps working while the library changes; missing ones are skipped.
+PROBES: list[tuple[str, str, str]] = [
+    ("hitrate.definitions", "definitions_in_force", "definitions_in_force (meta lookup + YAML/pydantic parse)"),
+    ("hitrate.engine", "count", "engine.count (build, compile, execute, fetch, tidy)"),
+    ("hitrate.engine", "count_expr", "  engine.count_expr: build the Ibis expression"),
+    ("ibis.backends.sql.compilers.duckdb", "DuckDBCompiler.to_sqlglot", "  Ibis compiler: expression -> sqlglot AST"),
+    ("sqlglot.expressions", "Expression.sql", "  sqlglot: AST -> SQL text"),
+    ("ibis.backends.duckdb", "Backend.to_pyarrow", "  Ibis to_pyarrow (compile + execute + fetch)"),
+    ("hitrate.rates", "finish", "rates.finish (Wilson, period labels, warnings, RatesResult)"),
+]
+
+
+class _Probes:
+    """Wrap the PROBES functions with timers for the duration of a ``with`` block."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> _Probes:
+        import importlib
+
+        for module, attr, label in PROBES:
+            try:
+                owner: Any = importlib.import_module(module)
+                *path, name = attr.split(".")
+                for part in path:
+                    owner = getattr(owner, part)
+                original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+            except (ImportError, AttributeError, KeyError):
+                continue
+            self.totals[label] = 0.0
+            self.calls[label] = 0
+            setattr(owner, name, self._wrap(original, label))
+            self._undo.append((owner, name, original))
+        return self
+
+    def _wrap(self, fn: Callable[..., Any], label: str) -> Callable[..., Any]:
+        import functools
+
+        depth = [0]
+
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            depth[0] += 1
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:  # recursive calls count once
+                    self.totals[label] += time.perf_counter() - t0
+                    self.calls[label] += 1
+
+        return timed
+
+    def reset(self) -> None:
+        for k in self.totals:
+            self.totals[k], self.calls[k] = 0.0, 0
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+
+
 def library_breakdown(store: Any, repeat: int) -> dict[str, float]:
-    """Median time of each step ``rates()`` takes, re-enacted step by step with the library's own functions."""
-    import ibis  # noqa: F401
-    import pandas as pd  # noqa: F401
+    """Where one warm ``rates()`` call spends its time (median over ``repeat`` calls), by timing the
+    library's and Ibis's own functions while it runs; plus the first call after opening the store
+    (nothing cached yet) and, for scale, DuckDB alone on the SQL the library generates."""
+    out: dict[str, float] = {}
+    samples: dict[str, list[float]] = {}
+    with _Probes() as probes:
+        library_rates(store)  # warm-up
+        for _ in range(repeat):
+            probes.reset()
+            t0 = time.perf_counter()
+            library_rates(store)
+            total = time.perf_counter() - t0
+            samples.setdefault("rates() total, timed with the probes on", []).append(total)
+            for label, v in probes.totals.items():
+                if probes.calls[label]:
+                    samples.setdefault(f"{label}", []).append(v)
+            top = sum(v for label, v in probes.totals.items() if not label.startswith(" "))
+            samples.setdefault("rates() outside the probes above (Query.build, glue)", []).append(total - top)
+    out.update({k: statistics.median(v) for k, v in samples.items()})
+    try:  # DuckDB alone on the library's SQL
+        import ibis
 
-    from hitrate import engine
-    from hitrate.definitions import definitions_in_force
-    from hitrate.rates import finish
+        from hitrate import engine
+        from hitrate.definitions import definitions_in_force
 
-    steps: dict[str, list[float]] = {}
-
-    def lap(name: str, t0: float) -> float:
-        t = time.perf_counter()
-        steps.setdefault(name, []).append(t - t0)
-        return t
-
-    for i in range(repeat + 1):
-        t = time.perf_counter()
         defs = definitions_in_force(store)
-        t = lap("definitions_in_force (store meta lookup + YAML/pydantic parse)", t)
-        query = engine.Query.build(by=["rep"], period="month")
-        t = lap("Query.build", t)
-        expr, groups = engine.count_expr(store.con, defs, query)
-        t = lap("count_expr: build the Ibis expression (con.table, list_tables)", t)
-        sql = store.con.compile(expr)
-        t = lap("compile the expression to SQL (sqlglot)", t)
-        table = expr.to_pyarrow()
-        t = lap("expr.to_pyarrow(): compile again + execute + fetch Arrow", t)
-        frame = table.to_pandas()
-        t = lap("Arrow -> pandas", t)
-        # the rest of engine.count(): fillna, astype, sort
-        for col in engine.COUNT_COLUMNS:
-            if col in frame.columns:
-                frame[col] = frame[col].fillna(0)
-        for col in ("attempts", "hits", "attempts_with_amount", "nonwin_amount_nonzero", "nonwins"):
-            frame[col] = frame[col].astype("int64")
-        frame = frame.sort_values(groups, na_position="last", kind="stable").reset_index(drop=True)
-        t = lap("engine.count post-processing (fillna, astype, sort)", t)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            finish(frame, defs, query)
-        t = lap("rates.finish (Wilson, period labels, warnings, RatesResult)", t)
-        store.raw.execute(sql).to_arrow_table()
-        lap("  for scale: DuckDB alone on the Ibis-compiled SQL (execute + fetch Arrow)", t)
-        if i == 0:  # warm-up round
-            steps = {}
-    return {name: statistics.median(ts) for name, ts in steps.items()}
+        expr, _ = engine.count_expr(store.con, defs, engine.Query.build(by=["rep"], period="month"))
+        sql = str(ibis.to_sql(expr, dialect="duckdb"))
+        out["for scale: DuckDB alone on the library's SQL (execute + fetch Arrow)"] = median_time(
+            lambda: store.raw.execute(sql).to_arrow_table(), repeat)[0]
+    except Exception as exc:  # the breakdown must not stop the benchmark
+        print(f"  note: could not time the library's SQL alone ({exc})", flush=True)
+    return out
+
+
+def first_call(path: Path, repeat: int) -> float:
+    """Median time of the first ``rates()`` call on a freshly opened store (what one CLI run pays, imports
+    and interpreter start aside)."""
+    from hitrate.store import Store
+
+    times = []
+    for _ in range(repeat):
+        store = with_lock_retry(lambda: Store(path), path.name)
+        try:
+            t0 = time.perf_counter()
+            library_rates(store)
+            times.append(time.perf_counter() - t0)
+        finally:
+            store.close()
+    return statistics.median(times)
 
 
 def sql_breakdown(store: Any, repeat: int) -> dict[str, float]:
@@ -475,7 +565,7 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
               "and will skew the timings", flush=True)
 
     # ---- in-process: library vs SQL (same connection), then pandas ----------------------------------
-    store = Store(path)
+    store = with_lock_retry(lambda: Store(path), path.name)
     try:
         lib = library_rates(store)
         ref = sql_rates(store.raw)
@@ -506,6 +596,10 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
         print(f"  in-process: pandas {fmt_s(res['pandas_s'])} (read once: {fmt_s(res['pandas_read_s'])})", flush=True)
     finally:
         store.close()  # the subprocesses below open the file themselves (DuckDB locks it per process)
+    if breakdown:
+        res["library_first_call_s"] = first_call(path, repeat)
+        print(f"  in-process: library, first call on a freshly opened store {fmt_s(res['library_first_call_s'])}",
+              flush=True)
 
     # ---- whole process -------------------------------------------------------------------------------
     cli = [hitrate_cli(), "rates", "--by", "rep", "--period", "month", "--format", "json", "--db", str(path)]
@@ -575,6 +669,9 @@ def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
                 print(f"  {fmt_s(v):>10}  {name}")
             for name, v in r["sql_breakdown"].items():
                 print(f"  {fmt_s(v):>10}  SQL baseline: {name}")
+            if "library_first_call_s" in r:
+                print(f"  {fmt_s(r['library_first_call_s']):>10}  rates(): first call after Store(path) "
+                      "(fresh store object, nothing cached)")
     if meta.get("import_times"):
         print("\nprocess start-up (median wall time of a process doing only these imports):")
         for name, v in meta["import_times"].items():

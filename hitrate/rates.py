@@ -60,7 +60,7 @@ def rates(
         from .definitions import definitions_in_force
 
         defs = definitions if definitions is not None else definitions_in_force(source)
-        con = source.con
+        con = source  # the store caches table schemas and runs Ibis's compiled SQL on DuckDB directly
     else:
         defs = definitions if definitions is not None else default_definitions()
         con = source

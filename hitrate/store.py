@@ -9,7 +9,7 @@ text, quoted checked identifiers and bound parameters: never user strings.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,9 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con: Backend = ibis.duckdb.connect(self.path)
         self.raw: duckdb.DuckDBPyConnection = self.con.con
+        self._tables: dict[str, ir.Table] = {}
+        self._names: list[str] | None = None
+        self._compiled: dict[Hashable, Any] = {}
         self._ensure_schema()
 
     # -- schema -----------------------------------------------------------------------------
@@ -85,6 +88,7 @@ class Store:
             self.raw.execute(f"DROP TABLE IF EXISTS {quote(name)}")
         self.raw.execute("DELETE FROM quarantine")
         self._ensure_schema()
+        self._forget_schema()
 
     def columns(self, table: str) -> list[str]:
         """Column names of a canonical table, bookkeeping columns (``_``-prefixed) left out."""
@@ -101,11 +105,36 @@ class Store:
         for name in names:
             if name not in have:
                 self.raw.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} VARCHAR")
+        self._forget_schema()
 
     # -- access -------------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
-        """The Ibis table expression for a canonical table."""
-        return self.con.table(name)
+        """The Ibis table expression for a canonical table (cached until the store's schema changes)."""
+        if name not in self._tables:
+            self._tables[name] = self.con.table(name)
+        return self._tables[name]
+
+    def list_tables(self) -> list[str]:
+        """Names of the tables in the store (cached until the store's schema changes)."""
+        if self._names is None:
+            self._names = list(self.con.list_tables())
+        return self._names
+
+    def compiled(self, key: Hashable) -> Any:
+        """A compiled query kept by :meth:`remember`, or None."""
+        return self._compiled.get(key)
+
+    def remember(self, key: Hashable, value: Any) -> Any:
+        """Keep a compiled query until the schema changes (at most 256, oldest dropped first)."""
+        if len(self._compiled) >= 256:
+            self._compiled.pop(next(iter(self._compiled)))
+        self._compiled[key] = value
+        return value
+
+    def _forget_schema(self) -> None:
+        self._tables = {}
+        self._names = None
+        self._compiled = {}
 
     def count(self, table: str) -> int:
         """Number of rows in a canonical table."""
@@ -123,6 +152,8 @@ class Store:
             raise
         else:
             self.raw.execute("COMMIT")
+        finally:
+            self._forget_schema()
 
     def next_batch_id(self) -> int:
         row = self.raw.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM import_batches").fetchone()

@@ -305,3 +305,19 @@ def test_unknown_field_message_lists_lookup_fields(maven_store):
     with pytest.raises(UnknownFieldError) as info:
         rates(maven_store, by=["teem"])
     assert {"team", "region", "sector", "series"} <= set(info.value.available)
+
+
+def test_compiled_query_cache_sees_new_rows_and_new_columns(store, tmp_path):
+    from hitrate.ingest import import_files
+
+    a = tmp_path / "a.csv"
+    a.write_text("id,stage\n1,Won\n2,Lost\n")
+    import_files(store, [a])
+    assert rates(store).rows.iloc[0]["attempts"] == 2
+    with pytest.raises(UnknownFieldError):
+        rates(store, by=["region"])
+    b = tmp_path / "b.csv"
+    b.write_text("id,stage,region\n3,Won,Nord\n")
+    import_files(store, [b])
+    assert rates(store).rows.iloc[0]["attempts"] == 3  # same compiled query, new rows
+    assert rates(store, by=["region"]).rows["attempts"].tolist() == [1, 2]  # the schema change dropped the cache
