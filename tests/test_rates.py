@@ -315,9 +315,9 @@ def test_compiled_query_cache_sees_new_rows_and_new_columns(store, tmp_path):
     import_files(store, [a])
     assert rates(store).rows.iloc[0]["attempts"] == 2
     with pytest.raises(UnknownFieldError):
-        rates(store, by=["region"])
+        rates(store, by=["colour"])
     b = tmp_path / "b.csv"
-    b.write_text("id,stage,region\n3,Won,Nord\n")
+    b.write_text("id,stage,colour\n3,Won,red\n")
     import_files(store, [b])
     assert rates(store).rows.iloc[0]["attempts"] == 3  # same compiled query, new rows
-    assert rates(store, by=["region"]).rows["attempts"].tolist() == [1, 2]  # the schema change dropped the cache
+    assert rates(store, by=["colour"]).rows["attempts"].tolist() == [1, 2]  # the schema change dropped the cache
