@@ -511,14 +511,18 @@ def _emit_rates(result: RatesResult, fmt: RatesFormat) -> None:
     if fmt is RatesFormat.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     elif fmt is RatesFormat.csv:
-        sys.stdout.write(result.to_frame().to_csv(index=False))
+        import csv
+
+        records = result.records()
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(result.columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
     else:
         _out().print(rates_table(result))
 
 
 def rates_table(result: RatesResult, title: str | None = None) -> Any:
     """A Rich table of a rates result: every rate beside its attempts and interval."""
-    import pandas as pd
     from rich.table import Table as RichTable
 
     defs = result.definitions
@@ -532,12 +536,12 @@ def rates_table(result: RatesResult, title: str | None = None) -> Any:
     for col in ("attempts", "hits", "hit rate", "95% interval", "value hit rate"):
         t.add_column(col, justify="right", no_wrap=True)
 
-    def pct(v: float) -> str:
-        return "–" if pd.isna(v) else f"{v:.1%}"
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{v:.1%}"
 
-    for rec in result.rows.to_dict(orient="records"):
+    for rec in result.records():
         t.add_row(
-            *("" if pd.isna(rec[c]) else str(rec[c]) for c in labels),
+            *("" if rec[c] is None else str(rec[c]) for c in labels),
             f"{rec['attempts']:,}",
             f"{rec['hits']:,}",
             pct(rec["hit_rate"]),

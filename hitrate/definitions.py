@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .spec import Definitions, default_definitions, load_definitions, parse_definitions
-from .store import Store
+from .store import Store, token
 
 _IN_FORCE = "definitions_in_force"
 
@@ -62,7 +62,7 @@ def definitions_in_force(store: Store) -> Definitions:
     h = store.meta(_IN_FORCE)
     if h is None:
         return default_definitions()
-    row = store.raw.execute("SELECT body, source FROM definitions WHERE hash = ?", [h]).fetchone()
+    row = store.raw.execute(f"SELECT body, source FROM definitions WHERE hash = {token(h)}").fetchone()
     if row is None:
         return default_definitions()
     return parse_definitions(json.dumps(json.loads(row[0])), source=f"store ({row[1]})")

@@ -11,72 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from .errors import UnknownFieldError, UserInputError
+from .query import PERIODS, Query
 from .schema import LOOKUPS
 from .spec import Condition, Definitions
-
-PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-COUNT_COLUMNS = (
-    "attempts",
-    "hits",
-    "amount_won",
-    "amount_known",
-    "attempts_with_amount",
-    "nonwin_amount_nonzero",
-)
-
-
-@dataclass(frozen=True)
-class Query:
-    """What to count: groups, period, date range and equality filters (``where``)."""
-
-    by: tuple[str, ...] = ()
-    period: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        by: Sequence[str] = (),
-        period: str | None = None,
-        date_from: dt.date | str | None = None,
-        date_to: dt.date | str | None = None,
-        where: Mapping[str, Sequence[str]] | None = None,
-    ) -> Query:
-        """Validate and normalise query parameters (dates may be ISO strings)."""
-        if period is not None and period not in PERIODS:
-            raise UserInputError(f"The 'period' parameter must be one of {', '.join(PERIODS)}. Got '{period}' instead.")
-        if len(set(by)) != len(by):
-            raise UserInputError(f"--by names a field twice: {', '.join(by)}")
-        if "period" in by:
-            raise UserInputError("'period' is not a field; use --period week|month|quarter|year")
-        return cls(
-            by=tuple(by),
-            period=period,
-            date_from=_as_date(date_from, "--from"),
-            date_to=_as_date(date_to, "--to"),
-            where=tuple(sorted((k, tuple(v)) for k, v in (where or {}).items())),
-        )
-
-
-def _as_date(value: dt.date | str | None, flag: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserInputError(f"{flag}: '{value}' is not a date; expected YYYY-MM-DD") from None
 
 
 def analysis_table(con: Any, fields: set[str]) -> ir.Table:
@@ -165,7 +109,12 @@ def _coerce(col: ir.Value, value: Any, where: str = "definitions") -> Any:
 
 
 def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, list[str]]:
-    """The aggregation expression and its group columns (``period_start`` last when a period is asked)."""
+    """The aggregation expression and its group columns (``period_start`` last when a period is asked).
+
+    One row per group, ordered by the groups (missing values last), with ``attempts``, ``hits``,
+    ``amount_won`` (amount of won attempts), ``amount_known`` (amount of attempts whose amount is known),
+    ``attempts_with_amount`` and ``nonwin_amount_nonzero`` (attempts not won with a non-zero amount).
+    """
     fields = set(query.by) | defs.fields() | {k for k, _ in query.where} | {"amount"}
     t = analysis_table(con, fields)
     for f in query.by:
@@ -209,7 +158,8 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
         "nonwin_amount_nonzero": t.count(where=~t._won & (amount != 0)),
     }
     if groups:
-        return t.group_by(groups).aggregate(**metrics), groups
+        agg = t.group_by(groups).aggregate(**metrics)
+        return agg.order_by([ibis.asc(g, nulls_first=False) for g in groups]), groups
     return t.aggregate(**metrics), groups
 
 
@@ -217,52 +167,3 @@ def check_definitions(con: Any, defs: Definitions) -> None:
     """Compile (without running) the definitions against the data: unknown fields and values that do not
     fit a field's type raise :class:`UserInputError` naming the key."""
     count_expr(con, defs, Query())
-
-
-def _run(con: Any, defs: Definitions, query: Query) -> tuple[pd.DataFrame, list[str]]:
-    """Execute the aggregation and fetch it, with its group columns.
-
-    On the embedded store, the SQL that Ibis compiles from :func:`count_expr` runs on the DuckDB connection
-    directly and is kept in the store's cache of compiled queries (keyed by definitions hash and query,
-    dropped whenever the store's schema changes), like a prepared statement. Elsewhere Ibis runs it.
-    """
-    from .store import Store
-
-    if isinstance(con, Store):
-        key = ("count", defs.hash, query)
-        cached = con.compiled(key)
-        if cached is None:
-            expr, groups = count_expr(con, defs, query)
-            cached = con.remember(key, (ibis.to_sql(expr, dialect="duckdb"), groups))
-        sql, groups = cached
-        frame: pd.DataFrame = con.raw.execute(sql).to_arrow_table().to_pandas()
-        return frame, groups
-    expr, groups = count_expr(con, defs, query)
-    result: pd.DataFrame = expr.to_pyarrow().to_pandas()
-    return result, groups
-
-
-def count(con: Any, defs: Definitions, query: Query) -> pd.DataFrame:
-    """Count attempts, hits and amounts per group (see :func:`count_expr`), sorted by the groups."""
-    frame, groups = _run(con, defs, query)
-    for col in COUNT_COLUMNS:
-        if col in frame.columns:
-            frame[col] = frame[col].fillna(0)
-    for col in ("attempts", "hits", "attempts_with_amount", "nonwin_amount_nonzero"):
-        frame[col] = frame[col].astype("int64")
-    frame["nonwins"] = frame["attempts"] - frame["hits"]
-    if groups and len(frame):
-        frame = frame.sort_values(groups, na_position="last", kind="stable").reset_index(drop=True)
-    return frame
-
-
-def period_label(start: pd.Timestamp, period: str) -> str:
-    """``2017-03`` (month), ``2017-Q1`` (quarter), ``2017-W09`` (ISO week), ``2017`` (year)."""
-    if period == "month":
-        return f"{start.year:04d}-{start.month:02d}"
-    if period == "quarter":
-        return f"{start.year:04d}-Q{(start.month - 1) // 3 + 1}"
-    if period == "week":
-        year, week, _ = start.isocalendar()
-        return f"{year:04d}-W{week:02d}"
-    return f"{start.year:04d}"

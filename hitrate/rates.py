@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from . import engine
+from .counting import Counts, count
 from .errors import SmallSampleWarning, ValueRateWarning
+from .query import Query, period_label
 from .results import RatesResult
 from .spec import Definitions, default_definitions
 from .stats.intervals import wilson_interval
@@ -60,59 +60,65 @@ def rates(
         from .definitions import definitions_in_force
 
         defs = definitions if definitions is not None else definitions_in_force(source)
-        con = source  # the store caches table schemas and runs Ibis's compiled SQL on DuckDB directly
     else:
         defs = definitions if definitions is not None else default_definitions()
-        con = source
     defs = defs.with_overrides(basis=basis)
-    query = engine.Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
-    counts = engine.count(con, defs, query)
-    return finish(counts, defs, query, confidence)
+    query = Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
+    return finish(count(source, defs, query), defs, query, confidence)
 
 
-def finish(counts: pd.DataFrame, defs: Definitions, query: engine.Query, confidence: float = 0.95) -> RatesResult:
+def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 0.95) -> RatesResult:
     """Turn the engine's counts into a :class:`RatesResult` (intervals, labels, warnings)."""
-    frame = counts.copy()
-    n = frame["attempts"].to_numpy(dtype=float)
-    k = frame["hits"].to_numpy(dtype=float)
+    c = counts.columns
+    n = c["attempts"].astype(float)
+    k = c["hits"].astype(float)
     low, high = wilson_interval(k, n, confidence)
+    known = c["amount_known"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame["hit_rate"] = np.where(n > 0, k / n, np.nan)
-        known = frame["amount_known"].to_numpy(dtype=float)
-        frame["value_hit_rate"] = np.where(known > 0, frame["amount_won"].to_numpy(dtype=float) / known, np.nan)
-    frame["ci_low"], frame["ci_high"] = low, high
-    cols = list(query.by)
+        hit_rate = np.where(n > 0, k / n, np.nan)
+        value_rate = np.where(known > 0, c["amount_won"] / known, np.nan)
+    columns: dict[str, np.ndarray] = {name: c[name] for name in query.by}
     if query.period is not None:
-        frame["period"] = [engine.period_label(pd.Timestamp(s), query.period) for s in frame["period_start"]]
-        cols.append("period")
-    notes = _warnings(frame, defs)
+        starts = c["period_start"].astype("datetime64[us]").tolist()
+        columns["period"] = np.array([period_label(s, query.period) for s in starts], dtype=object)
+    columns.update(
+        attempts=c["attempts"],
+        hits=c["hits"],
+        hit_rate=hit_rate,
+        ci_low=low,
+        ci_high=high,
+        amount_won=c["amount_won"],
+        value_hit_rate=value_rate,
+    )
+    notes = _warnings(counts, defs)
     for note in notes:
         category = ValueRateWarning if note.startswith("value hit rate") else SmallSampleWarning
         warnings.warn(note, category, stacklevel=3)
-    rows = frame[[*cols, *ROW_COLUMNS]].reset_index(drop=True)
     q: dict[str, Any] = {
         "by": list(query.by),
         "period": query.period,
         "from": query.date_from.isoformat() if query.date_from else None,
         "to": query.date_to.isoformat() if query.date_to else None,
-        "where": {k: list(v) for k, v in query.where},
+        "where": {key: list(v) for key, v in query.where},
         "confidence": confidence,
     }
-    return RatesResult(rows, defs, query.by, query.period, q, notes)
+    return RatesResult(columns, defs, query.by, query.period, q, notes)
 
 
-def _warnings(frame: pd.DataFrame, defs: Definitions) -> list[str]:
+def _warnings(counts: Counts, defs: Definitions) -> list[str]:
+    c = counts.columns
     notes: list[str] = []
-    nonwins = int(frame["nonwins"].sum())
-    if nonwins and int(frame["nonwin_amount_nonzero"].sum()) == 0 and int(frame["attempts_with_amount"].sum()):
+    nonwins = int((c["attempts"] - c["hits"]).sum())
+    if nonwins and int(c["nonwin_amount_nonzero"].sum()) == 0 and int(c["attempts_with_amount"].sum()):
         what = "lost" if defs.basis == "closed" else "lost and open"
         notes.append(
             f"value hit rate says nothing here: every {what} attempt has amount 0 or no amount, "
             "so only won amounts count and the ratio is 1 wherever anything was won"
         )
-    small = int(((frame["attempts"] > 0) & (frame["attempts"] < SMALL_SAMPLE)).sum())
+    attempts = c["attempts"]
+    small = int(((attempts > 0) & (attempts < SMALL_SAMPLE)).sum())
     if small:
-        what = f"{small} of {len(frame)} groups have" if len(frame) > 1 else "this rate has"
+        what = f"{small} of {len(attempts)} groups have" if len(attempts) > 1 else "this rate has"
         notes.append(
             f"{what} fewer than {SMALL_SAMPLE} attempts: the intervals are wide "
             "and such rates support no claim on their own"

@@ -8,7 +8,9 @@ text, quoted checked identifiers and bound parameters: never user strings.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,9 +37,25 @@ _BOOKKEEPING = [
         "column" VARCHAR, reason VARCHAR, raw VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS definitions (
         hash VARCHAR PRIMARY KEY, body VARCHAR, source VARCHAR, first_seen TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS compiled_queries (
+        key VARCHAR PRIMARY KEY, body VARCHAR, created TIMESTAMP DEFAULT current_timestamp)""",
     """CREATE TABLE IF NOT EXISTS definitions_history (
         seq BIGINT PRIMARY KEY, hash VARCHAR, source VARCHAR, "at" TIMESTAMP)""",
 ]
+
+
+_TOKEN = re.compile(r"^[0-9A-Za-z_.]+$")
+
+
+def token(value: str) -> str:
+    """A SQL literal for one of hitrate's own tokens (hex hashes, meta keys), checked to hold nothing else.
+
+    Used on the read path instead of a bound parameter because DuckDB imports pandas (a quarter of a
+    second) the first time it binds one; user text never goes through here.
+    """
+    if not _TOKEN.match(value):
+        raise ValueError(f"not a hitrate token: {value!r}")
+    return f"'{value}'"
 
 
 def default_path() -> Path:
@@ -55,17 +73,26 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        import ibis
+        import duckdb
 
         self.path = str(default_path() if path is None else path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.con: Backend = ibis.duckdb.connect(self.path)
-        self.raw: duckdb.DuckDBPyConnection = self.con.con
+        self.raw: duckdb.DuckDBPyConnection = duckdb.connect(self.path)
+        self._con: Backend | None = None
         self._tables: dict[str, ir.Table] = {}
         self._names: list[str] | None = None
         self._compiled: dict[Hashable, Any] = {}
         self._ensure_schema()
+
+    @property
+    def con(self) -> Backend:
+        """The Ibis connection over the same DuckDB connection (Ibis is imported on first use)."""
+        if self._con is None:
+            import ibis
+
+            self._con = ibis.duckdb.from_connection(self.raw)
+        return self._con
 
     # -- schema -----------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
@@ -79,7 +106,7 @@ class Store:
                 f"CREATE TABLE IF NOT EXISTS {quote(schema.name)} ({cols}, PRIMARY KEY ({quote(schema.key)}))"
             )
         self.raw.execute(
-            "INSERT INTO hitrate_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION]
+            f"INSERT INTO hitrate_meta VALUES ('schema_version', {token(SCHEMA_VERSION)}) ON CONFLICT DO NOTHING"
         )
 
     def reset_data_tables(self) -> None:
@@ -102,10 +129,11 @@ class Store:
     def add_text_columns(self, table: str, names: list[str]) -> None:
         """Add dimension columns (text) that the table does not have yet."""
         have = set(self.columns(table))
-        for name in names:
-            if name not in have:
-                self.raw.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} VARCHAR")
-        self._forget_schema()
+        new = [name for name in names if name not in have]
+        for name in new:
+            self.raw.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} VARCHAR")
+        if new:
+            self._forget_schema()
 
     # -- access -------------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
@@ -120,21 +148,45 @@ class Store:
             self._names = list(self.con.list_tables())
         return self._names
 
-    def compiled(self, key: Hashable) -> Any:
-        """A compiled query kept by :meth:`remember`, or None."""
-        return self._compiled.get(key)
+    def schema_version(self) -> str:
+        """A counter that changes whenever a table of the store changes shape."""
+        return self.meta("schema_changes") or "0"
 
-    def remember(self, key: Hashable, value: Any) -> Any:
-        """Keep a compiled query until the schema changes (at most 256, oldest dropped first)."""
-        if len(self._compiled) >= 256:
-            self._compiled.pop(next(iter(self._compiled)))
-        self._compiled[key] = value
-        return value
+    def compiled(self, key: str) -> str | None:
+        """A compiled query kept by :meth:`remember` (in this process or an earlier one), or None.
 
-    def _forget_schema(self) -> None:
+        Keys must cover everything the text depends on (see :func:`hitrate.engine.query_key`), the
+        store's :meth:`schema_version` included, so an entry can never be stale.
+        """
+        if key not in self._compiled:
+            row = self.raw.execute(f"SELECT body FROM compiled_queries WHERE key = {token(key)}").fetchone()
+            if row is None:
+                return None
+            self._compiled[key] = str(row[0])
+        return str(self._compiled[key])
+
+    def remember(self, key: str, body: str) -> str:
+        """Keep a compiled query, in memory and in the store (like a prepared statement)."""
+        self._compiled[key] = body
+        import duckdb
+
+        with contextlib.suppress(duckdb.Error):  # a read-only store still answers, only uncached
+            self.raw.execute(
+                "INSERT INTO compiled_queries (key, body) VALUES (?, ?) ON CONFLICT DO NOTHING", [key, body]
+            )
+        return body
+
+    def _forget_memory(self) -> None:
         self._tables = {}
         self._names = None
         self._compiled = {}
+
+    def _forget_schema(self) -> None:
+        """Drop cached schemas and compiled queries: a table changed shape."""
+        self._forget_memory()
+        count = int(self.meta("schema_changes") or 0) + 1
+        self.set_meta("schema_changes", str(count))
+        self.raw.execute("DELETE FROM compiled_queries")
 
     def count(self, table: str) -> int:
         """Number of rows in a canonical table."""
@@ -149,11 +201,10 @@ class Store:
             yield
         except BaseException:
             self.raw.execute("ROLLBACK")
+            self._forget_memory()  # a shape change inside was rolled back too
             raise
         else:
             self.raw.execute("COMMIT")
-        finally:
-            self._forget_schema()
 
     def next_batch_id(self) -> int:
         row = self.raw.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM import_batches").fetchone()
@@ -165,7 +216,7 @@ class Store:
         return bool(row and row[0])
 
     def meta(self, key: str) -> str | None:
-        row = self.raw.execute("SELECT value FROM hitrate_meta WHERE key = ?", [key]).fetchone()
+        row = self.raw.execute(f"SELECT value FROM hitrate_meta WHERE key = {token(key)}").fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
@@ -179,7 +230,11 @@ class Store:
         return self.raw.execute(sql, params or []).fetchall()
 
     def close(self) -> None:
-        self.con.disconnect()
+        """Close the store (and its Ibis connection, if one was opened)."""
+        if self._con is not None:
+            self._con.disconnect()
+        else:
+            self.raw.close()
 
     def __enter__(self) -> Store:
         return self

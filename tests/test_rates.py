@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hitrate.demo import load_frame
-from hitrate.engine import period_label
+from hitrate.query import period_label
 from hitrate.errors import UnknownFieldError, UserInputError, ValueRateWarning
 from hitrate.rates import rates
 from hitrate.spec import parse_definitions

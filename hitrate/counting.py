@@ -1,0 +1,122 @@
+"""Run the engine's aggregation and fetch the small table of counts.
+
+On the embedded store, the SQL that Ibis compiles from :func:`hitrate.engine.count_expr`
+is kept in the store (``compiled_queries``), keyed by everything it depends on: the
+engine's own source, the Ibis and sqlglot versions, the definitions hash, the query and
+the store's schema version. A repeated query, in this process or a later one, then runs
+that SQL on DuckDB directly, without importing Ibis, like a prepared statement. Any other
+Ibis backend (PostgreSQL, Spark) runs the expression through Ibis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .query import Query
+from .spec import Definitions
+
+COUNT_COLUMNS = ("attempts", "hits", "amount_won", "amount_known", "attempts_with_amount", "nonwin_amount_nonzero")
+INT_COLUMNS = ("attempts", "hits", "attempts_with_amount", "nonwin_amount_nonzero")
+
+
+@dataclass
+class Counts:
+    """The engine's answer: one entry per group, as numpy arrays, ordered by the groups."""
+
+    columns: dict[str, np.ndarray]
+    groups: list[str]
+
+    def __len__(self) -> int:
+        return len(self.columns["attempts"])
+
+
+@cache
+def _engine_fingerprint() -> str:
+    """What the compiled SQL depends on besides the query: hitrate's counting code and the compiler."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in ("engine.py", "spec.py", "schema.py", "query.py"):
+        digest.update((here / name).read_bytes())
+    for dist in ("ibis-framework", "sqlglot", "duckdb"):
+        try:
+            digest.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(dist.encode())
+    return digest.hexdigest()
+
+
+def query_key(defs: Definitions, query: Query, schema_version: str) -> str:
+    """The key of a compiled query: engine fingerprint, definitions hash, query and schema version."""
+    text = json.dumps([_engine_fingerprint(), defs.hash, repr(query), schema_version])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def count(source: Any, defs: Definitions, query: Query) -> Counts:
+    """Attempts, hits and amounts per group, from a :class:`hitrate.Store` or any Ibis backend."""
+    from .store import Store
+
+    if isinstance(source, Store):
+        key = query_key(defs, query, source.schema_version())
+        body = source.compiled(key)
+        if body is None:
+            import ibis
+
+            from .engine import count_expr
+
+            expr, groups = count_expr(source, defs, query)
+            body = source.remember(key, json.dumps({"sql": ibis.to_sql(expr, dialect="duckdb"), "groups": groups}))
+        spec = json.loads(body)
+        cursor = source.raw.execute(spec["sql"])
+        names = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()  # a small table; fetchnumpy() would import pandas
+        columns = {name: _column([r[i] for r in rows]) for i, name in enumerate(names)}
+        return _tidy(columns, list(spec["groups"]))
+    from .engine import count_expr
+
+    expr, groups = count_expr(source, defs, query)
+    table = expr.to_pyarrow()
+    return _tidy({name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}, groups)
+
+
+def _tidy(columns: dict[str, np.ndarray], groups: list[str]) -> Counts:
+    """Missing sums are zero, counts are int64, and masked arrays (NULLs) become plain arrays."""
+    out: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        if name in COUNT_COLUMNS:
+            filled = np.ma.filled(values, 0) if np.ma.isMaskedArray(values) else values
+            arr = np.asarray(filled, dtype=float)
+            arr = np.nan_to_num(arr, nan=0.0)
+            out[name] = arr.astype("int64") if name in INT_COLUMNS else arr
+        else:
+            out[name] = _plain(values)
+    return Counts(out, groups)
+
+
+def _column(values: list[Any]) -> np.ndarray:
+    """A fetched column as a numpy array (object dtype, so text, datetimes and None stay as they are)."""
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def _plain(values: Any) -> np.ndarray:
+    """A group column as an object array with None for missing values."""
+    if np.ma.isMaskedArray(values):
+        data = values.data.astype(object)
+        data[np.ma.getmaskarray(values)] = None
+        return np.asarray(data, dtype=object)
+    arr = np.asarray(values)
+    if arr.dtype.kind == "M":  # datetimes: keep as numpy datetime64 (NaT for missing)
+        return arr
+    out = arr.astype(object)
+    if arr.dtype.kind == "f":
+        out[np.isnan(arr)] = None
+    return out
