@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hitrate.demo import load_frame
-from hitrate.query import period_label
 from hitrate.errors import UnknownFieldError, UserInputError, ValueRateWarning
+from hitrate.query import period_label
 from hitrate.rates import rates
 from hitrate.spec import parse_definitions
 from hitrate.stats import wilson_interval
