@@ -91,7 +91,7 @@ def _tidy(columns: dict[str, np.ndarray], groups: list[str]) -> Counts:
     out: dict[str, np.ndarray] = {}
     for name, values in columns.items():
         if name in COUNT_COLUMNS:
-            filled = np.ma.filled(values, 0) if np.ma.isMaskedArray(values) else values
+            filled = np.ma.filled(values, 0) if _masked(values) else values
             arr = np.asarray(filled, dtype=float)
             arr = np.nan_to_num(arr, nan=0.0)
             out[name] = arr.astype("int64") if name in INT_COLUMNS else arr
@@ -109,7 +109,7 @@ def _column(values: list[Any]) -> np.ndarray:
 
 def _plain(values: Any) -> np.ndarray:
     """A group column as an object array with None for missing values."""
-    if np.ma.isMaskedArray(values):
+    if _masked(values):
         data = values.data.astype(object)
         data[np.ma.getmaskarray(values)] = None
         return np.asarray(data, dtype=object)
@@ -120,3 +120,8 @@ def _plain(values: Any) -> np.ndarray:
     if arr.dtype.kind == "f":
         out[np.isnan(arr)] = None
     return out
+
+
+def _masked(values: Any) -> bool:
+    """A masked array (Arrow nulls), checked without importing numpy.ma on the store's path."""
+    return type(values).__name__ == "MaskedArray"

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .spec import Definitions, default_definitions, load_definitions, parse_definitions
+from .spec import Definitions, default_definitions, load_definitions, validate_definitions
 from .store import Store, token
 
 _IN_FORCE = "definitions_in_force"
@@ -65,7 +65,7 @@ def definitions_in_force(store: Store) -> Definitions:
     row = store.raw.execute(f"SELECT body, source FROM definitions WHERE hash = {token(h)}").fetchone()
     if row is None:
         return default_definitions()
-    return parse_definitions(json.dumps(json.loads(row[0])), source=f"store ({row[1]})")
+    return validate_definitions(json.loads(row[0]), source=f"store ({row[1]})")
 
 
 def definitions_history(store: Store) -> list[DefinitionsVersion]:

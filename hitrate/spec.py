@@ -12,12 +12,12 @@ names it, so two numbers are compared only when they were defined the same way.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import DefinitionsError
@@ -154,6 +154,8 @@ class Definitions(BaseModel):
 
     def to_yaml(self) -> str:
         """The definitions as a YAML document (what ``definitions show`` prints)."""
+        import yaml
+
         body = self.model_dump(mode="json", exclude_none=True)
         return yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
 
@@ -187,19 +189,14 @@ basis: closed
 """
 
 
+@functools.cache
 def default_definitions() -> Definitions:
-    """The built-in definitions that apply until a file is given."""
-    return parse_definitions(DEFAULT_YAML, source="<built-in>")
+    """The built-in definitions that apply until a file is given (the content of :data:`DEFAULT_YAML`)."""
+    return Definitions(description="Closed-basis hit rate of every opportunity; won/lost as classified at import.")
 
 
-def parse_definitions(text: str, *, source: str) -> Definitions:
-    """Validate YAML text into :class:`Definitions`; every problem is named with its key."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise DefinitionsError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+def validate_definitions(data: Any, *, source: str) -> Definitions:
+    """Validate already-parsed definitions (a mapping); every problem is named with its key."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -215,6 +212,19 @@ def parse_definitions(text: str, *, source: str) -> Definitions:
                 msg = "unknown key"
             problems.append((key, msg))
         raise DefinitionsError(source, problems) from None
+
+
+def parse_definitions(text: str, *, source: str) -> Definitions:
+    """Validate YAML text into :class:`Definitions`; every problem is named with its key."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise DefinitionsError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    return validate_definitions(data, source=source)
 
 
 def load_definitions(path: str | Path) -> Definitions:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
 DEFAULT_DB = "hitrate.duckdb"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: compiled_queries
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -96,6 +96,9 @@ class Store:
 
     # -- schema -----------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
+        """Create what is missing; a store already at this layout version is left alone (one query)."""
+        if self._layout_is_current():
+            return
         for ddl in _BOOKKEEPING:
             self.raw.execute(ddl)
         for schema in TABLES.values():
@@ -106,8 +109,21 @@ class Store:
                 f"CREATE TABLE IF NOT EXISTS {quote(schema.name)} ({cols}, PRIMARY KEY ({quote(schema.key)}))"
             )
         self.raw.execute(
-            f"INSERT INTO hitrate_meta VALUES ('schema_version', {token(SCHEMA_VERSION)}) ON CONFLICT DO NOTHING"
+            f"INSERT INTO hitrate_meta VALUES ('schema_version', {token(SCHEMA_VERSION)}) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         )
+
+    def _layout_is_current(self) -> bool:
+        import duckdb
+
+        try:
+            row = self.raw.execute("SELECT value FROM hitrate_meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:  # a new file
+            return False
+        if row is None or row[0] != SCHEMA_VERSION:
+            return False
+        have = {r[0] for r in self.raw.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return have >= set(TABLES)
 
     def reset_data_tables(self) -> None:
         """Drop and recreate every canonical data table (dimension columns go too) and empty the quarantine."""
