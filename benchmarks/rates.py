@@ -206,6 +206,27 @@ def machine() -> dict[str, Any]:
     }
 
 
+def source_state() -> dict[str, Any]:
+    """Which library code was measured: the commit, whether hitrate/ had uncommitted changes, and a hash of
+    its sources (other people may be changing it while the benchmark runs)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted((ROOT / "hitrate").rglob("*.py")):
+        h.update(f.relative_to(ROOT).as_posix().encode())
+        h.update(f.read_bytes())
+
+    def git(*a: str) -> str:
+        try:
+            return subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        except OSError:
+            return ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "hitrate_uncommitted_changes": bool(git("status", "--porcelain", "--", "hitrate")),
+            "hitrate_sources_sha256": h.hexdigest()[:16]}
+
+
 def _cpu_model() -> str | None:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -361,15 +382,20 @@ def check_same(name: str, reference: Any, other: Any) -> int:
 # --------------------------------------------------------------------------------------------------
 # breakdown of the library call
 # --------------------------------------------------------------------------------------------------
-# Functions timed during rates() calls (inclusive times; indented ones run inside the one above).
-# Looked up by name, so the breakdown keeps working while the library changes; missing ones are skipped.
+# Functions timed during rates() calls (inclusive times; indented ones run inside the one above). They
+# are patched where the caller looks them up, by name, so the breakdown keeps working while the library
+# changes: a name that does not exist (any more) is skipped. A step not listed shows up in "the rest".
 PROBES: list[tuple[str, str, str]] = [
     ("hitrate.definitions", "definitions_in_force", "definitions_in_force (meta lookup + YAML/pydantic parse)"),
-    ("hitrate.engine", "count", "engine.count (build, compile, execute, fetch, tidy)"),
+    ("hitrate.rates", "count", "counting.count (compiled-SQL lookup or build+compile, execute, fetch, tidy)"),
+    ("hitrate.rates", "engine", "engine.count (build, compile, execute, fetch, tidy)"),  # older layout
+    ("hitrate.store", "Store.compiled", "  Store.compiled: look up the kept compiled SQL"),
     ("hitrate.engine", "count_expr", "  engine.count_expr: build the Ibis expression"),
     ("ibis.backends.sql.compilers.duckdb", "DuckDBCompiler.to_sqlglot", "  Ibis compiler: expression -> sqlglot AST"),
     ("sqlglot.expressions", "Expression.sql", "  sqlglot: AST -> SQL text"),
     ("ibis.backends.duckdb", "Backend.to_pyarrow", "  Ibis to_pyarrow (compile + execute + fetch)"),
+    ("hitrate.counting", "_column", "  fetched rows -> numpy columns"),
+    ("hitrate.counting", "_tidy", "  counting._tidy (fill, cast)"),
     ("hitrate.rates", "finish", "rates.finish (Wilson, period labels, warnings, RatesResult)"),
 ]
 
@@ -393,6 +419,8 @@ class _Probes:
                     owner = getattr(owner, part)
                 original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
             except (ImportError, AttributeError, KeyError):
+                continue
+            if not callable(original) or isinstance(original, type) or type(original).__name__ == "module":
                 continue
             self.totals[label] = 0.0
             self.calls[label] = 0
@@ -447,38 +475,66 @@ def library_breakdown(store: Any, repeat: int) -> dict[str, float]:
                     samples.setdefault(f"{label}", []).append(v)
             top = sum(v for label, v in probes.totals.items() if not label.startswith(" "))
             samples.setdefault("rates() outside the probes above (Query.build, glue)", []).append(total - top)
-    out.update({k: statistics.median(v) for k, v in samples.items()})
+            inner = [label for label in probes.totals if label.startswith(" ") and probes.calls[label]
+                     and not label.startswith("  sqlglot") and not label.startswith("  Ibis compiler")]
+            counting = [label for label in probes.totals if label.startswith("counting.count")]
+            if counting and probes.calls[counting[0]]:
+                rest = probes.totals[counting[0]] - sum(probes.totals[label] for label in inner)
+                samples.setdefault("  the rest of counting.count: DuckDB execute + fetchall (not probed)",
+                                   []).append(rest)
+    order = ["rates() total, timed with the probes on"] + [label for *_, label in PROBES]
+    rest = "  the rest of counting.count: DuckDB execute + fetchall (not probed)"
+    order.insert(order.index("rates.finish (Wilson, period labels, warnings, RatesResult)"), rest)
+    out.update({k: statistics.median(samples[k]) for k in order if k in samples})
+    out.update({k: statistics.median(v) for k, v in samples.items() if k not in out})
     try:  # DuckDB alone on the library's SQL
         import ibis
 
         from hitrate import engine
         from hitrate.definitions import definitions_in_force
+        from hitrate.query import Query
 
         defs = definitions_in_force(store)
-        expr, _ = engine.count_expr(store.con, defs, engine.Query.build(by=["rep"], period="month"))
-        sql = str(ibis.to_sql(expr, dialect="duckdb"))
+        query = Query.build(by=["rep"], period="month")
+
+        def build_and_compile() -> str:
+            try:
+                expr, _ = engine.count_expr(store, defs, query)
+            except (TypeError, AttributeError):  # older engines take the Ibis backend
+                expr, _ = engine.count_expr(store.con, defs, query)
+            return str(ibis.to_sql(expr, dialect="duckdb"))
+
+        sql = build_and_compile()
         out["for scale: DuckDB alone on the library's SQL (execute + fetch Arrow)"] = median_time(
             lambda: store.raw.execute(sql).to_arrow_table(), repeat)[0]
+        out["cost of a compiled-SQL cache miss: count_expr + ibis.to_sql (not in a warm call)"] = median_time(
+            build_and_compile, repeat)[0]
     except Exception as exc:  # the breakdown must not stop the benchmark
         print(f"  note: could not time the library's SQL alone ({exc})", flush=True)
     return out
 
 
-def first_call(path: Path, repeat: int) -> float:
-    """Median time of the first ``rates()`` call on a freshly opened store (what one CLI run pays, imports
-    and interpreter start aside)."""
+def first_call(path: Path, repeat: int) -> dict[str, float]:
+    """The first ``rates()`` call on a freshly opened store (what one CLI run pays, imports and interpreter
+    start aside), with the same probes: median over ``repeat`` fresh stores."""
     from hitrate.store import Store
 
-    times = []
-    for _ in range(repeat):
-        store = with_lock_retry(lambda: Store(path), path.name)
-        try:
-            t0 = time.perf_counter()
-            library_rates(store)
-            times.append(time.perf_counter() - t0)
-        finally:
-            store.close()
-    return statistics.median(times)
+    samples: dict[str, list[float]] = {}
+    with _Probes() as probes:
+        for _ in range(repeat):
+            store = with_lock_retry(lambda: Store(path), path.name)
+            try:
+                probes.reset()
+                t0 = time.perf_counter()
+                library_rates(store)
+                total = time.perf_counter() - t0
+            finally:
+                store.close()
+            samples.setdefault("rates() total", []).append(total)
+            for label, v in probes.totals.items():
+                if probes.calls[label]:
+                    samples.setdefault(label, []).append(v)
+    return {k: statistics.median(v) for k, v in samples.items()}
 
 
 def sql_breakdown(store: Any, repeat: int) -> dict[str, float]:
@@ -514,15 +570,14 @@ def library_profile(store: Any, path: Path, top: int = 30) -> None:
 
 
 def import_times(repeat: int) -> dict[str, float]:
-    """Median wall time of a bare process doing only these imports (what every CLI call pays)."""
+    """Median wall time of a bare process doing only these imports."""
     programs = {
         "python -c pass": "pass",
-        "import duckdb, numpy (the SQL process)": "import duckdb, numpy",
+        "import duckdb, numpy (what the SQL process imports)": "import duckdb, numpy",
         "import pandas": "import pandas",
-        "import ibis + ibis.backends.duckdb": "import ibis, ibis.backends.duckdb",
-        "import hitrate.cli (typer, rich)": "import hitrate.cli",
-        "import hitrate.cli, rates, store, ibis duckdb backend": (
-            "import hitrate.cli, hitrate.rates, hitrate.store, hitrate.definitions, ibis.backends.duckdb"),
+        "import pyarrow": "import pyarrow",
+        "import ibis + ibis.backends.duckdb (all SQL compilers, sqlglot)": "import ibis, ibis.backends.duckdb",
+        "import hitrate.cli": "import hitrate.cli",
     }
     out = {}
     for name, code in programs.items():
@@ -535,6 +590,68 @@ def import_times(repeat: int) -> dict[str, float]:
             ts.append(time.perf_counter() - t0)
         out[name] = statistics.median(ts)
     return out
+
+
+CLI_ANATOMY = r"""
+import sys, time
+print("--- program start ---", file=sys.stderr, flush=True)
+t0 = time.perf_counter()
+import json
+from hitrate.cli import main
+t1 = time.perf_counter()
+out, sys.stdout = sys.stdout, open("/dev/null", "w")
+sys.argv = ["hitrate", "rates", "--by", "rep", "--period", "month", "--format", "json", "--db", sys.argv[1]]
+try:
+    main()
+except SystemExit:
+    pass
+t2 = time.perf_counter()
+heavy = ["ibis", "sqlglot", "pandas", "pyarrow", "scipy", "pydantic", "yaml", "rich", "typer", "duckdb", "numpy"]
+sys.stdout = out
+print(json.dumps({"import_cli": t1 - t0, "run": t2 - t1, "loaded": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+def cli_anatomy(path: Path, repeat: int) -> dict[str, Any]:
+    """Where a whole ``hitrate rates`` process spends its time: interpreter start and exit, imports, work.
+
+    Runs the CLI's ``main()`` inside ``python -X importtime`` (which adds a little overhead of its own), so
+    the import time is the sum over the top-level imports, wherever they happen."""
+    runs = []
+    for i in range(repeat + 1):
+        t0 = time.perf_counter()
+        p = subprocess.run([sys.executable, "-X", "importtime", "-c", CLI_ANATOMY, str(path)],
+                           capture_output=True, text=True, cwd=ROOT)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise SystemExit(f"CLI anatomy run failed: {p.stderr.strip()[-2000:]}")
+        inner = last_json(p.stdout, "CLI anatomy")
+        imports: dict[str, float] = {}
+        stderr = p.stderr.split("--- program start ---", 1)[-1]  # imports before it belong to start-up
+        for line in stderr.splitlines():
+            if not line.startswith("import time:") or "|" not in line:
+                continue
+            _, cumulative, name = line.split("|", 2)
+            if cumulative.strip().isdigit() and not name.startswith("  "):  # top-level imports only
+                imports[name.strip()] = imports.get(name.strip(), 0.0) + int(cumulative) / 1e6
+        if i:  # the first run warms the OS file cache
+            runs.append({"wall": wall, **inner, "imports": imports})
+    total_imports = [sum(r["imports"].values()) for r in runs]
+    top: dict[str, list[float]] = {}
+    for r in runs:
+        for name, v in r["imports"].items():
+            top.setdefault(name, []).append(v)
+    biggest = sorted(((statistics.median(v), k) for k, v in top.items()), reverse=True)[:8]
+    return {
+        "wall (under -X importtime)": statistics.median(r["wall"] for r in runs),
+        "interpreter start + exit (wall minus the program)": statistics.median(
+            r["wall"] - r["import_cli"] - r["run"] for r in runs),
+        "all imports (sum of top-level import times)": statistics.median(total_imports),
+        "work: main() minus the imports inside it": statistics.median(
+            r["import_cli"] + r["run"] - t for r, t in zip(runs, total_imports, strict=True)),
+        "biggest imports": {k: v for v, k in biggest},
+        "heavy modules loaded": runs[-1]["loaded"],
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -597,7 +714,8 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
     finally:
         store.close()  # the subprocesses below open the file themselves (DuckDB locks it per process)
     if breakdown:
-        res["library_first_call_s"] = first_call(path, repeat)
+        res["library_first_call"] = first_call(path, repeat)
+        res["library_first_call_s"] = res["library_first_call"]["rates() total"]
         print(f"  in-process: library, first call on a freshly opened store {fmt_s(res['library_first_call_s'])}",
               flush=True)
 
@@ -622,6 +740,8 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
     res["cli_process_s"], res["sql_process_s"] = statistics.median(ptimes["cli"]), statistics.median(ptimes["sqlp"])
     res["cli_process_runs"], res["sql_process_runs"] = ptimes["cli"], ptimes["sqlp"]
     res["runs_with_extra_stdout"] = {"cli": noisy["cli"], "sql_process": noisy["sqlp"]}
+    if breakdown:
+        res["cli_anatomy"] = cli_anatomy(path, repeat)
     if noisy["cli"]:
         print(f"  note: {noisy['cli']} of {repeat + 1} CLI runs printed more than the JSON on stdout "
               "(DuckDB's progress bar: stdout was not valid JSON)", flush=True)
@@ -643,6 +763,9 @@ def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
           f"ibis {meta['ibis']} (sqlglot {meta['sqlglot']}), pandas {meta['pandas']}, numpy {meta['numpy']}")
     print(f"machine: {meta['nproc']} cores (nproc), {meta['mem_gib']} GiB, {meta['cpu']}; "
           f"median of {meta['repeat']} warm runs")
+    print(f"library: commit {meta['commit']}"
+          + (" + uncommitted changes in hitrate/" if meta["hitrate_uncommitted_changes"] else "")
+          + f", sources sha256 {meta['hitrate_sources_sha256']}")
     print("load average (1 min) before/after each N: "
           + ", ".join(f"{r['n']:,}: {r['load_before']:.2f}/{r['load_after']:.2f}" for r in results))
     head = ["N", "groups", "library s", "SQL s", "lib/SQL", "pandas s", "pandas/SQL",
@@ -669,9 +792,19 @@ def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
                 print(f"  {fmt_s(v):>10}  {name}")
             for name, v in r["sql_breakdown"].items():
                 print(f"  {fmt_s(v):>10}  SQL baseline: {name}")
-            if "library_first_call_s" in r:
-                print(f"  {fmt_s(r['library_first_call_s']):>10}  rates(): first call after Store(path) "
-                      "(fresh store object, nothing cached)")
+            if "library_first_call" in r:
+                print("  first rates() call after Store(path) (a fresh Store object, as in one CLI run):")
+                for name, v in r["library_first_call"].items():
+                    print(f"  {fmt_s(v):>10}  {name}")
+    for r in results:
+        if "cli_anatomy" in r:
+            a = r["cli_anatomy"]
+            print(f"\nanatomy of one `hitrate rates` process at N={r['n']:,} (median of {meta['repeat']}):")
+            for name, v in a.items():
+                if isinstance(v, float):
+                    print(f"  {fmt_s(v):>10}  {name}")
+            print("  biggest imports: " + ", ".join(f"{k} {fmt_s(v)}" for k, v in a["biggest imports"].items()))
+            print("  heavy modules loaded: " + ", ".join(a["heavy modules loaded"]))
     if meta.get("import_times"):
         print("\nprocess start-up (median wall time of a process doing only these imports):")
         for name, v in meta["import_times"].items():
@@ -696,7 +829,7 @@ def main(argv: list[str] | None = None) -> int:
     ns = args.n or ([20_000] if args.quick else [1_000_000])
     repeat = args.repeat or (2 if args.quick else 5)
     out = args.out or DATA / ("results-rates-quick.json" if args.quick else "results-rates.json")
-    meta = machine() | {"repeat": repeat, "argv": sys.argv[1:]}
+    meta = machine() | source_state() | {"repeat": repeat, "argv": sys.argv[1:]}
     results = []
     out.parent.mkdir(parents=True, exist_ok=True)
     for n in ns:
