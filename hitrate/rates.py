@@ -17,7 +17,6 @@ from .spec import Definitions, default_definitions
 from .stats.intervals import wilson_interval
 
 SMALL_SAMPLE = 10
-ROW_COLUMNS = ("attempts", "hits", "hit_rate", "ci_low", "ci_high", "amount_won", "value_hit_rate")
 
 
 def rates(

@@ -18,6 +18,9 @@ from .spec import Definitions
 if TYPE_CHECKING:
     import pandas as pd
 
+#: The columns of every rates row, after its label columns.
+RATE_COLUMNS: tuple[str, ...] = ("attempts", "hits", "hit_rate", "ci_low", "ci_high", "amount_won", "value_hit_rate")
+
 
 def clean(value: Any) -> Any:
     """JSON-safe scalar: NaN/NaT/NA -> None, numpy scalars -> Python, timestamps -> ISO text."""

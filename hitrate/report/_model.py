@@ -5,19 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..results import RATE_COLUMNS
+
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Columns every section frame must have, besides its label column(s).
-METRIC_COLUMNS: tuple[str, ...] = (
-    "attempts",
-    "hits",
-    "hit_rate",
-    "ci_low",
-    "ci_high",
-    "amount_won",
-    "value_hit_rate",
-)
+#: Columns every section frame must have, besides its label column(s): a rates result's columns.
+METRIC_COLUMNS: tuple[str, ...] = RATE_COLUMNS
 KINDS: tuple[str, ...] = ("bars", "trend")
 
 
