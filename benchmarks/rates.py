@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/rates.py --n 1000000 --n 10000000     # the numbers in BENCHMARKS.md
-    .venv/bin/python benchmarks/rates.py --quick                      # smoke run, 20,000 rows, seconds
+    .venv/bin/python benchmarks/rates.py --n 1000000 --n 10000000 --wait-quiet 300   # BENCHMARKS.md
+    .venv/bin/python benchmarks/rates.py --quick                                      # smoke run, ~15 s
 
 For every N it builds (once, then reuses) a DuckDB store of N synthetic opportunities under
 ``benchmarks/data/`` (git-ignored) and measures on that same file:
@@ -16,10 +16,15 @@ For every N it builds (once, then reuses) a DuckDB store of N synthetic opportun
    ``python -c`` process that imports duckdb + numpy, opens the file, runs the SQL of (2) and prints JSON.
 
 Every timing is the median of ``--repeat`` runs after one warm-up run; the library and the SQL
-baseline are run alternately so that drift hits both alike. Before timing, the outputs are checked
-to agree (same groups, same attempts and hits; amounts and intervals to 1e-9).
-A breakdown of the library call (definitions, expression building, compilation, execution,
-conversion, post-processing) and of process start-up (imports) follows the table.
+baseline (and the two processes) are run alternately so that drift hits both alike. Before timing,
+the outputs are checked to agree (same groups, same attempts and hits; amounts and intervals to 1e-9).
+
+Unless ``--no-breakdown``, the table is followed by: where a warm ``rates()`` call spends its time
+(the library's and Ibis's functions timed while it runs, see PROBES), the first call on a freshly
+opened store, DuckDB alone on the SQL the library generates, the anatomy of one ``hitrate rates``
+process (interpreter start/exit, imports, work; under ``-X importtime``) and bare import times.
+``--profile`` adds a cProfile of one call. The 1-minute load average is recorded before and after
+each N, and the library's commit and a hash of its sources, since both change what is measured.
 Results go to ``benchmarks/data/results-rates.json``. Nothing here asserts a timing.
 """
 
@@ -151,8 +156,10 @@ def last_json(stdout: str, who: str = "process") -> Any:
     progress bar, is reported and skipped)."""
     lines = [ln for ln in stdout.splitlines() if ln.strip()]
     if len(lines) > 1:
-        print(f"  note: {who} printed {len(lines) - 1} extra line(s) on stdout before its JSON: {lines[0][:60]!r}",
-              flush=True)
+        print(
+            f"  note: {who} printed {len(lines) - 1} extra line(s) on stdout before its JSON: {lines[0][:60]!r}",
+            flush=True,
+        )
     return json.loads(lines[-1])
 
 
@@ -222,9 +229,11 @@ def source_state() -> dict[str, Any]:
         except OSError:
             return ""
 
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "hitrate_uncommitted_changes": bool(git("status", "--porcelain", "--", "hitrate")),
-            "hitrate_sources_sha256": h.hexdigest()[:16]}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "hitrate_uncommitted_changes": bool(git("status", "--porcelain", "--", "hitrate")),
+        "hitrate_sources_sha256": h.hexdigest()[:16],
+    }
 
 
 def _cpu_model() -> str | None:
@@ -307,8 +316,11 @@ def ensure_store(n: int, seed: int, rebuild: bool = False) -> Path:
     for p in (path, Path(str(path) + ".wal")):
         p.unlink(missing_ok=True)
     tmp.replace(path)
-    print(f"store: built {path.relative_to(ROOT)} ({n:,} opportunities; generate {t1 - t0:.1f} s, "
-          f"load {t2 - t1:.1f} s, {path.stat().st_size / 1024**2:.0f} MiB)", flush=True)
+    print(
+        f"store: built {path.relative_to(ROOT)} ({n:,} opportunities; generate {t1 - t0:.1f} s, "
+        f"load {t2 - t1:.1f} s, {path.stat().st_size / 1024**2:.0f} MiB)",
+        flush=True,
+    )
     return path
 
 
@@ -330,17 +342,25 @@ def pandas_rates(df: Any) -> dict[str, Any]:
     d = df[df["outcome"].isin(("won", "lost")) & df["closed_at"].notna()]
     won = d["outcome"].to_numpy() == "won"
     amount = d["amount"].to_numpy()
-    work = pd.DataFrame({
-        "rep": d["rep"].to_numpy(),
-        "period_start": d["closed_at"].to_numpy().astype("datetime64[M]"),
-        "won": won.astype("int64"),
-        "amount_won": np.where(won, amount, np.nan),
-        "amount": amount,
-    })
-    g = work.groupby(["rep", "period_start"], sort=True, dropna=False).agg(
-        attempts=("won", "size"), hits=("won", "sum"),
-        amount_won=("amount_won", "sum"), amount_known=("amount", "sum"),
-    ).reset_index()
+    work = pd.DataFrame(
+        {
+            "rep": d["rep"].to_numpy(),
+            "period_start": d["closed_at"].to_numpy().astype("datetime64[M]"),
+            "won": won.astype("int64"),
+            "amount_won": np.where(won, amount, np.nan),
+            "amount": amount,
+        }
+    )
+    g = (
+        work.groupby(["rep", "period_start"], sort=True, dropna=False)
+        .agg(
+            attempts=("won", "size"),
+            hits=("won", "sum"),
+            amount_won=("amount_won", "sum"),
+            amount_known=("amount", "sum"),
+        )
+        .reset_index()
+    )
     cols = {c: g[c].to_numpy() for c in ("rep", "attempts", "hits", "amount_won", "amount_known")}
     cols["period"] = pd.DatetimeIndex(g["period_start"]).strftime("%Y-%m").to_numpy()
     n = cols["attempts"].astype(float)
@@ -373,8 +393,9 @@ def check_same(name: str, reference: Any, other: Any) -> int:
         if not np.array_equal(a[col].to_numpy(dtype="int64"), b[col].to_numpy(dtype="int64")):
             raise SystemExit(f"MISMATCH {name}: {col} differ")
     for col in ("ci_low", "ci_high", "amount_won", "value_hit_rate"):
-        if not np.allclose(a[col].to_numpy(dtype=float), b[col].to_numpy(dtype=float), rtol=1e-9, atol=1e-12,
-                           equal_nan=True):
+        if not np.allclose(
+            a[col].to_numpy(dtype=float), b[col].to_numpy(dtype=float), rtol=1e-9, atol=1e-12, equal_nan=True
+        ):
             raise SystemExit(f"MISMATCH {name}: {col} differ")
     return len(a)
 
@@ -475,13 +496,20 @@ def library_breakdown(store: Any, repeat: int) -> dict[str, float]:
                     samples.setdefault(f"{label}", []).append(v)
             top = sum(v for label, v in probes.totals.items() if not label.startswith(" "))
             samples.setdefault("rates() outside the probes above (Query.build, glue)", []).append(total - top)
-            inner = [label for label in probes.totals if label.startswith(" ") and probes.calls[label]
-                     and not label.startswith("  sqlglot") and not label.startswith("  Ibis compiler")]
+            inner = [
+                label
+                for label in probes.totals
+                if label.startswith(" ")
+                and probes.calls[label]
+                and not label.startswith("  sqlglot")
+                and not label.startswith("  Ibis compiler")
+            ]
             counting = [label for label in probes.totals if label.startswith("counting.count")]
             if counting and probes.calls[counting[0]]:
                 rest = probes.totals[counting[0]] - sum(probes.totals[label] for label in inner)
-                samples.setdefault("  the rest of counting.count: DuckDB execute + fetchall (not probed)",
-                                   []).append(rest)
+                samples.setdefault("  the rest of counting.count: DuckDB execute + fetchall (not probed)", []).append(
+                    rest
+                )
     order = ["rates() total, timed with the probes on"] + [label for *_, label in PROBES]
     rest = "  the rest of counting.count: DuckDB execute + fetchall (not probed)"
     order.insert(order.index("rates.finish (Wilson, period labels, warnings, RatesResult)"), rest)
@@ -506,9 +534,11 @@ def library_breakdown(store: Any, repeat: int) -> dict[str, float]:
 
         sql = build_and_compile()
         out["for scale: DuckDB alone on the library's SQL (execute + fetch Arrow)"] = median_time(
-            lambda: store.raw.execute(sql).to_arrow_table(), repeat)[0]
+            lambda: store.raw.execute(sql).to_arrow_table(), repeat
+        )[0]
         out["cost of a compiled-SQL cache miss: count_expr + ibis.to_sql (not in a warm call)"] = median_time(
-            build_and_compile, repeat)[0]
+            build_and_compile, repeat
+        )[0]
     except Exception as exc:  # the breakdown must not stop the benchmark
         print(f"  note: could not time the library's SQL alone ({exc})", flush=True)
     return out
@@ -620,8 +650,9 @@ def cli_anatomy(path: Path, repeat: int) -> dict[str, Any]:
     runs = []
     for i in range(repeat + 1):
         t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, "-X", "importtime", "-c", CLI_ANATOMY, str(path)],
-                           capture_output=True, text=True, cwd=ROOT)
+        p = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", CLI_ANATOMY, str(path)], capture_output=True, text=True, cwd=ROOT
+        )
         wall = time.perf_counter() - t0
         if p.returncode != 0:
             raise SystemExit(f"CLI anatomy run failed: {p.stderr.strip()[-2000:]}")
@@ -645,10 +676,12 @@ def cli_anatomy(path: Path, repeat: int) -> dict[str, Any]:
     return {
         "wall (under -X importtime)": statistics.median(r["wall"] for r in runs),
         "interpreter start + exit (wall minus the program)": statistics.median(
-            r["wall"] - r["import_cli"] - r["run"] for r in runs),
+            r["wall"] - r["import_cli"] - r["run"] for r in runs
+        ),
         "all imports (sum of top-level import times)": statistics.median(total_imports),
         "work: main() minus the imports inside it": statistics.median(
-            r["import_cli"] + r["run"] - t for r, t in zip(runs, total_imports, strict=True)),
+            r["import_cli"] + r["run"] - t for r, t in zip(runs, total_imports, strict=True)
+        ),
         "biggest imports": {k: v for v, k in biggest},
         "heavy modules loaded": runs[-1]["loaded"],
     }
@@ -667,19 +700,27 @@ def hitrate_cli() -> str:
     return found
 
 
-def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, profile: bool,
-              quiet_wait: float = 0.0) -> dict[str, Any]:
+def bench_one(
+    n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, profile: bool, quiet_wait: float = 0.0
+) -> dict[str, Any]:
     import duckdb  # noqa: F401
 
     from hitrate.store import Store
 
     path = ensure_store(n, seed, rebuild)
-    res: dict[str, Any] = {"n": n, "seed": seed, "store": str(path.relative_to(ROOT)),
-                           "store_mib": round(path.stat().st_size / 1024**2, 1)}
+    res: dict[str, Any] = {
+        "n": n,
+        "seed": seed,
+        "store": str(path.relative_to(ROOT)),
+        "store_mib": round(path.stat().st_size / 1024**2, 1),
+    }
     res["load_before"] = round(wait_quiet(quiet_wait), 2)
     if res["load_before"] >= 1.0:
-        print(f"  note: load average {res['load_before']:.2f} on {os.cpu_count()} cores: other work is running "
-              "and will skew the timings", flush=True)
+        print(
+            f"  note: load average {res['load_before']:.2f} on {os.cpu_count()} cores: other work is running "
+            "and will skew the timings",
+            flush=True,
+        )
 
     # ---- in-process: library vs SQL (same connection), then pandas ----------------------------------
     store = with_lock_retry(lambda: Store(path), path.name)
@@ -716,8 +757,10 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
     if breakdown:
         res["library_first_call"] = first_call(path, repeat)
         res["library_first_call_s"] = res["library_first_call"]["rates() total"]
-        print(f"  in-process: library, first call on a freshly opened store {fmt_s(res['library_first_call_s'])}",
-              flush=True)
+        print(
+            f"  in-process: library, first call on a freshly opened store {fmt_s(res['library_first_call_s'])}",
+            flush=True,
+        )
 
     # ---- whole process -------------------------------------------------------------------------------
     cli = [hitrate_cli(), "rates", "--by", "rep", "--period", "month", "--format", "json", "--db", str(path)]
@@ -732,19 +775,26 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
                 raise SystemExit(f"{name} failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
             outputs[name] = p.stdout
             noisy[name] += sum(1 for ln in p.stdout.splitlines() if ln.strip()) > 1
+
         return go
 
     ptimes = alternate({"cli": run("cli", cli), "sqlp": run("sqlp", sqlp)}, repeat)
-    check_same("CLI process vs SQL process", last_json(outputs["sqlp"], "SQL process")["rows"],
-               last_json(outputs["cli"], "CLI")["rows"])
+    check_same(
+        "CLI process vs SQL process",
+        last_json(outputs["sqlp"], "SQL process")["rows"],
+        last_json(outputs["cli"], "CLI")["rows"],
+    )
     res["cli_process_s"], res["sql_process_s"] = statistics.median(ptimes["cli"]), statistics.median(ptimes["sqlp"])
     res["cli_process_runs"], res["sql_process_runs"] = ptimes["cli"], ptimes["sqlp"]
     res["runs_with_extra_stdout"] = {"cli": noisy["cli"], "sql_process": noisy["sqlp"]}
     if breakdown:
         res["cli_anatomy"] = cli_anatomy(path, repeat)
     if noisy["cli"]:
-        print(f"  note: {noisy['cli']} of {repeat + 1} CLI runs printed more than the JSON on stdout "
-              "(DuckDB's progress bar: stdout was not valid JSON)", flush=True)
+        print(
+            f"  note: {noisy['cli']} of {repeat + 1} CLI runs printed more than the JSON on stdout "
+            "(DuckDB's progress bar: stdout was not valid JSON)",
+            flush=True,
+        )
     print(f"  process: CLI {fmt_s(res['cli_process_s'])}, SQL {fmt_s(res['sql_process_s'])}", flush=True)
 
     res["load_after"] = round(os.getloadavg()[0], 2)
@@ -759,26 +809,51 @@ def bench_one(n: int, seed: int, repeat: int, rebuild: bool, breakdown: bool, pr
 # --------------------------------------------------------------------------------------------------
 def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
     print()
-    print(f"hitrate rates benchmark, {meta['date']}: python {meta['python']}, duckdb {meta['duckdb']}, "
-          f"ibis {meta['ibis']} (sqlglot {meta['sqlglot']}), pandas {meta['pandas']}, numpy {meta['numpy']}")
-    print(f"machine: {meta['nproc']} cores (nproc), {meta['mem_gib']} GiB, {meta['cpu']}; "
-          f"median of {meta['repeat']} warm runs")
-    print(f"library: commit {meta['commit']}"
-          + (" + uncommitted changes in hitrate/" if meta["hitrate_uncommitted_changes"] else "")
-          + f", sources sha256 {meta['hitrate_sources_sha256']}")
-    print("load average (1 min) before/after each N: "
-          + ", ".join(f"{r['n']:,}: {r['load_before']:.2f}/{r['load_after']:.2f}" for r in results))
-    head = ["N", "groups", "library s", "SQL s", "lib/SQL", "pandas s", "pandas/SQL",
-            "CLI proc s", "SQL proc s", "CLI/SQL"]
+    print(
+        f"hitrate rates benchmark, {meta['date']}: python {meta['python']}, duckdb {meta['duckdb']}, "
+        f"ibis {meta['ibis']} (sqlglot {meta['sqlglot']}), pandas {meta['pandas']}, numpy {meta['numpy']}"
+    )
+    print(
+        f"machine: {meta['nproc']} cores (nproc), {meta['mem_gib']} GiB, {meta['cpu']}; "
+        f"median of {meta['repeat']} warm runs"
+    )
+    print(
+        f"library: commit {meta['commit']}"
+        + (" + uncommitted changes in hitrate/" if meta["hitrate_uncommitted_changes"] else "")
+        + f", sources sha256 {meta['hitrate_sources_sha256']}"
+    )
+    print(
+        "load average (1 min) before/after each N: "
+        + ", ".join(f"{r['n']:,}: {r['load_before']:.2f}/{r['load_after']:.2f}" for r in results)
+    )
+    head = [
+        "N",
+        "groups",
+        "library s",
+        "SQL s",
+        "lib/SQL",
+        "pandas s",
+        "pandas/SQL",
+        "CLI proc s",
+        "SQL proc s",
+        "CLI/SQL",
+    ]
     rows = []
     for r in results:
-        rows.append([
-            f"{r['n']:,}", f"{r['groups']:,}", fmt_s(r["library_s"]), fmt_s(r["sql_s"]),
-            f"{r['ratio_library_sql']:.2f}" + (" ok" if r["ratio_library_sql"] <= TARGET_INPROC else " MISS"),
-            fmt_s(r["pandas_s"]), f"{r['ratio_pandas_sql']:.2f}",
-            fmt_s(r["cli_process_s"]), fmt_s(r["sql_process_s"]),
-            f"{r['ratio_process']:.2f}" + (" ok" if r["ratio_process"] <= TARGET_PROCESS else " MISS"),
-        ])
+        rows.append(
+            [
+                f"{r['n']:,}",
+                f"{r['groups']:,}",
+                fmt_s(r["library_s"]),
+                fmt_s(r["sql_s"]),
+                f"{r['ratio_library_sql']:.2f}" + (" ok" if r["ratio_library_sql"] <= TARGET_INPROC else " MISS"),
+                fmt_s(r["pandas_s"]),
+                f"{r['ratio_pandas_sql']:.2f}",
+                fmt_s(r["cli_process_s"]),
+                fmt_s(r["sql_process_s"]),
+                f"{r['ratio_process']:.2f}" + (" ok" if r["ratio_process"] <= TARGET_PROCESS else " MISS"),
+            ]
+        )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
     for row in rows:
@@ -786,8 +861,10 @@ def print_table(meta: dict[str, Any], results: list[dict[str, Any]]) -> None:
     print(f"targets: library/SQL <= {TARGET_INPROC}, CLI process/SQL process <= {TARGET_PROCESS}")
     for r in results:
         if "library_breakdown" in r:
-            print(f"\nbreakdown of rates() at N={r['n']:,} (median of {meta['repeat']}; library total "
-                  f"{fmt_s(r['library_s'])}, SQL total {fmt_s(r['sql_s'])}):")
+            print(
+                f"\nbreakdown of rates() at N={r['n']:,} (median of {meta['repeat']}; library total "
+                f"{fmt_s(r['library_s'])}, SQL total {fmt_s(r['sql_s'])}):"
+            )
             for name, v in r["library_breakdown"].items():
                 print(f"  {fmt_s(v):>10}  {name}")
             for name, v in r["sql_breakdown"].items():
@@ -819,10 +896,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: N=20,000, 2 repeats, own results file")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the cached store files")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the step-by-step breakdown and import times")
-    ap.add_argument("--profile", action="store_true", help="also write a cProfile of one library call per N "
-                                                          "to benchmarks/data/profile-rates-N.txt")
-    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                    help="before each N, wait up to this long for the 1-minute load average to drop below 1")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="also write a cProfile of one library call per N to benchmarks/data/profile-rates-N.txt",
+    )
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each N, wait up to this long for the 1-minute load average to drop below 1",
+    )
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/data/results-rates.json)")
     args = ap.parse_args(argv)
 
@@ -834,8 +919,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     for n in ns:
         print(f"N = {n:,}", flush=True)
-        results.append(bench_one(n, args.seed, repeat, args.rebuild, not args.no_breakdown, args.profile,
-                                 args.wait_quiet))
+        results.append(
+            bench_one(n, args.seed, repeat, args.rebuild, not args.no_breakdown, args.profile, args.wait_quiet)
+        )
         out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))  # keep what is done so far
     if not args.no_breakdown:
         wait_quiet(args.wait_quiet)

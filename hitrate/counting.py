@@ -23,8 +23,8 @@ import numpy as np
 from .query import Query
 from .spec import Definitions
 
-COUNT_COLUMNS = ("attempts", "hits", "amount_won", "amount_known", "attempts_with_amount", "nonwin_amount_nonzero")
-INT_COLUMNS = ("attempts", "hits", "attempts_with_amount", "nonwin_amount_nonzero")
+COUNT_COLUMNS = ("attempts", "hits", "amount_won", "amount_known")
+INT_COLUMNS = ("attempts", "hits")
 
 
 @dataclass

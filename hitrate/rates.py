@@ -108,7 +108,9 @@ def _warnings(counts: Counts, defs: Definitions) -> list[str]:
     c = counts.columns
     notes: list[str] = []
     nonwins = int((c["attempts"] - c["hits"]).sum())
-    if nonwins and int(c["nonwin_amount_nonzero"].sum()) == 0 and int(c["attempts_with_amount"].sum()):
+    won_amount, known_amount = float(c["amount_won"].sum()), float(c["amount_known"].sum())
+    nonwin_amount = known_amount - won_amount  # what the attempts not won put in the denominator
+    if nonwins and won_amount and abs(nonwin_amount) <= 1e-9 * max(1.0, abs(known_amount)):
         what = "lost" if defs.basis == "closed" else "lost and open"
         notes.append(
             f"value hit rate says nothing here: every {what} attempt has amount 0 or no amount, "

@@ -79,6 +79,8 @@ class Store:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.raw: duckdb.DuckDBPyConnection = duckdb.connect(self.path)
+        # DuckDB draws a progress bar on stdout for long queries, even into a pipe: it would corrupt JSON.
+        self.raw.execute("SET enable_progress_bar = false")
         self._con: Backend | None = None
         self._tables: dict[str, ir.Table] = {}
         self._names: list[str] | None = None
