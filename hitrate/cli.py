@@ -504,10 +504,21 @@ def rates_cmd(
     _emit_rates(result, fmt)
 
 
+def _warn(notes: list[str]) -> None:
+    """Warnings on stderr: coloured on a terminal, plain text otherwise (no Rich import for a pipe)."""
+    if not notes:
+        return
+    if sys.stderr.isatty():
+        err = _err()
+        for note in notes:
+            err.print(f"[yellow]warning:[/] {note}", highlight=False)
+    else:
+        for note in notes:
+            sys.stderr.write(f"warning: {note}\n")
+
+
 def _emit_rates(result: RatesResult, fmt: RatesFormat) -> None:
-    err = _err()
-    for note in result.warnings:
-        err.print(f"[yellow]warning:[/] {note}", highlight=False)
+    _warn(result.warnings)
     if fmt is RatesFormat.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     elif fmt is RatesFormat.csv:
