@@ -195,3 +195,18 @@ def test_report_language_definitions_folder_and_empty_store(db, tmp_path):
     assert code == 0 and "No opportunities in the store yet" in html and "nan" not in html.split("<script", 1)[0]
     code, _, _ = run("report", "--lang", "da", "--output", str(tmp_path / "da.html"), db=db)
     assert "Udvikling pr. måned" in (tmp_path / "da.html").read_text()
+
+
+def test_import_progress_bar_appears_only_after_a_second(monkeypatch):
+    from hitrate import cli
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    bar = cli._LazyProgress("Reading")
+    bar(10, 100)
+    assert bar.bar is None  # a fast import shows nothing
+    clock[0] += 1.5
+    bar(50, 100)
+    assert bar.bar is not None
+    assert bar.bar.tasks[0].completed == 50 and bar.bar.tasks[0].total == 100
+    bar.close()
