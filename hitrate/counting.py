@@ -74,16 +74,35 @@ def count(source: Any, defs: Definitions, query: Query) -> Counts:
             expr, groups = count_expr(source, defs, query)
             body = source.remember(key, json.dumps({"sql": ibis.to_sql(expr, dialect="duckdb"), "groups": groups}))
         spec = json.loads(body)
-        cursor = source.raw.execute(spec["sql"])
-        names = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall()  # a small table; fetchnumpy() would import pandas
-        columns = {name: _column([r[i] for r in rows]) for i, name in enumerate(names)}
-        return _tidy(columns, list(spec["groups"]))
+        return _tidy(_fetch_sql(source, spec["sql"]), list(spec["groups"]))
     from .engine import count_expr
 
     expr, groups = count_expr(source, defs, query)
+    return _tidy(fetch(source, expr), groups)
+
+
+def fetch(source: Any, expr: Any) -> dict[str, np.ndarray]:
+    """Run a small aggregation expression on a store or any Ibis backend; numpy columns back."""
+    from .store import Store
+
+    if isinstance(source, Store):
+        import ibis
+
+        return _fetch_sql(source, ibis.to_sql(expr, dialect="duckdb"))
     table = expr.to_pyarrow()
-    return _tidy({name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}, groups)
+    return {
+        name: _plain(table.column(name).to_numpy(zero_copy_only=False))
+        if table.column(name).null_count
+        else table.column(name).to_numpy(zero_copy_only=False)
+        for name in table.column_names
+    }
+
+
+def _fetch_sql(store: Any, sql: str) -> dict[str, np.ndarray]:
+    cursor = store.raw.execute(sql)
+    names = [d[0] for d in cursor.description or []]
+    rows = cursor.fetchall()  # a small table; fetchnumpy() would import pandas
+    return {name: _column([r[i] for r in rows]) for i, name in enumerate(names)}
 
 
 def _tidy(columns: dict[str, np.ndarray], groups: list[str]) -> Counts:

@@ -167,3 +167,71 @@ def check_definitions(con: Any, defs: Definitions) -> None:
     """Compile (without running) the definitions against the data: unknown fields and values that do not
     fit a field's type raise :class:`UserInputError` naming the key."""
     count_expr(con, defs, Query())
+
+
+def _classified(con: Any, defs: Definitions, query: Query, extra: set[str]) -> ir.Table:
+    """Opportunities that count (definitions' ``opportunity``), with ``_won``/``_lost`` and the query's filters."""
+    fields = set(query.by) | defs.fields() | {k for k, _ in query.where} | extra
+    t = analysis_table(con, fields)
+    for f in [*query.by, *(k for k, _ in query.where), *sorted(extra)]:
+        if f not in t.columns:
+            raise UnknownFieldError(f, fields_available(con), "query")
+    t = t.filter(compile_conditions(defs.opportunity, t, "opportunity"))
+    won = compile_conditions(defs.won, t, "won")
+    lost = compile_conditions(defs.lost, t, "lost")
+    t = t.mutate(_won=won, _lost=lost)
+    for f, values in query.where:
+        col = t[f]
+        t = t.filter(col.isin([_coerce(col, v, f"--where {f}") for v in values]))
+    return t
+
+
+def as_of_expr(con: Any) -> ir.Scalar:
+    """The export date, taken as the latest created or closed date in the data."""
+    t = con.table("opportunities")
+    return ibis.greatest(t.created_at.max(), t.closed_at.max())
+
+
+def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -> dict[str, ir.Table]:
+    """Aggregates for eventual hit rates of cohorts (competing risks, open deals censored).
+
+    Rows need ``created_at``; a row is won (``won``), lost (``lost``, not won) or open. Its age is whole days
+    from ``created_at`` to ``closed_at`` for decided rows, to ``as_of`` for open ones (decided rows without a
+    close date are aged at ``as_of`` too). Returns three small tables, each grouped by ``query.by`` too:
+
+    ``events``: per age, ``won``, ``lost`` and ``censored`` (open) counts, pooled over cohorts;
+    ``cohorts``: per cohort (``period_start``, the created period), ``n``, ``won``, ``lost``;
+    ``open``: per cohort and age, the number of open rows.
+    """
+    period = query.period or "month"
+    t = _classified(con, defs, query, {"created_at", "closed_at"})
+    t = t.filter(t.created_at.notnull())
+    if query.date_from is not None:
+        t = t.filter(t.created_at >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
+    if query.date_to is not None:
+        t = t.filter(
+            t.created_at < ibis.timestamp(dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time()))
+        )
+    decided = t._won | t._lost
+    end = decided.ifelse(ibis.coalesce(t.closed_at, ibis.timestamp(as_of)), ibis.timestamp(as_of))
+    t = t.mutate(
+        age=end.date().delta(t.created_at.date(), unit="day"),
+        period_start=t.created_at.truncate(PERIODS[period]),
+        _open=~decided,
+    )
+    by = list(query.by)
+    lost_only = t._lost & ~t._won
+    events = t.group_by([*by, "age"]).aggregate(
+        won=t.count(where=t._won), lost=t.count(where=lost_only), censored=t.count(where=t._open)
+    )
+    cohorts = t.group_by([*by, "period_start"]).aggregate(
+        n=t.count(), won=t.count(where=t._won), lost=t.count(where=lost_only)
+    )
+    o = t.filter(t._open)
+    opened = o.group_by([*by, "period_start", "age"]).aggregate(count=o.count())
+    order = [ibis.asc(c, nulls_first=False) for c in by]
+    return {
+        "events": events.order_by([*order, "age"]),
+        "cohorts": cohorts.order_by([*order, "period_start"]),
+        "open": opened.order_by([*order, "period_start", "age"]),
+    }

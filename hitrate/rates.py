@@ -89,6 +89,8 @@ def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 
         amount_won=c["amount_won"],
         value_hit_rate=value_rate,
     )
+    if query.period is not None:
+        columns.update(_changes(c, query))
     notes = _warnings(counts, defs)
     for note in notes:
         category = ValueRateWarning if note.startswith("value hit rate") else SmallSampleWarning
@@ -102,6 +104,29 @@ def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 
         "confidence": confidence,
     }
     return RatesResult(columns, defs, query.by, query.period, q, notes)
+
+
+def _changes(c: dict[str, np.ndarray], query: Query) -> dict[str, np.ndarray]:
+    """Period-over-period change within each group's series: difference with a Newcombe interval, and a flag
+    (``up``/``down``) when significant after Benjamini-Hochberg across the series (see
+    :func:`hitrate.stats.compare.change_flags`)."""
+    from .stats.compare import change_flags
+
+    n = len(c["attempts"])
+    out = {name: np.full(n, np.nan) for name in ("change", "change_low", "change_high", "change_p")}
+    flags = np.full(n, "", dtype=object)
+    keys = list(zip(*(c[f].tolist() for f in query.by), strict=True)) if query.by else [()] * n
+    start = 0
+    while start < n:  # rows come ordered by the groups, then by period
+        end = start
+        while end < n and keys[end] == keys[start]:
+            end += 1
+        diff, low, high, p, flag = change_flags(c["hits"][start:end], c["attempts"][start:end])
+        out["change"][start:end], out["change_low"][start:end], out["change_high"][start:end] = diff, low, high
+        out["change_p"][start:end] = p
+        flags[start:end] = [str(f) for f in flag]
+        start = end
+    return {**out, "change_flag": flags}
 
 
 def _warnings(counts: Counts, defs: Definitions) -> list[str]:

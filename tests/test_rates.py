@@ -251,6 +251,11 @@ def test_result_objects(maven_store):
         "ci_high",
         "amount_won",
         "value_hit_rate",
+        "change",
+        "change_low",
+        "change_high",
+        "change_p",
+        "change_flag",
     ]
     assert isinstance(d["rows"][0]["attempts"], int)
     assert "Wilson" in result.method
@@ -323,3 +328,26 @@ def test_compiled_query_cache_sees_new_rows_and_new_columns(store, tmp_path):
     import_files(store, [b])
     assert rates(store).rows.iloc[0]["attempts"] == 3  # same compiled query, new rows
     assert rates(store, by=["colour"]).rows["attempts"].tolist() == [1, 2]  # the schema change dropped the cache
+
+
+def test_period_over_period_changes_follow_each_series(store):
+    """Two reps, three months each; Bo jumps from 10/100 to 60/100 (flagged up); Ann stays flat."""
+    recs = []
+    for rep, month, wins in [
+        ("Ann", 1, 30),
+        ("Ann", 2, 31),
+        ("Ann", 3, 29),
+        ("Bo", 1, 10),
+        ("Bo", 2, 60),
+        ("Bo", 3, 58),
+    ]:
+        for i in range(100):
+            recs.append((f"{rep}{month}-{i}", rep, "won" if i < wins else "lost", pd.Timestamp(2020, month, 15)))
+    frame = pd.DataFrame(recs, columns=["id", "rep", "outcome", "closed_at"]).assign(stage="x")
+    with store.transaction():
+        load_frame(store, "opportunities", frame, batch_id=1)
+    rows = rates(store, by=["rep"], period="month").rows
+    assert rows["change_flag"].tolist() == ["", "", "", "", "up", ""]
+    assert np.isnan(rows["change"].iloc[0]) and np.isnan(rows["change"].iloc[3])  # a series starts fresh
+    assert rows["change"].iloc[4] == pytest.approx(0.5)
+    assert rows["change_low"].iloc[4] < 0.5 < rows["change_high"].iloc[4]
