@@ -63,7 +63,20 @@ def rates(
         defs = definitions if definitions is not None else default_definitions()
     defs = defs.with_overrides(basis=basis)
     query = Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
-    return finish(count(source, defs, query), defs, query, confidence)
+    result = finish(count(source, defs, query), defs, query, confidence)
+    if defs.basis == "cohort" and len(result.columns["attempts"]):
+        from .cohorts import eventual_columns
+
+        labels = [*query.by, *(["period"] if query.period else [])]
+        keys = list(zip(*(result.columns[f].tolist() for f in labels), strict=True)) if labels else [()]
+        extra, notes = eventual_columns(source, defs, query, keys, confidence)
+        result.columns.update(extra)
+        result.warnings.extend(notes)
+        result.method += (
+            "; eventual rate = competing-risks cumulative incidence (Aalen-Johansen: won and lost compete, open "
+            "deals censored) pooled across cohorts by deal age, with a bootstrap prediction interval"
+        )
+    return result
 
 
 def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 0.95) -> RatesResult:

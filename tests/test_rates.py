@@ -351,3 +351,43 @@ def test_period_over_period_changes_follow_each_series(store):
     assert np.isnan(rows["change"].iloc[0]) and np.isnan(rows["change"].iloc[3])  # a series starts fresh
     assert rows["change"].iloc[4] == pytest.approx(0.5)
     assert rows["change_low"].iloc[4] < 0.5 < rows["change_high"].iloc[4]
+
+
+def test_cohort_basis_adds_eventual_rates_that_cover_the_synthetic_truth():
+    """The youngest quarters' eventual rates: at least the naive rate, near the realised truth
+    ((won + open deals that will win) / created), far nearer than the naive rate."""
+    from hitrate.demo import build_demo
+
+    with Store(":memory:") as store:
+        data = build_demo(store, seed=5, n_opportunities=30_000)
+        rows = rates(store, period="quarter", basis="cohort").rows
+    opps = data.opportunities
+    quarter = opps["created_at"].dt.to_period("Q").astype(str).str.replace("Q", "-Q", regex=False)
+    truth = pd.Series(data.truth.would_win, index=opps.index).groupby(quarter).mean()
+    for _, row in rows.tail(2).iterrows():
+        assert row["eventual_low"] <= row["eventual_rate"] <= row["eventual_high"]
+        assert row["eventual_rate"] >= row["hit_rate"]
+        t = truth[row["period"]]
+        assert abs(row["eventual_rate"] - t) < 0.04
+        assert abs(row["eventual_rate"] - t) < abs(row["hit_rate"] - t) / 3
+    assert (rows["median_days_to_win"] > 0).all()
+
+
+def test_eventual_rates_work_without_any_lost_deal(store):
+    recs = [
+        (
+            f"w{i}",
+            "won",
+            pd.Timestamp(2020, 1, 1) + pd.Timedelta(days=i),
+            pd.Timestamp(2020, 1, 20) + pd.Timedelta(days=i),
+        )
+        for i in range(60)
+    ]
+    recs += [(f"o{i}", "open", pd.Timestamp(2020, 3, 1) + pd.Timedelta(days=i), pd.NaT) for i in range(20)]
+    frame = pd.DataFrame(recs, columns=["id", "outcome", "created_at", "closed_at"]).assign(stage="x")
+    with store.transaction():
+        load_frame(store, "opportunities", frame, batch_id=1)
+    rows = rates(store, basis="cohort", period="month").rows
+    assert rows["eventual_rate"].notna().all()
+    assert (rows["eventual_rate"] >= rows["hit_rate"]).all()
+    assert np.isnan(rows["median_days_to_lose"]).all() or (rows["median_days_to_lose"] >= 0).all()
