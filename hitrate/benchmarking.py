@@ -103,8 +103,13 @@ def benchmark(
         raise UserInputError("--adjust fields must differ from --by and --within")
     group_fields = [by] if within is None else [within, by]
     base = Query.build(by=group_fields, date_from=date_from, date_to=date_to, where=where)
-    counts = count(source, defs, base)
-    c = counts.columns
+    cross = None
+    if adjust:  # one query: the group x stratum cross-tab, summed to groups here
+        cross_query = Query.build(by=[*group_fields, *adjust], date_from=date_from, date_to=date_to, where=where)
+        cross = count(source, defs, cross_query).columns
+        c = _sum_to_groups(cross, group_fields)
+    else:
+        c = count(source, defs, base).columns
     n, k = c["attempts"], c["hits"]
     rate = np.divide(k, n, out=np.full(len(n), np.nan), where=n > 0)
     low, high = wilson_interval(k, n, confidence)
@@ -140,8 +145,8 @@ def benchmark(
         funnel998_high=limits[0.998][1],
         small=(n < SMALL_GROUP),
     )
-    if adjust:
-        columns.update(_adjusted(source, defs, group_fields, list(adjust), base, c, confidence))
+    if cross is not None:
+        columns.update(_adjusted(cross, group_fields, list(adjust), c, confidence))
     small = int(((n > 0) & (n < SMALL_GROUP)).sum())
     if small:
         notes.append(
@@ -175,26 +180,30 @@ def _prior_dict(prior: Any) -> dict[str, Any]:
     }
 
 
+def _sum_to_groups(x: dict[str, np.ndarray], group_fields: list[str]) -> dict[str, np.ndarray]:
+    """The cross-tab's counts summed over strata: one entry per group, in the groups' order."""
+    keys = list(zip(*(x[f].tolist() for f in group_fields), strict=True))
+    order = sorted(dict.fromkeys(keys), key=lambda key: tuple((v is None, str(v)) for v in key))
+    index = {key: i for i, key in enumerate(order)}
+    codes = np.array([index[key] for key in keys], dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+    for i, f in enumerate(group_fields):
+        col = np.empty(len(order), dtype=object)
+        col[:] = [key[i] for key in order]
+        out[f] = col
+    for name in ("attempts", "hits"):
+        out[name] = np.bincount(codes, weights=x[name], minlength=len(order)).astype(np.int64)
+    for name in ("amount_won", "amount_known"):
+        out[name] = np.bincount(codes, weights=x[name], minlength=len(order))
+    return out
+
+
 def _adjusted(
-    source: Any,
-    defs: Definitions,
-    group_fields: list[str],
-    adjust: list[str],
-    base: Query,
-    c: dict[str, np.ndarray],
-    confidence: float,
+    x: dict[str, np.ndarray], group_fields: list[str], adjust: list[str], c: dict[str, np.ndarray], confidence: float
 ) -> dict[str, np.ndarray]:
     """Expected hits, quality index and adjusted rate per group, from the group × stratum cross-tab."""
     from .stats.adjust import indirect_standardise
 
-    cross = count(
-        source,
-        defs,
-        Query.build(
-            by=[*group_fields, *adjust], date_from=base.date_from, date_to=base.date_to, where=dict(base.where)
-        ),
-    )
-    x = cross.columns
     group_key = list(zip(*(x[f].tolist() for f in group_fields), strict=True))
     stratum_key = list(zip(*(x[f].tolist() for f in adjust), strict=True))
     main_key = list(zip(*(c[f].tolist() for f in group_fields), strict=True))

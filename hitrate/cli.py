@@ -522,12 +522,7 @@ def _emit_rates(result: RatesResult, fmt: RatesFormat) -> None:
     if fmt is RatesFormat.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     elif fmt is RatesFormat.csv:
-        import csv
-
-        records = result.records()
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(result.columns), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
+        _write_csv(result)
     else:
         _out().print(rates_table(result))
 
@@ -560,6 +555,243 @@ def rates_table(result: RatesResult, title: str | None = None) -> Any:
             pct(rec["value_hit_rate"]),
         )
     return t
+
+
+# --------------------------------------------------------------------------------------------------------------
+# benchmark
+# --------------------------------------------------------------------------------------------------------------
+@app.command("benchmark")
+@user_errors
+def benchmark_cmd(
+    by: Annotated[str, typer.Option(help="The groups to compare (rep, team, segment...).", show_default=False)],
+    within: Annotated[
+        str | None,
+        typer.Option(help="Fit the shrinkage prior per parent group (e.g. team when --by rep).", show_default=False),
+    ] = None,
+    adjust: Annotated[
+        str | None,
+        typer.Option(
+            help="FIELD[,FIELD]: adjust for lead quality and mix over these fields (indirect standardisation).",
+            show_default=False,
+        ),
+    ] = None,
+    basis: Annotated[
+        Basis | None, typer.Option(help="closed or cohort (default: the definitions').", show_default=False)
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.", show_default=False)
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.", show_default=False)
+    ] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable.", show_default=False)
+    ] = None,
+    fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
+    db: DbOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Compare groups honestly: shrunk rates for small samples, funnel flags, adjustment for lead mix."""
+    import warnings
+
+    from .benchmarking import benchmark
+
+    fields = [f.strip() for f in (adjust or "").split(",") if f.strip()]
+    with _open(db, definitions) as store, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = benchmark(
+            store,
+            by=by,
+            within=within,
+            adjust=fields,
+            basis=basis.value if basis else None,
+            date_from=date_from,
+            date_to=date_to,
+            where=_parse_where(where),
+        )
+    _warn(result.warnings)
+    if fmt is RatesFormat.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif fmt is RatesFormat.csv:
+        _write_csv(result)
+    else:
+        _out().print(benchmark_table(result))
+
+
+def _write_csv(result: RatesResult) -> None:
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(result.columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(result.records())
+
+
+def benchmark_table(result: Any) -> Any:
+    """A Rich table of a benchmark: raw and shrunk rates with intervals, flag, and the adjustment if any."""
+    from rich.table import Table as RichTable
+
+    defs = result.definitions
+    t = RichTable(
+        title=f"Benchmark by {result.query['by']} ({defs.basis} basis)",
+        caption=f"overall {result.query['overall_rate']:.1%}; shrunk = beta-binomial empirical Bayes; "
+        f"flags at 5% false discovery rate; definitions {defs.hash}",
+    )
+    for col in result.by:
+        t.add_column(col, no_wrap=True)
+    heads = ["attempts", "hits", "hit rate (95%)", "shrunk (95%)", "flag"]
+    if result.adjust:
+        heads += ["expected", "quality (95%)", "adjusted"]
+    for h in heads:
+        t.add_column(h, justify="right", no_wrap=True)
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{v:.1%}"
+
+    for r in result.records():
+        row = [
+            *("" if r[c] is None else str(r[c]) for c in result.by),
+            f"{r['attempts']:,}",
+            f"{r['hits']:,}",
+            f"{pct(r['hit_rate'])} ({pct(r['ci_low'])}–{pct(r['ci_high'])})",
+            f"{pct(r['shrunk_rate'])} ({pct(r['shrunk_low'])}–{pct(r['shrunk_high'])})",
+            {"above": "▲ above", "below": "▼ below"}.get(r["flag"], ""),
+        ]
+        if result.adjust:
+            qi = r["quality_index"]
+            row += [
+                "–" if r["expected_hits"] is None else f"{r['expected_hits']:,.1f}",
+                "–" if qi is None else f"{qi:.2f} ({r['quality_low']:.2f}–{r['quality_high']:.2f})",
+                pct(r["adjusted_rate"]),
+            ]
+        t.add_row(*row)
+    return t
+
+
+@app.command("trend")
+@user_errors
+def trend_cmd(
+    period: Annotated[Period, typer.Option(help="month or week.")] = Period.month,
+    by: Annotated[str | None, typer.Option(help="One series per value of this field.", show_default=False)] = None,
+    basis: Annotated[
+        Basis | None, typer.Option(help="closed or cohort (default: the definitions').", show_default=False)
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.", show_default=False)
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.", show_default=False)
+    ] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable.", show_default=False)
+    ] = None,
+    fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
+    db: DbOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Hit rate over time: trend, seasonal factors, seasonally adjusted series, unusual periods, year over year."""
+    from .trend import trend
+
+    with _open(db, definitions) as store:
+        result = trend(
+            store,
+            period=period.value,
+            by=by,
+            basis=basis.value if basis else None,
+            date_from=date_from,
+            date_to=date_to,
+            where=_parse_where(where),
+        )
+    _warn(result.warnings)
+    if fmt is RatesFormat.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif fmt is RatesFormat.csv:
+        _write_csv(result)
+    else:
+        _out().print(trend_table(result))
+
+
+def trend_table(result: Any) -> Any:
+    """Rich tables: the seasonal factors (odds and rate scale), then the series."""
+    from rich.console import Group
+    from rich.table import Table as RichTable
+
+    parts: list[Any] = []
+    for s in result.series:
+        name = " ".join(str(s[f]) for f in result.by) or "all"
+        if s["seasonal_factors"]:
+            f = RichTable(title=f"Seasonal factors ({name}): odds multiplier, geometric mean 1")
+            f.add_column("period of year")
+            for h in ("factor", "95% interval", "effect on rate"):
+                f.add_column(h, justify="right")
+            for k, v in s["seasonal_factors"].items():
+                lo, hi = s["seasonal_factor_low"][k], s["seasonal_factor_high"][k]
+                eff = s["seasonal_rate_effect"][k]
+                f.add_row(str(k), f"{v:.2f}", f"{lo:.2f}–{hi:.2f}", f"{eff:+.1%}")
+            parts.append(f)
+        if s["note"]:
+            parts.append(f"[italic]{name}: {s['note']}[/]")
+    t = RichTable(title=f"Hit rate by {result.period}", caption=f"definitions {result.definitions.hash}")
+    for col in [*result.by, "period"]:
+        t.add_column(col, no_wrap=True)
+    for h in ("attempts", "hit rate (95%)", "trend", "seasonally adjusted", "unusual", "vs a year before"):
+        t.add_column(h, justify="right", no_wrap=True)
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{v:.1%}"
+
+    for r in result.records():
+        yoy = "" if r["yoy_difference"] is None else f"{r['yoy_difference']:+.1%}"
+        t.add_row(
+            *(str(r[c]) for c in [*result.by, "period"]),
+            f"{r['attempts']:,}",
+            f"{pct(r['hit_rate'])} ({pct(r['ci_low'])}–{pct(r['ci_high'])})",
+            pct(r["trend"]),
+            pct(r["adjusted_rate"]),
+            r["unusual"] or "",
+            yoy,
+        )
+    parts.append(t)
+    return Group(*parts)
+
+
+@app.command("compare")
+@user_errors
+def compare_cmd(
+    a: Annotated[
+        str, typer.Argument(help="First group value (with --by) or period label (with --period).", show_default=False)
+    ],
+    b: Annotated[str, typer.Argument(help="Second group value or period label.", show_default=False)],
+    by: Annotated[str | None, typer.Option(help="The field whose two values are compared.", show_default=False)] = None,
+    period: Annotated[
+        Period | None, typer.Option(help="Compare two periods (labels like 2017-Q1, 2017-03).", show_default=False)
+    ] = None,
+    basis: Annotated[
+        Basis | None, typer.Option(help="closed or cohort (default: the definitions').", show_default=False)
+    ] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable.", show_default=False)
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Difference in hit rate between two groups or two periods: Newcombe interval and p-value."""
+    from .comparison import compare
+
+    with _open(db, definitions) as store:
+        result = compare(
+            store,
+            a,
+            b,
+            by=by,
+            period=period.value if period else None,
+            basis=basis.value if basis else None,
+            where=_parse_where(where),
+        )
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(result.summary())
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -15,20 +15,23 @@ from typing import Any
 import numpy as np
 
 from .counting import fetch
+from .errors import UserInputError
 from .query import Query, period_label
 from .spec import Definitions
 
 EVENTUAL_COLUMNS = ("eventual_rate", "eventual_low", "eventual_high", "median_days_to_win", "median_days_to_lose")
 
 
-def as_of(source: Any) -> dt.datetime:
+def as_of(source: Any) -> dt.datetime | None:
     """The export date of the data: the latest created or closed date."""
     from .engine import as_of_expr
 
-    value = fetch(source, as_of_expr(source).name("as_of"))["as_of"][0]
+    value = fetch(source, as_of_expr(source).name("as_of").as_table())["as_of"][0]
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[us]").item()
-    return value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time())
 
 
 def eventual_columns(
@@ -48,6 +51,8 @@ def eventual_columns(
             f"{defs.effective_period_date}"
         ]
     when = as_of(source)
+    if when is None:
+        return out, ["eventual rates need dates: the data has no created or closed dates"]
     exprs = cohort_expr(
         source,
         defs,
@@ -115,3 +120,31 @@ def eventual_columns(
             out["median_days_to_win"][row] = win_days
             out["median_days_to_lose"][row] = lose_days
     return out, notes
+
+
+def cohort_curves(source: Any, defs: Definitions, *, period: str = "quarter") -> dict[str, np.ndarray]:
+    """Cumulative share of each cohort's deals won by deal age (days): ``cohort``, ``age``,
+    ``cumulative_win_rate`` and ``n`` (the cohort's size), one row per cohort and age at which a deal was won."""
+    from .engine import cohort_expr
+
+    when = as_of(source)
+    if when is None:
+        raise UserInputError("cohort curves need dates: the data has no created or closed dates")
+    exprs = cohort_expr(source, defs.with_overrides(basis="cohort"), Query.build(period=period), when)
+    wins, cohorts = fetch(source, exprs["wins"]), fetch(source, exprs["cohorts"])
+    size = {s: int(n) for s, n in zip(cohorts["period_start"].tolist(), cohorts["n"].tolist(), strict=True)}
+    starts = wins["period_start"].tolist()
+    out: dict[str, list[Any]] = {"cohort": [], "age": [], "cumulative_win_rate": [], "n": []}
+    running: dict[Any, float] = {}
+    for start, age, won in zip(starts, wins["age"].tolist(), wins["won"].tolist(), strict=True):
+        running[start] = running.get(start, 0.0) + float(won)
+        out["cohort"].append(period_label(start, period))
+        out["age"].append(int(age))
+        out["cumulative_win_rate"].append(running[start] / size[start])
+        out["n"].append(size[start])
+    return {
+        "cohort": np.array(out["cohort"], dtype=object),
+        "age": np.array(out["age"], dtype=np.int64),
+        "cumulative_win_rate": np.array(out["cumulative_win_rate"], dtype=float),
+        "n": np.array(out["n"], dtype=np.int64),
+    }

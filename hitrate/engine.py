@@ -201,7 +201,8 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
 
     ``events``: per age, ``won``, ``lost`` and ``censored`` (open) counts, pooled over cohorts;
     ``cohorts``: per cohort (``period_start``, the created period), ``n``, ``won``, ``lost``;
-    ``open``: per cohort and age, the number of open rows.
+    ``open``: per cohort and age, the number of open rows;
+    ``wins``: per cohort and age, the number of rows won at that age (for cohort curves).
     """
     period = query.period or "month"
     t = _classified(con, defs, query, {"created_at", "closed_at"})
@@ -229,9 +230,12 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
     )
     o = t.filter(t._open)
     opened = o.group_by([*by, "period_start", "age"]).aggregate(count=o.count())
+    w = t.filter(t._won)
+    wins = w.group_by([*by, "period_start", "age"]).aggregate(won=w.count())
     order = [ibis.asc(c, nulls_first=False) for c in by]
     return {
         "events": events.order_by([*order, "age"]),
         "cohorts": cohorts.order_by([*order, "period_start"]),
         "open": opened.order_by([*order, "period_start", "age"]),
+        "wins": wins.order_by([*order, "period_start", "age"]),
     }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 from .definitions import definitions_in_force
 from .engine import fields_available
 from .rates import rates
-from .report import RateTable, write_report
-from .results import RatesResult
+from .report import CaterpillarPlot, CohortCurves, FunnelPlot, RateTable, SeasonalPlot, write_report
+from .results import RATE_COLUMNS, RatesResult
+from .spec import Definitions
 from .store import Store
 
 TEXT: dict[str, dict[str, str]] = {
@@ -22,6 +24,13 @@ TEXT: dict[str, dict[str, str]] = {
         "trend_note": "Months by {date}; the band is the 95% interval.",
         "subtitle": "{hits} hits of {attempts} {denominator}: {rate} ({low}–{high}), {basis} basis",
         "empty": "No {denominator} in the store yet",
+        "funnel": "Funnel plot: reps against the overall rate",
+        "funnel_note": "Only reps outside the funnel, after control for many comparisons, are flagged.",
+        "caterpillar": "Reps after shrinkage for small samples",
+        "caterpillar_note": "Beta-binomial empirical Bayes: small samples lean towards the others.",
+        "seasonal": "Trend and season",
+        "cohorts": "Cohorts: share won by deal age",
+        "cohorts_note": "Young cohorts are not worse, only younger: compare at the same age.",
     },
     "da": {
         "by_team": "Hitrate pr. team",
@@ -32,6 +41,13 @@ TEXT: dict[str, dict[str, str]] = {
         "trend_note": "Måneder efter {date}; båndet er 95 %-intervallet.",
         "subtitle": "{hits} vundne af {attempts} forsøg ({denominator}): {rate} ({low}–{high}), {basis}-basis",
         "empty": "Ingen data i databasen endnu ({denominator})",
+        "funnel": "Tragtdiagram: sælgere mod den samlede hitrate",
+        "funnel_note": "Kun sælgere uden for tragten, efter kontrol for mange sammenligninger, markeres.",
+        "caterpillar": "Sælgere efter krympning for små stikprøver",
+        "caterpillar_note": "Beta-binomial empirisk Bayes: små stikprøver læner sig mod de andre.",
+        "seasonal": "Udvikling og sæson",
+        "cohorts": "Kohorter: andel vundet efter alder",
+        "cohorts_note": "Unge kohorter er ikke dårligere, kun yngre: sammenlign ved samme alder.",
     },
 }
 
@@ -57,8 +73,47 @@ def store_sections(store: Store, lang: str = "en") -> tuple[list[RateTable], lis
             notes += [w for w in by_rep.warnings if w not in notes]
         trend = rates(store, period="month", definitions=defs)
         note = text["trend_note"].format(date=defs.effective_period_date)
-        sections.append(RateTable(text["trend"], trend.rows, "period", "trend", overall_rate, note))
+        frame = trend.rows[["period", *RATE_COLUMNS]]
+        sections.append(RateTable(text["trend"], frame, "period", "trend", overall_rate, note))
+        if attempts:
+            sections += _analysis_sections(store, defs, text, available, overall_rate)
     return sections, notes, overall
+
+
+def _analysis_sections(
+    store: Store, defs: Definitions, text: dict[str, str], available: set[str], overall_rate: float | None
+) -> list[Any]:
+    """Funnel and caterpillar plots of reps, the seasonal decomposition and cohort curves."""
+    from .benchmarking import benchmark
+    from .cohorts import cohort_curves
+    from .trend import trend
+
+    out: list[Any] = []
+    if "rep" in available:
+        bench = benchmark(store, by="rep", definitions=defs)
+        rate = float(bench.query["overall_rate"])
+        out.append(FunnelPlot(text["funnel"], bench.rows, "rep", rate, text["funnel_note"]))
+        out.append(CaterpillarPlot(text["caterpillar"], bench.rows, "rep", rate, text["caterpillar_note"]))
+    season = trend(store, period="month", definitions=defs)
+    s = season.series[0] if season.series else {}
+    out.append(
+        SeasonalPlot(
+            text["seasonal"],
+            season.rows,
+            "period",
+            s.get("seasonal_factors"),
+            s.get("seasonal_factor_low"),
+            s.get("seasonal_factor_high"),
+            s.get("note", ""),
+        )
+    )
+    if "created_at" in available:
+        import pandas as pd
+
+        curves = pd.DataFrame(cohort_curves(store, defs, period="quarter"))
+        if len(curves):
+            out.append(CohortCurves(text["cohorts"], curves, "cohort", text["cohorts_note"]))
+    return out
 
 
 def write_store_report(store: Store, path: str | Path, *, title: str = "hitrate report", lang: str = "en") -> Path:

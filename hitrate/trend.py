@@ -94,8 +94,8 @@ def trend(
             for f, v in zip(query.by, key, strict=True):
                 out[f].append(v)
             out["period"].append(period_label(start, period))
-        out["attempts"] += list(d.attempts)
-        out["hits"] += list(d.hits)
+        out["attempts"] += c["attempts"][mask].tolist()
+        out["hits"] += c["hits"][mask].tolist()
         out["hit_rate"] += list(d.rate)
         out["ci_low"] += list(d.ci_low)
         out["ci_high"] += list(d.ci_high)

@@ -72,7 +72,10 @@ def test_rates_period_where_and_csv(db, maven_dir):
         "rates", "--basis", "cohort", "--from", "2017-01-01", "--to", "2017-03-31", "--format", "csv", db=db
     )
     assert code == 0
-    assert out.splitlines()[0] == "attempts,hits,hit_rate,ci_low,ci_high,amount_won,value_hit_rate"
+    assert out.splitlines()[0] == (
+        "attempts,hits,hit_rate,ci_low,ci_high,amount_won,value_hit_rate,"
+        "eventual_rate,eventual_low,eventual_high,median_days_to_win,median_days_to_lose"
+    )
     code, out, _ = run("rates", "--by", "rep", db=db)
     assert "Moses Frase" in out and "95% interval" in out
 
@@ -210,3 +213,37 @@ def test_import_progress_bar_appears_only_after_a_second(monkeypatch):
     assert bar.bar is not None
     assert bar.bar.tasks[0].completed == 50 and bar.bar.tasks[0].total == 100
     bar.close()
+
+
+def test_benchmark_trend_and_compare_commands(db, tmp_path):
+    run("demo", "--n", "6000", "--report", str(tmp_path / "r.html"), db=db)
+    code, out, err = run("benchmark", "--by", "rep", "--adjust", "lead_source", "--format", "json", db=db)
+    assert code == 0, err
+    rows = json.loads(out)["rows"]
+    assert {
+        "attempts",
+        "hits",
+        "hit_rate",
+        "ci_low",
+        "ci_high",
+        "shrunk_rate",
+        "shrunk_low",
+        "shrunk_high",
+        "flag",
+        "expected_hits",
+        "quality_index",
+        "adjusted_rate",
+    } <= set(rows[0])
+    code, out, _ = run("benchmark", "--by", "rep", "--within", "team", db=db)
+    assert code == 0 and "shrunk" in out
+    code, out, _ = run("trend", "--format", "json", db=db)
+    data = json.loads(out)
+    assert code == 0 and set(data["seasonal_factors"]) == {str(m) for m in range(1, 13)}
+    code, out, _ = run("trend", db=db)
+    assert code == 0 and "Seasonal factors" in out
+    code, out, _ = run("compare", "Team East", "Team West", "--by", "team", "--format", "json", db=db)
+    assert code == 0 and json.loads(out)["a"]["label"] == "Team East"
+    code, out, _ = run("compare", "2023-Q1", "2024-Q1", "--period", "quarter", db=db)
+    assert code == 0 and "Difference" in out
+    code, _, err = run("compare", "Team East", "Nobody", "--by", "team", db=db)
+    assert code == 2 and "'Nobody' has no attempts" in err

@@ -382,3 +382,610 @@ def test_import_is_cheap() -> None:
     }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- honest benchmarking: funnel, caterpillar, seasonal and cohort sections ---------------------
+
+from hitrate.report import CaterpillarPlot, CohortCurves, FunnelPlot, SeasonalPlot  # noqa: E402
+from hitrate.report._charts import (  # noqa: E402
+    caterpillar_figure,
+    cohort_figure,
+    factors_figure,
+    funnel_figure,
+    seasonal_figure,
+)
+from hitrate.report._render import (  # noqa: E402
+    caterpillar_rows,
+    cohort_curves,
+    factor_rows,
+    funnel_rows,
+    season_rows,
+)
+
+P0 = 0.35
+REPS = ["Ann", "Bo", EVIL, "Dan", "Eve", "Finn"]
+REP_TEAMS = ["North", "North", "South", "South", "South", "North"]
+REP_ATTEMPTS = [12, 300, 45, 150, 80, 0]
+REP_HITS = [9, 120, 10, 30, 28, 0]
+REP_FLAGS: list[str | None] = ["within", "above", "below", "below", "within", None]
+FLAG_WORDS = ["Within chance", "Clearly above", "Clearly below", "Clearly below", "Within chance", "–"]
+FLAG_WORDS_DA = [
+    "Inden for det tilfældige",
+    "Tydeligt over",
+    "Tydeligt under",
+    "Tydeligt under",
+    "Inden for det tilfældige",
+    "–",
+]
+SEASON_N = 26
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+GAP = 7  # the month with no attempts
+UNUSUAL = {4: "high", 15: "low"}
+FACTORS = {m: 0.8 + 0.04 * m for m in range(1, 13)}
+FACTOR_LOW = {m: f * 0.85 for m, f in FACTORS.items()}
+FACTOR_HIGH = {m: f * 1.2 for m, f in FACTORS.items()} | {2: math.inf}
+SHORT_NOTE = f"Fewer than two full cycles {EVIL_IMG}"
+COHORTS = {
+    # name: (n, ages, shares)
+    "2024-Q1": (200, [0, 20, 45, 75, 120, 200], [0.0, 0.05, 0.15, 0.22, 0.30, 0.36]),
+    "2024-Q3": (150, [10, 30, 61, 95], [0.04, 0.12, 0.2, 0.25]),
+    EVIL: (40, [5, 25], [0.02, 0.1]),
+}
+# Share won within 30/60/90/180 days, worked out by hand from the step curves above; None: not reached.
+COHORT_MILESTONES = {
+    "2024-Q1": ["5.0 %", "15.0 %", "22.0 %", "30.0 %"],
+    "2024-Q3": ["12.0 %", "12.0 %", "20.0 %", None],
+    EVIL: [None, None, None, None],
+}
+
+
+def bench_frame() -> pd.DataFrame:
+    """A frame shaped like hitrate.benchmarking.benchmark's, with columns the report ignores too."""
+    from scipy.stats import binom
+
+    rows = []
+    for team, rep, n, h, flag in zip(REP_TEAMS, REPS, REP_ATTEMPTS, REP_HITS, REP_FLAGS, strict=True):
+        low, high = wilson(h, n)
+        shrunk = (h + 7) / (n + 20)
+        limits = {
+            f"funnel{level}_{side}": (binom.ppf(q, n, P0) / n if n else math.nan)
+            for level, qs in (("95", (0.025, 0.975)), ("998", (0.001, 0.999)))
+            for side, q in zip(("low", "high"), qs, strict=True)
+        }
+        rows.append(
+            {
+                "team": team,
+                "rep": rep,
+                "attempts": n,
+                "hits": h,
+                "hit_rate": h / n if n else math.nan,
+                "ci_low": low,
+                "ci_high": high,
+                "shrunk_rate": shrunk,
+                "shrunk_low": shrunk - 0.08,
+                "shrunk_high": shrunk + 0.09,
+                "flag": flag,
+                "p_value": 0.5,
+                **limits,
+                "small": n < 20,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def season_frame() -> pd.DataFrame:
+    rows = []
+    for j in range(SEASON_N):
+        n = 0 if j == GAP else 50 + 3 * j
+        h = (n * (25 + (j * 7) % 20)) // 100
+        low, high = wilson(h, n)
+        rate = h / n if n else math.nan
+        rows.append(
+            {
+                "period": f"{2022 + j // 12}-{j % 12 + 1:02d}",
+                "attempts": n,
+                "hits": h,
+                "hit_rate": rate,
+                "ci_low": low,
+                "ci_high": high,
+                "trend": 0.3 + 0.004 * j,
+                "adjusted_rate": rate * 0.95,
+                "unusual": UNUSUAL.get(j, ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def cohort_frame() -> pd.DataFrame:
+    rows = [
+        {"cohort": name, "age": age, "cumulative_win_rate": share, "n": n}
+        for name, (n, ages, shares) in COHORTS.items()
+        for age, share in zip(ages, shares, strict=True)
+    ]
+    rows[6:10] = rows[6:10][::-1]  # 2024-Q3 out of age order: the report sorts by age
+    return pd.DataFrame(rows)
+
+
+def bench_sections() -> list[FunnelPlot | CaterpillarPlot | SeasonalPlot | CohortCurves]:
+    bench = bench_frame()
+    seasons = season_frame()
+    return [
+        FunnelPlot("Funnel by rep", bench, "rep", overall_rate=P0, note=f"Funnel note {EVIL}"),
+        CaterpillarPlot("Shrunk rates by rep", bench, "rep", overall_rate=P0, extra_labels=["team"]),
+        SeasonalPlot(
+            "Monthly seasons",
+            seasons,
+            seasonal_factors=FACTORS,
+            seasonal_factor_low=FACTOR_LOW,
+            seasonal_factor_high=FACTOR_HIGH,
+            note="Seasons note",
+        ),
+        SeasonalPlot("Short series", seasons.head(14), note=SHORT_NOTE),
+        CohortCurves("Cohorts by quarter", cohort_frame()),
+    ]
+
+
+def bench_report(lang: str = "en") -> str:
+    return render_report(
+        title="Honest benchmarking",
+        subtitle="",
+        definitions_hash=HASH,
+        sections=bench_sections(),
+        generated_at=GENERATED,
+        lang=lang,
+    )
+
+
+@pytest.fixture(scope="module")
+def bench_en() -> str:
+    return bench_report("en")
+
+
+@pytest.fixture(scope="module")
+def bench_da() -> str:
+    return bench_report("da")
+
+
+def section_html(html: str, section_id: str) -> str:
+    start = html.index('<section class="rates ')
+    start = html.index(f'id="{section_id}"', start)
+    return html[start : html.index("</section>", start)]
+
+
+def chart_data(html: str, div_id: str) -> str:
+    """The inline script that draws the chart in ``div_id``."""
+    start = html.index(f'id="{div_id}"')
+    return html[start : html.index("</script>", start)]
+
+
+BENCH_CHARTS = [
+    "s1-funnel-by-rep-chart",
+    "s2-shrunk-rates-by-rep-chart",
+    "s3-monthly-seasons-chart",
+    "s3-monthly-seasons-factors-chart",
+    "s4-short-series-chart",
+    "s5-cohorts-by-quarter-chart",
+]
+
+
+def test_benchmark_sections_render_offline_with_every_chart(bench_en: str) -> None:
+    from plotly.offline import get_plotlyjs
+
+    bundle = get_plotlyjs()
+    assert bench_en.count(bundle[:3000]) == 1  # plotly.js inlined once, in the head
+    assert bundle[:3000] in bench_en[: bench_en.index("</head>")]
+    assert bench_en.count("Plotly.newPlot(") == len(BENCH_CHARTS)
+    for div_id in BENCH_CHARTS:
+        assert bench_en.count(f'id="{div_id}"') == 1, div_id
+    assert 'id="s4-short-series-factors-chart"' not in bench_en
+    for kind in ("funnel", "caterpillar", "seasonal", "cohorts"):
+        assert f'<section class="rates {kind}"' in bench_en, kind
+    for pattern in (r"<script\b[^>]*\bsrc\s*=", r"<link\b", r"@import", r"<(iframe|img|embed|object)\b"):
+        assert not re.search(pattern, bench_en, re.IGNORECASE), pattern
+    rest = without_plotly_bundle(bench_en)
+    assert "http://" not in rest and "https://" not in rest
+    # Every chart has a how-to-read caption and the footer explains the new terms.
+    for words in (
+        "The lines around the overall hit rate form a funnel",
+        "The faint ring on the same row is the raw hit rate",
+        "The dashed line is the seasonally adjusted hit rate",
+        "Each bar is a month's seasonal factor",
+        "Young cohorts have short lines",
+    ):
+        assert words in html_unescape(bench_en), words
+    for term in ("Funnel limits", "Shrunk hit rate", "Seasonal decomposition", "Share won"):
+        assert f"<dfn>{term}</dfn>" in bench_en, term
+
+
+def test_footer_explains_only_the_kinds_present(html_en: str) -> None:
+    for term in ("Funnel limits", "Shrunk hit rate", "Seasonal decomposition", "Share won"):
+        assert f"<dfn>{term}</dfn>" not in html_en
+
+
+def test_funnel_table(bench_en: str) -> None:
+    table = tables_of(section_html(bench_en, "s1-funnel-by-rep"))[0]
+    assert table[0] == [
+        "Rep",
+        "Attempts",
+        "Hits",
+        "Hit rate",
+        "95% interval",
+        "95% limits",
+        "99.8% limits",
+        "Compared with overall",
+    ]
+    body = table[1:]
+    assert [row[0] for row in body] == REPS  # frame order; the evil label shown literally
+    frame = bench_frame()
+    for row, rec, word in zip(body, frame.to_dict("records"), FLAG_WORDS, strict=True):
+        n, h = rec["attempts"], rec["hits"]
+        assert row[1:3] == [f"{n:,}", f"{h:,}"]
+        if n:
+            low, high = wilson(h, n)
+            assert row[3] == f"{pct(h / n)} %"
+            assert row[4] == f"{pct(low)}–{pct(high)} %"
+            assert row[5] == f"{pct(rec['funnel95_low'])}–{pct(rec['funnel95_high'])} %"
+            assert row[6] == f"{pct(rec['funnel998_low'])}–{pct(rec['funnel998_high'])} %"
+        else:
+            assert row[3:7] == ["–"] * 4
+        assert row[7] == word
+    assert body[1][1:5] == ["300", "120", "40.0 %", "34.6–45.6 %"]
+    assert "Funnel note &lt;script&gt;" in bench_en
+
+
+def test_funnel_figure_limits_and_flags() -> None:
+    from scipy.stats import binom
+
+    section = bench_sections()[0]
+    assert isinstance(section, FunnelPlot)
+    fig = funnel_figure(funnel_rows(section), strings("en"), "en", P0)
+    traces = {t.name: t for t in fig.data}
+    for name, (q_low, q_high) in (("99.8% limits", (0.001, 0.999)), ("95% limits", (0.025, 0.975))):
+        trace = traces[name]
+        gap = list(trace.x).index(None)
+        grid, low, high = list(trace.x[:gap]), list(trace.y[:gap]), list(trace.y[gap + 1 :])
+        assert list(trace.x[gap + 1 :]) == grid
+        assert grid == sorted(grid) and len(grid) > 50  # a smooth curve, not one point per group
+        assert grid[0] <= min(n for n in REP_ATTEMPTS if n) and grid[-1] >= max(REP_ATTEMPTS)
+        for n, lo, hi in zip(grid, low, high, strict=True):
+            assert lo < P0 < hi
+            # Each limit lies within one whole hit of the exact binomial quantile, on its outer side.
+            r_low, r_high = binom.ppf(q_low, n, P0), binom.ppf(q_high, n, P0)
+            assert (r_low - 1) / n - 1e-12 <= lo <= r_low / n + 1e-12
+            assert r_high / n - 1e-12 <= hi <= (r_high + 1) / n + 1e-12
+        assert high[0] - low[0] > 2 * (high[-1] - low[-1])  # the funnel narrows as attempts grow
+        if name == "95% limits":
+            n = grid[-1]
+            half = 1.959964 * math.sqrt(P0 * (1 - P0) / n)
+            assert high[-1] == pytest.approx(P0 + half, abs=1.5 / n)
+            assert low[-1] == pytest.approx(P0 - half, abs=1.5 / n)
+    inner, outer = traces["95% limits"], traces["99.8% limits"]
+    assert inner.line.dash != outer.line.dash
+    assert min(v for v in outer.y if v is not None) < min(v for v in inner.y if v is not None)
+    assert list(traces["Overall 35.0 %"].y) == [P0, P0]
+
+    above, below, within = traces["Clearly above"], traces["Clearly below"], traces["Within chance"]
+    assert (list(above.x), list(above.y)) == ([300], [0.4])
+    assert list(below.x) == [45, 150] and list(below.y) == pytest.approx([10 / 45, 0.2])
+    assert list(within.x) == [12, 80]
+    assert len({above.marker.color, below.marker.color, within.marker.color}) == 3
+    assert (above.marker.symbol, below.marker.symbol) == ("triangle-up", "triangle-down")
+    assert 0 not in [x for t in fig.data if t.mode == "markers" for x in t.x]  # no dot for a group without attempts
+    evil = below.hovertext[0]
+    assert evil.startswith("<b>&lt;script&gt;alert(")
+    low, high = wilson(10, 45)
+    for part in ("10 hits of 45 attempts", "Hit rate 22.2 %", f"{pct(low)}–{pct(high)} %", "Flag: Clearly below"):
+        assert part in evil, part
+
+
+def test_funnel_curves_pass_through_the_benchmark_limits() -> None:
+    """The drawn funnel agrees with the per-group limits hitrate.benchmarking puts in the frame."""
+    funnel = pytest.importorskip("hitrate.stats.funnel")
+    from hitrate.report._charts import funnel_limit_curves
+
+    sizes = [1, 5, 12, 45, 80, 150, 300, 1234]
+    for p0 in (0.05, P0, 0.5, 0.93):
+        expected = funnel.funnel_limits(sizes, p0)
+        for level in (0.95, 0.998):
+            low, high = funnel_limit_curves(p0, sizes, level)
+            assert list(low) == pytest.approx(list(expected[level][0]), abs=1e-12)
+            assert list(high) == pytest.approx(list(expected[level][1]), abs=1e-12)
+
+
+def test_caterpillar_table_and_figure(bench_en: str) -> None:
+    table = tables_of(section_html(bench_en, "s2-shrunk-rates-by-rep"))[0]
+    assert table[0] == ["Team", "Rep", "Attempts", "Hits", "Raw hit rate", "Shrunk hit rate", "95% interval (shrunk)"]
+    for row, team, rep, n, h in zip(table[1:], REP_TEAMS, REPS, REP_ATTEMPTS, REP_HITS, strict=True):
+        shrunk = (h + 7) / (n + 20)
+        assert row[:4] == [team, rep, f"{n:,}", f"{h:,}"]
+        assert row[4] == (f"{pct(h / n)} %" if n else "–")
+        assert row[5] == f"{pct(shrunk)} %"
+        assert row[6] == f"{pct(shrunk - 0.08)}–{pct(shrunk + 0.09)} %"
+    assert '<th scope="row">Ann</th>' in section_html(bench_en, "s2-shrunk-rates-by-rep")  # rep is the row header
+
+    section = bench_sections()[1]
+    assert isinstance(section, CaterpillarPlot)
+    fig = caterpillar_figure(caterpillar_rows(section), strings("en"), "en", P0)
+    joins, raw, shrunk = fig.data
+    shrunk_rates = {rep: (h + 7) / (n + 20) for rep, n, h in zip(REPS, REP_ATTEMPTS, REP_HITS, strict=True)}
+    order = sorted(REPS, key=lambda r: -shrunk_rates[r])
+    assert [html_unescape(y) for y in shrunk.y] == order  # highest shrunk rate first...
+    assert fig.layout.yaxis.autorange == "reversed"  # ...drawn at the top
+    assert list(shrunk.x) == pytest.approx([shrunk_rates[r] for r in order])
+    raw_rates = {rep: (h / n if n else None) for rep, n, h in zip(REPS, REP_ATTEMPTS, REP_HITS, strict=True)}
+    assert list(raw.x) == [raw_rates[r] for r in order]  # the raw rate is marked too; none for Finn
+    assert raw.marker.symbol == "circle-open" and raw.opacity < 1  # faint
+    i = order.index("Bo")
+    assert shrunk.x[i] - shrunk.error_x.arrayminus[i] == pytest.approx(shrunk_rates["Bo"] - 0.08)
+    assert shrunk.x[i] + shrunk.error_x.array[i] == pytest.approx(shrunk_rates["Bo"] + 0.09)
+    # Each raw rate is joined to its shrunk rate by a faint line: the shrinkage.
+    segments = [(joins.x[k], joins.x[k + 1], joins.y[k], joins.y[k + 1]) for k in range(0, len(joins.x), 3)]
+    assert [html_unescape(y0) for *_, y0, _ in segments] == [r for r in order if raw_rates[r] is not None]
+    for raw_x, shrunk_x, y0, y1 in segments:
+        rep = html_unescape(y0)
+        assert y0 == y1 and raw_x == pytest.approx(raw_rates[rep]) and shrunk_x == pytest.approx(shrunk_rates[rep])
+    assert all(joins.x[k] is None for k in range(2, len(joins.x), 3))
+    (line,) = fig.layout.shapes
+    assert (line.x0, line.x1) == (P0, P0)
+    assert "&lt;script&gt;" in shrunk.y[order.index(EVIL)]
+    assert "120 hits of 300 attempts" in shrunk.hovertext[i] and "Raw hit rate 40.0 %" in shrunk.hovertext[i]
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def test_seasonal_tables(bench_en: str) -> None:
+    part = section_html(bench_en, "s3-monthly-seasons")
+    periods, factors = tables_of(part)
+    assert periods[0] == [
+        "Period",
+        "Attempts",
+        "Hits",
+        "Hit rate",
+        "95% interval",
+        "Trend",
+        "Seasonally adjusted",
+        "Unusual",
+    ]
+    frame = season_frame()
+    assert [row[0] for row in periods[1:]] == list(frame["period"])
+    for j, (row, rec) in enumerate(zip(periods[1:], frame.to_dict("records"), strict=True)):
+        n, h = rec["attempts"], rec["hits"]
+        assert row[1:3] == [f"{n:,}", f"{h:,}"]
+        assert row[5] == f"{pct(0.3 + 0.004 * j)} %"
+        assert row[7] == {"high": "Unusually high", "low": "Unusually low"}.get(UNUSUAL.get(j, ""), "")
+        if n:
+            low, high = wilson(h, n)
+            assert row[3] == f"{pct(h / n)} %"
+            assert row[4] == f"{pct(low)}–{pct(high)} %"
+            assert row[6] == f"{pct(h / n * 0.95)} %"
+        else:
+            assert row[3:5] == ["–", "–"] and row[6] == "–"
+    assert factors[0] == ["Month", "Seasonal factor (odds)", "95% interval"]
+    assert [row[0] for row in factors[1:]] == MONTHS
+    for row, m in zip(factors[1:], range(1, 13), strict=True):
+        f = FACTORS[m]
+        assert row[1] == f"{f:.2f}"
+        high = "∞" if m == 2 else f"{f * 1.2:.2f}"
+        assert row[2] == f"{f * 0.85:.2f}–{high}"
+    assert factors[1][1:] == ["0.84", "0.71–1.01"]
+    assert "Seasons note" in part
+    assert "No seasonal factors are shown." not in part
+
+
+def test_seasonal_figures() -> None:
+    section = bench_sections()[2]
+    assert isinstance(section, SeasonalPlot)
+    s = strings("en")
+    rows = season_rows(section)
+    fig = seasonal_figure(rows, s, "en")
+    traces = {t.name: t for t in fig.data}
+    frame = season_frame()
+    periods = list(frame["period"])
+    assert fig.layout.xaxis.type == "category" and list(fig.layout.xaxis.categoryarray) == periods
+    observed, trend, adjusted = traces["Hit rate"], traces["Trend"], traces["Seasonally adjusted"]
+    assert observed.y[GAP] is None and adjusted.y[GAP] is None  # gaps, not zeros
+    assert list(trend.y) == pytest.approx(list(frame["trend"]))
+    assert [y for y in adjusted.y if y is not None] == pytest.approx([r * 0.95 for r in frame["hit_rate"] if r == r])
+    assert traces["ci_low"].fill == "tonexty"
+    assert list(traces["ci_high"].y) == pytest.approx([h for h in frame["ci_high"] if h == h])
+    high, low = traces["Unusually high"], traces["Unusually low"]
+    assert list(high.x) == [periods[4]] and list(low.x) == [periods[15]]
+    assert high.y[0] == pytest.approx(frame["hit_rate"][4])
+    assert "Unusually low" in low.hovertext[0] and "Trend" in low.hovertext[0]
+
+    bars, dots = factors_figure(factor_rows(section, "en"), s, "en").data[:2]
+    assert list(bars.x) == MONTHS
+    assert bars.base == 1  # bars rise from, or fall to, 1
+    assert [1 + y for y in bars.y] == pytest.approx([FACTORS[m] for m in range(1, 13)])
+    assert list(dots.y) == pytest.approx([FACTORS[m] for m in range(1, 13)])
+    assert dots.y[0] - dots.error_y.arrayminus[0] == pytest.approx(FACTOR_LOW[1])
+    assert dots.y[0] + dots.error_y.array[0] == pytest.approx(FACTOR_HIGH[1])
+    assert all(math.isfinite(v) for v in dots.error_y.array)  # the unbounded end stops at the axis
+    fig = factors_figure(factor_rows(section, "en"), s, "en")
+    assert [shape.y0 for shape in fig.layout.shapes] == [1]  # the line at 1
+
+
+def test_seasonal_without_factors_shows_the_note(bench_en: str) -> None:
+    part = section_html(bench_en, "s4-short-series")
+    assert re.search(
+        r'<p class="note no-factors">No seasonal factors are shown\. Fewer than two full cycles &lt;img', part
+    )
+    assert part.count("Fewer than two full cycles") == 1  # in place of the chart, not printed twice
+    assert 'id="s4-short-series-chart"' in part
+    assert "factors-chart" not in part and "factors-table" not in part
+    (periods,) = tables_of(part)
+    assert len(periods) == 1 + 14
+    assert "Each bar is a month's seasonal factor" not in html_unescape(part)
+    assert "Each bar is a month's seasonal factor" in html_unescape(section_html(bench_en, "s3-monthly-seasons"))
+    # Partial factors are refused rather than drawn half-way.
+    with pytest.raises(ValueError, match="together"):
+        SeasonalPlot("x", season_frame(), seasonal_factors=FACTORS)
+    with pytest.raises(ValueError, match="same keys"):
+        SeasonalPlot(
+            "x", season_frame(), seasonal_factors=FACTORS, seasonal_factor_low={1: 0.5}, seasonal_factor_high=FACTORS
+        )
+
+
+def test_cohort_table_and_figure(bench_en: str) -> None:
+    part = section_html(bench_en, "s5-cohorts-by-quarter")
+    (table,) = tables_of(part)
+    assert table[0] == [
+        "Cohort",
+        "Deals",
+        "Followed (days)",
+        "Won within 30 days",
+        "Won within 60 days",
+        "Won within 90 days",
+        "Won within 180 days",
+    ]
+    assert [row[0] for row in table[1:]] == list(COHORTS)
+    for row, (name, (n, ages, _)) in zip(table[1:], COHORTS.items(), strict=True):
+        assert row[1:3] == [f"{n:,}", f"{max(ages):,}"]
+        assert row[3:] == [v if v is not None else "–" for v in COHORT_MILESTONES[name]], name
+    assert part.count('<abbr title="the cohort is not that old yet">–</abbr>') == 5
+
+    section = bench_sections()[4]
+    assert isinstance(section, CohortCurves)
+    fig = cohort_figure(cohort_curves(section), strings("en"), "en")
+    assert [html_unescape(t.name) for t in fig.data] == list(COHORTS)
+    for trace, (n, ages, shares) in zip(fig.data, COHORTS.values(), strict=True):
+        assert trace.line.shape == "hv"  # a step: the share holds until the next win
+        expected_x = ages if ages[0] == 0 else [0, *ages]
+        expected_y = shares if ages[0] == 0 else [0.0, *shares]
+        assert list(trace.x) == expected_x  # sorted by age, starting at day 0
+        assert list(trace.y) == pytest.approx(expected_y)
+        assert trace.marker.size[-1] > 0 and set(trace.marker.size[:-1]) == {0}  # a dot where the line ends
+        assert f"of {n} deals won" in trace.hovertext[-1]
+    young = fig.data[2]
+    assert max(young.x) == 25 < max(fig.data[0].x) == 200  # the young cohort is short, not low
+    assert fig.data[2].name.startswith("&lt;script&gt;")
+
+
+def test_benchmark_sections_escape_labels(bench_en: str) -> None:
+    assert EVIL not in bench_en
+    assert EVIL_IMG not in bench_en
+    assert "<img" not in bench_en
+    # Only our scripts: the plotly bundle, one per chart, the print helper.
+    assert len(re.findall(r"<script\b", bench_en, re.IGNORECASE)) == 1 + len(BENCH_CHARTS) + 1
+    for div_id in ("s1-funnel-by-rep-chart", "s2-shrunk-rates-by-rep-chart", "s5-cohorts-by-quarter-chart"):
+        data = chart_data(bench_en, div_id)
+        assert "&lt;script&gt;alert(" in data, div_id
+        assert "<script>alert(" not in data and "\\u003cscript\\u003ealert" not in data, div_id
+    tables = tables_of(bench_en)
+    assert tables[0][3][0] == EVIL  # shown literally to the reader
+    assert tables[-1][3][0] == EVIL
+
+
+def test_benchmark_sections_in_danish(bench_da: str) -> None:
+    assert '<html lang="da">' in bench_da
+    tables = tables_of(bench_da)
+    assert tables[0][0] == [
+        "Sælger",
+        "Forsøg",
+        "Vundne",
+        "Hitrate",
+        "95 %-interval",
+        "95 %-grænser",
+        "99,8 %-grænser",
+        "I forhold til samlet",
+    ]
+    assert [row[7] for row in tables[0][1:]] == FLAG_WORDS_DA
+    assert tables[0][2][1:5] == ["300", "120", "40,0 %", "34,6–45,6 %"]
+    assert tables[1][0] == [
+        "Team",
+        "Sælger",
+        "Forsøg",
+        "Vundne",
+        "Rå hitrate",
+        "Krympet hitrate",
+        "95 %-interval (krympet)",
+    ]
+    assert tables[2][0][5:] == ["Trend", "Sæsonkorrigeret", "Usædvanlig"]
+    assert tables[2][1 + 4][7] == "Usædvanligt høj"
+    assert tables[3][0] == ["Måned", "Sæsonfaktor (odds)", "95 %-interval"]
+    assert [row[0] for row in tables[3][1:]][4:10] == ["maj", "jun", "jul", "aug", "sep", "okt"]
+    assert tables[3][1][1:] == ["0,84", "0,71–1,01"]
+    assert tables[5][0][:4] == ["Kohorte", "Handler", "Fulgt (dage)", "Vundet inden for 30 dage"]
+    assert tables[5][1][3] == "5,0 %"
+    for words in (
+        "Der vises ingen sæsonfaktorer.",
+        "Linjerne omkring den samlede hitrate danner en tragt",
+        "Den svage ring i samme række er den rå hitrate",
+        "Hver søjle er en måneds sæsonfaktor",
+        "Unge kohorter har korte linjer",
+        '<abbr title="kohorten er ikke så gammel endnu">',
+        "<dfn>Tragtgrænser</dfn>",
+        "<dfn>Sæsonopdeling</dfn>",
+    ):
+        assert words in bench_da, words
+    rest = without_plotly_bundle(bench_da)
+    for english in (
+        "Clearly above",
+        "Within chance",
+        "Seasonally adjusted",
+        "Shrunk hit rate",
+        "Raw hit rate",
+        "Won within",
+        "No seasonal factors",
+        "Funnel limits",
+        "Deal age",
+        "99.8% limits",
+        "Unusually",
+        "Each dot",
+    ):
+        assert english not in rest, english
+    assert rest.count('"separators":",."') == len(BENCH_CHARTS)
+
+
+def test_every_ui_string_is_in_both_languages() -> None:
+    from hitrate.report._i18n import STRINGS
+
+    assert set(STRINGS["en"]) == set(STRINGS["da"])
+    for key in STRINGS["en"]:
+        placeholders = sorted(re.findall(r"\{(\w+)\}", STRINGS["en"][key]))
+        assert sorted(re.findall(r"\{(\w+)\}", STRINGS["da"][key])) == placeholders, key
+    assert len(STRINGS["da"]["month_names"].split()) == 12
+
+
+def test_benchmark_sections_reject_bad_input() -> None:
+    bench = bench_frame()
+    with pytest.raises(ValueError, match="FunnelPlot"):
+        RateTable("x", rate_frame("team", ["North"], [10], [3]), "team", kind="funnel")
+    with pytest.raises(ValueError, match="funnel998_high"):
+        FunnelPlot("x", bench.drop(columns="funnel998_high"), "rep", overall_rate=P0)
+    with pytest.raises(ValueError, match="overall_rate"):
+        FunnelPlot("x", bench, "rep", overall_rate=math.nan)
+    with pytest.raises(ValueError, match="overall_rate"):
+        FunnelPlot("x", bench, "rep", overall_rate=35)
+    with pytest.raises(ValueError, match="label column"):
+        CaterpillarPlot("x", bench, "rep", extra_labels=["region"])
+    with pytest.raises(ValueError, match="shrunk_low"):
+        CaterpillarPlot("x", bench.drop(columns="shrunk_low"), "rep")
+    with pytest.raises(ValueError, match="unusual"):
+        SeasonalPlot("x", season_frame().drop(columns="unusual"))
+    with pytest.raises(ValueError, match="cumulative_win_rate"):
+        CohortCurves("x", cohort_frame().drop(columns="cumulative_win_rate"))
+    with pytest.raises(ValueError, match="milestones"):
+        CohortCurves("x", cohort_frame(), milestones=(30, 0))
+
+
+def test_benchmark_sections_without_data() -> None:
+    empty_bench = bench_frame().iloc[[5]]  # Finn: no attempts
+    cohorts = cohort_frame().iloc[0:0]
+    html = render_report(
+        title="t",
+        subtitle="",
+        definitions_hash="h",
+        sections=[
+            FunnelPlot("Funnel", empty_bench, "rep", overall_rate=P0),
+            CohortCurves("Cohorts", cohorts),
+        ],
+    )
+    assert "Plotly.newPlot(" not in html
+    assert "no row has any attempts" in html
+    assert tables_of(html)[0][1][:4] == ["Finn", "0", "0", "–"]
+    assert "No rows to show." in html

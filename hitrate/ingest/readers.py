@@ -209,6 +209,8 @@ def read_parquet(path: Path) -> RawTable:
     _check_header(header, str(path))
     arrays = {}
     for i, col in enumerate(table.columns):
+        if pa.types.is_timestamp(col.type):  # ISO text with at most microseconds, which the date parser reads
+            col = pc.cast(col, pa.timestamp("us", tz=col.type.tz))
         arrays[f"c{i}"] = pc.cast(col, pa.string())
     arrays["_row"] = pa.array(range(1, table.num_rows + 1), pa.int64())
     return RawTable(str(path), header, pa.table(arrays), [], "parquet", "", typed=True)

@@ -1,9 +1,9 @@
 """Self-contained HTML reports of hit rates.
 
 A report is one HTML file that opens with no network access: plotly.js is inlined
-once in its head, styles are inline and no fonts are fetched. Each section is a
-:class:`RateTable` drawn as a chart and followed by a table of the numbers, so every
-hit rate is shown with its attempts and 95% Wilson interval::
+once in its head, styles are inline and no fonts are fetched. Each section is drawn
+as a chart, with a plain-words caption on how to read it, and followed by a table of
+the same numbers, so every hit rate is shown with its attempts and interval::
 
     from hitrate.report import RateTable, write_report
 
@@ -16,12 +16,45 @@ hit rate is shown with its attempts and 95% Wilson interval::
         lang="en",  # or "da"
     )
 
-Plotly and Jinja2 (the ``report`` extra) are imported only when a report is rendered.
+The sections (see each class for the exact frame columns it needs):
+
+* :class:`RateTable` -- hit rates by group (``kind="bars"``) or over periods
+  (``kind="trend"``), from a rates result's frame.
+* :class:`FunnelPlot` (``kind="funnel"``) -- hit rate against attempts inside 95% and
+  99.8% control limits around the overall rate, dots by ``flag``; columns as in
+  :func:`hitrate.benchmarking.benchmark`.
+* :class:`CaterpillarPlot` (``kind="caterpillar"``) -- shrunk rates sorted, with their
+  intervals and a faint mark at each raw rate.
+* :class:`SeasonalPlot` (``kind="seasonal"``) -- a monthly series with its trend, its
+  seasonally adjusted rate and unusual periods, plus the seasonal odds factors by month.
+* :class:`CohortCurves` (``kind="cohorts"``) -- the cumulative share of each cohort's
+  deals won by deal age.
+
+Every section has ``title`` and ``note``, and a ``kind`` naming the chart. Plotly and
+Jinja2 (the ``report`` extra) are imported only when a report is rendered.
 """
 
 from __future__ import annotations
 
-from hitrate.report._model import METRIC_COLUMNS, RateTable
+from hitrate.report._model import (
+    METRIC_COLUMNS,
+    CaterpillarPlot,
+    CohortCurves,
+    FunnelPlot,
+    RateTable,
+    SeasonalPlot,
+    Section,
+)
 from hitrate.report._render import render_report, write_report
 
-__all__ = ["METRIC_COLUMNS", "RateTable", "render_report", "write_report"]
+__all__ = [
+    "METRIC_COLUMNS",
+    "CaterpillarPlot",
+    "CohortCurves",
+    "FunnelPlot",
+    "RateTable",
+    "SeasonalPlot",
+    "Section",
+    "render_report",
+    "write_report",
+]
