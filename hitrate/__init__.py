@@ -23,6 +23,12 @@ _EXPORTS: dict[str, str] = {
     "FileReport": "hitrate.ingest",
     "preset_names": "hitrate.ingest",
     "rates": "hitrate.rates",
+    "benchmark": "hitrate.benchmarking",
+    "BenchmarkResult": "hitrate.benchmarking",
+    "trend": "hitrate.trend",
+    "TrendResult": "hitrate.trend",
+    "compare": "hitrate.comparison",
+    "ComparisonResult": "hitrate.comparison",
     "RatesResult": "hitrate.results",
     "Definitions": "hitrate.spec",
     "Condition": "hitrate.spec",
@@ -70,7 +76,10 @@ if TYPE_CHECKING:  # pragma: no cover
         ValueRateWarning,
     )
     from .ingest import FileReport, ImportReport, import_files, preset_names
+    from .benchmarking import BenchmarkResult, benchmark
+    from .comparison import ComparisonResult, compare
     from .rates import rates
+    from .trend import TrendResult, trend
     from .report_builder import write_store_report
     from .results import RatesResult
     from .spec import Condition, Definitions, default_definitions, load_definitions, parse_definitions

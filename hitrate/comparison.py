@@ -39,6 +39,28 @@ class ComparisonResult:
             "method": d.method,
         }
 
+    def to_frame(self) -> Any:
+        """The comparison as a one-row DataFrame."""
+        import pandas as pd
+
+        flat = self.to_dict()
+        return pd.DataFrame(
+            [
+                {
+                    "a": self.a,
+                    "b": self.b,
+                    "attempts_a": flat["a"]["attempts"],
+                    "hits_a": flat["a"]["hits"],
+                    "attempts_b": flat["b"]["attempts"],
+                    "hits_b": flat["b"]["hits"],
+                    "difference": flat["difference"],
+                    "ci_low": flat["ci_low"],
+                    "ci_high": flat["ci_high"],
+                    "p_value": flat["p_value"],
+                }
+            ]
+        )
+
     def summary(self) -> str:
         """The comparison in plain words."""
         d = self.difference

@@ -17,6 +17,12 @@ DOCS = ROOT / "docs"
 
 PUBLIC_API = [
     "AmbiguousDateFormatError",
+    "BenchmarkResult",
+    "ComparisonResult",
+    "TrendResult",
+    "benchmark",
+    "compare",
+    "trend",
     "Condition",
     "Definitions",
     "DefinitionsError",
