@@ -111,3 +111,28 @@ def test_compare_two_reps_and_two_periods(demo, maven_store):
         compare(store, reps[0], "Nobody", by="rep")
     with pytest.raises(UserInputError, match="exactly one of"):
         compare(store, "a", "b")
+
+
+def test_equal_skill_reps_with_different_lead_mixes_get_agreeing_quality_indexes():
+    """On the generator's data: pairs of veteran reps in different teams (so different lead-source and
+    segment mixes) whose true skills differ by less than 0.1 on the logit scale. Their raw rates may differ
+    through the mix; their quality indexes (adjusted for lead_source and segment) agree within their
+    intervals for nearly every such pair."""
+    pairs = overlapping = 0
+    for seed in range(3):
+        with Store(":memory:") as store:
+            data = build_demo(store, seed=seed, n_opportunities=40_000)
+            rows = {r["rep"]: r for r in benchmark(store, by="rep", adjust=["lead_source", "segment"]).records()}
+        start = data.opportunities["created_at"].min()
+        reps = data.reps[data.reps["hired_at"] < start - np.timedelta64(365, "D")]
+        team = dict(zip(reps["rep"], reps["team"], strict=True))
+        skill = data.truth.rep_skill
+        names = sorted(team)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if team[a] != team[b] and abs(skill[a] - skill[b]) < 0.1 and a in rows and b in rows:
+                    pairs += 1
+                    ra, rb = rows[a], rows[b]
+                    overlapping += ra["quality_low"] <= rb["quality_high"] and rb["quality_low"] <= ra["quality_high"]
+    assert pairs >= 10
+    assert overlapping / pairs >= 0.9
