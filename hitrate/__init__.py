@@ -60,6 +60,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .benchmarking import BenchmarkResult, benchmark
+    from .comparison import ComparisonResult, compare
     from .definitions import definitions_history, definitions_in_force, use_definitions
     from .demo import build_demo
     from .errors import (
@@ -76,16 +78,14 @@ if TYPE_CHECKING:  # pragma: no cover
         ValueRateWarning,
     )
     from .ingest import FileReport, ImportReport, import_files, preset_names
-    from .benchmarking import BenchmarkResult, benchmark
-    from .comparison import ComparisonResult, compare
     from .rates import rates
-    from .trend import TrendResult, trend
     from .report_builder import write_store_report
     from .results import RatesResult
     from .spec import Condition, Definitions, default_definitions, load_definitions, parse_definitions
     from .stats import wilson_interval
     from .store import Store
     from .synth import SynthData, SynthTruth, generate
+    from .trend import TrendResult, trend
 
 
 def __getattr__(name: str) -> Any:

@@ -17,6 +17,7 @@ import numpy as np
 from .counting import count
 from .errors import SmallSampleWarning, UserInputError
 from .query import Query
+from .rates import resolve_definitions
 from .results import RatesResult, clean
 from .spec import Definitions
 from .stats.intervals import wilson_interval
@@ -48,26 +49,6 @@ class BenchmarkResult(RatesResult):
         return out
 
 
-def _resolve(source: Any, definitions: Definitions | None, basis: str | None) -> Definitions:
-    from .spec import default_definitions
-    from .store import Store
-
-    if isinstance(source, Store):
-        from .definitions import definitions_in_force
-
-        defs = definitions if definitions is not None else definitions_in_force(source)
-    else:
-        defs = definitions if definitions is not None else default_definitions()
-    return defs.with_overrides(basis=basis)
-
-
-def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes for a column of labels (None is a label of its own, sorted last)."""
-    labels = sorted({v for v in values.tolist()}, key=lambda v: (v is None, str(v)))
-    index = {v: i for i, v in enumerate(labels)}
-    return np.array([index[v] for v in values.tolist()], dtype=np.int64), labels
-
-
 def benchmark(
     source: Any,
     *,
@@ -96,7 +77,7 @@ def benchmark(
     from .stats.funnel import funnel_flags, funnel_limits
     from .stats.shrinkage import fit_beta_binomial, shrink, shrink_within
 
-    defs = _resolve(source, definitions, basis)
+    defs = resolve_definitions(source, definitions, basis)
     if within is not None and within == by:
         raise UserInputError("--within must name a field other than --by")
     if by in adjust or (within is not None and within in adjust):

@@ -87,6 +87,20 @@ DbOpt = Annotated[
         "--db", envvar="HITRATE_DB", help="The store (DuckDB file). Default ./hitrate.duckdb.", show_default=False
     ),
 ]
+BasisOpt = Annotated[
+    Basis | None,
+    typer.Option(
+        help="closed: won/(won+lost); cohort: won/all created. Default: the definitions' basis.", show_default=False
+    ),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.", show_default=False)]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.", show_default=False)]
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="FIELD=VALUE: keep only these rows. Repeatable; values of one field are alternatives.", show_default=False
+    ),
+]
 DefsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -462,25 +476,10 @@ def rates_cmd(
         typer.Option(help="Group by this field (rep, team, lead_source...). Repeatable.", show_default=False),
     ] = None,
     period: Annotated[Period | None, typer.Option(help="Split into periods.", show_default=False)] = None,
-    basis: Annotated[
-        Basis | None,
-        typer.Option(
-            help="closed: won/(won+lost); cohort: won/all created. Default: the definitions' basis.", show_default=False
-        ),
-    ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.", show_default=False)
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.", show_default=False)
-    ] = None,
-    where: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="FIELD=VALUE: keep only these rows. Repeatable; values of one field are alternatives.",
-            show_default=False,
-        ),
-    ] = None,
+    basis: BasisOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    where: WhereOpt = None,
     fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
     db: DbOpt = None,
     definitions: DefsOpt = None,
@@ -575,18 +574,10 @@ def benchmark_cmd(
             show_default=False,
         ),
     ] = None,
-    basis: Annotated[
-        Basis | None, typer.Option(help="closed or cohort (default: the definitions').", show_default=False)
-    ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.", show_default=False)
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.", show_default=False)
-    ] = None,
-    where: Annotated[
-        list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable.", show_default=False)
-    ] = None,
+    basis: BasisOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    where: WhereOpt = None,
     fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
     db: DbOpt = None,
     definitions: DefsOpt = None,
@@ -672,18 +663,10 @@ def benchmark_table(result: Any) -> Any:
 def trend_cmd(
     period: Annotated[Period, typer.Option(help="month or week.")] = Period.month,
     by: Annotated[str | None, typer.Option(help="One series per value of this field.", show_default=False)] = None,
-    basis: Annotated[
-        Basis | None, typer.Option(help="closed or cohort (default: the definitions').", show_default=False)
-    ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First date (YYYY-MM-DD), inclusive.", show_default=False)
-    ] = None,
-    date_to: Annotated[
-        str | None, typer.Option("--to", help="Last date (YYYY-MM-DD), inclusive.", show_default=False)
-    ] = None,
-    where: Annotated[
-        list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable.", show_default=False)
-    ] = None,
+    basis: BasisOpt = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    where: WhereOpt = None,
     fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
     db: DbOpt = None,
     definitions: DefsOpt = None,
@@ -765,12 +748,8 @@ def compare_cmd(
     period: Annotated[
         Period | None, typer.Option(help="Compare two periods (labels like 2017-Q1, 2017-03).", show_default=False)
     ] = None,
-    basis: Annotated[
-        Basis | None, typer.Option(help="closed or cohort (default: the definitions').", show_default=False)
-    ] = None,
-    where: Annotated[
-        list[str] | None, typer.Option(help="FIELD=VALUE: keep only these rows. Repeatable.", show_default=False)
-    ] = None,
+    basis: BasisOpt = None,
+    where: WhereOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
     definitions: DefsOpt = None,

@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .benchmarking import _resolve
 from .counting import count
 from .errors import UserInputError
 from .query import Query, period_label
+from .rates import resolve_definitions
 from .results import clean
 from .spec import Definitions
 
@@ -92,7 +92,7 @@ def compare(
 
     if (by is None) == (period is None):
         raise UserInputError("compare needs exactly one of --by FIELD (two of its values) or --period (two periods)")
-    defs = _resolve(source, definitions, basis)
+    defs = resolve_definitions(source, definitions, basis)
     if by is not None:
         query = Query.build(by=[by], date_from=date_from, date_to=date_to, where={**(where or {}), by: [a, b]})
         c = count(source, defs, query).columns

@@ -53,15 +53,7 @@ def rates(
     Count hit rate is hits / attempts with the Wilson score interval. Value hit rate is the amount
     won divided by the amount of all attempts whose amount is known.
     """
-    from .store import Store
-
-    if isinstance(source, Store):
-        from .definitions import definitions_in_force
-
-        defs = definitions if definitions is not None else definitions_in_force(source)
-    else:
-        defs = definitions if definitions is not None else default_definitions()
-    defs = defs.with_overrides(basis=basis)
+    defs = resolve_definitions(source, definitions, basis)
     query = Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
     result = finish(count(source, defs, query), defs, query, confidence)
     if defs.basis == "cohort" and len(result.columns["attempts"]):
@@ -77,6 +69,21 @@ def rates(
             "deals censored) pooled across cohorts by deal age, with a bootstrap prediction interval"
         )
     return result
+
+
+def resolve_definitions(source: Any, definitions: Definitions | None, basis: str | None) -> Definitions:
+    """The definitions a computation runs under: those given, else the store's in force (the built-in
+    default for another backend), with the ``basis`` override applied."""
+    from .store import Store
+
+    if definitions is None:
+        if isinstance(source, Store):
+            from .definitions import definitions_in_force
+
+            definitions = definitions_in_force(source)
+        else:
+            definitions = default_definitions()
+    return definitions.with_overrides(basis=basis)
 
 
 def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 0.95) -> RatesResult:

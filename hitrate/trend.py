@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .benchmarking import _resolve
 from .counting import count
 from .errors import UserInputError
 from .query import Query, period_label
+from .rates import resolve_definitions
 from .results import RatesResult, clean
 from .spec import Definitions
 
@@ -65,7 +65,7 @@ def trend(
 
     if period not in ("month", "week"):
         raise UserInputError(f"The 'period' parameter of trend must be 'month' or 'week'. Got '{period}'.")
-    defs = _resolve(source, definitions, basis)
+    defs = resolve_definitions(source, definitions, basis)
     query = Query.build(by=[by] if by else [], period=period, date_from=date_from, date_to=date_to, where=where)
     c = count(source, defs, query).columns
     keys = list(zip(*(c[f].tolist() for f in query.by), strict=True)) if by else [()] * len(c["attempts"])

@@ -366,3 +366,20 @@ def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch, tmp_
         pgs.running(tmp_path),
     ):
         pass
+
+
+def test_benchmark_and_trend_identical_on_both_engines(demo: Store, demo_pg: Any) -> None:
+    """The statistics run on the engine's counts, so a second engine gives the same benchmark and trend."""
+    from hitrate.benchmarking import benchmark
+    from hitrate.trend import trend
+
+    a = benchmark(demo, by="rep", adjust=["lead_source"], definitions=DEFAULT).records()
+    b = benchmark(demo_pg, by="rep", adjust=["lead_source"], definitions=DEFAULT).records()
+    assert [r["rep"] for r in a] == [r["rep"] for r in b]
+    for ra, rb in zip(a, b, strict=True):
+        assert (ra["attempts"], ra["hits"], ra["flag"]) == (rb["attempts"], rb["hits"], rb["flag"])
+        for key in ("shrunk_rate", "shrunk_low", "quality_index", "adjusted_rate"):
+            assert ra[key] == pytest.approx(rb[key], rel=1e-9, abs=1e-12)
+    ta, tb = trend(demo, definitions=DEFAULT), trend(demo_pg, definitions=DEFAULT)
+    assert (ta.seasonal_factors is None) == (tb.seasonal_factors is None)
+    assert [r["attempts"] for r in ta.records()] == [r["attempts"] for r in tb.records()]
