@@ -116,3 +116,9 @@ def test_glossary_defines_the_rates():
     text = (DOCS / "glossary.md").read_text().lower()
     for term in ("hit rate", "win rate", "conversion rate", "cohort", "wilson"):
         assert term in text
+
+
+def test_docs_index_links_every_command_page():
+    index = (DOCS / "index.md").read_text()
+    for page, _ in commands():
+        assert f"commands/{page}.md" in index, f"docs/index.md does not link commands/{page}.md"
