@@ -119,9 +119,14 @@ def _err() -> Console:
 
 
 def _out() -> Console:
+    """Standard output; into a pipe or file, wide enough that tables keep their columns."""
+    import os
+
     from rich.console import Console
 
-    return Console(soft_wrap=True)
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console(soft_wrap=True)
+    return Console(soft_wrap=True, width=160)
 
 
 def user_errors(func: F) -> F:
