@@ -1,0 +1,257 @@
+"""Save and load scoring models without pickle's arbitrary code execution.
+
+A model file is a zip archive with two members:
+
+* ``model.skops``: the estimator written by ``skops.io.dumps``;
+* ``metadata.json``: format version, ``model_sha256`` (sha256 of the
+  ``model.skops`` bytes), ``training_data_sha256`` (see :func:`frame_hash`),
+  ``definitions_sha256`` (passed in), ``features`` (name -> kind), ``metrics``,
+  ``created_at`` (UTC, ISO 8601), ``hitrate_version`` and ``model_class``.
+
+Loading refuses, with a UserInputError: a file that is not such an archive or
+whose members fail their zip CRC check (a flipped byte), a model whose sha256
+does not match the metadata, and a model that contains any type outside
+``ALLOWED_TYPES`` (skops' own safe types plus the few listed here), so
+``skops.io.loads`` is only ever called with a checked list, never ``trusted=True``.
+
+The sha256 catches corruption and naive edits; it is not a signature: someone
+who can write the file can also rewrite the hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io as _io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from hitrate.errors import UserInputError
+from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
+from hitrate.scoring.features import DEFAULT_MISSING_VALUES, check_columns, coerce_numeric, missing_mask
+from hitrate.scoring.model import LeadScorer
+
+FORMAT = "hitrate-scoring-model/1"
+MODEL_MEMBER = "model.skops"
+METADATA_MEMBER = "metadata.json"
+
+#: Types, beyond skops' default trusted ones, that a model file may contain.
+ALLOWED_TYPES: frozenset[str] = frozenset(
+    {
+        "hitrate.scoring.model.LeadScorer",
+        "hitrate.scoring.baselines.OdooNaiveBayes",
+        "hitrate.scoring.baselines.LogisticBaseline",
+        "hitrate.scoring.features.FeatureTransformer",
+        "hitrate.scoring.features.FeatureSpec",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        # HistGradientBoostingClassifier's categorical preprocessor wraps check_array in a partial
+        "functools.partial",
+        "sklearn.utils.validation.check_array",
+        "numpy.dtype",
+    }
+)
+
+ScoringModel = LeadScorer | OdooNaiveBayes | LogisticBaseline
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """Return the sha256 of a frame in a canonical form: columns sorted by name, CSV, floats at full precision.
+
+    Row order and values count; the index and column order do not.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Training rows (features and outcome, as the caller chooses).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise UserInputError(f"training_frame: expected a pandas DataFrame, got {type(frame).__name__}")
+    cols = sorted(frame.columns, key=str)
+    text = frame[cols].to_csv(
+        index=False, lineterminator="\n", float_format="%.17g", date_format="%Y-%m-%dT%H:%M:%S.%f"
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _feature_kinds(model: Any) -> dict[str, str]:
+    if isinstance(model, OdooNaiveBayes):
+        return {f: "categorical" for f in model.fields_}
+    return dict(model.features_.spec_.kinds())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model read back from a file, with its metadata.
+
+    Attributes
+    ----------
+    model : LeadScorer, OdooNaiveBayes or LogisticBaseline
+        The fitted estimator.
+    metadata : dict
+        The metadata written beside it (see the module docstring).
+    """
+
+    model: ScoringModel
+    metadata: dict[str, Any]
+
+    @property
+    def features(self) -> dict[str, str]:
+        """Return the feature columns the model needs, with their kinds."""
+        return dict(self.metadata["features"])
+
+    def check_frame(self, frame: pd.DataFrame) -> None:
+        """Raise UserInputError naming feature columns that are missing or no longer numeric.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Leads to score.
+        """
+        check_columns(frame, list(self.features), "frame")
+        changed = []
+        placeholders = list(getattr(self.model, "missing_values", DEFAULT_MISSING_VALUES))
+        for col, kind in self.features.items():
+            if kind != "numeric":
+                continue
+            miss = missing_mask(frame[col], placeholders)
+            num = coerce_numeric(frame[col], miss)
+            if bool((~miss).any()) and bool(num.isna().all()):
+                changed.append(col)
+        if changed:
+            raise UserInputError(
+                f"frame: column(s) {', '.join(map(repr, changed))} were numeric in training but hold only text now"
+            )
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Check the frame's columns, then return the model's (n, 2) probabilities.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Leads to score.
+        """
+        self.check_frame(frame)
+        return np.asarray(self.model.predict_proba(frame), dtype=float)
+
+
+def save_model(
+    model: ScoringModel,
+    path: str | PathLike[str],
+    *,
+    training_frame: pd.DataFrame | None = None,
+    definitions_hash: str | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write a fitted model and its metadata to ``path``; return the metadata.
+
+    Parameters
+    ----------
+    model : LeadScorer, OdooNaiveBayes or LogisticBaseline
+        A fitted estimator.
+    path : str or path-like
+        File to write (replaced if it exists).
+    training_frame : pandas.DataFrame or None
+        The training rows, hashed with :func:`frame_hash` (None: no hash recorded).
+    definitions_hash : str or None
+        Hash of the definitions in force, recorded as given.
+    metrics : dict or None
+        Evaluation numbers to record (must be JSON-serialisable after numpy scalars become numbers).
+    """
+    if not isinstance(model, LeadScorer | OdooNaiveBayes | LogisticBaseline):
+        raise UserInputError(
+            f"model: expected a LeadScorer, OdooNaiveBayes or LogisticBaseline, got {type(model).__name__}"
+        )
+    if not hasattr(model, "classes_"):
+        raise UserInputError(f"model: the {type(model).__name__} is not fitted; call fit first")
+    from hitrate import __version__
+
+    blob = sio.dumps(model)
+    metadata: dict[str, Any] = {
+        "format": FORMAT,
+        "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
+        "model_sha256": hashlib.sha256(blob).hexdigest(),
+        "training_data_sha256": None if training_frame is None else frame_hash(training_frame),
+        "definitions_sha256": definitions_hash,
+        "features": _feature_kinds(model),
+        "metrics": _jsonable(metrics or {}),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "hitrate_version": __version__,
+    }
+    if isinstance(model, LeadScorer):
+        metadata["calibration"] = _jsonable(model.calibration_)
+    try:
+        meta_text = json.dumps(metadata, indent=2, allow_nan=True)
+    except TypeError as exc:
+        raise UserInputError(f"metrics: expected JSON-serialisable values ({exc})") from exc
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(MODEL_MEMBER, blob)
+        zf.writestr(METADATA_MEMBER, meta_text)
+    Path(path).write_bytes(buf.getvalue())
+    return metadata
+
+
+def load_model(path: str | PathLike[str]) -> LoadedModel:
+    """Read a model file written by :func:`save_model`, refusing anything tampered with or untrusted.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"{p}: model file not found")
+    try:
+        with zipfile.ZipFile(_io.BytesIO(p.read_bytes())) as zf:
+            names = sorted(zf.namelist())
+            if names != sorted([MODEL_MEMBER, METADATA_MEMBER]):
+                raise UserInputError(f"{p}: not a hitrate model file (members {names})")
+            blob = zf.read(MODEL_MEMBER)
+            metadata = json.loads(zf.read(METADATA_MEMBER).decode("utf-8"))
+    except UserInputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+        raise UserInputError(f"{p}: the model file is damaged or was modified ({exc}); refusing to load it") from exc
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise UserInputError(f"{p}: not a hitrate model file (format {metadata.get('format')!r}, expected {FORMAT!r})")
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != metadata.get("model_sha256"):
+        raise UserInputError(
+            f"{p}: the model bytes do not match their recorded sha256 "
+            "(file tampered with or damaged); refusing to load it"
+        )
+    try:
+        untrusted = sio.get_untrusted_types(data=blob)
+    except Exception as exc:  # skops raises various errors on malformed input
+        raise UserInputError(f"{p}: the model could not be inspected ({exc}); refusing to load it") from exc
+    refused = sorted(t for t in untrusted if t not in ALLOWED_TYPES)
+    if refused:
+        raise UserInputError(
+            f"{p}: the model contains types outside the allow-list: {', '.join(refused)}; refusing to load it"
+        )
+    try:
+        model = sio.loads(blob, trusted=list(untrusted))
+    except Exception as exc:  # skops raises various errors on malformed input
+        raise UserInputError(f"{p}: the model could not be loaded ({exc})") from exc
+    if not isinstance(model, LeadScorer | OdooNaiveBayes | LogisticBaseline):
+        raise UserInputError(f"{p}: expected a scoring model, found {type(model).__name__}")
+    return LoadedModel(model, metadata)
