@@ -40,7 +40,11 @@ quarantine_app = typer.Typer(
 definitions_app = typer.Typer(
     help="The definitions in force: what counts, what is won, which basis.", no_args_is_help=True
 )
+score_app = typer.Typer(
+    help="Lead scoring: which leads to work first, with calibrated, explained probabilities.", no_args_is_help=True
+)
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(score_app, name="score")
 app.add_typer(definitions_app, name="definitions")
 
 
@@ -776,6 +780,100 @@ def compare_cmd(
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         typer.echo(result.summary())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# score
+# --------------------------------------------------------------------------------------------------------------
+ScoreFiles = Annotated[
+    list[Path], typer.Argument(help="Lead files (CSV, .xlsx, .parquet), read as import reads them.", show_default=False)
+]
+ModelOpt = Annotated[Path, typer.Option("--model", help="The model file.", show_default=False)]
+PresetOpt = Annotated[str | None, typer.Option(help="Import preset for the files.", show_default=False)]
+MapOpt = Annotated[
+    list[str] | None, typer.Option("--map", help="FIELD=COLUMN, as in import. Repeatable.", show_default=False)
+]
+WonOpt = Annotated[list[str] | None, typer.Option(help="A stage value that means won. Repeatable.", show_default=False)]
+LostOpt = Annotated[
+    list[str] | None, typer.Option(help="A stage value that means lost. Repeatable.", show_default=False)
+]
+
+
+@score_app.command("train")
+@user_errors
+def score_train(
+    files: ScoreFiles,
+    model: ModelOpt,
+    preset: PresetOpt = None,
+    map_: MapOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="A column never to use as a feature. Repeatable.", show_default=False)
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A column to keep although the leakage guard would exclude it. Repeatable.", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Train a lead-scoring model: leakage guard, gradient boosting with calibration, baselines, honest split."""
+    from .ingest import parse_map_flags
+    from .scoring.training import read_leads, train
+
+    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    result = train(leads, model, exclude=exclude or [], allow=allow or [])
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+        return
+    out = _out()
+    m = result.metrics
+    out.print(
+        f"Held-out ({result.split['method']}, {result.split['test']:,} leads): AUC {m['auc']:.3f}, "
+        f"Brier {m['brier']:.3f}, log loss {m['log_loss']:.3f}",
+        highlight=False,
+    )
+    for name, b in result.baselines.items():
+        out.print(f"  baseline {name}: AUC {b['auc']:.3f}, Brier {b['brier']:.3f}", highlight=False)
+    for e in result.excluded:
+        out.print(f"excluded {e['feature']}: {e['reason']}", highlight=False)
+    for w in result.warnings:
+        out.print(f"[yellow]warning[/] {w['feature']}: {w['reason']}", highlight=False)
+    out.print(f"Model written to {result.model_path}", highlight=False)
+
+
+@score_app.command("predict")
+@user_errors
+def score_predict(
+    files: ScoreFiles,
+    model: ModelOpt,
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the scores (.csv, .json or .parquet).", show_default=False)
+    ],
+    preset: PresetOpt = None,
+    map_: MapOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+) -> None:
+    """Score leads with a saved model: id, probability, band (A-D) and the top reasons, one row per lead."""
+    from .errors import UserInputError
+    from .ingest import parse_map_flags
+    from .scoring.training import predict, read_leads
+
+    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    scores = predict(leads, model)
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        scores.to_csv(out, index=False)
+    elif suffix == ".json":
+        scores.to_json(out, orient="records", force_ascii=False)
+    elif suffix in (".parquet", ".pq"):
+        scores.to_parquet(out, index=False)
+    else:
+        raise UserInputError(f"--out {out}: expected a .csv, .json or .parquet file")
+    _err().print(f"{len(scores):,} leads scored into {out}", highlight=False)
 
 
 # --------------------------------------------------------------------------------------------------------------

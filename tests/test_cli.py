@@ -247,3 +247,39 @@ def test_benchmark_trend_and_compare_commands(db, tmp_path):
     assert code == 0 and "Difference" in out
     code, _, err = run("compare", "Team East", "Nobody", "--by", "team", db=db)
     assert code == 2 and "'Nobody' has no attempts" in err
+
+
+def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
+    """The acceptance flow on a 3,000-lead sample (the full file is covered by tests/test_scoring_leads.py)."""
+    from tests.conftest import DATA
+
+    src = DATA / "lead_scoring_x_education" / "Leads.csv"
+    if not src.exists():
+        from tests.conftest import require
+
+        require(f"{src} is missing")
+    import pandas as pd
+
+    frame = pd.read_csv(src).sample(3000, random_state=0)
+    frame.insert(0, "row_id", [f"r{i}" for i in range(len(frame))])
+    train_csv, test_csv = tmp_path / "train.csv", tmp_path / "test.csv"
+    frame.iloc[:2200].to_csv(train_csv, index=False)
+    frame.iloc[2200:].to_csv(test_csv, index=False)
+    m = ["--map", "id=row_id", "--map", "stage=Converted", "--won", "1", "--lost", "0"]
+    code, out, err = run("score", "train", str(train_csv), *m, "--model", str(tmp_path / "m"), "--format", "json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert "Tags" in [e["feature"] for e in result["excluded"]]
+    assert {"odoo_naive_bayes", "logistic_regression"} <= set(result["baselines"])
+    assert 0.5 < result["metrics"]["auc"] <= 1
+    code, _, err = run(
+        "score", "predict", str(test_csv), *m, "--model", str(tmp_path / "m"), "--out", str(tmp_path / "p.csv")
+    )
+    assert code == 0, err
+    scores = pd.read_csv(tmp_path / "p.csv")
+    assert len(scores) == 800 and set(scores["id"]) == set(frame["row_id"].iloc[2200:])
+    assert scores["probability"].between(0, 1).all() and set(scores["band"]) <= set("ABCD")
+    code, _, err = run(
+        "score", "predict", str(test_csv), *m, "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "p.csv")
+    )
+    assert code == 2 and "Traceback" not in err

@@ -1,0 +1,194 @@
+"""Train, evaluate and apply a lead-scoring model on a lead file: the workflow behind ``hitrate score``.
+
+A file is read through the same import pipeline as ``hitrate import`` (presets, ``--map``, ``--won``,
+``--lost``, detection), into a throwaway in-memory store, so scoring sees exactly the rows and values an
+import would store. Columns keep their source names (``Lead Quality``, not ``lead_quality``), so the
+leakage report and ``--exclude`` speak the user's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+BANDS = ((0.75, "A"), (0.5, "B"), (0.25, "C"), (0.0, "D"))
+# Canonical fields that describe the outcome itself: never features.
+OUTCOME_FIELDS = ("stage", "outcome", "closed_at", "amount", "loss_reason", "expected_close")
+
+
+@dataclass
+class LeadFrame:
+    """Leads read from files: ``features`` (source column names), ``y`` (1 won, 0 lost, NaN open), ``ids``
+    and ``created_at`` (None when the file has no creation date)."""
+
+    features: pd.DataFrame
+    y: pd.Series
+    ids: pd.Series
+    created_at: pd.Series | None
+
+
+def read_leads(
+    paths: Sequence[str | Path],
+    *,
+    preset: str | None = None,
+    mapping: dict[str, str] | None = None,
+    won: Sequence[str] | None = None,
+    lost: Sequence[str] | None = None,
+    date_format: str | None = None,
+    decimal: str | None = None,
+) -> LeadFrame:
+    """Read lead files as ``hitrate import`` would, and return features, outcome and ids."""
+    from ..errors import UserInputError
+    from ..ingest import import_files
+    from ..store import Store
+
+    with Store(":memory:") as store:
+        report = import_files(
+            store,
+            paths,
+            table="opportunities",
+            preset=preset,
+            mapping=mapping,
+            won=won,
+            lost=lost,
+            date_format=date_format,
+            decimal=decimal,
+        )
+        frame = store.raw.execute("SELECT * EXCLUDE (_batch) FROM opportunities ORDER BY id").fetchdf()
+    if frame.empty:
+        raise UserInputError(f"{', '.join(map(str, paths))}: no rows to score")
+    sources: dict[str, str] = {}
+    for f in report.files:
+        sources.update(f.mapping)
+    y = frame["outcome"].map({"won": 1.0, "lost": 0.0})
+    created = frame["created_at"] if frame["created_at"].notna().any() else None
+    drop = ["id", "rep", "created_at", *OUTCOME_FIELDS]
+    features = frame.drop(columns=[c for c in drop if c in frame.columns])
+    features = features.rename(columns={c: sources.get(c, c) for c in features.columns})
+    features = features.dropna(axis=1, how="all")
+    return LeadFrame(features, y, frame["id"].astype(str), created)
+
+
+def band(probability: np.ndarray) -> np.ndarray:
+    """A (≥ 0.75), B (≥ 0.5), C (≥ 0.25), D: calibrated probabilities read as work-first bands."""
+    out = np.full(len(probability), "D", dtype=object)
+    for cut, label in reversed(BANDS[:-1]):
+        out[probability >= cut] = label
+    return out
+
+
+@dataclass
+class TrainResult:
+    """What ``score train`` reports: the leakage report, held-out metrics, baselines and the saved model."""
+
+    excluded: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    baselines: dict[str, dict[str, Any]]
+    split: dict[str, Any]
+    calibration: dict[str, Any]
+    importance: dict[str, float] = field(default_factory=dict)
+    model_path: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "excluded": self.excluded,
+            "warnings": self.warnings,
+            "metrics": self.metrics,
+            "baselines": self.baselines,
+            "split": self.split,
+            "calibration": self.calibration,
+            "importance": self.importance,
+            "model": self.model_path,
+        }
+
+
+def train(
+    leads: LeadFrame,
+    model_path: str | Path,
+    *,
+    exclude: Sequence[str] = (),
+    allow: Sequence[str] = (),
+    post_outcome: Sequence[str] = (),
+    definitions_hash: str | None = None,
+    baselines: bool = True,
+    random_state: int = 0,
+) -> TrainResult:
+    """Split (by time when creation dates exist, else stratified 75/25), run the leakage guard on the
+    training part, fit :class:`LeadScorer` and the baselines, evaluate all on the held-out part, then refit
+    the model on every decided lead and save it with its metadata."""
+    from ..errors import UserInputError
+    from .baselines import LogisticBaseline, OdooNaiveBayes
+    from .evaluation import evaluate, split
+    from .io import save_model
+    from .leakage import excluded_columns, leakage_report
+    from .model import LeadScorer
+
+    decided = leads.y.notna()
+    if int(decided.sum()) < 20 or leads.y[decided].nunique() < 2:
+        raise UserInputError("score train needs decided leads of both outcomes (won and lost) to learn from")
+    unknown = [c for c in [*exclude, *allow] if c not in leads.features.columns]
+    if unknown:
+        raise UserInputError(
+            f"--exclude/--allow name unknown columns: {', '.join(unknown)}; the columns are: "
+            f"{', '.join(leads.features.columns)}"
+        )
+    frame = leads.features[decided].reset_index(drop=True)
+    y = leads.y[decided].astype(int).reset_index(drop=True)
+    dates = leads.created_at[decided].reset_index(drop=True) if leads.created_at is not None else None
+    parts = split(frame, y, dates=dates, test_size=0.25, random_state=random_state)
+    report = leakage_report(
+        parts.train, parts.y_train, exclude=exclude, allow=allow, post_outcome=post_outcome, random_state=random_state
+    )
+    drop = excluded_columns(report)
+    model = LeadScorer(exclude=drop, random_state=random_state).fit(parts.train, parts.y_train)
+    p = model.predict_proba(parts.test)[:, 1]
+    metrics = evaluate(parts.y_test, p, y_train=parts.y_train)
+    base: dict[str, dict[str, Any]] = {}
+    if baselines:
+        for name, est in (
+            ("odoo_naive_bayes", OdooNaiveBayes(exclude=drop)),
+            ("logistic_regression", LogisticBaseline(exclude=drop)),
+        ):
+            pb = est.fit(parts.train, parts.y_train).predict_proba(parts.test)[:, 1]
+            m = evaluate(parts.y_test, pb)
+            base[name] = {k: m[k] for k in ("auc", "brier", "log_loss")}
+    final = LeadScorer(exclude=drop, random_state=random_state).fit(frame, y)
+    summary = {k: metrics[k] for k in ("auc", "brier", "log_loss")}
+    save_model(final, model_path, training_frame=frame, definitions_hash=definitions_hash, metrics=summary)
+    return TrainResult(
+        excluded=[{"feature": s.column, "reason": s.reason} for s in report if s.excluded],
+        warnings=[{"feature": s.column, "reason": s.reason} for s in report if s.decision == "warning"],
+        metrics=metrics,
+        baselines=base,
+        split={"method": parts.method, "train": len(parts.train), "test": len(parts.test)},
+        calibration=dict(model.calibration_),
+        importance={str(k): float(v) for k, v in dict(model.feature_importance_).items()},
+        model_path=str(model_path),
+    )
+
+
+def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.DataFrame:
+    """Score every lead (open or decided): ``id`` verbatim, ``probability``, ``band`` and top reasons."""
+    from .io import load_model
+
+    loaded = load_model(model_path)
+    loaded.check_frame(leads.features)
+    probability = loaded.predict_proba(leads.features)[:, 1]
+    explanations = loaded.model.explain(leads.features, top=top)
+    up = ["; ".join(f"{f.feature}={f.value}" for f in e.up) for e in explanations]
+    down = ["; ".join(f"{f.feature}={f.value}" for f in e.down) for e in explanations]
+    return pd.DataFrame(
+        {
+            "id": leads.ids.to_numpy(),
+            "probability": probability,
+            "band": band(probability),
+            "reasons_up": up,
+            "reasons_down": down,
+        }
+    )
