@@ -844,6 +844,89 @@ def score_train(
     out.print(f"Model written to {result.model_path}", highlight=False)
 
 
+@score_app.command("evaluate")
+@user_errors
+def score_evaluate(
+    files: ScoreFiles,
+    model: ModelOpt,
+    preset: PresetOpt = None,
+    map_: MapOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Evaluate a saved model on decided leads: AUC, Brier, log loss, calibration, lift, top-k hit rates."""
+    from .ingest import parse_map_flags
+    from .scoring.training import evaluate_model, read_leads
+
+    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    result = evaluate_model(leads, model)
+    _warn(list(result.get("warnings", [])))
+    if fmt is Format.json:
+        typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    from rich.table import Table as RichTable
+
+    out = _out()
+    out.print(
+        f"{result['leads']:,} decided leads: AUC {result['auc']:.3f}, Brier {result['brier']:.3f}, "
+        f"log loss {result['log_loss']:.3f}",
+        highlight=False,
+    )
+    t = RichTable(title="If reps work only the top k% of leads")
+    for col in ("top", "leads", "hits", "hit rate", "lift"):
+        t.add_column(col, justify="right")
+    for row in result["top"]:
+        t.add_row(
+            f"{row['share']}%", f"{row['leads']:,}", f"{row['hits']:,}", f"{row['hit_rate']:.1%}", f"{row['lift']:.2f}"
+        )
+    out.print(t)
+
+
+@score_app.command("explain")
+@user_errors
+def score_explain(
+    files: ScoreFiles,
+    model: ModelOpt,
+    preset: PresetOpt = None,
+    map_: MapOpt = None,
+    won: WonOpt = None,
+    lost: LostOpt = None,
+    top: Annotated[int, typer.Option(help="Factors shown each way per lead.")] = 3,
+    limit: Annotated[int, typer.Option(help="Leads shown in the table (JSON has all).")] = 20,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Why each lead scores as it does: the top factors up and down, and the model's global importance."""
+    from .ingest import parse_map_flags
+    from .scoring.training import explain, read_leads
+
+    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    result = explain(leads, model, top=top)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    from rich.table import Table as RichTable
+
+    out = _out()
+    g = RichTable(title="Global importance (drop in held-out AUC when shuffled)")
+    g.add_column("feature")
+    g.add_column("importance", justify="right")
+    for name, value in sorted(result["importance"].items(), key=lambda kv: -kv[1])[:15]:
+        g.add_row(name, f"{value:.3f}")
+    out.print(g)
+    t = RichTable(title=f"Top factors for the first {min(limit, len(result['leads']))} leads")
+    for col in ("id", "probability", "pushes up", "pushes down"):
+        t.add_column(col, overflow="fold")
+    for row in result["leads"][:limit]:
+        t.add_row(
+            str(row["id"]),
+            f"{row['probability']:.1%}",
+            "; ".join(f"{f['feature']}={f['value']} ({f['effect']:+.1%})" for f in row["up"]),
+            "; ".join(f"{f['feature']}={f['value']} ({f['effect']:+.1%})" for f in row["down"]),
+        )
+    out.print(t)
+
+
 @score_app.command("predict")
 @user_errors
 def score_predict(

@@ -279,6 +279,21 @@ def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
     scores = pd.read_csv(tmp_path / "p.csv")
     assert len(scores) == 800 and set(scores["id"]) == set(frame["row_id"].iloc[2200:])
     assert scores["probability"].between(0, 1).all() and set(scores["band"]) <= set("ABCD")
+    model = str(tmp_path / "m")
+    code, out, err = run("score", "evaluate", str(test_csv), *m, "--model", model, "--format", "json")
+    assert code == 0, err
+    ev = json.loads(out)
+    assert ev["leads"] == 800 and 0.5 < ev["auc"] <= 1 and [r["share"] for r in ev["top"]] == [10, 20, 30, 50]
+    code, out, _ = run("score", "evaluate", str(test_csv), *m, "--model", model)
+    assert code == 0 and "top k%" in out
+    code, out, err = run("score", "explain", str(test_csv), *m, "--model", model, "--format", "json")
+    assert code == 0, err
+    ex = json.loads(out)
+    assert len(ex["leads"]) == 800 and ex["importance"]
+    first = ex["leads"][0]
+    assert all(f["effect"] > 0 for f in first["up"]) and all(f["effect"] < 0 for f in first["down"])
+    code, out, _ = run("score", "explain", str(test_csv), *m, "--model", model, "--limit", "3")
+    assert code == 0 and "Global importance" in out
     code, _, err = run(
         "score", "predict", str(test_csv), *m, "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "p.csv")
     )

@@ -192,3 +192,45 @@ def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.Dat
             "reasons_down": down,
         }
     )
+
+
+def evaluate_model(leads: LeadFrame, model_path: str | Path) -> dict[str, Any]:
+    """Evaluate a saved model on the decided leads of a file: AUC, Brier, log loss, calibration curve,
+    lift and gains, and the hit rate if reps work only the top k% (see :func:`hitrate.scoring.evaluate`)."""
+    from ..errors import UserInputError
+    from .evaluation import evaluate
+    from .io import load_model
+
+    loaded = load_model(model_path)
+    loaded.check_frame(leads.features)
+    decided = leads.y.notna().to_numpy()
+    if decided.sum() == 0 or leads.y[decided].nunique() < 2:
+        raise UserInputError("score evaluate needs decided leads of both outcomes in the file")
+    p = loaded.predict_proba(leads.features[decided])[:, 1]
+    result = evaluate(leads.y[decided].astype(int).to_numpy(), p)
+    result["leads"] = int(decided.sum())
+    result["trained_metrics"] = loaded.metadata.get("metrics")
+    return result
+
+
+def explain(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> dict[str, Any]:
+    """Per lead, the ``top`` factors pushing its probability up and down (occlusion: the change in
+    probability when a feature is set to its training median or missing level), and the model's global
+    importance (permutation importance on held-out training rows)."""
+    from .io import load_model
+
+    loaded = load_model(model_path)
+    loaded.check_frame(leads.features)
+    probability = loaded.predict_proba(leads.features)[:, 1]
+    rows = []
+    for lead_id, p, e in zip(leads.ids, probability, loaded.model.explain(leads.features, top=top), strict=True):
+        rows.append(
+            {
+                "id": lead_id,
+                "probability": float(p),
+                "up": [{"feature": f.feature, "value": f.value, "effect": float(f.effect)} for f in e.up],
+                "down": [{"feature": f.feature, "value": f.value, "effect": float(f.effect)} for f in e.down],
+            }
+        )
+    importance = dict(getattr(loaded.model, "feature_importance_", {}) or {})
+    return {"importance": {str(k): float(v) for k, v in importance.items()}, "leads": rows}
