@@ -818,13 +818,27 @@ def score_train(
         ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    definitions: Annotated[
+        Path | None,
+        typer.Option(
+            "--definitions",
+            envvar="HITRATE_DEFINITIONS",
+            show_default=False,
+            help="Definitions file: its post_outcome columns are never used; its hash goes in the model.",
+        ),
+    ] = None,
 ) -> None:
     """Train a lead-scoring model: leakage guard, gradient boosting with calibration, baselines, honest split."""
     from .ingest import parse_map_flags
     from .scoring.training import read_leads, train
+    from .spec import default_definitions, load_definitions
 
+    defs = load_definitions(definitions) if definitions is not None else default_definitions()
     leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
-    result = train(leads, model, exclude=exclude or [], allow=allow or [])
+    post = [c for c in defs.post_outcome if c in leads.features.columns]
+    result = train(
+        leads, model, exclude=exclude or [], allow=allow or [], post_outcome=post, definitions_hash=defs.hash
+    )
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
         return

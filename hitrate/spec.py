@@ -96,6 +96,9 @@ class Definitions(BaseModel):
         ``closed``: hits / (won + lost). ``cohort``: hits / all created in the period, open included.
     period_date:
         The date that puts a row in a period; default ``closed_at`` (closed basis) or ``created_at`` (cohort).
+    post_outcome:
+        Source columns filled in only after the outcome (e.g. ``Tags``, ``Lead Quality``): lead scoring never
+        uses them as features.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -108,6 +111,7 @@ class Definitions(BaseModel):
     lost: list[Condition] = Field(default_factory=lambda: [Condition(field="outcome", op="eq", value="lost")])
     basis: Literal["closed", "cohort"] = "closed"
     period_date: str | None = None
+    post_outcome: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Definitions:
@@ -129,6 +133,8 @@ class Definitions(BaseModel):
         """The semantic content, as hashed: period date resolved, name and description left out."""
         body = self.model_dump(mode="json", exclude={"name", "description"}, exclude_none=True)
         body["period_date"] = self.effective_period_date
+        if not body.get("post_outcome"):
+            body.pop("post_outcome", None)  # absent and empty mean the same, and hash the same
         return body
 
     @property
@@ -186,6 +192,9 @@ basis: closed
 
 # Which date puts a row in a period (default: closed_at on the closed basis, created_at on cohort).
 # period_date: closed_at
+
+# Source columns filled in only after the outcome: lead scoring never uses them as features.
+# post_outcome: [Tags, Lead Quality]
 """
 
 

@@ -280,6 +280,23 @@ def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
     assert len(scores) == 800 and set(scores["id"]) == set(frame["row_id"].iloc[2200:])
     assert scores["probability"].between(0, 1).all() and set(scores["band"]) <= set("ABCD")
     model = str(tmp_path / "m")
+    defs = tmp_path / "defs.yaml"
+    defs.write_text("post_outcome: [Lead Quality, Tags]\n")
+    code, out, err = run(
+        "score",
+        "train",
+        str(train_csv),
+        *m,
+        "--model",
+        str(tmp_path / "m2"),
+        "--definitions",
+        str(defs),
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    reasons = {e["feature"]: e["reason"] for e in json.loads(out)["excluded"]}
+    assert "post-outcome" in reasons["Lead Quality"] and "Tags" in reasons
     code, out, err = run("score", "evaluate", str(test_csv), *m, "--model", model, "--format", "json")
     assert code == 0, err
     ev = json.loads(out)
