@@ -953,8 +953,10 @@ def score_predict(
     map_: MapOpt = None,
     won: WonOpt = None,
     lost: LostOpt = None,
+    db: DbOpt = None,
 ) -> None:
-    """Score leads with a saved model: id, probability, band (A-D) and the top reasons, one row per lead."""
+    """Score leads with a saved model: id, probability, band (A-D) and the top reasons, one row per lead.
+    The scores are also kept in the store (table lead_scores) for the dashboard."""
     from .errors import UserInputError
     from .ingest import parse_map_flags
     from .scoring.training import predict, read_leads
@@ -970,7 +972,12 @@ def score_predict(
         scores.to_parquet(out, index=False)
     else:
         raise UserInputError(f"--out {out}: expected a .csv, .json or .parquet file")
-    _err().print(f"{len(scores):,} leads scored into {out}", highlight=False)
+    from .scoring.training import save_scores
+
+    with _open(db) as store:
+        save_scores(store, scores, model)
+        where = store.path
+    _err().print(f"{len(scores):,} leads scored into {out} and the store {where}", highlight=False)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
 DEFAULT_DB = "hitrate.duckdb"
-SCHEMA_VERSION = "2"  # 2: compiled_queries
+SCHEMA_VERSION = "3"  # 2: compiled_queries; 3: lead_scores
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -37,6 +37,9 @@ _BOOKKEEPING = [
         "column" VARCHAR, reason VARCHAR, raw VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS definitions (
         hash VARCHAR PRIMARY KEY, body VARCHAR, source VARCHAR, first_seen TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS lead_scores (
+        id VARCHAR PRIMARY KEY, probability DOUBLE, band VARCHAR, reasons_up VARCHAR, reasons_down VARCHAR,
+        model VARCHAR, model_sha256 VARCHAR, scored_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS compiled_queries (
         key VARCHAR PRIMARY KEY, body VARCHAR, created TIMESTAMP DEFAULT current_timestamp)""",
     """CREATE TABLE IF NOT EXISTS definitions_history (

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
+from hitrate.store import Store
 
 runner = CliRunner()
 
@@ -273,10 +274,21 @@ def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
     assert {"odoo_naive_bayes", "logistic_regression"} <= set(result["baselines"])
     assert 0.5 < result["metrics"]["auc"] <= 1
     code, _, err = run(
-        "score", "predict", str(test_csv), *m, "--model", str(tmp_path / "m"), "--out", str(tmp_path / "p.csv")
+        "score",
+        "predict",
+        str(test_csv),
+        *m,
+        "--model",
+        str(tmp_path / "m"),
+        "--out",
+        str(tmp_path / "p.csv"),
+        "--db",
+        str(tmp_path / "scores.duckdb"),
     )
     assert code == 0, err
     scores = pd.read_csv(tmp_path / "p.csv")
+    with Store(tmp_path / "scores.duckdb") as kept:
+        assert kept.count("lead_scores") == 800
     assert len(scores) == 800 and set(scores["id"]) == set(frame["row_id"].iloc[2200:])
     assert scores["probability"].between(0, 1).all() and set(scores["band"]) <= set("ABCD")
     model = str(tmp_path / "m")

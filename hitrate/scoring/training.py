@@ -234,3 +234,29 @@ def explain(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> dict[s
         )
     importance = dict(getattr(loaded.model, "feature_importance_", {}) or {})
     return {"importance": {str(k): float(v) for k, v in importance.items()}, "leads": rows}
+
+
+def save_scores(store: Any, scores: pd.DataFrame, model_path: str | Path) -> int:
+    """Keep scores in the store's ``lead_scores`` table (one row per lead id, replaced on re-scoring), for the
+    dashboard; one transaction. Returns the number of rows written."""
+    import datetime as dt
+
+    from .io import load_model
+
+    meta = load_model(model_path).metadata
+    table = scores.assign(
+        model=str(Path(model_path).resolve()),
+        model_sha256=str(meta.get("model_sha256", "")),
+        scored_at=dt.datetime.now(),
+    )
+    store.raw.register("_hr_scores", table)
+    try:
+        with store.transaction():
+            store.raw.execute("DELETE FROM lead_scores WHERE id IN (SELECT id FROM _hr_scores)")
+            store.raw.execute(
+                "INSERT INTO lead_scores SELECT id, probability, band, reasons_up, reasons_down, model, model_sha256, "
+                "scored_at FROM _hr_scores"
+            )
+    finally:
+        store.raw.unregister("_hr_scores")
+    return len(table)
