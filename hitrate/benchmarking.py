@@ -85,7 +85,8 @@ def benchmark(
     group_fields = [by] if within is None else [within, by]
     base = Query.build(by=group_fields, date_from=date_from, date_to=date_to, where=where)
     cross = None
-    if adjust:  # one query: the group x stratum cross-tab, summed to groups here
+    by_model = list(adjust) == ["model"]
+    if adjust and not by_model:  # one query: the group x stratum cross-tab, summed to groups here
         cross_query = Query.build(by=[*group_fields, *adjust], date_from=date_from, date_to=date_to, where=where)
         cross = count(source, defs, cross_query).columns
         c = _sum_to_groups(cross, group_fields)
@@ -128,6 +129,11 @@ def benchmark(
     )
     if cross is not None:
         columns.update(_adjusted(cross, group_fields, list(adjust), c, confidence))
+    if by_model:
+        extra, note = _model_adjusted(source, defs, base, c, group_fields, confidence)
+        columns.update(extra)
+        if note:
+            notes.append(note)
     small = int(((n > 0) & (n < SMALL_GROUP)).sum())
     if small:
         notes.append(
@@ -215,3 +221,43 @@ def _adjusted(
     out["adjusted_low"][pos] = res.adjusted_low
     out["adjusted_high"][pos] = res.adjusted_high
     return out
+
+
+def _model_adjusted(
+    source: Any, defs: Definitions, base: Query, c: dict[str, np.ndarray], group_fields: list[str], confidence: float
+) -> tuple[dict[str, np.ndarray], str]:
+    """``--adjust model``: expected hits = the sum of the lead-scoring model's probabilities over each group's
+    scored attempts (``hitrate score predict`` keeps them in the store); quality index = observed / expected
+    hits over those attempts, with the exact Poisson (Garwood) interval; adjusted rate = index × overall rate."""
+    from .counting import fetch
+    from .engine import model_expected_expr
+    from .stats.adjust import garwood_interval
+
+    expr, _ = model_expected_expr(source, defs, base)
+    m = fetch(source, expr)
+    key = {k: i for i, k in enumerate(zip(*(m[f].tolist() for f in group_fields), strict=True))}
+    size = len(c["attempts"])
+    out = {
+        name: np.full(size, np.nan)
+        for name in ("expected_hits", "quality_index", "quality_low", "quality_high", "adjusted_rate", "scored")
+    }
+    observed = np.full(size, np.nan)
+    for row, k in enumerate(zip(*(c[f].tolist() for f in group_fields), strict=True)):
+        i = key.get(k)
+        if i is not None:
+            out["expected_hits"][row] = float(m["expected"][i])
+            out["scored"][row] = float(m["scored"][i])
+            observed[row] = float(m["scored_hits"][i])
+    if not np.isfinite(out["expected_hits"]).any():
+        raise UserInputError("--adjust model needs lead scores in the store: run hitrate score predict first")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = garwood_interval(np.nan_to_num(observed), confidence)
+        expected = out["expected_hits"]
+        out["quality_index"] = observed / expected
+        out["quality_low"] = low / expected
+        out["quality_high"] = high / expected
+    overall = float(c["hits"].sum() / c["attempts"].sum()) if c["attempts"].sum() else float("nan")
+    out["adjusted_rate"] = np.clip(out["quality_index"] * overall, 0, 1)
+    unscored = int(np.nansum(c["attempts"] - np.nan_to_num(out["scored"])))
+    note = f"{unscored} attempts have no lead score and are left out of the model adjustment" if unscored else ""
+    return out, note

@@ -579,7 +579,8 @@ def benchmark_cmd(
     adjust: Annotated[
         str | None,
         typer.Option(
-            help="FIELD[,FIELD]: adjust for lead quality and mix over these fields (indirect standardisation).",
+            help="FIELD[,FIELD]: adjust for lead quality and mix over these fields (indirect standardisation); "
+            "model: use the lead scores in the store as expected hits.",
             show_default=False,
         ),
     ] = None,

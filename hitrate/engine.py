@@ -239,3 +239,20 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
         "open": opened.order_by([*order, "period_start", "age"]),
         "wins": wins.order_by([*order, "period_start", "age"]),
     }
+
+
+def model_expected_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, list[str]]:
+    """Per group, over attempts that have a lead score (table ``lead_scores``, joined by ``id``): the number
+    of scored attempts, their hits and the sum of their scored probabilities (the hits a model expects)."""
+    t = _classified(con, defs, query, {"id"})
+    if defs.basis == "closed":
+        t = t.filter(t._won | t._lost)
+    scores = con.table("lead_scores")
+    s = scores.select(_score_id=scores.id, _p=scores.probability)
+    j = t.inner_join(s, t.id == s._score_id)
+    groups = list(query.by)
+    metrics = {"scored": j.count(), "scored_hits": j.count(where=j._won), "expected": j._p.sum()}
+    if groups:
+        agg = j.group_by(groups).aggregate(**metrics)
+        return agg.order_by([ibis.asc(g, nulls_first=False) for g in groups]), groups
+    return j.aggregate(**metrics), groups

@@ -136,3 +136,21 @@ def test_equal_skill_reps_with_different_lead_mixes_get_agreeing_quality_indexes
                     overlapping += ra["quality_low"] <= rb["quality_high"] and rb["quality_low"] <= ra["quality_high"]
     assert pairs >= 10
     assert overlapping / pairs >= 0.9
+
+
+def test_adjust_model_uses_lead_scores_as_expected_hits():
+    """With each deal scored by its true win probability (a model that knows everything), every rep wins
+    about what the model expects: quality indexes near 1, intervals covering 1 for nearly all reps."""
+    import pandas as pd
+
+    with Store(":memory:") as store:
+        data = build_demo(store, seed=21, n_opportunities=30_000)
+        with pytest.raises(UserInputError, match="score predict first"):
+            benchmark(store, by="rep", adjust=["model"])
+        scores = pd.DataFrame({"id": data.opportunities["id"].astype(str), "probability": data.truth.p_win})
+        store.raw.register("_s", scores)
+        store.raw.execute("INSERT INTO lead_scores (id, probability) SELECT id, probability FROM _s")
+        rows = benchmark(store, by="rep", adjust=["model"]).records()
+    covered = sum(r["quality_low"] <= 1 <= r["quality_high"] for r in rows)
+    assert covered >= 0.9 * len(rows)
+    assert abs(sum(r["expected_hits"] for r in rows) / sum(r["hits"] for r in rows) - 1) < 0.03
