@@ -93,6 +93,11 @@ def benchmark(
     else:
         c = count(source, defs, base).columns
     n, k = c["attempts"], c["hits"]
+    if not len(n) or n.sum() == 0:
+        raise UserInputError(
+            "no attempts to benchmark: the store holds no opportunities that count under the "
+            "definitions and filters; import some first"
+        )
     rate = np.divide(k, n, out=np.full(len(n), np.nan), where=n > 0)
     low, high = wilson_interval(k, n, confidence)
     notes: list[str] = []
@@ -259,5 +264,36 @@ def _model_adjusted(
     overall = float(c["hits"].sum() / c["attempts"].sum()) if c["attempts"].sum() else float("nan")
     out["adjusted_rate"] = np.clip(out["quality_index"] * overall, 0, 1)
     unscored = int(np.nansum(c["attempts"] - np.nan_to_num(out["scored"])))
-    note = f"{unscored} attempts have no lead score and are left out of the model adjustment" if unscored else ""
-    return out, note
+    notes = [f"{unscored} attempts have no lead score and are left out of the model adjustment"] if unscored else []
+    notes += _rep_feature_notes(source, group_fields)
+    return out, "; ".join(notes)
+
+
+def _rep_feature_notes(source: Any, group_fields: list[str]) -> list[str]:
+    """A warning when the scoring model used attributes of the reps while groups are reps or rep attributes:
+    expected hits then already credit what is being compared, and the quality index is pulled towards 1."""
+    from .schema import REPS
+    from .scoring.io import read_metadata
+
+    con = getattr(source, "con", source)
+    tables = set(con.list_tables())
+    rep_fields = {"rep", *REPS.fields}
+    if "reps" in tables:
+        rep_fields |= set(con.table("reps").columns)
+    if not rep_fields & set(group_fields):
+        return []
+    used: set[str] = set()
+    for path in con.table("lead_scores").select("model").distinct().execute()["model"]:
+        if not isinstance(path, str):
+            continue  # scores put in by other means name no model file
+        try:
+            sources = read_metadata(path).get("feature_sources", {})
+        except UserInputError:
+            continue  # the model file moved: nothing to say about it
+        used |= {f for f, table in sources.items() if table == "reps"}
+    if not used:
+        return []
+    return [
+        f"the scoring model uses rep attributes ({', '.join(sorted(used))}): expected hits already credit them, "
+        f"so differences between groups shrink; train with --exclude for a lead-mix-only adjustment"
+    ]

@@ -6,11 +6,12 @@ and light commands start fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -91,6 +92,16 @@ DbOpt = Annotated[
         "--db", envvar="HITRATE_DB", help="The store (DuckDB file). Default ./hitrate.duckdb.", show_default=False
     ),
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        envvar="HITRATE_ENGINE",
+        help="Where the data lives: duckdb:///store.duckdb (default store), postgresql://user@host/db, "
+        "spark+local:///parquet/folder or spark://host:port/folder.",
+        show_default=False,
+    ),
+]
 BasisOpt = Annotated[
     Basis | None,
     typer.Option(
@@ -154,15 +165,57 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _open(db: Path | None, definitions: Path | None = None) -> Store:
+def _open(db: Path | None, definitions: Path | None = None, engine: str | None = None) -> Store:
+    """The embedded store (``--db``, or a ``duckdb://`` ``--engine``), with ``definitions`` put in force."""
     from .store import Store
 
-    store = Store(db)
+    store = Store(_store_path(db, engine))
     if definitions is not None:
         from .definitions import use_definitions
 
         use_definitions(store, definitions)
     return store
+
+
+def _store_path(db: Path | None, engine: str | None) -> Path | None:
+    """The store file: ``--db``, or the path of a ``duckdb://`` engine (both given must agree). Commands
+    that write (import, demo, quarantine, definitions) need the embedded store."""
+    if engine is None:
+        return db
+    from .engines import duckdb_path, is_embedded, redact
+    from .errors import UserInputError
+
+    if not is_embedded(engine):
+        raise UserInputError(
+            f"--engine {redact(engine)}: this command writes to the embedded store; use a duckdb:// engine "
+            "or --db (other engines are read where the data lives)"
+        )
+    path = duckdb_path(engine)
+    if db is not None and Path(db).resolve() != path.resolve():
+        raise UserInputError(f"--db {db} and --engine {engine} name different stores; give one of them")
+    return path
+
+
+@contextlib.contextmanager
+def _source(db: Path | None, engine: str | None, definitions: Path | None) -> Iterator[tuple[Any, Any]]:
+    """What a reading command works on: ``(source, definitions)``. The embedded store with a definitions
+    file put in force (``definitions`` None: the store's in force), or another engine's Ibis backend with
+    the file's definitions for this run (None: the built-in ones)."""
+    from .engines import close, connect, is_embedded
+
+    if is_embedded(engine):
+        with _open(db, definitions, engine) as store:
+            yield store, None
+        return
+    assert engine is not None
+    from .spec import load_definitions
+
+    defs = load_definitions(definitions) if definitions is not None else None
+    source = connect(engine)
+    try:
+        yield source, defs
+    finally:
+        close(source)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -242,12 +295,13 @@ def import_cmd(
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Import CRM exports; every row is stored or quarantined with a reason, in one transaction."""
     from .ingest import import_files, parse_map_flags
 
     progress = _LazyProgress("Reading")
-    with _open(db) as store:
+    with _open(db, engine=engine) as store:
         try:
             report = import_files(
                 store,
@@ -326,9 +380,10 @@ def quarantine_list(
     limit: Annotated[int, typer.Option(help="Show at most this many rows (0: all).")] = 50,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """List quarantined rows: file, row, column, reason."""
-    with _open(db) as store:
+    with _open(db, engine=engine) as store:
         total = store.count("quarantine")
         sql = 'SELECT batch_id, table_name, source, "row", "column", reason, raw FROM quarantine ORDER BY source, "row"'
         rows = store.fetch(sql + (" LIMIT ?" if limit else ""), [limit] if limit else [])
@@ -377,12 +432,13 @@ def definitions_init(
 def definitions_show(
     fmt: Annotated[Format, typer.Option("--format", help="Output format (table prints YAML).")] = Format.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
     definitions: DefsOpt = None,
 ) -> None:
     """Print the definitions in force and their hash."""
     from .definitions import definitions_in_force
 
-    with _open(db, definitions) as store:
+    with _open(db, definitions, engine) as store:
         defs = definitions_in_force(store)
     if fmt is Format.json:
         typer.echo(
@@ -405,6 +461,7 @@ def definitions_show(
 def definitions_check(
     path: Annotated[Path, typer.Argument(help="Definitions file to validate.", show_default=False)],
     db: DbOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Validate a definitions file (and its fields against the store's data); print its hash."""
     from .engine import check_definitions, fields_available
@@ -412,7 +469,7 @@ def definitions_check(
     from .spec import load_definitions
 
     defs = load_definitions(path)
-    with _open(db) as store:
+    with _open(db, engine=engine) as store:
         if store.count("opportunities"):
             known = set(fields_available(store.con))
             missing = sorted(defs.fields() - known)
@@ -433,11 +490,12 @@ def definitions_check(
 def definitions_history_cmd(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """List every version of the definitions put in force in this store."""
     from .definitions import definitions_history
 
-    with _open(db) as store:
+    with _open(db, engine=engine) as store:
         versions = definitions_history(store)
     if fmt is Format.json:
         typer.echo(
@@ -491,6 +549,7 @@ def rates_cmd(
     where: WhereOpt = None,
     fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
     definitions: DefsOpt = None,
 ) -> None:
     """Hit rate per group, with attempts, hits, a 95% Wilson interval and value hit rate."""
@@ -498,10 +557,11 @@ def rates_cmd(
 
     from .rates import rates
 
-    with _open(db, definitions) as store, warnings.catch_warnings():
+    with _source(db, engine, definitions) as (store, defs), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = rates(
             store,
+            definitions=defs,
             by=by or [],
             period=period.value if period else None,
             basis=basis.value if basis else None,
@@ -590,6 +650,7 @@ def benchmark_cmd(
     where: WhereOpt = None,
     fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
     definitions: DefsOpt = None,
 ) -> None:
     """Compare groups honestly: shrunk rates for small samples, funnel flags, adjustment for lead mix."""
@@ -598,10 +659,11 @@ def benchmark_cmd(
     from .benchmarking import benchmark
 
     fields = [f.strip() for f in (adjust or "").split(",") if f.strip()]
-    with _open(db, definitions) as store, warnings.catch_warnings():
+    with _source(db, engine, definitions) as (store, defs), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = benchmark(
             store,
+            definitions=defs,
             by=by,
             within=within,
             adjust=fields,
@@ -679,14 +741,16 @@ def trend_cmd(
     where: WhereOpt = None,
     fmt: Annotated[RatesFormat, typer.Option("--format", help="Output format.")] = RatesFormat.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
     definitions: DefsOpt = None,
 ) -> None:
     """Hit rate over time: trend, seasonal factors, seasonally adjusted series, unusual periods, year over year."""
     from .trend import trend
 
-    with _open(db, definitions) as store:
+    with _source(db, engine, definitions) as (store, defs):
         result = trend(
             store,
+            definitions=defs,
             period=period.value,
             by=by,
             basis=basis.value if basis else None,
@@ -762,16 +826,18 @@ def compare_cmd(
     where: WhereOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
+    engine: EngineOpt = None,
     definitions: DefsOpt = None,
 ) -> None:
     """Difference in hit rate between two groups or two periods: Newcombe interval and p-value."""
     from .comparison import compare
 
-    with _open(db, definitions) as store:
+    with _source(db, engine, definitions) as (store, defs):
         result = compare(
             store,
             a,
             b,
+            definitions=defs,
             by=by,
             period=period.value if period else None,
             basis=basis.value if basis else None,
@@ -786,8 +852,55 @@ def compare_cmd(
 # --------------------------------------------------------------------------------------------------------------
 # score
 # --------------------------------------------------------------------------------------------------------------
+def _score_leads(
+    files: list[Path] | None,
+    preset: str | None,
+    map_: list[str] | None,
+    won: list[str] | None,
+    lost: list[str] | None,
+    db: Path | None,
+    definitions: Path | None,
+    engine: str | None = None,
+) -> tuple[Any, Any]:
+    """The leads a score command works on: the FILES read as import reads them, or the store's leads."""
+    from .spec import default_definitions, load_definitions
+
+    loaded = load_definitions(definitions) if definitions is not None else None
+    if files:
+        from .ingest import parse_map_flags
+        from .scoring.training import read_leads
+
+        leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+        return leads, loaded or default_definitions()
+    if preset or map_ or won or lost:
+        from .errors import UserInputError
+
+        raise UserInputError("--preset, --map, --won and --lost apply to FILES; none were given (store mode)")
+    from .rates import resolve_definitions
+    from .scoring.store_leads import read_store_leads
+
+    with _source(db, engine, None) as (source, _):
+        defs = resolve_definitions(source, loaded, None)
+        return read_store_leads(source, defs), defs
+
+
 ScoreFiles = Annotated[
-    list[Path], typer.Argument(help="Lead files (CSV, .xlsx, .parquet), read as import reads them.", show_default=False)
+    list[Path] | None,
+    typer.Argument(
+        help="Lead files (CSV, .xlsx, .parquet), read as import reads them. None: the leads in the store, with "
+        "account, rep, product and activity features.",
+        show_default=False,
+    ),
+]
+ScoreDefsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--definitions",
+        envvar="HITRATE_DEFINITIONS",
+        show_default=False,
+        help="Definitions file (default: the store's in force, or the built-in ones for files): what counts, what "
+        "is won; its post_outcome columns are never used.",
+    ),
 ]
 ModelOpt = Annotated[Path, typer.Option("--model", help="The model file.", show_default=False)]
 PresetOpt = Annotated[str | None, typer.Option(help="Import preset for the files.", show_default=False)]
@@ -803,8 +916,8 @@ LostOpt = Annotated[
 @score_app.command("train")
 @user_errors
 def score_train(
-    files: ScoreFiles,
     model: ModelOpt,
+    files: ScoreFiles = None,
     preset: PresetOpt = None,
     map_: MapOpt = None,
     won: WonOpt = None,
@@ -819,23 +932,14 @@ def score_train(
         ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    definitions: Annotated[
-        Path | None,
-        typer.Option(
-            "--definitions",
-            envvar="HITRATE_DEFINITIONS",
-            show_default=False,
-            help="Definitions file: its post_outcome columns are never used; its hash goes in the model.",
-        ),
-    ] = None,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: ScoreDefsOpt = None,
 ) -> None:
     """Train a lead-scoring model: leakage guard, gradient boosting with calibration, baselines, honest split."""
-    from .ingest import parse_map_flags
-    from .scoring.training import read_leads, train
-    from .spec import default_definitions, load_definitions
+    from .scoring.training import train
 
-    defs = load_definitions(definitions) if definitions is not None else default_definitions()
-    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    leads, defs = _score_leads(files, preset, map_, won, lost, db, definitions, engine)
     post = [c for c in defs.post_outcome if c in leads.features.columns]
     result = train(
         leads, model, exclude=exclude or [], allow=allow or [], post_outcome=post, definitions_hash=defs.hash
@@ -862,19 +966,21 @@ def score_train(
 @score_app.command("evaluate")
 @user_errors
 def score_evaluate(
-    files: ScoreFiles,
     model: ModelOpt,
+    files: ScoreFiles = None,
     preset: PresetOpt = None,
     map_: MapOpt = None,
     won: WonOpt = None,
     lost: LostOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: ScoreDefsOpt = None,
 ) -> None:
     """Evaluate a saved model on decided leads: AUC, Brier, log loss, calibration, lift, top-k hit rates."""
-    from .ingest import parse_map_flags
-    from .scoring.training import evaluate_model, read_leads
+    from .scoring.training import evaluate_model
 
-    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    leads, _ = _score_leads(files, preset, map_, won, lost, db, definitions, engine)
     result = evaluate_model(leads, model)
     _warn(list(result.get("warnings", [])))
     if fmt is Format.json:
@@ -901,8 +1007,8 @@ def score_evaluate(
 @score_app.command("explain")
 @user_errors
 def score_explain(
-    files: ScoreFiles,
     model: ModelOpt,
+    files: ScoreFiles = None,
     preset: PresetOpt = None,
     map_: MapOpt = None,
     won: WonOpt = None,
@@ -910,12 +1016,14 @@ def score_explain(
     top: Annotated[int, typer.Option(help="Factors shown each way per lead.")] = 3,
     limit: Annotated[int, typer.Option(help="Leads shown in the table (JSON has all).")] = 20,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: ScoreDefsOpt = None,
 ) -> None:
     """Why each lead scores as it does: the top factors up and down, and the model's global importance."""
-    from .ingest import parse_map_flags
-    from .scoring.training import explain, read_leads
+    from .scoring.training import explain
 
-    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    leads, _ = _score_leads(files, preset, map_, won, lost, db, definitions, engine)
     result = explain(leads, model, top=top)
     if fmt is Format.json:
         typer.echo(json.dumps(result, ensure_ascii=False, default=str))
@@ -945,24 +1053,25 @@ def score_explain(
 @score_app.command("predict")
 @user_errors
 def score_predict(
-    files: ScoreFiles,
     model: ModelOpt,
     out: Annotated[
         Path, typer.Option("--out", help="Where to write the scores (.csv, .json or .parquet).", show_default=False)
     ],
+    files: ScoreFiles = None,
     preset: PresetOpt = None,
     map_: MapOpt = None,
     won: WonOpt = None,
     lost: LostOpt = None,
     db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: ScoreDefsOpt = None,
 ) -> None:
     """Score leads with a saved model: id, probability, band (A-D) and the top reasons, one row per lead.
     The scores are also kept in the store (table lead_scores) for the dashboard."""
     from .errors import UserInputError
-    from .ingest import parse_map_flags
-    from .scoring.training import predict, read_leads
+    from .scoring.training import predict
 
-    leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
+    leads, _ = _score_leads(files, preset, map_, won, lost, db, definitions, engine)
     scores = predict(leads, model)
     suffix = out.suffix.lower()
     if suffix == ".csv":
@@ -973,9 +1082,11 @@ def score_predict(
         scores.to_parquet(out, index=False)
     else:
         raise UserInputError(f"--out {out}: expected a .csv, .json or .parquet file")
+    from .engines import is_embedded
     from .scoring.training import save_scores
 
-    with _open(db) as store:
+    # Scores are kept in the embedded store: the --engine's when it is one, else --db.
+    with _open(db, engine=engine if is_embedded(engine) else None) as store:
         save_scores(store, scores, model)
         where = store.path
     _err().print(f"{len(scores):,} leads scored into {out} and the store {where}", highlight=False)
@@ -992,6 +1103,7 @@ def demo_cmd(
     force: Annotated[bool, typer.Option("--force", help="Replace a store that holds imported data.")] = False,
     report: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("hitrate-report.html"),
     db: DbOpt = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Build a demo store from the synthetic generator, print hit rate by team, write the HTML report."""
     from .demo import build_demo
@@ -999,7 +1111,7 @@ def demo_cmd(
 
     started = time.monotonic()
     err = _err()
-    with _open(db) as store:
+    with _open(db, engine=engine) as store:
         build_demo(store, seed=seed, n_opportunities=n, force=force)
         err.print(f"Built the demo store in {store.path} (seed {seed}, {n:,} opportunities).", highlight=False)
         import warnings
@@ -1020,13 +1132,14 @@ def report_cmd(
     output: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("hitrate-report.html"),
     lang: Annotated[Lang, typer.Option(help="Language of the report: en (English) or da (Danish).")] = Lang.en,
     db: DbOpt = None,
+    engine: EngineOpt = None,
     definitions: DefsOpt = None,
 ) -> None:
     """Write a self-contained HTML report (by team, by rep, monthly trend) that opens offline."""
     from .report_builder import write_store_report
 
-    with _open(db, definitions) as store:
-        path = write_store_report(store, output, lang=lang.value)
+    with _source(db, engine, definitions) as (store, defs):
+        path = write_store_report(store, output, lang=lang.value, definitions=defs)
     _err().print(f"Report written to {path}.", highlight=False)
 
 

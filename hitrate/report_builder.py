@@ -6,13 +6,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .definitions import definitions_in_force
 from .engine import fields_available
-from .rates import rates
+from .rates import rates, resolve_definitions
 from .report import CaterpillarPlot, CohortCurves, FunnelPlot, RateTable, SeasonalPlot, write_report
 from .results import RATE_COLUMNS, RatesResult
 from .spec import Definitions
-from .store import Store
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -52,11 +50,14 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def store_sections(store: Store, lang: str = "en") -> tuple[list[RateTable], list[str], RatesResult]:
-    """The report's sections, its notes, and the overall result (for the header)."""
+def store_sections(
+    store: Any, lang: str = "en", definitions: Definitions | None = None
+) -> tuple[list[RateTable], list[str], RatesResult]:
+    """The report's sections, its notes, and the overall result (for the header). ``store`` is the
+    embedded store or any Ibis backend; ``definitions`` default to the store's in force."""
     text = TEXT[lang]
-    defs = definitions_in_force(store)
-    available = set(fields_available(store.con))
+    defs = resolve_definitions(store, definitions, None)
+    available = set(fields_available(store))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         overall = rates(store, definitions=defs)
@@ -81,7 +82,7 @@ def store_sections(store: Store, lang: str = "en") -> tuple[list[RateTable], lis
 
 
 def _analysis_sections(
-    store: Store, defs: Definitions, text: dict[str, str], available: set[str], overall_rate: float | None
+    store: Any, defs: Definitions, text: dict[str, str], available: set[str], overall_rate: float | None
 ) -> list[Any]:
     """Funnel and caterpillar plots of reps, the seasonal decomposition and cohort curves."""
     from .benchmarking import benchmark
@@ -116,12 +117,20 @@ def _analysis_sections(
     return out
 
 
-def write_store_report(store: Store, path: str | Path, *, title: str = "hitrate report", lang: str = "en") -> Path:
-    """Write the store's report (English ``en`` or Danish ``da``) as one self-contained HTML file."""
+def write_store_report(
+    store: Any,
+    path: str | Path,
+    *,
+    title: str = "hitrate report",
+    lang: str = "en",
+    definitions: Definitions | None = None,
+) -> Path:
+    """Write the store's report (English ``en`` or Danish ``da``) as one self-contained HTML file; ``store``
+    may also be any Ibis backend holding the canonical tables (``--engine``)."""
     if lang not in TEXT:
         raise ValueError(f"The 'lang' parameter of write_store_report must be one of {sorted(TEXT)}. Got {lang!r}.")
     text = TEXT[lang]
-    sections, notes, overall = store_sections(store, lang)
+    sections, notes, overall = store_sections(store, lang, definitions)
     defs = overall.definitions
     row = overall.rows.iloc[0] if len(overall.rows) else None
     if row is not None and int(row["attempts"]) > 0:

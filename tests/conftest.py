@@ -63,3 +63,12 @@ def rng():
     import numpy as np
 
     return np.random.default_rng(20261126)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+    """A PostgreSQL server of its own (data dir under this session's temp dir), stopped at the end."""
+    from tests import pg_server as pgs
+
+    with pgs.running(tmp_path_factory.mktemp("postgres")) as server:
+        yield server

@@ -15,9 +15,10 @@ from __future__ import annotations
 from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
 from hitrate.scoring.evaluation import Split, evaluate, split
 from hitrate.scoring.features import MISSING, OTHER, FeatureSpec, FeatureTransformer
-from hitrate.scoring.io import ALLOWED_TYPES, LoadedModel, frame_hash, load_model, save_model
+from hitrate.scoring.io import ALLOWED_TYPES, LoadedModel, frame_hash, load_model, read_metadata, save_model
 from hitrate.scoring.leakage import Suspect, excluded_columns, leakage_report
 from hitrate.scoring.model import Explanation, Factor, LeadScorer
+from hitrate.scoring.store_leads import read_store_leads
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -38,6 +39,8 @@ __all__ = [
     "frame_hash",
     "leakage_report",
     "load_model",
+    "read_metadata",
+    "read_store_leads",
     "save_model",
     "split",
 ]

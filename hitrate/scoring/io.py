@@ -159,6 +159,7 @@ def save_model(
     training_frame: pd.DataFrame | None = None,
     definitions_hash: str | None = None,
     metrics: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write a fitted model and its metadata to ``path``; return the metadata.
 
@@ -174,6 +175,8 @@ def save_model(
         Hash of the definitions in force, recorded as given.
     metrics : dict or None
         Evaluation numbers to record (must be JSON-serialisable after numpy scalars become numbers).
+    extra : dict or None
+        Further metadata entries (e.g. ``feature_sources``); they cannot replace the standard ones.
     """
     if not isinstance(model, LeadScorer | OdooNaiveBayes | LogisticBaseline):
         raise UserInputError(
@@ -195,6 +198,8 @@ def save_model(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "hitrate_version": __version__,
     }
+    for key, value in (extra or {}).items():
+        metadata.setdefault(key, _jsonable(value))
     if isinstance(model, LeadScorer):
         metadata["calibration"] = _jsonable(model.calibration_)
     try:
@@ -209,15 +214,8 @@ def save_model(
     return metadata
 
 
-def load_model(path: str | PathLike[str]) -> LoadedModel:
-    """Read a model file written by :func:`save_model`, refusing anything tampered with or untrusted.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The model file.
-    """
-    p = Path(path)
+def _read_archive(p: Path) -> tuple[bytes, dict[str, Any]]:
+    """The model bytes and metadata of a model file; damaged or foreign files raise UserInputError."""
     if not p.is_file():
         raise UserInputError(f"{p}: model file not found")
     try:
@@ -233,6 +231,24 @@ def load_model(path: str | PathLike[str]) -> LoadedModel:
         raise UserInputError(f"{p}: the model file is damaged or was modified ({exc}); refusing to load it") from exc
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise UserInputError(f"{p}: not a hitrate model file (format {metadata.get('format')!r}, expected {FORMAT!r})")
+    return blob, metadata
+
+
+def read_metadata(path: str | PathLike[str]) -> dict[str, Any]:
+    """The metadata of a model file (features, metrics, hashes...) without loading the model itself."""
+    return _read_archive(Path(path))[1]
+
+
+def load_model(path: str | PathLike[str]) -> LoadedModel:
+    """Read a model file written by :func:`save_model`, refusing anything tampered with or untrusted.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+    """
+    p = Path(path)
+    blob, metadata = _read_archive(p)
     digest = hashlib.sha256(blob).hexdigest()
     if digest != metadata.get("model_sha256"):
         raise UserInputError(

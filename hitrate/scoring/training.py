@@ -23,13 +23,15 @@ OUTCOME_FIELDS = ("stage", "outcome", "closed_at", "amount", "loss_reason", "exp
 
 @dataclass
 class LeadFrame:
-    """Leads read from files: ``features`` (source column names), ``y`` (1 won, 0 lost, NaN open), ``ids``
-    and ``created_at`` (None when the file has no creation date)."""
+    """Leads to score: ``features`` (file leads keep their source column names), ``y`` (1 won, 0 lost, NaN
+    open), ``ids``, ``created_at`` (None when there is no creation date) and ``sources`` (feature -> the
+    table it comes from, for store leads; empty for files)."""
 
     features: pd.DataFrame
     y: pd.Series
     ids: pd.Series
     created_at: pd.Series | None
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def read_leads(
@@ -160,7 +162,16 @@ def train(
             base[name] = {k: m[k] for k in ("auc", "brier", "log_loss")}
     final = LeadScorer(exclude=drop, random_state=random_state).fit(frame, y)
     summary = {k: metrics[k] for k in ("auc", "brier", "log_loss")}
-    save_model(final, model_path, training_frame=frame, definitions_hash=definitions_hash, metrics=summary)
+    used = set(final.features_.spec_.columns)
+    sources = {c: s for c, s in leads.sources.items() if c in used}
+    save_model(
+        final,
+        model_path,
+        training_frame=frame,
+        definitions_hash=definitions_hash,
+        metrics=summary,
+        extra={"feature_sources": sources} if sources else None,
+    )
     return TrainResult(
         excluded=[{"feature": s.column, "reason": s.reason} for s in report if s.excluded],
         warnings=[{"feature": s.column, "reason": s.reason} for s in report if s.decision == "warning"],

