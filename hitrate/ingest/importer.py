@@ -26,7 +26,15 @@ from ..errors import AmbiguousDateFormatError, InputFileError, StrictImportError
 from ..schema import TABLES, TableSchema, quote
 from ..store import Store
 from . import mapping as mapping_mod
-from .parsing import COMMA_EVIDENCE, FORMATS, POINT_EVIDENCE, DateFormat, date_format_from_flag, number_sql
+from .parsing import (
+    COMMA_EVIDENCE,
+    FORMATS,
+    POINT_EVIDENCE,
+    DateFormat,
+    date_format_from_flag,
+    date_sql,
+    number_sql,
+)
 from .presets import PresetTable, load_preset
 from .readers import Progress, RawTable, read_file
 
@@ -35,6 +43,7 @@ DEFAULT_LOST = ("lost", "closed lost", "closed-lost", "closedlost", "loss", "tab
 _RAW = "_hr_raw"
 _TYPED = "_hr_typed"
 _STAGE = "_hr_stage"
+_EMPTY = "''"
 
 
 @dataclass
@@ -232,7 +241,7 @@ def _import_one(
             cell = f"nullif(trim(c{idx}), '')"
             kind = kinds[f]
             if kind == "timestamp":
-                value = f"try_strptime({cell}, $fmts)"
+                value = date_sql(cell)
                 flags.append(f"CASE WHEN {cell} IS NOT NULL AND {value} IS NULL THEN {len(problems)} END")
                 problems.append(_Problem(raw.columns[idx], "date", fmt.label if fmt else "a date"))
             elif kind == "number":
@@ -309,7 +318,7 @@ def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> Da
     counts: dict[str, int] = {}
     per_col: dict[str, list[int]] = {}
     for fmt in FORMATS:
-        parts = ", ".join(f"count(try_strptime(nullif(trim(c{i}), ''), $fmts))" for i in date_cols)
+        parts = ", ".join(f"count({date_sql(f'nullif(trim(c{i}), {_EMPTY})')})" for i in date_cols)
         row = store.raw.execute(f"SELECT {parts} FROM {_RAW}", {"fmts": list(fmt.patterns)}).fetchone()
         values = [int(v) for v in (row or [])]
         per_col[fmt.name] = values
