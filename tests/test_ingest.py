@@ -279,7 +279,7 @@ def test_decimal_separator_is_detected(store, tmp_path, values, decimal, expecte
 
 def test_unknown_preset_table_map_and_missing_stage_are_clear_errors(store, tmp_path):
     p = write_lines(tmp_path / "x.csv", ["id,status", "1,Won"])
-    with pytest.raises(InputFileError, match="unknown preset 'nope'; expected one of: .*maven.*salesforce.*auto or a YAML file"):
+    with pytest.raises(InputFileError, match="unknown preset 'nope'; expected one of: .*maven.*auto or a YAML file"):
         import_files(store, [p], preset="nope")
     with pytest.raises(InputFileError, match=r"no column for 'stage'.*--map stage=COLUMN.*id, status"):
         import_files(store, [p])
