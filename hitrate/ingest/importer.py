@@ -349,10 +349,9 @@ def _import_one(
         rep.imported, rep.updated, rep.unchanged = _upsert(store, schema, columns, batch_id)
         if schema.name == "opportunities":
             rep.stages = _stage_summary(store, cmap.fields["stage"])
-            rep.outcomes = {
-                str(o): int(n)
-                for o, n in con.execute(f"SELECT outcome, count(*) FROM {_STAGE} GROUP BY 1 ORDER BY 1").fetchall()
-            }
+            order = "list_position(['won', 'lost', 'open'], outcome)"
+            counted = con.execute(f"SELECT outcome, count(*) FROM {_STAGE} GROUP BY 1 ORDER BY {order}").fetchall()
+            rep.outcomes = {str(o): int(n) for o, n in counted}
             rep.warnings = file_warnings(store, _STAGE, _RAW, ptable, cmap, rep.outcomes)
     finally:
         _drop_scratch(store)
