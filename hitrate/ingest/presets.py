@@ -67,7 +67,7 @@ class PresetTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     detect: list[str] = Field(default_factory=list)
-    signature: dict[str, float] = Field(default_factory=dict)
+    signature: dict[str, int] = Field(default_factory=dict)
     map: dict[str, str | list[str]] = Field(default_factory=dict)
     signals: dict[str, list[str]] = Field(default_factory=dict)
     outcome: list[OutcomeRule] = Field(default_factory=list)
@@ -135,16 +135,20 @@ def load_preset(name: str) -> Preset:
             "--preset", f"unknown preset '{name}'; expected one of: {', '.join(preset_names())}, auto or a YAML file"
         )
     text = (resources.files("hitrate.ingest") / "presets" / f"{name}.yaml").read_text(encoding="utf-8")
-    return _validate(yaml.safe_load(text), f"preset {name}")
+    return _validate(_parse_yaml(text, f"preset {name}"), f"preset {name}")
+
+
+def _parse_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputFileError(where, f"not valid YAML ({exc})") from None
 
 
 def _load_file(path: Path) -> Preset:
     if not path.is_file():
         raise InputFileError(str(path), "no such preset file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputFileError(str(path), f"not valid YAML ({exc})") from None
+    data = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
     if not isinstance(data, dict):
         raise InputFileError(str(path), "expected a mapping with 'name' and 'tables' (or 'extends')")
     base_name = data.pop("extends", None)
