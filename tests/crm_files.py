@@ -58,3 +58,9 @@ def auto_import(store: Any, path: Path, **kwargs: Any) -> Any:
 
 def stored(store: Any, columns: str, order: str = "id") -> list[tuple[Any, ...]]:
     return [tuple(r) for r in store.fetch(f"SELECT {columns} FROM opportunities ORDER BY {order}")]
+
+
+def close_dates_by_outcome(store: Any) -> list[tuple[Any, ...]]:
+    """Per outcome: rows with ``closed_at`` and rows with ``expected_close``."""
+    sql = "SELECT outcome, count(closed_at), count(expected_close) FROM opportunities GROUP BY 1 ORDER BY 1"
+    return [tuple(r) for r in store.fetch(sql)]

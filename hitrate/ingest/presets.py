@@ -156,6 +156,7 @@ def _load_file(path: Path) -> Preset:
         if not isinstance(base_name, str) or is_preset_file(base_name):
             raise InputFileError(str(path), f"extends: expected a shipped preset name; got {base_name!r}")
         base = load_preset(base_name).model_dump(exclude_defaults=True)
+        base.pop("name")
         data = merge(base, data)
         data.setdefault("name", f"{base_name}+{path.stem}")
     data.setdefault("name", path.stem)
