@@ -44,7 +44,7 @@ def file_warnings(
         out.append(
             f"amounts in {len(currencies)} currencies ({_list(currencies)}): value-weighted rates add them as one "
             "unit and are not comparable; compare with `hitrate rates --by currency`, or convert the amounts to "
-            "one currency with --fx RATES.csv"
+            "one currency before importing"
         )
     return out
 
