@@ -98,3 +98,10 @@ def test_broken_preset_files_are_user_errors(tmp_path):
     assert missing.exit_code == 2 and "no such preset file" in missing.stderr
     unknown = runner.invoke(app, ["presets", "show", "nope"])
     assert unknown.exit_code == 2 and "unknown preset 'nope'" in unknown.stderr
+
+
+def test_map_may_name_a_dimension(store, tmp_path):
+    path = write_csv(tmp_path / "k.csv", ["id", "stage", "Kundetype"], [{"id": "1", "stage": "Won", "Kundetype": "A"}])
+    rep = import_files(store, [path], mapping={"segment": "Kundetype"}).files[0]
+    assert "segment" in rep.dimensions
+    assert store.fetch("SELECT segment FROM opportunities") == [("A",)]

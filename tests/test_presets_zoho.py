@@ -51,3 +51,13 @@ def test_datetimes_as_the_users_date_format_setting_writes_them(store, tmp_path)
         dt.datetime(2025, 10, 7, 18, 55),
         dt.datetime(2025, 12, 31),
     )
+
+
+def test_currency_codes_in_the_amount_cells_warn_without_a_currency_column(store, tmp_path):
+    header = [h for h in HEADER if h != "Currency"]
+    data = [{k: v for k, v in r.items() if k != "Currency"} for r in rows()]
+    for i, row in enumerate(data):
+        row["Amount"] = f"EUR {1000 + i}" if i % 3 else f"${1000 + i}"
+    rep = auto_import(store, write_csv(tmp_path / "Deals.csv", header, data))
+    assert rep.quarantined == 0
+    assert any("amounts in 2 currencies (EUR 6, $ 3)" in w for w in rep.warnings)
