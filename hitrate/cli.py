@@ -44,6 +44,10 @@ definitions_app = typer.Typer(
 score_app = typer.Typer(
     help="Lead scoring: which leads to work first, with calibrated, explained probabilities.", no_args_is_help=True
 )
+presets_app = typer.Typer(
+    help="Import presets: how each CRM's export is read (columns, won/lost, quirks).", no_args_is_help=True
+)
+app.add_typer(presets_app, name="presets")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(score_app, name="score")
 app.add_typer(definitions_app, name="definitions")
@@ -262,7 +266,11 @@ def import_cmd(
     ] = None,
     preset: Annotated[
         str | None,
-        typer.Option(help="Column mapping and won/lost values of a CRM export, e.g. maven.", show_default=False),
+        typer.Option(
+            help="auto: recognise the CRM from the header (the default without --map); a preset name "
+            "(salesforce, hubspot, pipedrive, odoo, zoho, dynamics, maven); or a preset YAML file.",
+            show_default=False,
+        ),
     ] = None,
     map_: Annotated[
         list[str] | None,
@@ -300,6 +308,8 @@ def import_cmd(
     """Import CRM exports; every row is stored or quarantined with a reason, in one transaction."""
     from .ingest import import_files, parse_map_flags
 
+    if preset is None and not map_:
+        preset = "auto"
     progress = _LazyProgress("Reading")
     with _open(db, engine=engine) as store:
         try:
@@ -322,6 +332,7 @@ def import_cmd(
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
     else:
         _print_import(report)
+    _warn(report.warnings)
     if report.unmatched_keys:
         err = _err()
         for key, info in report.unmatched_keys.items():
@@ -364,11 +375,58 @@ def _print_import(report: Any) -> None:
         if f.decimal:
             detail.append(f"decimal {f.decimal!r}")
         out.print(f"{Path(f.path).name}: " + ", ".join(detail), highlight=False)
+        if f.preset_reason:
+            out.print(f"  {f.preset_reason}", highlight=False)
+        if f.skipped_non_data:
+            out.print(f"  {f.skipped_non_data} non-data row(s) skipped (footer, totals, blank rows)", highlight=False)
+        if f.renamed_columns:
+            out.print(f"  header names repeated, kept as: {', '.join(f.renamed_columns)}", highlight=False)
+        if f.outcomes:
+            counts = ", ".join(f"{o} {n}" for o, n in f.outcomes.items())
+            out.print(f"  outcome from {', '.join(f.outcome_from)}: {counts}", highlight=False)
         if f.stages:
             stages = ", ".join(f"{s}→{v['outcome']} ({v['rows']})" for s, v in f.stages.items())
             out.print(f"  stages: {stages}", highlight=False)
     if report.quarantined:
         out.print(f"{report.quarantined} row(s) quarantined; see [bold]hitrate quarantine list[/]")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# presets
+# --------------------------------------------------------------------------------------------------------------
+@presets_app.command("list")
+@user_errors
+def presets_list(fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table) -> None:
+    """List the shipped import presets: name, tables, and the CRM exports each reads."""
+    from .ingest import load_preset, preset_names
+
+    presets = [load_preset(name) for name in preset_names()]
+    if fmt is Format.json:
+        rows = [{"name": p.name, "tables": list(p.tables), "description": p.description} for p in presets]
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    from rich.table import Table as RichTable
+
+    t = RichTable(title="Import presets (hitrate import FILE --preset NAME; auto recognises them)")
+    for col in ("name", "tables", "reads"):
+        t.add_column(col, overflow="fold")
+    for p in presets:
+        t.add_row(p.name, ", ".join(p.tables), p.description)
+    _out().print(t)
+
+
+@presets_app.command("show")
+@user_errors
+def presets_show(
+    name: Annotated[str, typer.Argument(help="A shipped preset's name, or a preset YAML file.", show_default=False)],
+) -> None:
+    """Print what a preset maps, as YAML: columns per field, won/lost rules and stages, quirks handled.
+
+    The output is a valid preset file: save it, edit it, and import with --preset FILE.
+    """
+    from .ingest.presets import load_preset, preset_yaml
+
+    typer.echo(preset_yaml(load_preset(name)), nl=False)
 
 
 # --------------------------------------------------------------------------------------------------------------

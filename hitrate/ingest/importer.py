@@ -26,15 +26,27 @@ from ..errors import AmbiguousDateFormatError, InputFileError, StrictImportError
 from ..schema import TABLES, TableSchema, quote
 from ..store import Store
 from . import mapping as mapping_mod
-from .parsing import COMMA_EVIDENCE, FORMATS, POINT_EVIDENCE, DateFormat, date_format_from_flag, number_sql
-from .presets import PresetTable, load_preset
-from .readers import Progress, RawTable, read_file
+from .import_warnings import file_warnings
+from .outcome import outcome_sql
+from .parsing import (
+    COMMA_EVIDENCE,
+    FORMATS,
+    POINT_EVIDENCE,
+    DateFormat,
+    date_format_from_flag,
+    date_sql,
+    number_sql,
+)
+from .presets import Preset, PresetTable, load_preset, preset_names
+from .readers import Progress, RawTable, drop_non_data, read_file
+from .recognise import recognise
 
 DEFAULT_WON = ("won", "closed won", "closed-won", "closedwon", "win", "vundet", "vundne")
 DEFAULT_LOST = ("lost", "closed lost", "closed-lost", "closedlost", "loss", "tabt", "tabte")
 _RAW = "_hr_raw"
 _TYPED = "_hr_typed"
 _STAGE = "_hr_stage"
+_EMPTY = "''"
 
 
 @dataclass
@@ -55,6 +67,13 @@ class FileReport:
     mapping: dict[str, str] = field(default_factory=dict)
     dimensions: list[str] = field(default_factory=list)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    preset: str | None = None
+    preset_reason: str = ""
+    skipped_non_data: int = 0
+    renamed_columns: list[str] = field(default_factory=list)
+    outcome_from: list[str] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def adds_up(self) -> bool:
         return self.read == self.imported + self.updated + self.unchanged + self.quarantined
@@ -92,15 +111,26 @@ class ImportReport:
     def quarantined(self) -> int:
         return self._sum("quarantined")
 
+    @property
+    def skipped_non_data(self) -> int:
+        return self._sum("skipped_non_data")
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every file's warnings, each prefixed with its file name."""
+        return [f"{Path(f.path).name}: {w}" for f in self.files for w in f.warnings]
+
     def to_dict(self) -> dict[str, Any]:
-        """Totals as top-level integers, plus ``files``, ``unmatched_keys`` and ``batch_id``."""
+        """Totals as top-level integers, plus ``files``, ``unmatched_keys``, ``warnings`` and ``batch_id``."""
         return {
             "read": self.read,
             "imported": self.imported,
             "updated": self.updated,
             "unchanged": self.unchanged,
             "quarantined": self.quarantined,
+            "skipped_non_data": self.skipped_non_data,
             "batch_id": self.batch_id,
+            "warnings": self.warnings,
             "files": [asdict(f) for f in self.files],
             "unmatched_keys": self.unmatched_keys,
             "quarantine_sample": self.quarantine_sample,
@@ -136,7 +166,8 @@ def import_files(
         ``opportunities`` (default), ``reps``, ``accounts``, ``products``, ``stage_history`` or
         ``activities``; with a preset, the table is recognised from the file's columns when not given.
     preset:
-        Name of a shipped preset (column mapping and won/lost stage values).
+        Name of a shipped preset, a preset file (YAML), or ``auto``: recognise each file's CRM from its
+        header (see :mod:`hitrate.ingest.recognise`). ``None``: no preset.
     mapping:
         Canonical field -> source column; overrides the preset.
     won, lost:
@@ -155,25 +186,21 @@ def import_files(
     if decimal is not None and decimal not in {",", "."}:
         raise InputFileError("--decimal", f"expected ',' or '.'; got '{decimal}'")
     fmt_flag = date_format_from_flag(date_format) if date_format else None
-    preset_obj = load_preset(preset) if preset else None
+    pool = [load_preset(n) for n in preset_names()] if preset == "auto" else []
+    preset_obj = load_preset(preset) if preset and preset != "auto" else None
     user_map = dict(mapping or {})
     raws = [read_file(p, progress=progress) for p in paths]  # read everything before touching the store
     batch_id = store.next_batch_id()
     started = dt.datetime.now()
     reports: list[FileReport] = []
     samples: list[dict[str, Any]] = []
-    plans = []
-    for raw in raws:
-        tname = table or (preset_obj.table_for(raw.columns) if preset_obj else None) or "opportunities"
-        ptable = preset_obj.tables.get(tname) if preset_obj else None
-        cmap = mapping_mod.resolve(raw.path, raw.columns, TABLES[tname], user_map, ptable.map if ptable else {})
-        plans.append((raw, TABLES[tname], ptable, cmap))
+    plans = [_plan(raw, table, preset_obj, pool if preset == "auto" else None, user_map) for raw in raws]
     with store.transaction():
         # New dimension columns first: DuckDB cannot alter a table after changing its rows in one transaction.
-        for _, schema, _, cmap in plans:
-            store.add_text_columns(schema.name, list(cmap.dimensions))
-        for raw, schema, ptable, cmap in plans:
-            rep, quarantined = _import_one(store, raw, schema, ptable, cmap, won, lost, fmt_flag, decimal, batch_id)
+        for plan in plans:
+            store.add_text_columns(plan.schema.name, list(plan.cmap.dimensions))
+        for plan in plans:
+            rep, quarantined = _import_one(store, plan, won, lost, fmt_flag, decimal, batch_id)
             reports.append(rep)
             samples.extend(quarantined)
         total_q = sum(r.quarantined for r in reports)
@@ -186,12 +213,38 @@ def import_files(
     return report
 
 
+@dataclass
+class _Plan:
+    """One file, read and mapped, before the store is touched."""
+
+    raw: RawTable
+    schema: TableSchema
+    ptable: PresetTable | None
+    cmap: mapping_mod.ColumnMap
+    preset: str | None
+    reason: str
+
+
+def _plan(
+    raw: RawTable, table: str | None, preset: Preset | None, pool: list[Preset] | None, user_map: dict[str, str]
+) -> _Plan:
+    """Choose the preset (given, or recognised when ``pool`` is given) and table; drop non-data rows; map."""
+    reason = f"preset {preset.name} (--preset)" if preset else ""
+    if pool is not None:
+        recognition = recognise(raw.path, raw.columns, pool)
+        preset, reason = recognition.preset, recognition.reason
+    tname = table or (preset.table_for(raw.columns) if preset else None) or "opportunities"
+    ptable = preset.tables.get(tname) if preset else None
+    if ptable is not None and ptable.non_data is not None:
+        raw = drop_non_data(raw, ptable.non_data.first_cell, blank_rows=ptable.non_data.blank_rows)
+    preset_map = {f: ptable.columns_for(f) for f in ptable.map} if ptable else {}
+    cmap = mapping_mod.resolve(raw.path, raw.columns, TABLES[tname], user_map, preset_map)
+    return _Plan(raw, TABLES[tname], ptable, cmap, preset.name if preset else None, reason)
+
+
 def _import_one(
     store: Store,
-    raw: RawTable,
-    schema: TableSchema,
-    ptable: PresetTable | None,
-    cmap: mapping_mod.ColumnMap,
+    plan: _Plan,
     won: Sequence[str] | None,
     lost: Sequence[str] | None,
     fmt_flag: DateFormat | None,
@@ -199,6 +252,7 @@ def _import_one(
     batch_id: int,
 ) -> tuple[FileReport, list[dict[str, Any]]]:
     con = store.raw
+    raw, schema, ptable, cmap = plan.raw, plan.schema, plan.ptable, plan.cmap
     source = str(Path(raw.path).resolve())
     rep = FileReport(
         path=raw.path,
@@ -208,6 +262,10 @@ def _import_one(
         delimiter=raw.delimiter,
         mapping=cmap.source(raw.columns),
         dimensions=list(cmap.dimensions),
+        preset=plan.preset,
+        preset_reason=plan.reason,
+        skipped_non_data=raw.skipped_non_data,
+        renamed_columns=list(raw.renamed),
     )
     con.register(_RAW, raw.cells)
     try:
@@ -232,7 +290,7 @@ def _import_one(
             cell = f"nullif(trim(c{idx}), '')"
             kind = kinds[f]
             if kind == "timestamp":
-                value = f"try_strptime({cell}, $fmts)"
+                value = date_sql(cell)
                 flags.append(f"CASE WHEN {cell} IS NOT NULL AND {value} IS NULL THEN {len(problems)} END")
                 problems.append(_Problem(raw.columns[idx], "date", fmt.label if fmt else "a date"))
             elif kind == "number":
@@ -259,18 +317,22 @@ def _import_one(
             select[select.index(f"nullif(trim(c{cmap.fields[key]}), '') AS {quote(key)}")] = (
                 f"coalesce(nullif(trim(c{cmap.fields[key]}), ''), {content_id}) AS {quote(key)}"
             )
+        moved = _moves_close_date(ptable, cmap)
         if schema.name == "opportunities":
-            stage = f"lower(trim(c{cmap.fields['stage']}))"
-            select.append(
-                f"CASE WHEN list_contains($won, {stage}) THEN 'won' WHEN list_contains($lost, {stage}) "
-                f"THEN 'lost' ELSE 'open' END AS outcome"
-            )
+            rule = outcome_sql(ptable, raw.columns, f"lower(trim(c{cmap.fields['stage']}))")
+            select.append(f"{rule.sql} AS outcome")
+            params.update(rule.params)
             params["won"], params["lost"] = won_values, lost_values
+            rep.outcome_from = [*rule.columns, raw.columns[cmap.fields["stage"]]]
+            if moved:
+                select.append("CAST(NULL AS TIMESTAMP) AS expected_close")
         flag_list = (
             f"list_filter([{', '.join(flags)}]::INTEGER[], lambda x: x IS NOT NULL)" if flags else "[]::INTEGER[]"
         )
         select.append(f"{flag_list} AS _problems")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_TYPED} AS SELECT {', '.join(select)} FROM {_RAW}", params)
+        if schema.name == "opportunities" and ptable is not None:
+            _closed_fields_only_when_closed(store, ptable, cmap)
         # Among rows that parse, a key seen twice: the last row in the file wins, earlier ones are quarantined.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_TYPED}_k AS SELECT *, "
@@ -279,7 +341,7 @@ def _import_one(
         )
         columns = [key, *[c for c in cmap.fields if c != key]]
         if schema.name == "opportunities":
-            columns.append("outcome")
+            columns += ["outcome", *(["expected_close"] if moved else [])]
         col_sql = ", ".join(quote(c) for c in columns)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {col_sql} FROM {_TYPED}_k WHERE _winner = _row")
         quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
@@ -287,9 +349,37 @@ def _import_one(
         rep.imported, rep.updated, rep.unchanged = _upsert(store, schema, columns, batch_id)
         if schema.name == "opportunities":
             rep.stages = _stage_summary(store, cmap.fields["stage"])
+            order = "list_position(['won', 'lost', 'open'], outcome)"
+            counted = con.execute(f"SELECT outcome, count(*) FROM {_STAGE} GROUP BY 1 ORDER BY {order}").fetchall()
+            rep.outcomes = {str(o): int(n) for o, n in counted}
+            rep.warnings = file_warnings(store, _STAGE, _RAW, ptable, cmap, rep.outcomes)
     finally:
         _drop_scratch(store)
     return rep, quarantined
+
+
+def _moves_close_date(ptable: PresetTable | None, cmap: mapping_mod.ColumnMap) -> bool:
+    """Whether open rows' close dates become ``expected_close`` in a column the file does not map."""
+    return (
+        ptable is not None
+        and ptable.open_close_date == "expected_close"
+        and "closed_at" in cmap.fields
+        and "expected_close" not in cmap.fields
+    )
+
+
+def _closed_fields_only_when_closed(store: Store, ptable: PresetTable, cmap: mapping_mod.ColumnMap) -> None:
+    """With a preset: ``closed_at`` only on won and lost rows (an open deal's close date is a forecast,
+    kept as ``expected_close`` or dropped, as the preset says), ``loss_reason`` only on lost ones."""
+    sets = []
+    if "closed_at" in cmap.fields and ptable.open_close_date != "keep":
+        if ptable.open_close_date == "expected_close":
+            sets.append("expected_close = coalesce(expected_close, closed_at)")
+        sets.append("closed_at = NULL")
+    if sets:
+        store.raw.execute(f"UPDATE {_TYPED} SET {', '.join(sets)} WHERE outcome = 'open'")
+    if "loss_reason" in cmap.fields and ptable.loss_reason_only_lost:
+        store.raw.execute(f"UPDATE {_TYPED} SET loss_reason = NULL WHERE outcome <> 'lost'")
 
 
 def _drop_scratch(store: Store) -> None:
@@ -309,7 +399,7 @@ def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> Da
     counts: dict[str, int] = {}
     per_col: dict[str, list[int]] = {}
     for fmt in FORMATS:
-        parts = ", ".join(f"count(try_strptime(nullif(trim(c{i}), ''), $fmts))" for i in date_cols)
+        parts = ", ".join(f"count({date_sql(f'nullif(trim(c{i}), {_EMPTY})')})" for i in date_cols)
         row = store.raw.execute(f"SELECT {parts} FROM {_RAW}", {"fmts": list(fmt.patterns)}).fetchone()
         values = [int(v) for v in (row or [])]
         per_col[fmt.name] = values
@@ -432,7 +522,8 @@ def _upsert(store: Store, schema: TableSchema, columns: list[str], batch_id: int
 
 def _stage_summary(store: Store, stage_idx: int) -> dict[str, dict[str, Any]]:
     rows = store.raw.execute(
-        f"SELECT trim(r.c{stage_idx}), any_value(t.outcome), count(*) FROM {_RAW} r "
+        f"SELECT trim(r.c{stage_idx}), CASE WHEN count(DISTINCT t.outcome) = 1 THEN any_value(t.outcome) "
+        f"ELSE 'mixed' END, count(*) FROM {_RAW} r "
         f"JOIN {_TYPED}_k t ON t._row = r._row WHERE t._winner = t._row GROUP BY 1 ORDER BY 3 DESC"
     ).fetchall()
     return {str(s): {"outcome": o, "rows": int(n)} for s, o, n in rows}

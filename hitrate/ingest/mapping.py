@@ -54,27 +54,41 @@ def find_column(columns: list[str], wanted: str) -> int | None:
     return norm.index(key) if key in norm else None
 
 
+def first_column(columns: list[str], candidates: list[str]) -> int | None:
+    """Index of the first of ``candidates`` found among the header ``columns`` (see :func:`find_column`)."""
+    for wanted in candidates:
+        idx = find_column(columns, wanted)
+        if idx is not None:
+            return idx
+    return None
+
+
 def resolve(
     path: str,
     columns: list[str],
     schema: TableSchema,
     user_map: dict[str, str],
-    preset_map: dict[str, str],
+    preset_map: dict[str, list[str]],
 ) -> ColumnMap:
-    """Map the header ``columns`` onto ``schema``; raise :class:`InputFileError` naming what is missing."""
+    """Map the header ``columns`` onto ``schema``; raise :class:`InputFileError` naming what is missing.
+
+    ``preset_map`` gives each field its candidate columns in order of preference (API name, label,
+    translated labels); the first one the file has is used, and a field none of them matches is left
+    to the same-name rule.
+    """
     fields: dict[str, int] = {}
-    for origin, mapping in (("--map", user_map), ("preset", preset_map)):
-        for field, column in mapping.items():
-            if field in fields:
-                continue
-            idx = find_column(columns, column)
-            if idx is None:
-                if origin == "preset":
-                    continue  # a preset names columns a given export may not have
-                raise InputFileError(
-                    path, f"--map {field}={column}: no column '{column}'; the columns are: {', '.join(columns)}"
-                )
-            fields[field] = idx
+    for field, column in user_map.items():
+        idx = find_column(columns, column)
+        if idx is None:
+            raise InputFileError(
+                path, f"--map {field}={column}: no column '{column}'; the columns are: {', '.join(columns)}"
+            )
+        fields[field] = idx
+    for field, candidates in preset_map.items():
+        if field not in fields:
+            idx = first_column(columns, candidates)
+            if idx is not None:  # a preset names columns a given export may not have
+                fields[field] = idx
     used = set(fields.values())
     for field in schema.fields:
         if field not in fields:
@@ -90,7 +104,7 @@ def resolve(
             f"no column for '{field}' (the {schema.name} table needs it); name it with --map {field}=COLUMN "
             f"(the columns are: {', '.join(columns)})",
         )
-    dims: list[str] = []
+    dims: list[str] = [f for f in fields if f not in schema.fields]  # mapped under a dimension's name
     for idx, column in enumerate(columns):
         if idx in used:
             continue

@@ -21,7 +21,12 @@ _TIMES = (
     "T%H:%M:%S.%f",
     "T%H:%M:%SZ",
     "T%H:%M:%S.%fZ",
+    " %I:%M %p",
+    " %I:%M:%S %p",
 )
+# A time of day followed by a zone (``Z``, ``UTC``, ``+0000``, ``+05:30``): the zone is dropped and the wall-clock
+# time kept, as the CRM showed it (Salesforce API exports write ``2024-01-22T16:14:25.000+0000``).
+_ZONE = r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$"
 
 
 def _with_times(dates: tuple[str, ...]) -> list[str]:
@@ -37,9 +42,17 @@ class DateFormat:
     label: str  # how a person writes it, used in messages: YYYY-MM-DD, DD-MM-YYYY...
 
 
+# Two-digit years (``%y``, as Excel re-saves US dates: ``02/03/24``) come first: ``%Y`` would read ``24`` as year 24,
+# while ``%y`` refuses a four-digit year.
 ISO = DateFormat("iso", tuple(_with_times(("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"))), "YYYY-MM-DD")
-DMY = DateFormat("dmy", tuple(_with_times(("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"))), "DD-MM-YYYY")
-MDY = DateFormat("mdy", tuple(_with_times(("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y"))), "MM/DD/YYYY")
+DMY = DateFormat(
+    "dmy", tuple(_with_times(("%d-%m-%y", "%d/%m/%y", "%d.%m.%y", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"))), "DD-MM-YYYY"
+)
+MDY = DateFormat(
+    "mdy",
+    tuple(_with_times(("%m/%d/%y", "%m-%d-%y", "%m.%d.%y", "%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%b %d, %Y"))),
+    "MM/DD/YYYY",
+)
 FORMATS = (ISO, DMY, MDY)
 
 _ALIASES = {
@@ -70,6 +83,15 @@ def date_format_from_flag(flag: str) -> DateFormat:
         f"'{flag}' is not a date format; expected YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, MM/DD/YYYY, "
         "DD.MM.YYYY or a strptime pattern such as %d-%m-%Y",
     )
+
+
+def date_sql(cell: str) -> str:
+    """SQL that reads the text in column ``cell`` as a timestamp with the patterns bound as ``$fmts``.
+
+    A zone after the time (``Z``, ``+0000``, ``+05:30``, ``UTC``) is dropped: the wall-clock time is kept.
+    ``cell`` is a generated identifier or expression over one (``c0``...), never user text.
+    """
+    return f"try_strptime(regexp_replace({cell}, '{_ZONE}', '\\1'), $fmts)"
 
 
 def number_sql(cell: str, decimal: str) -> str:

@@ -1,19 +1,64 @@
-"""Import presets: small data files with a column mapping and won/lost stage values per table.
+"""Import presets: how one CRM's export maps onto the canonical tables, kept as data (YAML).
 
-A preset lives in ``hitrate/ingest/presets/NAME.yaml``; each table it knows has ``detect``
-(columns that identify a file of that table), ``map`` (canonical field -> source column)
-and, for opportunities, ``won``/``lost`` stage values.
+A preset lives in ``hitrate/ingest/presets/NAME.yaml`` (or in a user's own YAML file, which may
+``extends`` a shipped one). Each table it knows has:
+
+- ``detect``: columns that all identify a file of that table within the preset;
+- ``signature``: column -> weight, the evidence ``--preset auto`` adds up to recognise the CRM;
+- ``map``: canonical field (or dimension) -> source column, or a list of alternatives (API names,
+  labels, translated labels); the first one present in the file is used;
+- ``signals`` and ``outcome``: columns the CRM uses to flag won/lost (``IsWon``, ``Status``...) and
+  rules over them, tried in order before the ``won``/``lost`` stage names;
+- ``non_data``: footer/total rows that are not data;
+- ``open_close_date``, ``loss_reason_only_lost``, ``warn_no_lost``: what the dates and reasons mean.
 """
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputFileError
 from ..schema import TABLES
+
+Condition = bool | float | list[str] | str
+"""A rule's test of one signal: ``true``/``false`` (a yes/no flag; an empty cell is no), a number
+(``100``), a list of values (case-insensitive), ``any`` (the column is in the file), or for ``stage``
+the word ``won``/``lost`` (the stage is one of the table's won/lost values)."""
+
+
+class OutcomeRule(BaseModel):
+    """``outcome`` for a row when every condition in ``when`` holds.
+
+    A rule naming a signal the file does not have is skipped for the whole file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["won", "lost", "open"]
+    when: dict[str, Condition]
+
+    @field_validator("when")
+    @classmethod
+    def _stage_condition(cls, when: dict[str, Condition]) -> dict[str, Condition]:
+        if "stage" in when and when["stage"] not in ("won", "lost"):
+            raise ValueError("a condition on 'stage' must be 'won' or 'lost' (the table's stage lists)")
+        if not when:
+            raise ValueError("a rule needs at least one condition")
+        return when
+
+
+class NonData(BaseModel):
+    """Rows that are not data: report footers, totals, blank rows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_cell: list[str] = Field(default_factory=list)  # regular expressions, full match, ignoring case
+    blank_rows: bool = False
 
 
 class PresetTable(BaseModel):
@@ -22,11 +67,31 @@ class PresetTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     detect: list[str] = Field(default_factory=list)
-    map: dict[str, str] = Field(default_factory=dict)
+    signature: dict[str, int] = Field(default_factory=dict)
+    map: dict[str, str | list[str]] = Field(default_factory=dict)
+    signals: dict[str, list[str]] = Field(default_factory=dict)
+    outcome: list[OutcomeRule] = Field(default_factory=list)
     won: list[str] = Field(default_factory=list)
     lost: list[str] = Field(default_factory=list)
     date_format: str | None = None
     decimal: str | None = None
+    non_data: NonData | None = None
+    open_close_date: Literal["keep", "expected_close", "drop"] = "keep"
+    loss_reason_only_lost: bool = False
+    warn_no_lost: str | None = None
+
+    @model_validator(mode="after")
+    def _rules_name_signals(self) -> PresetTable:
+        for rule in self.outcome:
+            unknown = set(rule.when) - set(self.signals) - {"stage"}
+            if unknown:
+                raise ValueError(f"outcome rule names {sorted(unknown)}, which are not in signals")
+        return self
+
+    def columns_for(self, field: str) -> list[str]:
+        """The source columns ``map`` names for ``field``, in order of preference."""
+        value = self.map.get(field, [])
+        return [value] if isinstance(value, str) else list(value)
 
 
 class Preset(BaseModel):
@@ -36,12 +101,17 @@ class Preset(BaseModel):
 
     name: str
     description: str = ""
+    source: str = ""  # where the facts behind it come from
     tables: dict[str, PresetTable]
 
     def table_for(self, columns: list[str]) -> str | None:
         """The table whose ``detect`` columns are all present in ``columns`` (most specific first)."""
-        have = set(columns)
-        candidates = [(len(t.detect), name) for name, t in self.tables.items() if t.detect and set(t.detect) <= have]
+        have = {c.strip().lower() for c in columns}
+        candidates = [
+            (len(t.detect), name)
+            for name, t in self.tables.items()
+            if t.detect and {d.lower() for d in t.detect} <= have
+        ]
         return max(candidates)[1] if candidates else None
 
 
@@ -51,16 +121,75 @@ def preset_names() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
+def is_preset_file(name: str) -> bool:
+    """Whether ``--preset`` names a file (a path or a ``.yaml``/``.yml`` name) rather than a shipped preset."""
+    return "/" in name or "\\" in name or name.lower().endswith((".yaml", ".yml"))
+
+
 def load_preset(name: str) -> Preset:
-    """Load a shipped preset by name."""
+    """Load a shipped preset by name, or a user's preset file (YAML, optionally ``extends: NAME``)."""
+    if is_preset_file(name):
+        return _load_file(Path(name))
     if name not in preset_names():
-        raise InputFileError("--preset", f"unknown preset '{name}'; expected one of: {', '.join(preset_names())}")
+        raise InputFileError(
+            "--preset", f"unknown preset '{name}'; expected one of: {', '.join(preset_names())}, auto or a YAML file"
+        )
     text = (resources.files("hitrate.ingest") / "presets" / f"{name}.yaml").read_text(encoding="utf-8")
+    return _validate(_parse_yaml(text, f"preset {name}"), f"preset {name}")
+
+
+def _parse_yaml(text: str, where: str) -> Any:
     try:
-        preset = Preset.model_validate(yaml.safe_load(text))
-    except ValidationError as exc:  # a broken shipped preset is our bug, but say where
-        raise InputFileError(f"preset {name}", str(exc)) from None
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputFileError(where, f"not valid YAML ({exc})") from None
+
+
+def _load_file(path: Path) -> Preset:
+    if not path.is_file():
+        raise InputFileError(str(path), "no such preset file")
+    data = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    if not isinstance(data, dict):
+        raise InputFileError(str(path), "expected a mapping with 'name' and 'tables' (or 'extends')")
+    base_name = data.pop("extends", None)
+    if base_name is not None:
+        if not isinstance(base_name, str) or is_preset_file(base_name):
+            raise InputFileError(str(path), f"extends: expected a shipped preset name; got {base_name!r}")
+        base = load_preset(base_name).model_dump(exclude_defaults=True)
+        base.pop("name")
+        data = merge(base, data)
+        data.setdefault("name", f"{base_name}+{path.stem}")
+    data.setdefault("name", path.stem)
+    return _validate(data, str(path))
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base``: mappings merge key by key, every other value (lists too) replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _validate(data: Any, where: str) -> Preset:
+    try:
+        preset = Preset.model_validate(data)
+    except ValidationError as exc:
+        raise InputFileError(where, _problems(exc)) from None
     unknown = set(preset.tables) - set(TABLES)
     if unknown:
-        raise InputFileError(f"preset {name}", f"unknown tables {sorted(unknown)}")
+        raise InputFileError(where, f"unknown tables {sorted(unknown)}; expected some of: {', '.join(TABLES)}")
     return preset
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+def preset_yaml(preset: Preset) -> str:
+    """The preset as YAML (what ``hitrate presets show`` prints; a starting point for a user's own file)."""
+    data = preset.model_dump(exclude_defaults=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -50,6 +50,8 @@ class RawTable:
     encoding: str = ""
     delimiter: str = ""
     typed: bool = False  # True for Excel/Parquet: numbers and dates come typed, decimal point is '.'
+    renamed: list[str] = field(default_factory=list)  # header names used twice, as renamed: "Site (2)"
+    skipped_non_data: int = 0  # footer, total and blank rows left out (see drop_non_data)
 
     @property
     def read(self) -> int:
@@ -123,9 +125,8 @@ def read_csv(path: Path, *, progress: Progress | None = None) -> RawTable:
         header = next(reader)
     except csv.Error as exc:
         raise InputFileError(str(path), f"line 1: cannot read the header ({exc})") from None
-    header = [h.strip() for h in header]
+    header, renamed = _check_header([h.strip() for h in header], str(path))
     width = len(header)
-    _check_header(header, str(path))
     rows: list[list[str]] = []
     row_numbers: list[int] = []
     bad: list[BadRecord] = []
@@ -146,7 +147,7 @@ def read_csv(path: Path, *, progress: Progress | None = None) -> RawTable:
         progress(total, total)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
     cells = _to_arrow(columns, row_numbers)
-    return RawTable(str(path), header, cells, bad, encoding, delimiter)
+    return RawTable(str(path), header, cells, bad, encoding, delimiter, renamed=renamed)
 
 
 def read_xlsx(path: Path) -> RawTable:
@@ -168,7 +169,7 @@ def read_xlsx(path: Path) -> RawTable:
         header = ["" if v is None else str(v).strip() for v in header_row]
         while header and header[-1] == "":
             header.pop()
-        _check_header(header, str(path))
+        header, renamed = _check_header(header, str(path))
         width = len(header)
         rows: list[list[str | None]] = []
         numbers: list[int] = []
@@ -193,7 +194,7 @@ def read_xlsx(path: Path) -> RawTable:
     finally:
         wb.close()
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
-    return RawTable(str(path), header, _to_arrow(columns, numbers), [], "xlsx", "", typed=True)
+    return RawTable(str(path), header, _to_arrow(columns, numbers), [], "xlsx", "", typed=True, renamed=renamed)
 
 
 def read_parquet(path: Path) -> RawTable:
@@ -205,8 +206,7 @@ def read_parquet(path: Path) -> RawTable:
         table = pq.read_table(path)
     except Exception as exc:
         raise InputFileError(str(path), f"cannot read as Parquet ({exc})") from None
-    header = [str(n) for n in table.column_names]
-    _check_header(header, str(path))
+    header, _ = _check_header([str(n) for n in table.column_names], str(path))
     arrays = {}
     for i, col in enumerate(table.columns):
         if pa.types.is_timestamp(col.type):  # ISO text with at most microseconds, which the date parser reads
@@ -216,16 +216,27 @@ def read_parquet(path: Path) -> RawTable:
     return RawTable(str(path), header, pa.table(arrays), [], "parquet", "", typed=True)
 
 
-def _check_header(header: list[str], path: str) -> None:
+def _check_header(header: list[str], path: str) -> tuple[list[str], list[str]]:
+    """The header with every name made unique, and the renamed names.
+
+    CRMs repeat custom-field labels (Pipedrive exports carry a label twice when two custom fields share
+    it), so a second ``Site`` becomes ``Site (2)`` rather than stopping the import.
+    """
     if not header or all(not h for h in header):
         raise InputFileError(path, "no header row (expected column names in the first row)")
-    seen: dict[str, int] = {}
+    out: list[str] = []
+    renamed: list[str] = []
+    taken = set(header)
     for i, name in enumerate(header, start=1):
         if not name:
             raise InputFileError(path, f"header column {i} has no name")
-        if name in seen:
-            raise InputFileError(path, f"header names column '{name}' twice (columns {seen[name]} and {i})")
-        seen[name] = i
+        unique, n = name, 2
+        while unique in out or (unique != name and unique in taken):
+            unique, n = f"{name} ({n})", n + 1
+        if unique != name:
+            renamed.append(unique)
+        out.append(unique)
+    return out, renamed
 
 
 def _to_arrow(columns: list[tuple[str | None, ...]] | list[tuple[()]], rows: list[int]) -> pa.Table:
@@ -234,3 +245,35 @@ def _to_arrow(columns: list[tuple[str | None, ...]] | list[tuple[()]], rows: lis
         arrays[f"c{i}"] = pa.array(col, pa.string())
     arrays["_row"] = pa.array(rows, pa.int64())
     return pa.table(arrays)
+
+
+def drop_non_data(raw: RawTable, first_cell: list[str], *, blank_rows: bool) -> RawTable:
+    """``raw`` without the rows that are not data: those whose first cell fully matches one of the
+    regular expressions ``first_cell`` (ignoring case; report footers such as ``Total`` or
+    ``Confidential Information - Do Not Distribute``) and, with ``blank_rows``, rows with every cell
+    empty. Their number is kept in ``skipped_non_data``; they do not count as read."""
+    import re
+
+    import pyarrow.compute as pc
+
+    keep = pa.array([True] * raw.cells.num_rows, pa.bool_())
+    pattern = "|".join(f"(?:{p})" for p in first_cell)
+    if pattern and raw.columns:
+        first = pc.utf8_trim_whitespace(raw.cells.column("c0"))
+        hit = pc.fill_null(pc.match_substring_regex(first, f"^(?:{pattern})$", ignore_case=True), False)
+        keep = pc.and_(keep, pc.invert(hit))
+    if blank_rows:
+        filled = [
+            pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(raw.cells.column(f"c{i}")), ""), False)
+            for i in range(len(raw.columns))
+        ]
+        any_filled = filled[0]
+        for col in filled[1:]:
+            any_filled = pc.or_(any_filled, col)
+        keep = pc.and_(keep, any_filled)
+    cells = raw.cells.filter(keep)
+    regex = re.compile(pattern, re.IGNORECASE) if pattern else None
+    sep = raw.delimiter or ","
+    bad = [b for b in raw.bad if not (regex and regex.fullmatch(b.raw.split(sep)[0].strip().strip('"')))]
+    skipped = raw.cells.num_rows - cells.num_rows + len(raw.bad) - len(bad)
+    return replace(raw, cells=cells, bad=bad, skipped_non_data=raw.skipped_non_data + skipped)
