@@ -47,6 +47,7 @@ _RAW = "_hr_raw"
 _TYPED = "_hr_typed"
 _STAGE = "_hr_stage"
 _EMPTY = "''"
+_DATE_SAMPLE = 20_000  # rows tried first when detecting the date family (see _detect_date_format)
 
 
 @dataclass
@@ -286,24 +287,30 @@ def _import_one(
         problems: list[_Problem] = []
         select: list[str] = ["_row"]
         flags: list[str] = []
+        # Each cell is parsed once, in an inner query; the problem flags read the parsed values and
+        # whether the cell had text (``_has_<idx>``) in the outer one.
+        present: list[str] = []
         for f, idx in cmap.fields.items():
             cell = f"nullif(trim(c{idx}), '')"
             kind = kinds[f]
             if kind == "timestamp":
-                value = date_sql(cell)
-                flags.append(f"CASE WHEN {cell} IS NOT NULL AND {value} IS NULL THEN {len(problems)} END")
+                value = date_sql(cell, fast_iso=fmt is not None and fmt.name == "iso")
+                flags.append(f"CASE WHEN _has_{idx} AND {quote(f)} IS NULL THEN {len(problems)} END")
                 problems.append(_Problem(raw.columns[idx], "date", fmt.label if fmt else "a date"))
+                present.append(f"{cell} IS NOT NULL AS _has_{idx}")
             elif kind == "number":
                 value = number_sql(cell, decimal or ".")
-                flags.append(f"CASE WHEN {cell} IS NOT NULL AND {value} IS NULL THEN {len(problems)} END")
+                flags.append(f"CASE WHEN _has_{idx} AND {quote(f)} IS NULL THEN {len(problems)} END")
                 problems.append(_Problem(raw.columns[idx], "number", f"decimal '{decimal or '.'}'"))
+                present.append(f"{cell} IS NOT NULL AS _has_{idx}")
             else:
                 value = cell
             select.append(f"{value} AS {quote(f)}")
         for f in schema.required:
             idx = cmap.fields[f]
-            flags.append(f"CASE WHEN nullif(trim(c{idx}), '') IS NULL THEN {len(problems)} END")
+            flags.append(f"CASE WHEN NOT _req_{idx} THEN {len(problems)} END")
             problems.append(_Problem(raw.columns[idx], "missing", f))
+            present.append(f"nullif(trim(c{idx}), '') IS NOT NULL AS _req_{idx}")
         params: dict[str, Any] = {}
         if fmt is not None and date_cols:
             params["fmts"] = list(fmt.patterns)
@@ -314,8 +321,9 @@ def _import_one(
         if key not in cmap.fields:
             select.append(f"{content_id} AS {quote(key)}")
         else:
-            select[select.index(f"nullif(trim(c{cmap.fields[key]}), '') AS {quote(key)}")] = (
-                f"coalesce(nullif(trim(c{cmap.fields[key]}), ''), {content_id}) AS {quote(key)}"
+            given = f"nullif(trim(c{cmap.fields[key]}), '')"
+            select[select.index(f"{given} AS {quote(key)}")] = (
+                f"CASE WHEN {given} IS NOT NULL THEN {given} ELSE {content_id} END AS {quote(key)}"
             )
         moved = _moves_close_date(ptable, cmap)
         if schema.name == "opportunities":
@@ -329,8 +337,13 @@ def _import_one(
         flag_list = (
             f"list_filter([{', '.join(flags)}]::INTEGER[], lambda x: x IS NOT NULL)" if flags else "[]::INTEGER[]"
         )
-        select.append(f"{flag_list} AS _problems")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_TYPED} AS SELECT {', '.join(select)} FROM {_RAW}", params)
+        present = list(dict.fromkeys(present))  # a column mapped to two fields is checked once
+        inner = f"SELECT {', '.join([*select, *present])} FROM {_RAW}"
+        helpers = [p.rsplit(" AS ", 1)[1] for p in present]
+        keep = f"* EXCLUDE ({', '.join(helpers)})" if helpers else "*"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_TYPED} AS SELECT {keep}, {flag_list} AS _problems FROM ({inner})", params
+        )
         if schema.name == "opportunities" and ptable is not None:
             _closed_fields_only_when_closed(store, ptable, cmap)
         # Among rows that parse, a key seen twice: the last row in the file wins, earlier ones are quarantined.
@@ -395,15 +408,19 @@ def _drop_scratch(store: Store) -> None:
 
 
 def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> DateFormat:
-    """The date family that reads the most values; refuse when day-first and month-first tie."""
-    counts: dict[str, int] = {}
-    per_col: dict[str, list[int]] = {}
-    for fmt in FORMATS:
-        parts = ", ".join(f"count({date_sql(f'nullif(trim(c{i}), {_EMPTY})')})" for i in date_cols)
-        row = store.raw.execute(f"SELECT {parts} FROM {_RAW}", {"fmts": list(fmt.patterns)}).fetchone()
-        values = [int(v) for v in (row or [])]
-        per_col[fmt.name] = values
-        counts[fmt.name] = sum(values)
+    """The date family that reads the most values; refuse when day-first and month-first tie.
+
+    Trying every family on every value costs seconds per million rows (a failed parse tries each of a
+    family's patterns), so the families are first tried on the file's first :data:`_DATE_SAMPLE` rows; a
+    sample that reads dates and names one family decides. A sample that reads nothing or cannot tell
+    day-first from month-first (no day above 12 yet) is decided on the whole file, as before."""
+    sample = f"(SELECT * FROM {_RAW} LIMIT {_DATE_SAMPLE})"
+    counts, per_col = _date_counts(store, sample, date_cols)
+    best = max(counts.values())
+    winners = [f for f in FORMATS if counts[f.name] == best]
+    if best > 0 and len(winners) == 1:
+        return winners[0]
+    counts, per_col = _date_counts(store, _RAW, date_cols)
     best = max(counts.values())
     winners = [f for f in FORMATS if counts[f.name] == best]
     if best == 0 or len(winners) == 1:
@@ -415,6 +432,19 @@ def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> Da
         sep = _date_separator(store, date_cols)
         raise AmbiguousDateFormatError(raw.path, col, [f"DD{sep}MM{sep}YYYY", f"MM{sep}DD{sep}YYYY"])
     return winners[0]
+
+
+def _date_counts(store: Store, source: str, date_cols: list[int]) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Per date family: the values it reads in ``source``, in all and per column."""
+    counts: dict[str, int] = {}
+    per_col: dict[str, list[int]] = {}
+    for fmt in FORMATS:
+        parts = ", ".join(f"count({date_sql(f'nullif(trim(c{i}), {_EMPTY})', fmt.shape)})" for i in date_cols)
+        row = store.raw.execute(f"SELECT {parts} FROM {source}", {"fmts": list(fmt.patterns)}).fetchone()
+        values = [int(v) for v in (row or [])]
+        per_col[fmt.name] = values
+        counts[fmt.name] = sum(values)
+    return counts, per_col
 
 
 def _date_separator(store: Store, date_cols: list[int]) -> str:

@@ -40,18 +40,25 @@ class DateFormat:
     name: str
     patterns: tuple[str, ...]
     label: str  # how a person writes it, used in messages: YYYY-MM-DD, DD-MM-YYYY...
+    # A regular expression every value the patterns read matches (a fixed constant, never user text):
+    # detection tries the patterns only on such values, since a failed parse tries every pattern.
+    shape: str = ""
 
 
 # Two-digit years (``%y``, as Excel re-saves US dates: ``02/03/24``) come first: ``%Y`` would read ``24`` as year 24,
 # while ``%y`` refuses a four-digit year.
-ISO = DateFormat("iso", tuple(_with_times(("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"))), "YYYY-MM-DD")
+ISO = DateFormat("iso", tuple(_with_times(("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"))), "YYYY-MM-DD", r"^\d{4}")
 DMY = DateFormat(
-    "dmy", tuple(_with_times(("%d-%m-%y", "%d/%m/%y", "%d.%m.%y", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"))), "DD-MM-YYYY"
+    "dmy",
+    tuple(_with_times(("%d-%m-%y", "%d/%m/%y", "%d.%m.%y", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"))),
+    "DD-MM-YYYY",
+    r"^\d{1,2}[-/.]\d{1,2}[-/.]\d",
 )
 MDY = DateFormat(
     "mdy",
     tuple(_with_times(("%m/%d/%y", "%m-%d-%y", "%m.%d.%y", "%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%b %d, %Y"))),
     "MM/DD/YYYY",
+    r"^(\d{1,2}[-/.]\d{1,2}[-/.]\d|[A-Za-z]{3} \d)",
 )
 FORMATS = (ISO, DMY, MDY)
 
@@ -85,13 +92,28 @@ def date_format_from_flag(flag: str) -> DateFormat:
     )
 
 
-def date_sql(cell: str) -> str:
+def date_sql(cell: str, shape: str = "", *, fast_iso: bool = False) -> str:
     """SQL that reads the text in column ``cell`` as a timestamp with the patterns bound as ``$fmts``.
 
     A zone after the time (``Z``, ``+0000``, ``+05:30``, ``UTC``) is dropped: the wall-clock time is kept.
-    ``cell`` is a generated identifier or expression over one (``c0``...), never user text.
+    ``cell`` is a generated identifier or expression over one (``c0``...), never user text; ``shape`` (a
+    :class:`DateFormat`'s constant) skips the patterns for values that cannot match any of them;
+    ``fast_iso`` reads plain ISO dates and date-times with DuckDB's cast first (the ISO family only).
     """
-    return f"try_strptime(regexp_replace({cell}, '{_ZONE}', '\\1'), $fmts)"
+    parse = f"try_strptime(regexp_replace({cell}, '{_ZONE}', '\\1'), $fmts)"
+    if fast_iso:
+        # ISO family: the two commonest shapes (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS) through DuckDB's native
+        # cast, which reads them as the patterns do; anything else (zones, fractions...) as above.
+        native = (
+            f"CASE WHEN regexp_full_match({cell}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([ T]\\d{{2}}:\\d{{2}}:\\d{{2}})?') "
+            f"THEN TRY_CAST({cell} AS TIMESTAMP) END"
+        )
+        parse = f"coalesce({native}, {parse})"
+    if not shape:
+        return parse
+    if "'" in shape:
+        raise ValueError("a date shape must not contain quotes")
+    return f"CASE WHEN regexp_matches({cell}, '{shape}') THEN {parse} END"
 
 
 def number_sql(cell: str, decimal: str) -> str:

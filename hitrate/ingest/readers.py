@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..errors import InputFileError
+from . import fastcsv
 
 Progress = Callable[[int, int], None]
 DELIMITERS = (",", ";", "\t", "|")
@@ -127,6 +128,12 @@ def read_csv(path: Path, *, progress: Progress | None = None) -> RawTable:
         raise InputFileError(str(path), f"line 1: cannot read the header ({exc})") from None
     header, renamed = _check_header([h.strip() for h in header], str(path))
     width = len(header)
+    if encoding.startswith("utf-8") and len(data) >= fastcsv.FAST_PATH_MIN_BYTES and reader.line_num == 1:
+        fast = fastcsv.read_cells(path, width, delimiter, ends_with_newline=data.endswith(b"\n"))
+        if fast is not None:  # DuckDB read it exactly as the loop below would
+            if progress is not None:
+                progress(total, total)
+            return RawTable(str(path), header, fast, [], encoding, delimiter, renamed=renamed)
     rows: list[list[str]] = []
     row_numbers: list[int] = []
     bad: list[BadRecord] = []
