@@ -245,6 +245,20 @@ class _LazyProgress:
             self.task = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task, completed=done, total=total)
 
+    def stage(self, label: str) -> None:
+        """A new step whose length is unknown: the bar shows its name and pulses."""
+        self.label = label
+        if self.bar is None:
+            if time.monotonic() - self.start < 1.0:
+                return
+            from rich.progress import Progress
+
+            self.bar = Progress(console=_err(), transient=True)
+            self.bar.start()
+        else:
+            self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(label, total=None)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
@@ -325,6 +339,7 @@ def import_cmd(
                 decimal=decimal,
                 strict=strict,
                 progress=progress,
+                stage=progress.stage,
             )
         finally:
             progress.close()

@@ -213,7 +213,34 @@ def test_import_progress_bar_appears_only_after_a_second(monkeypatch):
     bar(50, 100)
     assert bar.bar is not None
     assert bar.bar.tasks[0].completed == 50 and bar.bar.tasks[0].total == 100
+    bar.stage("Storing x.csv")  # a step of unknown length: named, pulsing
+    assert bar.bar.tasks[0].description == "Storing x.csv" and bar.bar.tasks[0].total is None
     bar.close()
+
+
+def test_a_slow_step_after_a_fast_read_still_shows_the_bar(monkeypatch):
+    from hitrate import cli
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    bar = cli._LazyProgress("Reading")
+    bar.stage("Reading big.csv")
+    assert bar.bar is None
+    clock[0] += 2.0
+    bar.stage("Checking 10,000,000 rows of big.csv")
+    assert bar.bar is not None and bar.bar.tasks[0].description.startswith("Checking")
+    bar.close()
+
+
+def test_import_reports_its_steps(tmp_path):
+    from hitrate.ingest import import_files
+
+    path = tmp_path / "d.csv"
+    path.write_text("id,stage\nA,Won\nB,Lost\n", encoding="utf-8")
+    steps: list[str] = []
+    with Store(tmp_path / "s.duckdb") as store:
+        import_files(store, [path], stage=steps.append)
+    assert steps == ["Reading d.csv", "Checking 2 rows of d.csv", "Storing d.csv", "Committing"]
 
 
 def test_benchmark_trend_and_compare_commands(db, tmp_path):

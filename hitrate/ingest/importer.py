@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,6 +158,7 @@ def import_files(
     decimal: str | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import CSV/Excel/Parquet files into a canonical table; one transaction for all of them.
 
@@ -179,6 +180,11 @@ def import_files(
         ``","`` or ``"."``; detected from the numbers when not given.
     strict:
         Refuse the whole import (:class:`StrictImportError`) if any row would be quarantined.
+    progress:
+        Called with (lines read, lines in all) while a CSV file is read record by record.
+    stage:
+        Called with a short description as each step starts (``"Checking 10,000,000 rows of x.csv"``...),
+        for a progress display.
     """
     if not paths:
         raise InputFileError("import", "no files given")
@@ -190,7 +196,11 @@ def import_files(
     pool = [load_preset(n) for n in preset_names()] if preset == "auto" else []
     preset_obj = load_preset(preset) if preset and preset != "auto" else None
     user_map = dict(mapping or {})
-    raws = [read_file(p, progress=progress) for p in paths]  # read everything before touching the store
+    say = stage or (lambda _: None)
+    raws = []
+    for p in paths:  # read everything before touching the store
+        say(f"Reading {Path(p).name}")
+        raws.append(read_file(p, progress=progress))
     batch_id = store.next_batch_id()
     started = dt.datetime.now()
     reports: list[FileReport] = []
@@ -201,7 +211,8 @@ def import_files(
         for plan in plans:
             store.add_text_columns(plan.schema.name, list(plan.cmap.dimensions))
         for plan in plans:
-            rep, quarantined = _import_one(store, plan, won, lost, fmt_flag, decimal, batch_id)
+            say(f"Checking {plan.raw.cells.num_rows:,} rows of {Path(plan.raw.path).name}")
+            rep, quarantined = _import_one(store, plan, won, lost, fmt_flag, decimal, batch_id, say)
             reports.append(rep)
             samples.extend(quarantined)
         total_q = sum(r.quarantined for r in reports)
@@ -211,6 +222,7 @@ def import_files(
         report = ImportReport(batch_id, reports, quarantine_sample=samples[:20])
         _record_batch(store, report, started)
         report.unmatched_keys = unmatched_keys(store)
+        say("Committing")
     return report
 
 
@@ -251,6 +263,7 @@ def _import_one(
     fmt_flag: DateFormat | None,
     decimal_flag: str | None,
     batch_id: int,
+    say: Callable[[str], None] = lambda _: None,
 ) -> tuple[FileReport, list[dict[str, Any]]]:
     con = store.raw
     raw, schema, ptable, cmap = plan.raw, plan.schema, plan.ptable, plan.cmap
@@ -359,6 +372,7 @@ def _import_one(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {col_sql} FROM {_TYPED}_k WHERE _winner = _row")
         quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
         rep.quarantined = len(quarantined)
+        say(f"Storing {Path(raw.path).name}")
         rep.imported, rep.updated, rep.unchanged = _upsert(store, schema, columns, batch_id)
         if schema.name == "opportunities":
             rep.stages = _stage_summary(store, cmap.fields["stage"])
