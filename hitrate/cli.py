@@ -50,7 +50,11 @@ presets_app = typer.Typer(
 app.add_typer(presets_app, name="presets")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(score_app, name="score")
+experiment_app = typer.Typer(
+    help="Outreach experiments: plan the sample size, compare variants on a funnel step.", no_args_is_help=True
+)
 app.add_typer(definitions_app, name="definitions")
+app.add_typer(experiment_app, name="experiment")
 
 
 class Format(str, Enum):
@@ -1163,6 +1167,89 @@ def score_predict(
         save_scores(store, scores, model)
         where = store.path
     _err().print(f"{len(scores):,} leads scored into {out} and the store {where}", highlight=False)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# experiment
+# --------------------------------------------------------------------------------------------------------------
+@experiment_app.command("plan")
+@user_errors
+def experiment_plan(
+    baseline: Annotated[float, typer.Option(help="Today's rate at the step, e.g. 0.20.", show_default=False)],
+    lift: Annotated[
+        float, typer.Option(help="Absolute change to detect, e.g. 0.05 for 20% -> 25%.", show_default=False)
+    ],
+    power: Annotated[float, typer.Option(help="Chance of detecting the lift if it is real.")] = 0.8,
+    alpha: Annotated[float, typer.Option(help="Two-sided significance level.")] = 0.05,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Sample size per variant for an A/B test: two-sided test, Cohen's h, normal approximation."""
+    from .experiments import plan
+
+    result = plan(baseline, lift, power=power, alpha=alpha)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(
+        f"{result['n_per_variant']:,} per variant ({result['n_total']:,} in all) to detect "
+        f"{baseline:.1%} -> {result['target']:.1%} with power {power:.0%} at alpha {alpha:g} "
+        f"(Cohen's h {result['effect_size_h']:.3f}; {result['method']})"
+    )
+
+
+@experiment_app.command("compare")
+@user_errors
+def experiment_compare(
+    by: Annotated[str, typer.Option(help="The activity field whose values are the arms.")] = "variant",
+    step: Annotated[str, typer.Option(help="Funnel step: response, meeting or won.")] = "response",
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign's touches.", show_default=False)] = None,
+    type_: Annotated[
+        list[str] | None,
+        typer.Option("--type", help="Activity types that count as touches (default email, call). Repeatable."),
+    ] = None,
+    control: Annotated[
+        str | None, typer.Option(help="The arm the others are compared with (default: the first).", show_default=False)
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Compare variants on a funnel step: difference with interval, p-value, probability to beat the control."""
+    from .experiments import DEFAULT_TYPES, experiment
+
+    with _source(db, engine, definitions) as (store, defs):
+        result = experiment(
+            store,
+            by=by,
+            step=step,
+            campaign=campaign,
+            types=type_ or DEFAULT_TYPES,
+            control=control,
+            definitions=defs,
+        )
+    _warn(result.warnings)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    from rich.table import Table as RichTable
+
+    t = RichTable(title=f"{step} by {by}" + (f", campaign {campaign}" if campaign else ""))
+    for col in (by, "touches", "hits", "rate (95%)", f"vs {result.control} (95%)", "p", "P(beat)", "P(best)"):
+        t.add_column(col, justify="left" if col == by else "right")
+    for r in result.rows:
+        diff = "control" if r["control"] else f"{r['difference']:+.1%} ({r['diff_low']:+.1%} to {r['diff_high']:+.1%})"
+        t.add_row(
+            str(r[by]),
+            f"{r['attempts']:,}",
+            f"{r['hits']:,}",
+            f"{r['rate']:.1%} ({r['ci_low']:.1%}-{r['ci_high']:.1%})",
+            diff,
+            "" if r["p_value"] is None else f"{r['p_value']:.3g}",
+            "" if r["prob_beat"] is None else f"{r['prob_beat']:.1%}",
+            f"{r['prob_best']:.1%}",
+        )
+    _out().print(t)
 
 
 # --------------------------------------------------------------------------------------------------------------
