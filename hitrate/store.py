@@ -110,9 +110,9 @@ class Store:
             cols = ", ".join(f"{quote(n)} {t}" for n, t in schema.sql_columns())
             if schema.key not in schema.fields:  # surrogate key (stage_history)
                 cols = f"{quote(schema.key)} VARCHAR, " + cols
-            self.raw.execute(
-                f"CREATE TABLE IF NOT EXISTS {quote(schema.name)} ({cols}, PRIMARY KEY ({quote(schema.key)}))"
-            )
+            # No PRIMARY KEY: the importer keeps keys unique (last row wins, upsert by key), and an ART index
+            # made a 10M-row import three times slower (docs/architecture.md).
+            self.raw.execute(f"CREATE TABLE IF NOT EXISTS {quote(schema.name)} ({cols})")
         self.raw.execute(
             f"INSERT INTO hitrate_meta VALUES ('schema_version', {token(SCHEMA_VERSION)}) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"

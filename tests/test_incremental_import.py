@@ -41,6 +41,7 @@ def test_second_export_updates_only_new_and_changed_rows(tmp_path: Path) -> None
         changed = {r[0] for r in store.fetch("SELECT id FROM opportunities WHERE _batch = ?", [max(batches)])}
         again = import_files(store, [tmp_path / "day2.csv"], won=["Won"], lost=["Lost"])
         after = dict(store.fetch("SELECT _batch, count(*) FROM opportunities GROUP BY _batch"))
+        keys = store.fetch("SELECT count(*), count(DISTINCT id) FROM opportunities")[0]
     assert (first.imported, first.updated, first.unchanged) == (500, 0, 0)
     assert (second.read, second.imported, second.updated, second.unchanged) == (502, 2, 8, 492)
     # Rows that did not change keep the batch that wrote them: nothing else was rewritten.
@@ -48,3 +49,4 @@ def test_second_export_updates_only_new_and_changed_rows(tmp_path: Path) -> None
     assert changed == {*day1["id"][moved], "D0004", "D9000", "D9001"}
     assert (again.imported, again.updated, again.unchanged) == (0, 0, 502)
     assert after == batches
+    assert keys == (502, 502)  # the importer keeps keys unique (the table has no PRIMARY KEY constraint)

@@ -541,6 +541,12 @@ def _upsert(store: Store, schema: TableSchema, columns: list[str], batch_id: int
     """Insert new keys, update changed rows, count unchanged ones: (imported, updated, unchanged)."""
     con = store.raw
     target, key = quote(schema.name), quote(columns[0])
+    cols = ", ".join(quote(c) for c in columns)
+    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
+    if empty and empty[0]:  # a first import: every staged row is new, no join needed
+        con.execute(f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM {_STAGE}")
+        row = con.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
+        return (int(row[0]) if row else 0), 0, 0
     same = " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM t.{quote(c)}" for c in columns[1:]) or "TRUE"
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE t.{key} IS NULL), "
@@ -556,7 +562,6 @@ def _upsert(store: Store, schema: TableSchema, columns: list[str], batch_id: int
             f"WHERE s.{key} = t.{key} AND NOT ({same})"
         )
     if new:
-        cols = ", ".join(quote(c) for c in columns)
         con.execute(
             f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM {_STAGE} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = s.{key})"

@@ -129,13 +129,16 @@ def number_sql(cell: str, decimal: str) -> str:
     )
     if decimal == ",":
         pattern = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
-        body = "replace(replace(s, '.', ''), ',', '.')"
+        body = f"replace(replace({cleaned}, '.', ''), ',', '.')"
+        plain = r"^[+-]?\d+$"
     else:
         pattern = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][+-]?\d+)?$"
-        body = "replace(s, ',', '')"
+        body = f"replace({cleaned}, ',', '')"
+        plain = r"^[+-]?\d+(\.\d+)?$"
+    # Plain numbers (the bulk of any export) are cast directly; only the rest is cleaned and checked.
     return (
-        f"(SELECT CASE WHEN regexp_full_match(s, '{pattern}') THEN TRY_CAST({body} AS DOUBLE) END "
-        f"FROM (SELECT {cleaned} AS s))"
+        f"CASE WHEN regexp_full_match({cell}, '{plain}') THEN TRY_CAST({cell} AS DOUBLE) "
+        f"WHEN regexp_full_match({cleaned}, '{pattern}') THEN TRY_CAST({body} AS DOUBLE) END"
     )
 
 

@@ -111,7 +111,11 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def read_csv(path: Path, *, progress: Progress | None = None) -> RawTable:
-    """Read a delimited text file; see :func:`decode` and :func:`sniff_delimiter`."""
+    """Read a delimited text file; see :func:`decode` and :func:`sniff_delimiter`. Large UTF-8 files with one
+    record per line go to DuckDB's reader (:mod:`hitrate.ingest.fastcsv`) without being decoded here."""
+    fast = _read_csv_fast(path, progress)
+    if fast is not None:
+        return fast
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -128,12 +132,6 @@ def read_csv(path: Path, *, progress: Progress | None = None) -> RawTable:
         raise InputFileError(str(path), f"line 1: cannot read the header ({exc})") from None
     header, renamed = _check_header([h.strip() for h in header], str(path))
     width = len(header)
-    if encoding.startswith("utf-8") and len(data) >= fastcsv.FAST_PATH_MIN_BYTES and reader.line_num == 1:
-        fast = fastcsv.read_cells(path, width, delimiter, ends_with_newline=data.endswith(b"\n"))
-        if fast is not None:  # DuckDB read it exactly as the loop below would
-            if progress is not None:
-                progress(total, total)
-            return RawTable(str(path), header, fast, [], encoding, delimiter, renamed=renamed)
     rows: list[list[str]] = []
     row_numbers: list[int] = []
     bad: list[BadRecord] = []
@@ -155,6 +153,41 @@ def read_csv(path: Path, *, progress: Progress | None = None) -> RawTable:
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
     cells = _to_arrow(columns, row_numbers)
     return RawTable(str(path), header, cells, bad, encoding, delimiter, renamed=renamed)
+
+
+def _read_csv_fast(path: Path, progress: Progress | None) -> RawTable | None:
+    """The DuckDB path for a large file whose first 256 KiB are UTF-8 and whose header is one line; None
+    when it does not apply (the caller then reads the file record by record)."""
+    try:
+        size = path.stat().st_size
+        if size < fastcsv.FAST_PATH_MIN_BYTES:
+            return None
+        with path.open("rb") as fh:
+            head = fh.read(4 * _SNIFF_CHARS)
+            fh.seek(size - 1)
+            ends_with_newline = fh.read(1) == b"\n"
+    except OSError:
+        return None
+    encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+    cut = head.rfind(b"\n")
+    if cut < 0:
+        return None
+    try:
+        text = head[: cut + 1].decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    delimiter = sniff_delimiter(text)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    record = next(csv.reader([first], delimiter=delimiter), [])
+    if not record or '"' in first and first.count('"') % 2:  # a header cut across lines: not for this path
+        return None
+    header, renamed = _check_header([h.strip() for h in record], str(path))
+    cells = fastcsv.read_cells(path, len(header), delimiter, ends_with_newline=ends_with_newline)
+    if cells is None:
+        return None
+    if progress is not None:
+        progress(cells.num_rows + 1, cells.num_rows + 1)
+    return RawTable(str(path), header, cells, [], encoding, delimiter, renamed=renamed)
 
 
 def read_xlsx(path: Path) -> RawTable:
