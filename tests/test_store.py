@@ -66,12 +66,14 @@ def test_a_repeated_query_in_a_new_process_needs_neither_ibis_nor_pandas(tmp_pat
         "from hitrate.store import Store\nfrom hitrate.rates import rates\n"
         f"s = Store({str(path)!r})\n"
         "r = rates(s, by=['rep'], period='month')\n"
-        "print(json.dumps([sum(x['attempts'] for x in r.records()), 'ibis' in sys.modules, 'pandas' in sys.modules]))\n"
+        "print(json.dumps([sum(x['attempts'] for x in r.records()), 'ibis' in sys.modules, 'pandas' in sys.modules,"
+        " 'scipy.stats' in sys.modules]))\n"
     )
     first = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
     second = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
-    n1, ibis1, _ = json.loads(first)
-    n2, ibis2, pandas2 = json.loads(second)
+    n1, ibis1, _, _ = json.loads(first)
+    n2, ibis2, pandas2, scipy2 = json.loads(second)
     assert n1 == n2 > 0
     assert ibis1 is True  # the first time, Ibis compiles the query
     assert (ibis2, pandas2) == (False, False)  # then the store answers with the kept SQL
+    assert scipy2 is False  # and the change flags of a monthly series need no scipy.stats (1 s to import)
