@@ -1169,6 +1169,58 @@ def score_predict(
     _err().print(f"{len(scores):,} leads scored into {out} and the store {where}", highlight=False)
 
 
+@app.command("funnel")
+@user_errors
+def funnel_cmd(
+    by: Annotated[str | None, typer.Option(help="One funnel per value of this field.", show_default=False)] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            help="STAGE[,STAGE...]: the open stages in pipeline order (default: inferred).", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Stage funnel from stage history: reached, conversion to the next stage, win rate from each stage,
+    where deals are lost, days in stage."""
+    from .stage_funnel import stage_funnel
+
+    order = [x.strip() for x in stages.split(",") if x.strip()] if stages else None
+    with _source(db, engine, definitions) as (store, defs):
+        result = stage_funnel(store, by=by, stages=order, definitions=defs)
+    _warn(result.warnings)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+        return
+    from rich.table import Table as RichTable
+
+    t = RichTable(title="Stage funnel" + (f" by {by}" if by else ""))
+    for col in ([by] if by else []) + [
+        "stage",
+        "reached",
+        "to next (95%)",
+        "win rate from here (95%)",
+        "lost here",
+        "median days",
+    ]:
+        t.add_column(col, justify="left" if col in (by, "stage") else "right")
+    for r in result.rows:
+        conv = (
+            ""
+            if r["conversion"] is None
+            else f"{r['conversion']:.1%} ({r['conversion_low']:.1%}-{r['conversion_high']:.1%})"
+        )
+        win = "" if r["win_rate"] is None else f"{r['win_rate']:.1%} ({r['win_rate_low']:.1%}-{r['win_rate_high']:.1%})"
+        days = "" if r["median_days"] is None else f"{r['median_days']:.1f}"
+        t.add_row(
+            *([str(r[by])] if by else []), r["stage"], f"{r['reached']:,}", conv, win, f"{r['lost_here']:,}", days
+        )
+    _out().print(t)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # experiment
 # --------------------------------------------------------------------------------------------------------------
