@@ -1221,6 +1221,57 @@ def funnel_cmd(
     _out().print(t)
 
 
+@app.command("ramp")
+@user_errors
+def ramp_cmd(
+    tenured_after: Annotated[
+        int, typer.Option("--tenured-after", help="Days after hire from which a rep counts as tenured.")
+    ] = 365,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Onboarding: hit rate by month since hire per hiring cohort against tenured reps, and how long new
+    reps take to reach the team's level (fitted ramp with intervals)."""
+    from .ramp import ramp
+
+    with _source(db, engine, definitions) as (store, defs):
+        result = ramp(store, tenured_after_days=tenured_after, definitions=defs)
+    _warn(result.warnings)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+        return
+    out = _out()
+    ten = result.tenured
+    if ten["hit_rate"] is not None:
+        out.print(
+            f"Tenured reps: {ten['hit_rate']:.1%} ({ten['ci_low']:.1%}-{ten['ci_high']:.1%}) of "
+            f"{ten['attempts']:,} decided deals",
+            highlight=False,
+        )
+    f = result.fit
+    if f is not None:
+        high = "unbounded" if f["days_to_90_high"] is None else f"{f['days_to_90_high']:.0f}"
+        out.print(
+            f"New hires start {f['depth']:.2f} ({f['depth_low']:.2f}-{f['depth_high']:.2f}) below on the logit "
+            f"scale; 90% of the gap is gone after {f['days_to_90']:.0f} days ({f['days_to_90_low']:.0f}-{high}), "
+            f"about {f['months_to_90']:.1f} months",
+            highlight=False,
+        )
+    from rich.table import Table as RichTable
+
+    t = RichTable(title="Hit rate by month since hire, per hiring cohort")
+    for col in ("cohort", "month", "reps", "deals", "hit rate (95%)"):
+        t.add_column(col, justify="left" if col == "cohort" else "right")
+    for r in result.curves:
+        t.add_row(
+            r["cohort"], str(r["month"]), str(r["reps"]), f"{r['attempts']:,}",
+            f"{r['hit_rate']:.1%} ({r['ci_low']:.1%}-{r['ci_high']:.1%})",
+        )  # fmt: skip
+    out.print(t)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # experiment
 # --------------------------------------------------------------------------------------------------------------
