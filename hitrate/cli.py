@@ -1272,6 +1272,49 @@ def ramp_cmd(
     out.print(t)
 
 
+@app.command("worth")
+@user_errors
+def worth_cmd(
+    points: Annotated[float, typer.Option(help="Percentage points of hit rate to value, e.g. 5.", show_default=False)],
+    by: Annotated[str | None, typer.Option(help="One row per value of this field.", show_default=False)] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """What +X points of hit rate are worth: extra won deals and revenue, on this volume and on the open pipeline."""
+    from .worth import ASSUMPTION, worth
+
+    with _source(db, engine, definitions) as (store, defs):
+        result = worth(store, points=points, by=by, definitions=defs)
+    _warn(result.warnings)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+        return
+    from rich.table import Table as RichTable
+
+    t = RichTable(title=f"+{points:g} points of hit rate", caption=f"Assumption: {ASSUMPTION}.")
+    cols = [*([by] if by else []), "decided", "hit rate", "extra wins", "extra revenue (95%)", "open", "pipeline +"]
+    for col in cols:
+        t.add_column(col, justify="left" if col == by else "right")
+    for r in result.rows:
+        rev = "" if r["extra_revenue"] is None else f"{r['extra_revenue']:,.0f}"
+        if r["extra_revenue_low"] is not None:
+            rev += f" ({r['extra_revenue_low']:,.0f}-{r['extra_revenue_high']:,.0f})"
+        t.add_row(
+            *([str(r[by])] if by else []),
+            f"{r['decided']:,}",
+            "" if r["hit_rate"] is None else f"{r['hit_rate']:.1%} -> {r['new_hit_rate']:.1%}",
+            f"{r['extra_wins']:,.1f}",
+            rev,
+            f"{r['open']:,}",
+            ""
+            if r["pipeline_extra_revenue"] is None
+            else f"{r['pipeline_extra_wins']:,.1f} wins, {r['pipeline_extra_revenue']:,.0f}",
+        )
+    _out().print(t)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # experiment
 # --------------------------------------------------------------------------------------------------------------
