@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -136,18 +137,23 @@ def post_imports(
 
 
 def import_uploads(store_access: data.StoreAccess, files: list[UploadFile], preset: str | None) -> dict[str, Any]:
-    """Save the uploads to a private folder under their base names and import them in one write."""
+    """Save the uploads to a private folder under their base names and import them in one write; messages
+    name the uploaded file, not the folder."""
+    from ..errors import UserInputError
     from ..ingest import import_files
 
     with tempfile.TemporaryDirectory(prefix="hitrate-upload-") as folder:
         paths = []
         for i, upload in enumerate(files):
-            name = Path(upload.filename or f"upload-{i}.csv").name or f"upload-{i}.csv"
-            path = Path(folder) / f"{i}-{name}"
+            path = Path(folder) / str(i) / (Path(upload.filename or "").name or "upload.csv")
+            path.parent.mkdir()
             with path.open("wb") as out:
                 shutil.copyfileobj(upload.file, out)
             paths.append(path)
-        with store_access.writing() as store:
-            report = import_files(store, paths, preset=preset)
+        try:
+            with store_access.writing() as store:
+                report = import_files(store, paths, preset=preset)
+        except UserInputError as exc:
+            raise UserInputError(re.sub(re.escape(folder) + r"/\d+/", "", str(exc))) from None
         result: dict[str, Any] = report.to_dict()
     return result

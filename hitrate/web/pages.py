@@ -309,6 +309,8 @@ def rep_page(p: Page) -> dict[str, Any]:
     rep = p.user.rep if p.user.role == "rep" else p.request.query_params.get("rep") or (reps[0] if reps else "")
     if not rep:
         return {"message": p.t["no_data"]}
+    if rep not in reps:
+        raise Forbidden(f"rep {rep}: not in your scope")
     result = data.rates_json(p.access, p.user, period="month", where={"rep": [rep]})
     rows = [r for r in result["rows"] if r["attempts"]]
     if not rows:
