@@ -37,6 +37,7 @@ class StoreAccess:
         self.lock_wait = lock_wait
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._flights: dict[Hashable, threading.Lock] = {}
         self._rw = threading.Condition()
         self._readers = 0
         self._writing = False
@@ -93,12 +94,21 @@ class StoreAccess:
             if full in self._cache:
                 self._cache.move_to_end(full)
                 return self._cache[full]  # type: ignore[no-any-return]
-        with self.reading() as store:
-            value = compute(store)
-        with self._cache_lock:
-            self._cache[full] = value
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+            flight = self._flights.setdefault(full, threading.Lock())
+        with flight:  # the same computation asked at once runs once; the others wait for its result
+            with self._cache_lock:
+                if full in self._cache:
+                    return self._cache[full]  # type: ignore[no-any-return]
+            try:
+                with self.reading() as store:
+                    value = compute(store)
+                with self._cache_lock:
+                    self._cache[full] = value
+                    while len(self._cache) > CACHE_SIZE:
+                        self._cache.popitem(last=False)
+            finally:
+                with self._cache_lock:
+                    self._flights.pop(full, None)
         return value
 
     def clear(self) -> None:
