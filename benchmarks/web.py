@@ -108,9 +108,7 @@ async def user_loop(
 async def drive(base: str, tokens: list[tuple[str, str]], seconds: float, interval: float, rounds: int | None):
     log: list[Any] = []
     until = time.monotonic() + seconds
-    await asyncio.gather(
-        *(user_loop(base, tok, i, until, interval, rounds, log) for i, (_, tok) in enumerate(tokens))
-    )
+    await asyncio.gather(*(user_loop(base, tok, i, until, interval, rounds, log) for i, (_, tok) in enumerate(tokens)))
     return log
 
 
@@ -186,9 +184,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "warm_up": {**summary(cold), "wall_s": round(warm_s, 1)},
         "measured": summary(warm),
-        "per_endpoint_p95_ms": {
-            url: summary([e for e in warm if e[0] == url]).get("p95_ms") for url in ENDPOINTS
-        },
+        "per_endpoint_p95_ms": {url: summary([e for e in warm if e[0] == url]).get("p95_ms") for url in ENDPOINTS},
     }
     out = DATA / "results-web.json"
     out.write_text(json.dumps(result, indent=2, default=str))
