@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench bench-web chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-all
 	$(BIN)/hitrate demo
 
-## test: install the dev extras and run the whole test suite (tests start the services they need)
-test: $(VENV)/.installed-dev
+## test: install the dev extras (and Chromium for the browser tests) and run the whole test suite
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## chromium: the system Chromium the browser tests drive (Playwright's own download is not used)
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		(apt-get update -q && apt-get install -y -q chromium) || \
+		(sudo apt-get update -q && sudo apt-get install -y -q chromium)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check hitrate tests benchmarks
@@ -32,6 +38,9 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/rates.py --n 1000000 --n 10000000
+
+bench-web: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/web.py --users 50 --seconds 60
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache hitrate.duckdb hitrate-report.html

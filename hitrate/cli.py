@@ -47,6 +47,10 @@ score_app = typer.Typer(
 presets_app = typer.Typer(
     help="Import presets: how each CRM's export is read (columns, won/lost, quirks).", no_args_is_help=True
 )
+users_app = typer.Typer(
+    help="Accounts of the web dashboard and API: roles, passwords, API tokens.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
 app.add_typer(presets_app, name="presets")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(score_app, name="score")
@@ -601,15 +605,9 @@ def definitions_history_cmd(
 # rates
 # --------------------------------------------------------------------------------------------------------------
 def _parse_where(items: list[str] | None) -> dict[str, list[str]]:
-    from .errors import UserInputError
+    from .query import parse_where
 
-    out: dict[str, list[str]] = {}
-    for item in items or []:
-        field, sep, value = item.partition("=")
-        if not sep or not field.strip():
-            raise UserInputError(f"--where '{item}': expected FIELD=VALUE (e.g. --where team=North)")
-        out.setdefault(field.strip(), []).append(value.strip())
-    return out
+    return parse_where(items, "--where")
 
 
 @app.command("rates")
@@ -1447,6 +1445,83 @@ def report_cmd(
     with _source(db, engine, definitions) as (store, defs):
         path = write_store_report(store, output, lang=lang.value, definitions=defs)
     _err().print(f"Report written to {path}.", highlight=False)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# web: serve and users
+# --------------------------------------------------------------------------------------------------------------
+class Role(str, Enum):
+    admin = "admin"
+    manager = "manager"
+    rep = "rep"
+
+
+@users_app.command("add")
+@user_errors
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user name (letters, digits, _ . @ -).", show_default=False)],
+    role: Annotated[
+        Role, typer.Option(help="admin: everything; manager: their teams; rep: their own rows.", show_default=False)
+    ],
+    team: Annotated[
+        list[str] | None, typer.Option(help="A team a manager manages. Repeatable.", show_default=False)
+    ] = None,
+    rep: Annotated[
+        str | None, typer.Option(help="The rep (as in the data) a rep account is.", show_default=False)
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (first line).")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Add (or replace) an account. Without --password-stdin it is token-only (API), and it never prompts."""
+    from .errors import UserInputError
+    from .users import add_user
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UserInputError("--password-stdin: standard input held no password")
+    with _open(db) as store:
+        user = add_user(store, name, role.value, teams=team or [], rep=rep, password=password)
+    scope = {"admin": "everything", "manager": f"teams {', '.join(user.teams)}", "rep": f"rep {user.rep}"}[user.role]
+    login = "password and API tokens" if password else "API tokens only (hitrate users token NAME)"
+    _err().print(f"user {user.name}: {user.role}, sees {scope}; signs in with {login}", highlight=False)
+
+
+@users_app.command("token")
+@user_errors
+def users_token(
+    name: Annotated[str, typer.Argument(help="The user to make a token for.", show_default=False)],
+    db: DbOpt = None,
+) -> None:
+    """Make a new API token for a user and print it (last line); only its hash is kept."""
+    from .users import new_token
+
+    with _open(db) as store:
+        token = new_token(store, name)
+    _err().print(f"a new API token for {name}; send it as 'Authorization: Bearer <token>':", highlight=False)
+    typer.echo(token)
+
+
+@app.command("serve")
+@user_errors
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+    db: DbOpt = None,
+) -> None:
+    """Serve the web dashboard and REST API (OpenAPI at /docs) over the store; CLI imports may run beside it."""
+    try:
+        import uvicorn
+
+        from .web import create_app
+    except ImportError as exc:
+        from .errors import UserInputError
+
+        raise UserInputError(f"hitrate serve needs the web extra: pip install 'hitrate[web]' ({exc})") from None
+    uvicorn.run(create_app(db), host=host, port=port, log_level="info")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ so a young cohort borrows the time-to-close pattern of older ones. All inputs ar
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -122,15 +123,18 @@ def eventual_columns(
     return out, notes
 
 
-def cohort_curves(source: Any, defs: Definitions, *, period: str = "quarter") -> dict[str, np.ndarray]:
+def cohort_curves(
+    source: Any, defs: Definitions, *, period: str = "quarter", where: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, np.ndarray]:
     """Cumulative share of each cohort's deals won by deal age (days): ``cohort``, ``age``,
-    ``cumulative_win_rate`` and ``n`` (the cohort's size), one row per cohort and age at which a deal was won."""
+    ``cumulative_win_rate`` and ``n`` (the cohort's size), one row per cohort and age at which a deal was won;
+    ``where`` keeps only the rows it accepts (field -> values)."""
     from .engine import cohort_expr
 
     when = as_of(source)
     if when is None:
         raise UserInputError("cohort curves need dates: the data has no created or closed dates")
-    exprs = cohort_expr(source, defs.with_overrides(basis="cohort"), Query.build(period=period), when)
+    exprs = cohort_expr(source, defs.with_overrides(basis="cohort"), Query.build(period=period, where=where), when)
     wins, cohorts = fetch(source, exprs["wins"]), fetch(source, exprs["cohorts"])
     size = {s: int(n) for s, n in zip(cohorts["period_start"].tolist(), cohorts["n"].tolist(), strict=True)}
     starts = wins["period_start"].tolist()

@@ -70,3 +70,15 @@ def period_label(start: dt.datetime | dt.date, period: str) -> str:
         year, week, _ = start.isocalendar()
         return f"{year:04d}-W{week:02d}"
     return f"{start.year:04d}"
+
+
+def parse_where(items: Sequence[str] | None, name: str = "where") -> dict[str, list[str]]:
+    """``FIELD=VALUE`` items as field -> values (values of one field are alternatives); ``name`` is how the
+    caller calls the parameter, for the message."""
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        field, sep, value = item.partition("=")
+        if not sep or not field.strip():
+            raise UserInputError(f"{name} '{item}': expected FIELD=VALUE (e.g. {name} team=North)")
+        out.setdefault(field.strip(), []).append(value.strip())
+    return out

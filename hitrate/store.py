@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
 DEFAULT_DB = "hitrate.duckdb"
-SCHEMA_VERSION = "3"  # 2: compiled_queries; 3: lead_scores
+SCHEMA_VERSION = "4"  # 2: compiled_queries; 3: lead_scores; 4: users, api_tokens
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -44,6 +44,11 @@ _BOOKKEEPING = [
         key VARCHAR PRIMARY KEY, body VARCHAR, created TIMESTAMP DEFAULT current_timestamp)""",
     """CREATE TABLE IF NOT EXISTS definitions_history (
         seq BIGINT PRIMARY KEY, hash VARCHAR, source VARCHAR, "at" TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS users (
+        name VARCHAR PRIMARY KEY, role VARCHAR, teams VARCHAR, rep VARCHAR, password_hash VARCHAR,
+        created TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS api_tokens (
+        token_sha256 VARCHAR PRIMARY KEY, name VARCHAR, created TIMESTAMP)""",
 ]
 
 
@@ -61,6 +66,24 @@ def token(value: str) -> str:
     return f"'{value}'"
 
 
+def _connect(path: str, read_only: bool, lock_wait: float) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection, retried for up to ``lock_wait`` seconds while another process holds the lock."""
+    import time
+
+    import duckdb
+
+    deadline = time.monotonic() + lock_wait
+    delay = 0.01
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def default_path() -> Path:
     """The store path: ``$HITRATE_DB`` if set, else ``./hitrate.duckdb``."""
     return Path(os.environ.get("HITRATE_DB") or DEFAULT_DB)
@@ -73,15 +96,21 @@ class Store:
     ----------
     path:
         The DuckDB file; created with the canonical tables if it does not exist.
+    read_only:
+        Open without taking the write lock (the file must exist at the current layout).
+    lock_wait:
+        Seconds to keep retrying while another process holds the file's lock (DuckDB allows one
+        writing process, and no reader in another process beside it); then the lock error is raised.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        import duckdb
-
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False, lock_wait: float = 2.0
+    ) -> None:
         self.path = str(default_path() if path is None else path)
-        if self.path != ":memory:":
+        self.read_only = read_only
+        if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.raw: duckdb.DuckDBPyConnection = duckdb.connect(self.path)
+        self.raw = _connect(self.path, read_only, lock_wait)
         # DuckDB draws a progress bar on stdout for long queries, even into a pipe: it would corrupt JSON.
         self.raw.execute("SET enable_progress_bar = false")
         self._con: Backend | None = None
@@ -104,6 +133,10 @@ class Store:
         """Create what is missing; a store already at this layout version is left alone (one query)."""
         if self._layout_is_current():
             return
+        if self.read_only:
+            from .errors import StoreError
+
+            raise StoreError(f"{self.path}: the store is at an older layout; open it once for writing to upgrade it")
         for ddl in _BOOKKEEPING:
             self.raw.execute(ddl)
         for schema in TABLES.values():

@@ -553,6 +553,34 @@ def _plotly_js() -> str:
     return re.sub(r"</(script)", r"<\\/\1", get_plotlyjs(), flags=re.IGNORECASE)
 
 
+def section_contexts(sections: Sequence[Section], lang: str) -> list[dict[str, Any]]:
+    """The template context of each section (id, title, kind, blocks), as ``_section.html`` renders it; the
+    dashboard pages (:mod:`hitrate.web`) draw their charts with the same template."""
+    s = strings(lang)
+    out: list[dict[str, Any]] = []
+    for index, section in enumerate(sections, start=1):
+        if not isinstance(section, SECTION_TYPES):
+            raise TypeError(
+                f"section {index} is a {type(section).__name__}, not a RateTable, FunnelPlot, CaterpillarPlot, "
+                "SeasonalPlot or CohortCurves"
+            )
+        section_id = _slug(section.title, index)
+        out.append(
+            {
+                "id": section_id,
+                "title": section.title,
+                "kind": section.kind,
+                "blocks": section_blocks(section, section_id, s, lang),
+            }
+        )
+    return out
+
+
+def plotly_js() -> str:
+    """The bundled plotly.js (no CDN), for pages that serve it as a file."""
+    return _plotly_js()
+
+
 def render_report(
     *,
     title: str,
@@ -584,22 +612,7 @@ def render_report(
     s = strings(lang)
     if generated_at is None:
         generated_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    context_sections: list[dict[str, Any]] = []
-    for index, section in enumerate(sections, start=1):
-        if not isinstance(section, SECTION_TYPES):
-            raise TypeError(
-                f"section {index} is a {type(section).__name__}, not a RateTable, FunnelPlot, CaterpillarPlot, "
-                "SeasonalPlot or CohortCurves"
-            )
-        section_id = _slug(section.title, index)
-        context_sections.append(
-            {
-                "id": section_id,
-                "title": section.title,
-                "kind": section.kind,
-                "blocks": section_blocks(section, section_id, s, lang),
-            }
-        )
+    context_sections = section_contexts(sections, lang)
     kinds = {section["kind"] for section in context_sections}
     about = [(s[term], s[text]) for kind, term, text in ABOUT_KINDS if kind in kinds]
     shown_hash = definitions_hash[:HASH_SHOWN] + ("…" if len(definitions_hash) > HASH_SHOWN else "")

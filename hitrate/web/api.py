@@ -1,0 +1,159 @@
+"""The REST API: the CLI's ``--format json`` outputs, within the caller's scope, behind a bearer token."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
+
+from ..query import parse_where
+from ..users import User
+from . import data
+from .auth import NotAuthenticated, bearer_user
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+PeriodParam = Literal["week", "month", "quarter", "year"]
+BasisParam = Literal["closed", "cohort"]
+DateParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive.")]
+WhereParam = Annotated[
+    list[str] | None,
+    Query(description="FIELD=VALUE: keep only these rows; repeatable. Your scope still applies.", max_length=20),
+]
+FieldParam = Annotated[str, Query(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description="A field of the data.")]
+
+
+def access(request: Request) -> data.StoreAccess:
+    return request.app.state.access  # type: ignore[no-any-return]
+
+
+def api_user(
+    request: Request, authorization: Annotated[str | None, Header(description="Bearer <token>")] = None
+) -> User:
+    """The caller, from their bearer token; 401 without one."""
+    try:
+        return bearer_user(access(request), authorization)
+    except NotAuthenticated as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+UserDep = Annotated[User, Depends(api_user)]
+
+
+@router.get("/rates", summary="Hit rate per group (hitrate rates --format json)")
+def get_rates(
+    request: Request,
+    user: UserDep,
+    by: Annotated[
+        list[str] | None,
+        Query(description="Group by these fields (rep, team, ...).", max_length=5),
+    ] = None,
+    period: PeriodParam | None = None,
+    basis: BasisParam | None = None,
+    date_from: DateParam = None,
+    date_to: DateParam = None,
+    where: WhereParam = None,
+) -> dict[str, Any]:
+    """Hit rate per group with attempts, hits, a 95% Wilson interval and value hit rate."""
+    return data.rates_json(
+        access(request),
+        user,
+        by=by or [],
+        period=period,
+        basis=basis,
+        date_from=date_from,
+        date_to=date_to,
+        where=parse_where(where, "where"),
+    )
+
+
+@router.get("/benchmark", summary="Compare groups (hitrate benchmark --format json)")
+def get_benchmark(
+    request: Request,
+    user: UserDep,
+    by: FieldParam = "rep",
+    adjust: Annotated[
+        list[str] | None, Query(description="Adjust for lead mix over these fields.", max_length=5)
+    ] = None,
+    basis: BasisParam | None = None,
+    date_from: DateParam = None,
+    date_to: DateParam = None,
+    where: WhereParam = None,
+) -> dict[str, Any]:
+    """Shrunk rates, funnel flags and (with ``adjust``) the quality index. A rep benchmarked by rep gets their
+    own row and ``peers``: quantiles of the other reps' rates, without names."""
+    return data.benchmark_json(
+        access(request),
+        user,
+        by=by,
+        adjust=adjust or [],
+        basis=basis,
+        date_from=date_from,
+        date_to=date_to,
+        where=parse_where(where, "where"),
+    )
+
+
+@router.get("/leads", summary="Scored open leads, best first")
+def get_leads(
+    request: Request,
+    user: UserDep,
+    where: WhereParam = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Leads scored by ``hitrate score predict``, by probability, with the reasons for and against."""
+    return data.leads_json(access(request), user, where=parse_where(where, "where"), limit=limit)
+
+
+@router.get("/definitions", summary="The definitions in force and their history")
+def get_definitions(request: Request, user: UserDep) -> dict[str, Any]:
+    """``hitrate definitions show --format json``, plus ``history`` (``definitions history --format json``)."""
+    return data.definitions_json(access(request))
+
+
+@router.get("/quarantine", summary="Quarantined rows (hitrate quarantine list --format json)")
+def get_quarantine(request: Request, user: UserDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
+    """Rows that could not be stored: file, row, column, reason. Admins only (raw rows name anyone)."""
+    if user.role != "admin":
+        raise HTTPException(403, "only an admin can read the quarantine")
+    return data.quarantine_json(access(request), limit)
+
+
+@router.post("/imports", summary="Import CRM exports (hitrate import --format json)")
+def post_imports(
+    request: Request,
+    user: UserDep,
+    files: Annotated[list[UploadFile], File(description="CSV, .xlsx or .parquet files.")],
+    preset: Annotated[str | None, Form(pattern=r"^[a-z0-9_-]{1,40}$", description="A CRM preset, or auto.")] = None,
+) -> dict[str, Any]:
+    """Import files into the store through the server (admins only); the answer is the import report."""
+    if user.role != "admin":
+        raise HTTPException(403, "only an admin can import")
+    return import_uploads(access(request), files, preset)
+
+
+def import_uploads(store_access: data.StoreAccess, files: list[UploadFile], preset: str | None) -> dict[str, Any]:
+    """Save the uploads to a private folder under their base names and import them in one write; messages
+    name the uploaded file, not the folder."""
+    from ..errors import UserInputError
+    from ..ingest import import_files
+
+    with tempfile.TemporaryDirectory(prefix="hitrate-upload-") as folder:
+        paths = []
+        for i, upload in enumerate(files):
+            path = Path(folder) / str(i) / (Path(upload.filename or "").name or "upload.csv")
+            path.parent.mkdir()
+            with path.open("wb") as out:
+                shutil.copyfileobj(upload.file, out)
+            paths.append(path)
+        try:
+            with store_access.writing() as store:
+                report = import_files(store, paths, preset=preset)
+        except UserInputError as exc:
+            raise UserInputError(re.sub(re.escape(folder) + r"/\d+/", "", str(exc))) from None
+        result: dict[str, Any] = report.to_dict()
+    return result

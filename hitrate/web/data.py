@@ -1,0 +1,335 @@
+"""The server's access to the store, and the computations behind pages and endpoints.
+
+The server holds no DuckDB connection between requests: each computation opens the file read-only, runs,
+and closes it, so a CLI import (one writing process) can run while the server is up. Results are cached per
+(data version, computation, arguments, scope); the data version is the store file's size and modification
+time, so an import, a new token or new definitions make every later request compute afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..users import User
+from .scoping import scope_key, scoped_where
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+T = TypeVar("T")
+CACHE_SIZE = 1024
+
+
+class StoreAccess:
+    """Short-lived connections to one store file, with a result cache keyed by its data version.
+
+    Reads take read-only connections (many at once); a write (an import through the API) waits for the
+    process's reads to finish and holds the only connection while it runs.
+    """
+
+    def __init__(self, path: str | Path, lock_wait: float = 10.0) -> None:
+        self.path = Path(path)
+        self.lock_wait = lock_wait
+        self._cache: OrderedDict[Hashable, Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._flights: dict[Hashable, threading.Lock] = {}
+        self._rw = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    def version(self) -> tuple[int, ...]:
+        """Size and modification time of the store file and its write-ahead log."""
+        out: list[int] = []
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                out += [0, 0]
+            else:
+                out += [st.st_size, st.st_mtime_ns]
+        return tuple(out)
+
+    @contextmanager
+    def reading(self) -> Iterator[Store]:
+        """A read-only store for the length of the block."""
+        from ..store import Store
+
+        with self._rw:
+            self._rw.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            with Store(self.path, read_only=True, lock_wait=self.lock_wait) as store:
+                yield store
+        finally:
+            with self._rw:
+                self._readers -= 1
+                self._rw.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[Store]:
+        """The store open for writing, once this process's reads are done."""
+        from ..store import Store
+
+        with self._rw:
+            self._rw.wait_for(lambda: not self._writing and self._readers == 0)
+            self._writing = True
+        try:
+            with Store(self.path, lock_wait=self.lock_wait) as store:
+                yield store
+        finally:
+            with self._rw:
+                self._writing = False
+                self._rw.notify_all()
+            self.clear()
+
+    def cached(self, key: Hashable, compute: Callable[[Store], T]) -> T:
+        """``compute(store)``, or its earlier result for the same key and data version."""
+        full = (self.version(), key)
+        with self._cache_lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]  # type: ignore[no-any-return]
+            flight = self._flights.setdefault(full, threading.Lock())
+        with flight:  # the same computation asked at once runs once; the others wait for its result
+            with self._cache_lock:
+                if full in self._cache:
+                    return self._cache[full]  # type: ignore[no-any-return]
+            try:
+                with self.reading() as store:
+                    value = compute(store)
+                with self._cache_lock:
+                    self._cache[full] = value
+                    while len(self._cache) > CACHE_SIZE:
+                        self._cache.popitem(last=False)
+            finally:
+                with self._cache_lock:
+                    self._flights.pop(full, None)
+        return value
+
+    def clear(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+
+def _frozen(where: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(sorted((k, tuple(v)) for k, v in where.items()))
+
+
+def _quiet(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+# -- computations: each takes the user, applies their scope, and returns what the CLI's --format json prints --
+def rates_json(
+    access: StoreAccess,
+    user: User,
+    *,
+    by: Sequence[str] = (),
+    period: str | None = None,
+    basis: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """``hitrate rates --format json`` within the user's scope."""
+    from ..rates import rates
+
+    w = scoped_where(user, where)
+    key = ("rates", tuple(by), period, basis, date_from, date_to, _frozen(w), scope_key(user))
+
+    def compute(store: Store) -> dict[str, Any]:
+        result = _quiet(
+            rates, store, by=list(by), period=period, basis=basis, date_from=date_from, date_to=date_to, where=w
+        )
+        return result.to_dict()
+
+    return access.cached(key, compute)
+
+
+def benchmark_json(
+    access: StoreAccess,
+    user: User,
+    *,
+    by: str = "rep",
+    adjust: Sequence[str] = (),
+    basis: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """``hitrate benchmark --format json`` within the user's scope. A rep benchmarked among reps gets their
+    own row and the distribution of the other reps' rates (quantiles, no names): the comparison needs the
+    peers, the rep may not see who they are."""
+    from ..benchmarking import benchmark
+
+    peers = user.role == "rep" and by == "rep"
+    w = scoped_where(user, where)
+    if peers:  # the rows are filtered to the rep's own below, before anything leaves this function
+        w = {k: v for k, v in w.items() if k != "rep"}
+    key = ("benchmark", by, tuple(adjust), basis, date_from, date_to, _frozen(w), scope_key(user))
+
+    def compute(store: Store) -> dict[str, Any]:
+        result = _quiet(
+            benchmark, store, by=by, adjust=list(adjust), basis=basis, date_from=date_from, date_to=date_to, where=w
+        )
+        out = result.to_dict()
+        if peers:
+            rows = out["rows"]
+            out["rows"] = [r for r in rows if r.get("rep") == user.rep]
+            out["peers"] = peer_distribution([r for r in rows if r.get("rep") != user.rep])
+        return out
+
+    return access.cached(key, compute)
+
+
+def peer_distribution(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Quantiles of the peers' raw and shrunk hit rates: how many, and where they lie; no names."""
+    import numpy as np
+
+    out: dict[str, Any] = {"n": len(rows)}
+    for col in ("hit_rate", "shrunk_rate"):
+        values = np.array([r[col] for r in rows if r.get(col) is not None], dtype=float)
+        qs = (0.1, 0.25, 0.5, 0.75, 0.9)
+        out[col] = {f"p{int(q * 100)}": float(np.quantile(values, q)) for q in qs} if len(values) >= 5 else None
+    return out
+
+
+def leads_json(
+    access: StoreAccess, user: User, *, where: Mapping[str, Sequence[str]] | None = None, limit: int = 100
+) -> dict[str, Any]:
+    """Scored open leads (``score predict`` kept them in the store) in the user's scope, best first."""
+    w = scoped_where(user, where)
+    key = ("leads", _frozen(w), limit, scope_key(user))
+    return access.cached(key, lambda store: _leads(store, w, limit))
+
+
+def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict[str, Any]:
+    import json
+
+    from ..engine import analysis_table, fields_available
+    from ..errors import UnknownFieldError
+
+    if store.count("lead_scores") == 0:
+        return {"total": 0, "leads": []}
+    shown = [f for f in ("rep", "team") if f in fields_available(store.con)]
+    t = analysis_table(store.con, {"id", *shown, *where})
+    for field, values in where.items():
+        if field not in t.columns:
+            raise UnknownFieldError(field, fields_available(store.con), "where")
+        t = t.filter(t[field].cast("string").isin(list(values)))
+    s = store.con.table("lead_scores")
+    joined = s.inner_join(t.select("id", *shown), "id")
+    total = int(joined.count().to_pyarrow().as_py())
+    rows = joined.order_by([joined.probability.desc(), joined.id]).limit(limit).to_pyarrow().to_pylist()
+    leads = [
+        {
+            "id": r["id"],
+            **{f: r[f] for f in shown},
+            "probability": r["probability"],
+            "band": r["band"],
+            "up": json.loads(r["reasons_up"] or "[]"),
+            "down": json.loads(r["reasons_down"] or "[]"),
+            "scored_at": str(r["scored_at"]),
+        }
+        for r in rows
+    ]
+    return {"total": total, "leads": leads}
+
+
+def definitions_json(access: StoreAccess) -> dict[str, Any]:
+    """``hitrate definitions show --format json`` plus ``history`` as ``definitions history`` prints it."""
+
+    def compute(store: Store) -> dict[str, Any]:
+        from ..definitions import definitions_history, definitions_in_force
+
+        defs = definitions_in_force(store)
+        return {
+            "hash": defs.hash,
+            "definitions": defs.model_dump(mode="json", exclude_none=True),
+            "effective": defs.effective(),
+            "history": [
+                {"seq": v.seq, "hash": v.hash, "source": v.source, "at": v.at.isoformat(), "in_force": v.in_force}
+                for v in definitions_history(store)
+            ],
+        }
+
+    return access.cached(("definitions",), compute)
+
+
+def quarantine_json(access: StoreAccess, limit: int = 50) -> dict[str, Any]:
+    """``hitrate quarantine list --format json``."""
+
+    def compute(store: Store) -> dict[str, Any]:
+        total = store.count("quarantine")
+        sql = 'SELECT batch_id, table_name, source, "row", "column", reason, raw FROM quarantine ORDER BY source, "row"'
+        rows = store.fetch(sql + " LIMIT ?", [limit])
+        keys = ("batch_id", "table", "source", "row", "column", "reason", "raw")
+        return {"total": total, "rows": [dict(zip(keys, r, strict=True)) for r in rows]}
+
+    return access.cached(("quarantine", limit), compute)
+
+
+def user_for_token(access: StoreAccess, token: str) -> User | None:
+    """The account of an API token (cached per data version, keyed by the token's hash)."""
+    import hashlib
+
+    from .. import users
+
+    digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return access.cached(("token", digest), lambda store: users.user_for_token(store, token))
+
+
+def user_named(access: StoreAccess, name: str) -> User | None:
+    from .. import users
+
+    return access.cached(("user", name), lambda store: users.get_user(store, name))
+
+
+def fields(access: StoreAccess) -> list[str]:
+    """The fields a query may name (for the team filter and messages)."""
+    from ..engine import fields_available
+
+    return access.cached(("fields",), lambda store: fields_available(store.con))
+
+
+def field_values(access: StoreAccess, user: User, field: str) -> list[str]:
+    """The values of ``field`` the user may filter on (the team menu): from a rates query in their scope."""
+    result = rates_json(access, user, by=[field])
+    return sorted(str(r[field]) for r in result["rows"] if r.get(field) is not None)
+
+
+def trend_json(
+    access: StoreAccess, user: User, *, period: str = "month", where: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """``hitrate trend --format json`` within the user's scope."""
+    from ..trend import trend
+
+    w = scoped_where(user, where)
+    key = ("trend", period, _frozen(w), scope_key(user))
+    return access.cached(key, lambda store: _quiet(trend, store, period=period, where=w).to_dict())
+
+
+def cohorts_json(
+    access: StoreAccess, user: User, *, where: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[Any]]:
+    """Cohort curves (share won by deal age) within the user's scope."""
+    from ..cohorts import cohort_curves
+    from ..rates import resolve_definitions
+
+    w = scoped_where(user, where)
+
+    def compute(store: Store) -> dict[str, list[Any]]:
+        defs = resolve_definitions(store, None, None)
+        curves = _quiet(cohort_curves, store, defs, period="quarter", where=w)
+        return {k: [x.item() if hasattr(x, "item") else x for x in v] for k, v in curves.items()}
+
+    return access.cached(("cohorts", _frozen(w), scope_key(user)), compute)

@@ -1,0 +1,45 @@
+"""What each role may see, as a restriction on the query's ``where`` that the caller cannot widen.
+
+An admin's query runs as asked. A manager's ``team`` filter is intersected with the teams they manage (all
+of them when none is asked). A rep's ``rep`` filter is set to their own rep. The restriction is applied to the
+query before it reaches the library, for every page and endpoint, so a template never sees other rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..users import User
+
+
+class Forbidden(Exception):
+    """The user asked for data outside their scope."""
+
+
+def scoped_where(user: User, where: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[str]]:
+    """``where`` narrowed to what ``user`` may see; :class:`Forbidden` when nothing of what was asked is."""
+    out = {k: list(v) for k, v in (where or {}).items()}
+    if user.role == "admin":
+        return out
+    if user.role == "manager":
+        return _narrow(out, "team", list(user.teams))
+    if user.role == "rep" and user.rep:
+        return _narrow(out, "rep", [user.rep])
+    raise Forbidden(f"user {user.name} has no scope")
+
+
+def _narrow(where: dict[str, list[str]], field: str, allowed: list[str]) -> dict[str, list[str]]:
+    asked = where.get(field)
+    if asked is None:
+        where[field] = allowed
+        return where
+    kept = [v for v in asked if v in allowed]
+    if not kept:
+        raise Forbidden(f"{field} {', '.join(asked)}: not in your scope ({', '.join(allowed)})")
+    where[field] = kept
+    return where
+
+
+def scope_key(user: User) -> tuple[str, tuple[str, ...], str | None]:
+    """What a cached result depends on besides the query: the role and its scope, never the name."""
+    return (user.role, tuple(sorted(user.teams)), user.rep)

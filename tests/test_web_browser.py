@@ -1,0 +1,110 @@
+"""The dashboard in a real headless Chromium (Playwright, the system browser): sign in, read the overview, filter
+by team, switch language. Screenshots are kept in ``tests/artifacts/`` (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.pg_server import require
+from tests.web_helpers import MANAGED, PASSWORD, build_web_store, serving
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _chromium() -> str:
+    for name in (os.environ.get("HITRATE_CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name) if name else None
+        if path:
+            return path
+    require("no Chromium on PATH (make test installs Debian's chromium package)")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory):
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        require("playwright is not installed (the dev extra)")
+    folder = tmp_path_factory.mktemp("browser")
+    web = build_web_store(folder / "store.duckdb", n=6000)
+    with serving(web.path, folder / "server.log") as url:
+        yield web, url
+
+
+@pytest.fixture
+def page(site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.route(
+            "**/*", lambda route: route.abort() if not route.request.url.startswith(site[1]) else route.continue_()
+        )
+        yield context.new_page()
+        browser.close()
+
+
+def _login(page, url: str, name: str) -> None:
+    page.goto(url + "/login")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD)
+    page.click("#login")
+    page.wait_for_url(url + "/")
+
+
+def _charts_drawn(page) -> int:
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    return int(page.evaluate("document.querySelectorAll('.js-plotly-plot .main-svg').length"))
+
+
+def test_sign_in_and_read_the_overview_with_real_charts(site, page):
+    _, url = site
+    _login(page, url, "ann")
+    assert page.locator("h1").inner_text() == "Overview"
+    assert page.locator(".card .rate").count() == 3
+    assert "%" in page.locator(".card .rate").first.inner_text()
+    assert _charts_drawn(page) >= 1
+    assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 1  # the series is drawn
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-admin-en.png"), full_page=True)
+
+
+def test_filter_by_team_and_switch_language(site, page):
+    _, url = site
+    _login(page, url, "mo")
+    options = page.locator("#team option").all_inner_texts()
+    assert options[1:] == [MANAGED]  # a manager is offered only their own team
+    page.select_option("#team", MANAGED)
+    page.click("#apply")
+    page.wait_for_url(f"**team={MANAGED.replace(' ', '+')}**")
+    page.select_option("#lang", "da")
+    page.wait_for_url("**lang=da**")
+    assert page.locator("h1").inner_text() == "Overblik"
+    rate = page.locator(".card .rate").first.inner_text()
+    assert "," in rate and rate.endswith("%")
+    _charts_drawn(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-manager-da.png"), full_page=True)
+
+
+def test_every_page_renders_for_a_rep(site, page):
+    web, url = site
+    _login(page, url, "rita")
+    for path, heading in [
+        ("/benchmark", "Benchmark"),
+        ("/trends", "Trends"),
+        ("/rep", f"Rep card: {web.rep}"),
+        ("/leads", "Leads"),
+        ("/definitions", "Definitions"),
+        ("/import", "Import"),
+    ]:
+        page.goto(url + path)
+        assert page.locator("h1").inner_text() == heading
+    page.goto(url + "/benchmark")
+    _charts_drawn(page)
+    page.screenshot(path=str(ARTIFACTS / "benchmark-rep-en.png"), full_page=True)

@@ -1,0 +1,98 @@
+"""A demo store with one account per role, and a real ``hitrate serve`` in a subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from hitrate.demo import build_demo
+from hitrate.store import Store
+from hitrate.users import add_user, new_token
+
+PASSWORD = "correct-horse-battery"
+MANAGED = "Team North"
+OTHER_TEAM = "Team South"
+
+
+@dataclass
+class WebStore:
+    """The store file, the tokens per role, the rep account's rep, and who is in which team."""
+
+    path: Path
+    tokens: dict[str, str]
+    rep: str
+    team_of: dict[str, str]
+
+    def reps_in(self, team: str) -> set[str]:
+        return {r for r, t in self.team_of.items() if t == team}
+
+
+def build_web_store(path: Path, n: int = 4000) -> WebStore:
+    """A demo store with accounts admin (ann), manager of Team North (mo), a rep of Team North (rita), a
+    manager of Team South (sam), and scores for a few leads of each team."""
+    with Store(path) as store:
+        build_demo(store, n_opportunities=n, seed=11, force=True)
+        team_of = dict(store.fetch("SELECT rep, team FROM reps"))
+        rep = sorted(r for r, t in team_of.items() if t == MANAGED)[0]
+        add_user(store, "ann", "admin", password=PASSWORD)
+        add_user(store, "mo", "manager", teams=[MANAGED], password=PASSWORD)
+        add_user(store, "rita", "rep", rep=rep, password=PASSWORD)
+        add_user(store, "sam", "manager", teams=[OTHER_TEAM])
+        tokens = {role: new_token(store, name) for role, name in (("admin", "ann"), ("manager", "mo"), ("rep", "rita"))}
+        _score_some_leads(store)
+    return WebStore(path, tokens, rep, team_of)
+
+
+def _score_some_leads(store: Store) -> None:
+    """Twenty scored leads per rep, as ``score predict`` would keep them."""
+    reasons = json.dumps([{"feature": "lead_source", "value": "Referral", "effect": 0.1}])
+    store.raw.execute(
+        "INSERT INTO lead_scores SELECT id, 0.5, 'B', ?, '[]', 'model', '', now()::TIMESTAMP FROM "
+        "(SELECT id, row_number() OVER (PARTITION BY rep ORDER BY id) AS k FROM opportunities) WHERE k <= 20",
+        [reasons],
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(db: Path, log: Path) -> Iterator[str]:
+    """``hitrate serve`` on a free port for the block; yields its base URL."""
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "HITRATE_SECRET": "test-secret"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hitrate.cli", "serve", "--db", str(db), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(url + "/login", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"hitrate serve did not start: {log.read_text()}") from None
+                    time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
