@@ -331,6 +331,7 @@ def _import_one(
         # Rows without an id (no id column, or an empty cell) get a stable content-hash id over their cells.
         cells = ", ".join(f"coalesce(c{i}, '')" for f, i in sorted(cmap.fields.items()) if f != key)
         content_id = f"'{'k' if key == '_key' else 'h'}' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20)"
+        content_id = _preset_id(ptable, raw, params) or content_id
         if key not in cmap.fields:
             select.append(f"{content_id} AS {quote(key)}")
         else:
@@ -383,6 +384,22 @@ def _import_one(
     finally:
         _drop_scratch(store)
     return rep, quarantined
+
+
+def _preset_id(ptable: PresetTable | None, raw: RawTable, params: dict[str, Any]) -> str | None:
+    """SQL for the id of a row without one when the preset says how (``id_from``): a hash of the named source
+    columns (a stable match key), or with ``[row]`` of the file's name and the row number (rows that may
+    repeat word for word, such as sessions). None: the content hash."""
+    if ptable is None or not ptable.id_from:
+        return None
+    if ptable.id_from == ["row"]:
+        params["id_file"] = Path(raw.path).name
+        return "'r' || substr(sha256(concat_ws(chr(31), $id_file, CAST(_row AS VARCHAR))), 1, 20)"
+    found = [mapping_mod.find_column(raw.columns, c) for c in ptable.id_from]
+    if any(i is None for i in found):
+        return None
+    cells = ", ".join(f"coalesce(trim(c{i}), '')" for i in found)
+    return f"'m' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20)"
 
 
 def _moves_close_date(ptable: PresetTable | None, cmap: mapping_mod.ColumnMap) -> bool:
