@@ -693,7 +693,7 @@ def rates_table(result: RatesResult, title: str | None = None) -> Any:
 
     defs = result.definitions
     t = RichTable(
-        title=title or f"Hit rate ({defs.basis} basis)",
+        title=title or f"{'Conversion rate' if defs.denominator == 'sessions' else 'Hit rate'} ({defs.basis} basis)",
         caption=f"{defs.denominator}; 95% Wilson intervals; definitions {defs.hash}",
     )
     labels = [*result.by, *(["period"] if result.period else [])]
