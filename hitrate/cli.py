@@ -334,14 +334,23 @@ def import_cmd(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail the whole import if any row would be quarantined.")
     ] = False,
+    attempts: Annotated[
+        str | None,
+        typer.Option(help="Aggregated input: the column with each row's number of attempts.", show_default=False),
+    ] = None,
+    hits: Annotated[
+        str | None,
+        typer.Option(help="Aggregated input: the column with each row's number of hits.", show_default=False),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
     engine: EngineOpt = None,
 ) -> None:
-    """Import CRM exports; every row is stored or quarantined with a reason, in one transaction."""
+    """Import CRM exports or any attempts/hits table; every row is stored or quarantined with a reason, in one
+    transaction."""
     from .ingest import import_files, parse_map_flags
 
-    if preset is None and not map_:
+    if preset is None and not map_ and attempts is None:
         preset = "auto"
     progress = _LazyProgress("Reading")
     with _open(db, engine=engine) as store:
@@ -359,6 +368,8 @@ def import_cmd(
                 strict=strict,
                 progress=progress,
                 stage=progress.stage,
+                attempts=attempts,
+                hits=hits,
             )
         finally:
             progress.close()

@@ -26,6 +26,7 @@ from ..errors import AmbiguousDateFormatError, InputFileError, StrictImportError
 from ..schema import TABLES, TableSchema, quote
 from ..store import Store
 from . import mapping as mapping_mod
+from .aggregated import ATTEMPT_ID, OUTCOME, expand_counts
 from .import_warnings import file_warnings
 from .outcome import outcome_sql
 from .parsing import (
@@ -159,6 +160,8 @@ def import_files(
     strict: bool = False,
     progress: Progress | None = None,
     stage: Callable[[str], None] | None = None,
+    attempts: str | None = None,
+    hits: str | None = None,
 ) -> ImportReport:
     """Import CSV/Excel/Parquet files into a canonical table; one transaction for all of them.
 
@@ -185,6 +188,10 @@ def import_files(
     stage:
         Called with a short description as each step starts (``"Checking 10,000,000 rows of x.csv"``...),
         for a progress display.
+    attempts, hits:
+        Already-aggregated input: the columns with each row's number of attempts and of hits. Each row
+        becomes that many rows of opportunities, ``hits`` won and the rest lost (see
+        :mod:`hitrate.ingest.aggregated`); give both or neither.
     """
     if not paths:
         raise InputFileError("import", "no files given")
@@ -196,11 +203,18 @@ def import_files(
     pool = [load_preset(n) for n in preset_names()] if preset == "auto" else []
     preset_obj = load_preset(preset) if preset and preset != "auto" else None
     user_map = dict(mapping or {})
+    if (attempts is None) != (hits is None):
+        raise InputFileError("--attempts/--hits", "give both: the column of attempts and the column of hits")
+    if attempts is not None:
+        user_map.setdefault("id", ATTEMPT_ID)
+        user_map.setdefault("stage", OUTCOME)
+        won, lost = won or ["won"], lost or ["lost"]
     say = stage or (lambda _: None)
     raws = []
     for p in paths:  # read everything before touching the store
         say(f"Reading {Path(p).name}")
-        raws.append(read_file(p, progress=progress))
+        raw = read_file(p, progress=progress)
+        raws.append(expand_counts(raw, attempts, hits) if attempts is not None and hits is not None else raw)
     batch_id = store.next_batch_id()
     started = dt.datetime.now()
     reports: list[FileReport] = []
