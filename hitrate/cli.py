@@ -995,12 +995,12 @@ def bets_cmd(
 
     for r in result.rows:
         t.add_row(
-            *(str(r[g]) for g in result.by),
+            *("–" if r[g] is None else str(r[g]) for g in result.by),
             f"{r['bets']:,}",
             f"{r['skipped']:,}",
             f"{r['hits']:,}",
             pct(r.get("hit_rate")),
-            f"{pct(r.get('ci_low'))} – {pct(r.get('ci_high'))}",
+            "–" if r.get("ci_low") is None else f"{pct(r['ci_low'])} – {pct(r['ci_high'])}",
             pct(r.get("break_even")),
             pct(r.get("break_even_fair")),
             pct(r.get("yield")),
