@@ -221,12 +221,13 @@ def _rows(cols: dict[str, np.ndarray], groups: list[str], alpha: float) -> tuple
 
     n, k = num("bets").astype(int), num("hits").astype(int)
     inv, fair, over, stakes, returns = (num(c) for c in ("inv_odds", "fair", "overround", "stakes", "returns"))
+    skipped = num("skipped").astype(int)
     low, high = wilson_interval(k, n)
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     for i in range(len(n)):
         row: dict[str, Any] = {g: clean(cols[g][i]) for g in groups}
-        row.update(bets=int(n[i]), skipped=int(num("skipped")[i]), hits=int(k[i]))
+        row.update(bets=int(n[i]), skipped=int(skipped[i]), hits=int(k[i]))
         if n[i] == 0:
             rows.append(row)
             continue
@@ -234,7 +235,7 @@ def _rows(cols: dict[str, np.ndarray], groups: list[str], alpha: float) -> tuple
         test = binomtest(int(k[i]), int(n[i]), p=min(max(be, 0.0), 1.0), alternative="greater")
         exact = binomtest(int(k[i]), int(n[i])).proportion_ci(confidence_level=0.95, method="exact")
         profit = returns[i] - stakes[i]
-        has_fair = strategy_has_fair(cols, i)
+        has_fair = over[i] > 0  # the three outcomes' odds are known (match strategies)
         row.update(
             hit_rate=k[i] / n[i],
             ci_low=float(low[i]),
@@ -257,9 +258,3 @@ def _rows(cols: dict[str, np.ndarray], groups: list[str], alpha: float) -> tuple
             notes.append(f"{label}: only {n[i]} bets; the test against break-even has little power")
         rows.append({key: clean(v) for key, v in row.items()})
     return rows, notes
-
-
-def strategy_has_fair(cols: dict[str, np.ndarray], i: int) -> bool:
-    """Whether group ``i`` has the three outcomes' odds (so a fair break-even and a margin)."""
-    value = cols["overround"][i]
-    return value is not None and value == value and float(value) > 0

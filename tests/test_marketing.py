@@ -52,3 +52,16 @@ def test_sessions_definitions_name_the_conversion_rate(tmp_path, shoppers):
     assert "conversion rate" in data["method"]
     total = sum(r["hits"] for r in data["rows"])
     assert total == int(pd.read_csv(shoppers)["Revenue"].sum())
+
+
+def test_auto_recognises_the_shoppers_and_football_files():
+    from hitrate.ingest.recognise import recognise
+    from tests.conftest import DATA
+
+    shoppers = pd.read_csv(SHOPPERS, nrows=1).columns.tolist() if SHOPPERS.exists() else None
+    if shoppers is None:
+        require(f"{SHOPPERS} is missing")
+    assert recognise("s.csv", shoppers).preset.name == "online-shoppers"
+    football = ["Div", "Date", "HomeTeam", "AwayTeam", "FTHG", "FTAG", "FTR", "B365H", "B365D", "B365A"]
+    assert recognise("E0.csv", football).preset.name == "football-data"
+    assert DATA.exists()
