@@ -155,3 +155,11 @@ def test_wrong_strategy_and_missing_odds_field_are_user_errors(store, tmp_path):
         bets(store, strategy="martingale")
     with pytest.raises(UnknownFieldError, match="odds"):
         bets(store, strategy="log")
+
+
+def test_reimporting_a_file_with_digit_led_columns_changes_nothing(store, tmp_path):
+    """``1XBH`` (a 2024/25 bookmaker column) is the dimension ``_1_xbh``: a second import must not re-add it."""
+    path = write(tmp_path / "E0.csv", ["E0,16/08/24,A,B,1,0,H,1.5,4.0,6.0,1.55"], header=HEADER.strip() + ",1XBH\n")
+    import_files(store, [path], preset="football-data")
+    again = import_files(store, [path], preset="football-data")
+    assert (again.imported, again.unchanged) == (0, 1)
