@@ -88,6 +88,8 @@ def test_cli_bets_json_and_table(e0_store):
     assert {"season", "bets", "hits", "hit_rate", "break_even", "yield"} <= set(rows[-1])
     table = runner.invoke(app, ["bets", "--by", "odds_band", "--db", str(e0_store)], catch_exceptions=False)
     assert table.exit_code == 0 and "1.00-1.49" in table.stdout and "break-even" in table.stdout
+    trend = runner.invoke(app, ["trend", "--format", "json", "--db", str(e0_store)])  # home-win rate by month
+    assert trend.exit_code == 0 and json.loads(trend.stdout)["rows"]
     bad = runner.invoke(app, ["bets", "--by", "nope", "--db", str(e0_store)])
     assert bad.exit_code == 2 and "unknown field 'nope'" in bad.stderr
 

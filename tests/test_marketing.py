@@ -65,3 +65,11 @@ def test_auto_recognises_the_shoppers_and_football_files():
     football = ["Div", "Date", "HomeTeam", "AwayTeam", "FTHG", "FTAG", "FTR", "B365H", "B365D", "B365A"]
     assert recognise("E0.csv", football).preset.name == "football-data"
     assert DATA.exists()
+
+
+def test_trend_without_dates_is_a_user_error(tmp_path, shoppers):
+    db = tmp_path / "s.duckdb"
+    runner = CliRunner()
+    runner.invoke(app, ["import", str(shoppers), "--preset", "online-shoppers", "--db", str(db)])
+    out = runner.invoke(app, ["trend", "--db", str(db)])
+    assert out.exit_code == 2 and "no attempts have a closed_at" in out.stderr
