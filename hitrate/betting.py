@@ -113,6 +113,8 @@ def bets_expr(
     if strategy == "log":
         if odds not in t.columns:
             raise UnknownFieldError(odds, fields_available(con), "--odds (the decimal odds of each bet)")
+        if stake not in t.columns and stake != "stake":
+            raise UnknownFieldError(stake, fields_available(con), "--stake (the stake of each bet)")
         price = _number(t, odds)
         settled = t.outcome.isin(["won", "lost"]) & price.notnull() & (price > 0)
         pick, price = ibis.ifelse(settled, "bet", ibis.null("string")), ibis.ifelse(settled, price, None)

@@ -147,6 +147,10 @@ def test_a_bet_log_by_tipster_and_market(store, tmp_path):
     assert t0["break_even"] == pytest.approx((1 / 2 + 1 / 3 + 1 / 2.5) / 3)
     assert t0["break_even_fair"] is None
     assert rows["t1"]["yield"] == pytest.approx(-1.0)
+    from hitrate.errors import UnknownFieldError
+
+    with pytest.raises(UnknownFieldError, match="--stake"):
+        bets(store, strategy="log", stake="wager")
 
 
 def test_wrong_strategy_and_missing_odds_field_are_user_errors(store, tmp_path):
