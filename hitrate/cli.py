@@ -59,6 +59,12 @@ experiment_app = typer.Typer(
 )
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(experiment_app, name="experiment")
+slots_app = typer.Typer(
+    help="Slot machines: hit frequency, payback (return to player) and volatility from a PAR sheet, reel strips "
+    "or a spin log.",
+    no_args_is_help=True,
+)
+app.add_typer(slots_app, name="slots")
 
 
 class Format(str, Enum):
@@ -82,6 +88,15 @@ class Period(str, Enum):
 class Basis(str, Enum):
     closed = "closed"
     cohort = "cohort"
+
+
+class Strategy(str, Enum):
+    favourite = "favourite"
+    underdog = "underdog"
+    home = "home"
+    draw = "draw"
+    away = "away"
+    log = "log"
 
 
 class Lang(str, Enum):
@@ -323,14 +338,23 @@ def import_cmd(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail the whole import if any row would be quarantined.")
     ] = False,
+    attempts: Annotated[
+        str | None,
+        typer.Option(help="Aggregated input: the column with each row's number of attempts.", show_default=False),
+    ] = None,
+    hits: Annotated[
+        str | None,
+        typer.Option(help="Aggregated input: the column with each row's number of hits.", show_default=False),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
     engine: EngineOpt = None,
 ) -> None:
-    """Import CRM exports; every row is stored or quarantined with a reason, in one transaction."""
+    """Import CRM exports or any attempts/hits table; every row is stored or quarantined with a reason, in one
+    transaction."""
     from .ingest import import_files, parse_map_flags
 
-    if preset is None and not map_:
+    if preset is None and not map_ and attempts is None:
         preset = "auto"
     progress = _LazyProgress("Reading")
     with _open(db, engine=engine) as store:
@@ -348,6 +372,8 @@ def import_cmd(
                 strict=strict,
                 progress=progress,
                 stage=progress.stage,
+                attempts=attempts,
+                hits=hits,
             )
         finally:
             progress.close()
@@ -676,7 +702,7 @@ def rates_table(result: RatesResult, title: str | None = None) -> Any:
 
     defs = result.definitions
     t = RichTable(
-        title=title or f"Hit rate ({defs.basis} basis)",
+        title=title or f"{'Conversion rate' if defs.denominator == 'sessions' else 'Hit rate'} ({defs.basis} basis)",
         caption=f"{defs.denominator}; 95% Wilson intervals; definitions {defs.hash}",
     )
     labels = [*result.by, *(["period"] if result.period else [])]
@@ -922,6 +948,133 @@ def compare_cmd(
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
         typer.echo(result.summary())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# bets
+# --------------------------------------------------------------------------------------------------------------
+@app.command("bets")
+@user_errors
+def bets_cmd(
+    strategy: Annotated[
+        Strategy,
+        typer.Option(help="favourite/underdog (lowest/highest odds), home/draw/away, or log (a bet log)."),
+    ] = Strategy.favourite,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Group by season, odds_band or any field (league, tipster, market...). Repeatable.", show_default=False
+        ),
+    ] = None,
+    odds: Annotated[str, typer.Option(help="Bet log: the field with each bet's decimal odds.")] = "odds",
+    stake: Annotated[str, typer.Option(help="Bet log: the field with each bet's stake (1 when absent).")] = "stake",
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+) -> None:
+    """Hit rate of a betting strategy or bet log against the break-even rate its odds imply, yield and ROI."""
+    from .betting import bets
+
+    with _source(db, engine, None) as (store, _defs):
+        result = bets(store, strategy=strategy.value, by=by or [], odds=odds, stake=stake)
+    _warn(result.warnings)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    from rich.table import Table as RichTable
+
+    t = RichTable(title=f"Bets: {result.strategy}", caption=result.method)
+    heads = ["bets", "skipped", "hits", "hit rate", "95% interval", "break-even", "fair b/e", "yield", "p (> b/e)"]
+    for col in [*result.by, *heads]:
+        t.add_column(col, justify="left" if col in result.by else "right", no_wrap=True)
+
+    def pct(v: Any) -> str:
+        return "–" if v is None else f"{v:.1%}"
+
+    for r in result.rows:
+        t.add_row(
+            *("–" if r[g] is None else str(r[g]) for g in result.by),
+            f"{r['bets']:,}",
+            f"{r['skipped']:,}",
+            f"{r['hits']:,}",
+            pct(r.get("hit_rate")),
+            "–" if r.get("ci_low") is None else f"{pct(r['ci_low'])} – {pct(r['ci_high'])}",
+            pct(r.get("break_even")),
+            pct(r.get("break_even_fair")),
+            pct(r.get("yield")),
+            "–" if r.get("p_value") is None else f"{r['p_value']:.3f}",
+        )
+    _out().print(t)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# slots
+# --------------------------------------------------------------------------------------------------------------
+def _emit_slots(stats: Any, fmt: Format) -> None:
+    if fmt is Format.json:
+        typer.echo(json.dumps(stats.to_dict(), ensure_ascii=False))
+        return
+    typer.echo(
+        f"{stats.source}: hit frequency {stats.hit_frequency:.2%} ({stats.hits:,.0f} of {stats.outcomes:,.0f}), "
+        f"payback {stats.payback:.2%}, volatility {stats.volatility:.2f} per spin (wager {stats.wager:g}; "
+        f"{stats.method})"
+    )
+
+
+@slots_app.command("par")
+@user_errors
+def slots_par(
+    file: Annotated[Path, typer.Argument(help="The PAR sheet's outcome table (CSV).", show_default=False)],
+    wager: Annotated[float, typer.Option(help="Credits wagered per spin; the table's pays are at this wager.")] = 1.0,
+    pay: Annotated[
+        str | None, typer.Option(help="Pay column (default: max_pay_credits, pay...).", show_default=False)
+    ] = None,
+    count: Annotated[
+        str | None,
+        typer.Option(
+            help="Count or probability column (default: num_hits, count..., probability).", show_default=False
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Theoretical hit frequency, payback and volatility from a PAR sheet's outcome table."""
+    from .slots import par_from_table
+
+    _emit_slots(par_from_table(file, wager=wager, pay=pay, count=count), fmt)
+
+
+@slots_app.command("reels")
+@user_errors
+def slots_reels(
+    file: Annotated[
+        Path, typer.Argument(help="Reel strips and paytable (YAML, see docs/gaming.md).", show_default=False)
+    ],
+    simulate: Annotated[int, typer.Option(help="Also simulate this many spins (seeded) to check.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 0,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Exact hit frequency, payback and volatility of reel strips and a paytable, by enumerating every stop."""
+    from .slots import enumerate_machine, load_machine, simulated_stats
+
+    machine = load_machine(file)
+    stats = enumerate_machine(machine, str(file))
+    if simulate > 0:
+        stats.extra["simulation"] = simulated_stats(machine, simulate, seed=seed).to_dict()
+    _emit_slots(stats, fmt)
+
+
+@slots_app.command("spins")
+@user_errors
+def slots_spins(
+    file: Annotated[Path, typer.Argument(help="Spin log (CSV or Parquet), one row per spin.", show_default=False)],
+    win: Annotated[str, typer.Option(help="Column with the credits won per spin.")] = "win",
+    wager: Annotated[str, typer.Option(help="Column with the credits wagered per spin (1 when absent).")] = "wager",
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Observed hit frequency, return to player and volatility of a spin log, with intervals."""
+    from .slots import spin_log_stats
+
+    _emit_slots(spin_log_stats(file, win=win, wager=wager), fmt)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -17,6 +17,10 @@ from .spec import Definitions, default_definitions
 from .stats.intervals import wilson_interval
 
 SMALL_SAMPLE = 10
+CONVERSION_NOTE = (
+    "with sessions (visits) as attempts this hit rate is the conversion rate: sessions that end in a purchase / "
+    "sessions (a visitor's several sessions each count)"
+)
 
 
 def rates(
@@ -56,6 +60,8 @@ def rates(
     defs = resolve_definitions(source, definitions, basis)
     query = Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
     result = finish(count(source, defs, query), defs, query, confidence)
+    if defs.denominator == "sessions":
+        result.method += "; " + CONVERSION_NOTE
     if defs.basis == "cohort" and len(result.columns["attempts"]):
         from .cohorts import eventual_columns
 

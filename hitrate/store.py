@@ -173,16 +173,20 @@ class Store:
 
     def columns(self, table: str) -> list[str]:
         """Column names of a canonical table, bookkeeping columns (``_``-prefixed) left out."""
+        return [c for c in self._all_columns(table) if not c.startswith("_")]
+
+    def _all_columns(self, table: str) -> list[str]:
         rows = self.raw.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
             "AND table_schema = current_schema() ORDER BY ordinal_position",
             [table],
         ).fetchall()
-        return [r[0] for r in rows if not r[0].startswith("_")]
+        return [str(r[0]) for r in rows]
 
     def add_text_columns(self, table: str, names: list[str]) -> None:
-        """Add dimension columns (text) that the table does not have yet."""
-        have = set(self.columns(table))
+        """Add dimension columns (text) that the table does not have yet (a source column ``1XBH`` is the
+        dimension ``_1_xbh``: underscore-led, yet not bookkeeping)."""
+        have = set(self._all_columns(table))
         new = [name for name in names if name not in have]
         for name in new:
             self.raw.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} VARCHAR")

@@ -68,6 +68,11 @@ def trend(
     defs = resolve_definitions(source, definitions, basis)
     query = Query.build(by=[by] if by else [], period=period, date_from=date_from, date_to=date_to, where=where)
     c = count(source, defs, query).columns
+    if not len(c["attempts"]):
+        raise UserInputError(
+            f"no attempts have a {defs.effective_period_date}, the date that puts them in a {period}: a trend needs "
+            "dated rows (map the date at import, or set period_date in the definitions)"
+        )
     keys = list(zip(*(c[f].tolist() for f in query.by), strict=True)) if by else [()] * len(c["attempts"])
     order: list[tuple[Any, ...]] = list(dict.fromkeys(keys))
     out: dict[str, list[Any]] = {

@@ -17,7 +17,17 @@ runner = CliRunner()
 
 
 def test_every_shipped_preset_loads_and_shows_as_a_valid_preset_file(tmp_path):
-    assert preset_names() == ["dynamics", "hubspot", "maven", "odoo", "pipedrive", "salesforce", "zoho"]
+    assert preset_names() == [
+        "dynamics",
+        "football-data",
+        "hubspot",
+        "maven",
+        "odoo",
+        "online-shoppers",
+        "pipedrive",
+        "salesforce",
+        "zoho",
+    ]
     for name in preset_names():
         result = runner.invoke(app, ["presets", "show", name])
         assert result.exit_code == 0

@@ -26,6 +26,7 @@ from ..errors import AmbiguousDateFormatError, InputFileError, StrictImportError
 from ..schema import TABLES, TableSchema, quote
 from ..store import Store
 from . import mapping as mapping_mod
+from .aggregated import ATTEMPT_ID, OUTCOME, expand_counts
 from .import_warnings import file_warnings
 from .outcome import outcome_sql
 from .parsing import (
@@ -159,6 +160,8 @@ def import_files(
     strict: bool = False,
     progress: Progress | None = None,
     stage: Callable[[str], None] | None = None,
+    attempts: str | None = None,
+    hits: str | None = None,
 ) -> ImportReport:
     """Import CSV/Excel/Parquet files into a canonical table; one transaction for all of them.
 
@@ -185,6 +188,10 @@ def import_files(
     stage:
         Called with a short description as each step starts (``"Checking 10,000,000 rows of x.csv"``...),
         for a progress display.
+    attempts, hits:
+        Already-aggregated input: the columns with each row's number of attempts and of hits. Each row
+        becomes that many rows of opportunities, ``hits`` won and the rest lost (see
+        :mod:`hitrate.ingest.aggregated`); give both or neither.
     """
     if not paths:
         raise InputFileError("import", "no files given")
@@ -196,11 +203,18 @@ def import_files(
     pool = [load_preset(n) for n in preset_names()] if preset == "auto" else []
     preset_obj = load_preset(preset) if preset and preset != "auto" else None
     user_map = dict(mapping or {})
+    if (attempts is None) != (hits is None):
+        raise InputFileError("--attempts/--hits", "give both: the column of attempts and the column of hits")
+    if attempts is not None:
+        user_map.setdefault("id", ATTEMPT_ID)
+        user_map.setdefault("stage", OUTCOME)
+        won, lost = won or ["won"], lost or ["lost"]
     say = stage or (lambda _: None)
     raws = []
     for p in paths:  # read everything before touching the store
         say(f"Reading {Path(p).name}")
-        raws.append(read_file(p, progress=progress))
+        raw = read_file(p, progress=progress)
+        raws.append(expand_counts(raw, attempts, hits) if attempts is not None and hits is not None else raw)
     batch_id = store.next_batch_id()
     started = dt.datetime.now()
     reports: list[FileReport] = []
@@ -331,6 +345,7 @@ def _import_one(
         # Rows without an id (no id column, or an empty cell) get a stable content-hash id over their cells.
         cells = ", ".join(f"coalesce(c{i}, '')" for f, i in sorted(cmap.fields.items()) if f != key)
         content_id = f"'{'k' if key == '_key' else 'h'}' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20)"
+        content_id = _preset_id(ptable, raw, params) or content_id
         if key not in cmap.fields:
             select.append(f"{content_id} AS {quote(key)}")
         else:
@@ -383,6 +398,22 @@ def _import_one(
     finally:
         _drop_scratch(store)
     return rep, quarantined
+
+
+def _preset_id(ptable: PresetTable | None, raw: RawTable, params: dict[str, Any]) -> str | None:
+    """SQL for the id of a row without one when the preset says how (``id_from``): a hash of the named source
+    columns (a stable match key), or with ``[row]`` of the file's name and the row number (rows that may
+    repeat word for word, such as sessions). None: the content hash."""
+    if ptable is None or not ptable.id_from:
+        return None
+    if ptable.id_from == ["row"]:
+        params["id_file"] = Path(raw.path).name
+        return "'r' || substr(sha256(concat_ws(chr(31), $id_file, CAST(_row AS VARCHAR))), 1, 20)"
+    found = [mapping_mod.find_column(raw.columns, c) for c in ptable.id_from]
+    if any(i is None for i in found):
+        return None
+    cells = ", ".join(f"coalesce(trim(c{i}), '')" for i in found)
+    return f"'m' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20)"
 
 
 def _moves_close_date(ptable: PresetTable | None, cmap: mapping_mod.ColumnMap) -> bool:

@@ -10,7 +10,10 @@ A preset lives in ``hitrate/ingest/presets/NAME.yaml`` (or in a user's own YAML 
 - ``signals`` and ``outcome``: columns the CRM uses to flag won/lost (``IsWon``, ``Status``...) and
   rules over them, tried in order before the ``won``/``lost`` stage names;
 - ``non_data``: footer/total rows that are not data;
-- ``open_close_date``, ``loss_reason_only_lost``, ``warn_no_lost``: what the dates and reasons mean.
+- ``open_close_date``, ``loss_reason_only_lost``, ``warn_no_lost``: what the dates and reasons mean;
+- ``id_from``: for files without an id column, the source columns whose values identify a row (a match:
+  league, date and teams), or ``[row]`` for the file's name and row number (sessions that may repeat word
+  for word); without it a row's id is a hash of all its cells.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class PresetTable(BaseModel):
     open_close_date: Literal["keep", "expected_close", "drop"] = "keep"
     loss_reason_only_lost: bool = False
     warn_no_lost: str | None = None
+    id_from: list[str] = Field(default_factory=list)  # source columns whose values make a row's id; [row]: row number
 
     @model_validator(mode="after")
     def _rules_name_signals(self) -> PresetTable:
