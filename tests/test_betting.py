@@ -86,7 +86,9 @@ def test_cli_bets_json_and_table(e0_store):
     assert out.exit_code == 0
     rows = json.loads(out.stdout)["rows"]
     assert {"season", "bets", "hits", "hit_rate", "break_even", "yield"} <= set(rows[-1])
-    table = runner.invoke(app, ["bets", "--by", "odds_band", "--db", str(e0_store)], catch_exceptions=False)
+    table = runner.invoke(
+        app, ["bets", "--by", "odds_band", "--db", str(e0_store)], catch_exceptions=False, env={"COLUMNS": "200"}
+    )  # a wide terminal: at 80 columns Rich shortens the headers
     assert table.exit_code == 0 and "1.00-1.49" in table.stdout and "break-even" in table.stdout
     trend = runner.invoke(app, ["trend", "--format", "json", "--db", str(e0_store)])  # home-win rate by month
     assert trend.exit_code == 0 and json.loads(trend.stdout)["rows"]
