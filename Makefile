@@ -36,8 +36,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check hitrate tests benchmarks
 	$(BIN)/mypy hitrate
 
+## bench: benchmarks/scale.py at 1M, 10M and 100M opportunities; writes its table into BENCHMARKS.md.
+## Long: the 100M-row variants take minutes each, and the first run also generates the data (about 10 GB under benchmarks/data/).
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/rates.py --n 1000000 --n 10000000
+	$(BIN)/python benchmarks/scale.py --n 1000000 --n 10000000 --n 100000000 --wait-quiet 300 --breakdown --update-doc
 
 bench-web: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/web.py --users 50 --seconds 60
