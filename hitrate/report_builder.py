@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import fields_available
+from .errors import UserInputError
 from .rates import rates, resolve_definitions
 from .report import CaterpillarPlot, CohortCurves, FunnelPlot, RateTable, SeasonalPlot, write_report
 from .results import RATE_COLUMNS, RatesResult
@@ -95,23 +96,30 @@ def _analysis_sections(
         rate = float(bench.query["overall_rate"])
         out.append(FunnelPlot(text["funnel"], bench.rows, "rep", rate, text["funnel_note"]))
         out.append(CaterpillarPlot(text["caterpillar"], bench.rows, "rep", rate, text["caterpillar_note"]))
-    season = trend(store, period="month", definitions=defs)
-    s = season.series[0] if season.series else {}
-    out.append(
-        SeasonalPlot(
-            text["seasonal"],
-            season.rows,
-            "period",
-            s.get("seasonal_factors"),
-            s.get("seasonal_factor_low"),
-            s.get("seasonal_factor_high"),
-            s.get("note", ""),
+    try:
+        season = trend(store, period="month", definitions=defs)
+    except UserInputError:  # no dated attempts (web sessions with a month name only): no seasonal picture
+        season = None
+    if season is not None:
+        s = season.series[0] if season.series else {}
+        out.append(
+            SeasonalPlot(
+                text["seasonal"],
+                season.rows,
+                "period",
+                s.get("seasonal_factors"),
+                s.get("seasonal_factor_low"),
+                s.get("seasonal_factor_high"),
+                s.get("note", ""),
+            )
         )
-    )
     if "created_at" in available:
         import pandas as pd
 
-        curves = pd.DataFrame(cohort_curves(store, defs, period="quarter"))
+        try:
+            curves = pd.DataFrame(cohort_curves(store, defs, period="quarter"))
+        except UserInputError:  # the column is there but holds no dates
+            curves = pd.DataFrame()
         if len(curves):
             out.append(CohortCurves(text["cohorts"], curves, "cohort", text["cohorts_note"]))
     return out

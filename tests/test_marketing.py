@@ -73,3 +73,5 @@ def test_trend_without_dates_is_a_user_error(tmp_path, shoppers):
     runner.invoke(app, ["import", str(shoppers), "--preset", "online-shoppers", "--db", str(db)])
     out = runner.invoke(app, ["trend", "--db", str(db)])
     assert out.exit_code == 2 and "no attempts have a closed_at" in out.stderr
+    report = runner.invoke(app, ["report", "--output", str(tmp_path / "r.html"), "--db", str(db)])
+    assert report.exit_code == 0 and (tmp_path / "r.html").exists()  # the report leaves the seasonal picture out
