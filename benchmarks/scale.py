@@ -590,7 +590,7 @@ class Agreement:
 # --------------------------------------------------------------------------------------------------
 # where a rates call / command spends its time
 # --------------------------------------------------------------------------------------------------
-CHANGES = "  of which rates._changes: period-over-period changes (Newcombe interval, chi-square/Fisher, BH)"
+CHANGES = "  in rates.finish: rates._changes, period-over-period change tests (timed in 5 other calls)"
 
 
 def rates_breakdown(path: Path, repeat: int) -> dict[str, Any]:
@@ -658,9 +658,21 @@ def print_breakdown(n: int, b: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------------
 # one N
 # --------------------------------------------------------------------------------------------------
+def quiet(max_wait: float) -> float:
+    """wait_quiet, counting the time spent waiting in WAITED; the load average at the end."""
+    t0 = time.perf_counter()
+    load = wait_quiet(max_wait)
+    WAITED[0] += time.perf_counter() - t0
+    return round(load, 2)
+
+
+WAITED = [0.0]
+
+
 def bench_one(
     n: int, seed: int, repeat: int, analyses: list[str], rebuild: bool, quiet_wait: float, breakdown: bool
 ) -> dict[str, Any]:
+    t0, waited0 = time.perf_counter(), WAITED[0]
     folder, parquet = ensure_parquet(n, seed, rebuild)
     path, store = ensure_store(n, seed, folder, rebuild)
     res: dict[str, Any] = {
@@ -671,7 +683,7 @@ def bench_one(
         "store": str(path.relative_to(ROOT)),
         "store_mib": store["mib"],
         "build": {"parquet_s": parquet.get("seconds"), "store_s": store.get("seconds")},
-        "load_before": round(wait_quiet(quiet_wait), 2),
+        "load_before": quiet(quiet_wait),
         "analyses": {},
     }
     cli = hitrate_cli()
@@ -679,7 +691,7 @@ def bench_one(
     sql_copy = copy_of(path, n, seed)
     for analysis in analyses:
         spec = ANALYSES[analysis]
-        out: dict[str, Any] = {"load_before": round(wait_quiet(quiet_wait), 2)}
+        out: dict[str, Any] = {"load_before": quiet(quiet_wait)}
         print(f"  {spec['title']} (load {out['load_before']:.2f})", flush=True)
         # One untimed run of the command first: a store's first query of a kind is compiled with Ibis
         # (importing it: ~0.5 s, ~100 MB) and kept in the store; every later run, in any process, reuses it.
@@ -713,6 +725,8 @@ def bench_one(
         res["breakdown"]["process"] = {a: command_anatomy(path, repeat, a) for a in analyses}
         print_breakdown(n, res["breakdown"])
     res["load_after"] = round(os.getloadavg()[0], 2)
+    res["seconds"] = round(time.perf_counter() - t0, 1)
+    res["waited_s"] = round(WAITED[0] - waited0, 1)
     return res
 
 
@@ -743,7 +757,12 @@ def markdown(meta: dict[str, Any], results: list[dict[str, Any]]) -> str:
         + f" (sources sha256 `{m['hitrate_sources_sha256']}`).",
         "Load average (1 min) before/after each N: "
         + ", ".join(f"{r['n']:,}: {r['load_before']:.2f}/{r['load_after']:.2f}" for r in results)
-        + ".",
+        + (
+            f". The run took {m['seconds'] / 60:.0f} min, {m['waited_s'] / 60:.0f} of them waiting for the load to "
+            "drop (`--wait-quiet`)."
+            if "seconds" in m
+            else "."
+        ),
         "",
         "Wall time, seconds (in-process: the call alone, warm; process: the whole command, start to exit):",
         "",
@@ -861,12 +880,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))  # keep what is done so far
     meta["seconds"] = round(time.perf_counter() - t0, 1)
+    meta["waited_s"] = round(WAITED[0], 1)
     table = markdown(meta, results)
     out.write_text(json.dumps({"meta": meta, "results": results, "markdown": table}, indent=2))
     out.with_suffix(".md").write_text(table)
     print()
     print(table)
-    print(f"results written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} ({meta['seconds']:.0f} s)")
+    print(
+        f"results written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
+        f"({meta['seconds']:.0f} s, of which {meta['waited_s']:.0f} s waiting for the machine to go quiet)"
+    )
     if args.update_doc and update_doc(table):
         print(f"table written into {DOC.name}")
     return 0
