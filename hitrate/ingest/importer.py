@@ -349,12 +349,12 @@ def _import_one(
             kind = kinds[f]
             if kind == "timestamp":
                 value = date_sql(cell, fast_iso=fmt is not None and fmt.name == "iso", raw=f"c{idx}")
-                flags.append(f"CASE WHEN _has_{idx} AND {quote(f)} IS NULL THEN {len(problems)} END")
+                flags.append(f"_has_{idx} AND {quote(f)} IS NULL")
                 problems.append(_Problem(raw.columns[idx], "date", fmt.label if fmt else "a date"))
                 present.append(f"{cell} IS NOT NULL AS _has_{idx}")
             elif kind == "number":
                 value = number_sql(cell, decimal or ".")
-                flags.append(f"CASE WHEN _has_{idx} AND {quote(f)} IS NULL THEN {len(problems)} END")
+                flags.append(f"_has_{idx} AND {quote(f)} IS NULL")
                 problems.append(_Problem(raw.columns[idx], "number", f"decimal '{decimal or '.'}'"))
                 present.append(f"{cell} IS NOT NULL AS _has_{idx}")
             else:
@@ -362,7 +362,7 @@ def _import_one(
             select.append(f"{value} AS {quote(f)}")
         for f in schema.required:
             idx = cmap.fields[f]
-            flags.append(f"CASE WHEN NOT _req_{idx} THEN {len(problems)} END")
+            flags.append(f"NOT _req_{idx}")
             problems.append(_Problem(raw.columns[idx], "missing", f))
             present.append(f"{text_sql(f'c{idx}')} IS NOT NULL AS _req_{idx}")
         params: dict[str, Any] = {}
@@ -387,8 +387,14 @@ def _import_one(
             rep.outcome_from = [*rule.columns, raw.columns[cmap.fields["stage"]]]
             if moved:
                 select.append("CAST(NULL AS TIMESTAMP) AS expected_close")
+        # The list of a row's problems (indexes into ``problems``), NULL for a row without any: built only for
+        # the rows that have one.
         flag_list = (
-            f"list_filter([{', '.join(flags)}]::INTEGER[], lambda x: x IS NOT NULL)" if flags else "[]::INTEGER[]"
+            f"CASE WHEN {' OR '.join(f'({c})' for c in flags)} THEN list_filter(["
+            + ", ".join(f"CASE WHEN {c} THEN {k} END" for k, c in enumerate(flags))
+            + "]::INTEGER[], lambda x: x IS NOT NULL) END"
+            if flags
+            else "CAST(NULL AS INTEGER[])"
         )
         present = list(dict.fromkeys(present))  # a column mapped to two fields is checked once
         inner = f"SELECT {', '.join([*select, *present])} FROM {_RAW}"
@@ -470,9 +476,9 @@ def _excluded_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> No
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, {k}, _problems FROM ({typed})", params)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_OUT} AS "
-        f"WITH ok AS (SELECT _row, {k} FROM {_CHECK} WHERE len(_problems) = 0), "
+        f"WITH ok AS (SELECT _row, {k} FROM {_CHECK} WHERE _problems IS NULL), "
         f"dups AS (SELECT {k}, max(_row) AS _winner FROM ok GROUP BY {k} HAVING count(*) > 1) "
-        f"SELECT _row, _problems, CAST(NULL AS BIGINT) AS _winner, {k} FROM {_CHECK} WHERE len(_problems) > 0 "
+        f"SELECT _row, _problems, CAST(NULL AS BIGINT) AS _winner, {k} FROM {_CHECK} WHERE _problems IS NOT NULL "
         f"UNION ALL "
         f"SELECT ok._row, []::INTEGER[], dups._winner, ok.{k} FROM ok JOIN dups ON ok.{k} = dups.{k} "
         f"WHERE ok._row <> dups._winner"
