@@ -324,3 +324,30 @@ def test_any_ibis_backend_gives_the_same_tables(demo: tuple[Path, Any]) -> None:
             experiment(store, step="won").rows,
         )
     assert plain == stored
+
+
+def test_shrinkage_keeps_a_small_lucky_sequence_off_the_top(tmp_path: Path) -> None:
+    """Five sequences with 400 touches each (15% to 25% replies) and one with 4 replies in 6 touches: raw, the
+    small one ranks first; shrunk towards the fitted prior, it falls behind the well-measured best."""
+    from hitrate.demo import load_frame
+
+    rows = []
+    for s, hits in zip(["S1", "S2", "S3", "S4", "S5"], [60, 70, 80, 90, 100], strict=True):
+        rows += [(s, "replied" if i < hits else "no_reply") for i in range(400)]
+    rows += [("Tiny", "replied" if i < 4 else "no_reply") for i in range(6)]
+    frame = pd.DataFrame(
+        {
+            "id": [f"a{i}" for i in range(len(rows))],
+            "opportunity_id": [f"o{i}" for i in range(len(rows))],
+            "type": "email",
+            "sequence": [s for s, _ in rows],
+            "outcome": [o for _, o in rows],
+        }
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        load_frame(store, "activities", frame, 1)
+        result = rank_sequences(store)
+    tiny = next(r for r in result.rows if r["sequence"] == "Tiny")
+    assert tiny["raw_rank"] == 1 and tiny["rank"] > 1 and result.rows[0]["sequence"] == "S5"
+    assert result.prior["mean"] < tiny["shrunk"] < tiny["rate"]
+    assert any("fewer than 100 touches for Tiny" in w for w in result.warnings)
