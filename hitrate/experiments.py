@@ -33,9 +33,10 @@ from typing import Any
 import numpy as np
 
 from .errors import UserInputError
+from .outreach import TOUCH_STEPS
 from .spec import Definitions
 
-STEPS: tuple[str, ...] = ("response", "meeting", "opportunity", "won")
+STEPS: tuple[str, ...] = tuple(TOUCH_STEPS)  # response, meeting, opportunity, won
 DEFAULT_TYPES = ("email", "call")
 METHOD = (
     "each variant against the control: Newcombe hybrid score interval for the difference, Pearson chi-square "
