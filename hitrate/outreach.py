@@ -11,6 +11,8 @@ Definitions (``docs/outreach.md`` gives them with examples):
 * A lead's **opportunities** are the ``opportunity_id`` values of all its activities (any type, any
   campaign) that name an opportunity counted by the definitions in force; it is **won** when one of them
   is won under those definitions.
+* Outcomes are compared after trimming, lower-casing and turning spaces and hyphens into ``_``, so
+  ``Replied`` and ``Meeting Booked`` count as ``replied`` and ``meeting_booked``.
 * The **funnel** counts leads per group (``--by`` values of the touches; a lead touched in two groups
   counts in both): ``touched`` (at least one touch), ``replied`` (one of those touches got ``replied`` or
   ``meeting_booked``), ``meeting`` (one booked a meeting), ``opportunity`` (booked a meeting and the lead
@@ -142,9 +144,10 @@ def touches(
     if campaign is not None:
         t = t.filter(t.campaign == campaign)
     t = t.left_join(leads, t._lead == leads._p_lead)
+    said = t.outcome.strip().lower().re_replace(r"[\s-]+", "_")  # "Meeting Booked" -> meeting_booked
     t = t.mutate(
-        _response=t.outcome.isin(list(RESPONSE_OUTCOMES)).fill_null(False),
-        _meeting=t.outcome.isin(list(MEETING_OUTCOMES)).fill_null(False),
+        _response=said.isin(list(RESPONSE_OUTCOMES)).fill_null(False),
+        _meeting=said.isin(list(MEETING_OUTCOMES)).fill_null(False),
         _opportunity=t._p_opp.fill_null(False),
         _won=t._p_won.fill_null(False),
     )

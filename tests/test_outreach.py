@@ -33,11 +33,11 @@ O3,Closed Won,2024-01-03
 # links L3 to O3 (won), and a call logged on O3 alone belongs to L3 through that link.
 # a8: neither id: a lead of its own that replied.
 ACTS = """id,lead_id,opportunity_id,type,at,campaign,variant,outcome,segment,personalised
-a1,L1,,email,2024-01-01,C1,A,replied,SMB,yes
+a1,L1,,email,2024-01-01,C1,A,Replied,SMB,yes
 a2,L1,,call,2024-01-02,C1,B,meeting_booked,SMB,no
 m1,L1,O1,meeting,2024-01-03,C1,B,held,SMB,
 a3,L2,,email,2024-01-01,C1,A,no_reply,SMB,yes
-a4,,O2,call,2024-01-01,C2,B,meeting_booked,Enterprise,No
+a4,,O2,Call,2024-01-01,C2,B,Meeting Booked,Enterprise,No
 a5,L3,,email,2024-01-01,C2,A,meeting_booked,Enterprise,YES
 a6,L3,O3,email,2024-01-02,C2,A,no_reply,Enterprise,no
 a7,,O3,call,2024-01-03,C2,B,replied,Enterprise,maybe
