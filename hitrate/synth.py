@@ -228,7 +228,7 @@ class SynthTruth:
 
     @property
     def variant_lift(self) -> float:
-        """True response-rate lift of the last variant over the first (B - A): 0.05."""
+        """True response-rate lift of the last variant over the first (B − A; 0.05 in the generator)."""
         rates = list(self.variant_response_rates.values())
         return rates[-1] - rates[0]
 
