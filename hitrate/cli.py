@@ -99,6 +99,12 @@ class Strategy(str, Enum):
     log = "log"
 
 
+class OutreachView(str, Enum):
+    funnel = "funnel"
+    sequences = "sequences"
+    personalisation = "personalisation"
+
+
 class Lang(str, Enum):
     en = "en"
     da = "da"
@@ -1498,7 +1504,7 @@ def experiment_plan(
 @user_errors
 def experiment_compare(
     by: Annotated[str, typer.Option(help="The activity field whose values are the arms.")] = "variant",
-    step: Annotated[str, typer.Option(help="Funnel step: response, meeting or won.")] = "response",
+    step: Annotated[str, typer.Option(help="Funnel step: response, meeting, opportunity or won.")] = "response",
     campaign: Annotated[str | None, typer.Option(help="Only this campaign's touches.", show_default=False)] = None,
     type_: Annotated[
         list[str] | None,
@@ -1547,6 +1553,134 @@ def experiment_compare(
             f"{r['prob_best']:.1%}",
         )
     _out().print(t)
+
+
+@app.command("outreach")
+@user_errors
+def outreach_cmd(
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Activity field(s) to group by (funnel: repeatable, e.g. campaign, variant, segment); the field "
+            "ranked (sequences, default sequence) or split (personalisation, default segment).",
+            show_default=False,
+        ),
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign's touches.", show_default=False)] = None,
+    view: Annotated[
+        OutreachView, typer.Option(help="funnel, sequences (ranked with shrinkage) or personalisation (lift table).")
+    ] = OutreachView.funnel,
+    step: Annotated[
+        str,
+        typer.Option(help="Step the sequences and personalisation views rate: response, meeting, opportunity, won."),
+    ] = "response",
+    type_: Annotated[
+        list[str] | None,
+        typer.Option("--type", help="Activity types that count as touches (default email, call). Repeatable."),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Outreach funnel: leads from touch to reply, meeting, opportunity and won per campaign, variant or segment;
+    sequences ranked with shrinkage; the segment x personalisation lift table."""
+    from . import outreach
+    from .errors import UserInputError
+
+    types = tuple(type_ or outreach.DEFAULT_TYPES)
+    fields = list(by or [])
+    if view is not OutreachView.funnel and len(fields) > 1:
+        raise UserInputError(f"--by: the {view.value} view takes one field; got {', '.join(fields)}")
+    result: Any
+    with _source(db, engine, definitions) as (store, defs):
+        common: dict[str, Any] = {"campaign": campaign, "types": types, "definitions": defs}
+        if view is OutreachView.funnel:
+            result = outreach.funnel(store, by=fields, **common)
+        elif view is OutreachView.sequences:
+            result = outreach.rank_sequences(store, by=fields[0] if fields else "sequence", step=step, **common)
+        else:
+            result = outreach.personalisation_lift(store, by=fields[0] if fields else "segment", step=step, **common)
+    _warn(result.warnings)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    render = {
+        OutreachView.funnel: _outreach_funnel_table,
+        OutreachView.sequences: _outreach_sequences_table,
+        OutreachView.personalisation: _outreach_lift_table,
+    }[view]
+    _out().print(render(result, campaign))
+
+
+def _ci(rate: float | None, low: float | None, high: float | None) -> str:
+    return "" if rate is None else f"{rate:.1%} ({low:.1%}-{high:.1%})"
+
+
+def _outreach_funnel_table(result: Any, campaign: str | None) -> Any:
+    from rich.table import Table as RichTable
+
+    t = RichTable(
+        title="Outreach funnel (leads)"
+        + (f" by {', '.join(result.by)}" if result.by else "")
+        + (f", campaign {campaign}" if campaign else "")
+    )
+    for col in [*result.by, "step", "leads", "from previous (95%)", "from touched (95%)"]:
+        t.add_column(col, justify="left" if col in (*result.by, "step") else "right")
+    for r in result.rows:
+        t.add_row(
+            *[str(r[k]) for k in result.by],
+            r["step"] + (f" ({r['touches']:,} touches)" if r["step"] == "touched" else ""),
+            f"{r['leads']:,}",
+            _ci(r["from_previous"], r["previous_low"], r["previous_high"]),
+            _ci(r["from_first"], r["first_low"], r["first_high"]),
+        )
+    return t
+
+
+def _outreach_sequences_table(result: Any, campaign: str | None) -> Any:
+    from rich.table import Table as RichTable
+
+    t = RichTable(
+        title=f"{result.by} ranked by {result.step} rate, shrunk" + (f", campaign {campaign}" if campaign else "")
+    )
+    for col in ("rank", result.by, "touches", "hits", "raw rate (95%)", "raw rank", "shrunk rate (95%)"):
+        t.add_column(col, justify="left" if col == result.by else "right")
+    for r in result.rows:
+        t.add_row(
+            str(r["rank"]),
+            str(r[result.by]),
+            f"{r['attempts']:,}",
+            f"{r['hits']:,}",
+            _ci(r["rate"], r["ci_low"], r["ci_high"]),
+            str(r["raw_rank"]),
+            _ci(r["shrunk"], r["shrunk_low"], r["shrunk_high"]),
+        )
+    return t
+
+
+def _outreach_lift_table(result: Any, campaign: str | None) -> Any:
+    from rich.table import Table as RichTable
+
+    t = RichTable(
+        title=f"{result.step} rate, personalised vs not, by {result.by}"
+        + (f", campaign {campaign}" if campaign else "")
+    )
+    for col in (result.by, "personalised (95%)", "n yes", "not (95%)", "n no", "lift (95%)", "p", "q (BH)"):
+        t.add_column(col, justify="left" if col == result.by else "right")
+    for r in result.rows:
+        lift = "" if r["lift"] is None else f"{r['lift']:+.1%} ({r['lift_low']:+.1%} to {r['lift_high']:+.1%})"
+        t.add_row(
+            str(r[result.by]),
+            _ci(r["rate_yes"], r["yes_low"], r["yes_high"]),
+            f"{r['attempts_yes']:,}",
+            _ci(r["rate_no"], r["no_low"], r["no_high"]),
+            f"{r['attempts_no']:,}",
+            lift,
+            "" if r["p_value"] is None else f"{r['p_value']:.3g}",
+            "" if r["q_value"] is None else f"{r['q_value']:.3g}" + (" *" if r["significant"] else ""),
+        )
+    return t
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -39,8 +39,18 @@ The model in plain words
 * Activities (calls, emails, meetings) are spread uniformly over the deal's life up
   to its close or the export date, 1 + Poisson(life_days / 20) per deal. Calls
   and e-mails get a positive response (``replied`` or ``meeting_booked``) with a
-  probability that depends only on the A/B ``variant``
-  (:attr:`SynthTruth.variant_response_rates`).
+  probability that adds three independent terms::
+
+      p_response = variant_response_rates[variant]
+                   + sequence_effect[sequence]
+                   + (personalised - 1/2) * personalisation_lift[segment]
+
+  The ``sequence`` is drawn once per deal (some sequences are rare, so ranking them needs
+  shrinkage), ``personalised`` (``yes``/``no``) per touch with probability exactly 1/2, and the
+  ``segment`` is the deal's. The sequence effects average to 0 over the sequence mix and the
+  personalisation term to 0 over the coin, so the variant alone still sets the expected rate of a
+  variant (:attr:`SynthTruth.variant_response_rates`); :attr:`SynthTruth.sequence_response_rates`
+  and :attr:`SynthTruth.personalisation_lift` hold the other two truths.
 
 Everything is drawn from one ``numpy.random.default_rng(seed)``, fully vectorised.
 The opportunities and reps do not depend on ``with_history`` / ``with_activities``.
@@ -48,7 +58,7 @@ The opportunities and reps do not depend on ``with_history`` / ``with_activities
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -61,6 +71,7 @@ __all__ = [
     "LOSS_REASONS",
     "PRODUCTS",
     "SEGMENTS",
+    "SEQUENCES",
     "STAGES",
     "SynthData",
     "SynthTruth",
@@ -95,8 +106,18 @@ SEGMENT_EFFECTS: dict[str, float] = {"SMB": 0.2, "Mid-market": 0.0, "Enterprise"
 # Raw odds factors by decision month: quarter-end pushes, a summer dip and a Q4 budget flush.
 _SEASON_RAW = np.array([0.80, 0.90, 1.15, 0.95, 1.00, 1.12, 0.78, 0.72, 1.08, 1.00, 1.15, 1.45])
 VARIANT_RESPONSE_RATES: dict[str, float] = {"A": 0.18, "B": 0.23}
+# Outreach sequences: share of deals enrolled, and effect on the response probability before centring.
+SEQUENCES: tuple[str, ...] = (
+    "Intro 3-step", "Case study", "Break-up", "Video intro",
+    "Referral ask", "Webinar invite", "Exec letter", "Cold call",
+)  # fmt: skip
+_SEQUENCE_MIX = np.array([0.30, 0.22, 0.15, 0.11, 0.08, 0.06, 0.05, 0.03])
+_SEQUENCE_RAW_EFFECTS = np.array([0.00, 0.03, -0.04, 0.06, 0.045, -0.02, 0.09, -0.06])
+# Absolute lift of a personalised touch's response probability over an unpersonalised one, by segment.
+PERSONALISATION_LIFT: dict[str, float] = {"SMB": 0.0, "Mid-market": 0.04, "Enterprise": 0.10}
 _MEETING_BOOKED_SHARE = 0.35  # of the positive responses to a call / e-mail
 _MEETING_HELD = 0.85
+_PERSONALISED_SHARE = 0.5  # exactly 1/2, so personalisation averages out of the variant rates
 
 _BASE_SOURCE_MIX = np.array([0.28, 0.10, 0.32, 0.14, 0.16])
 _BASE_SEGMENT_MIX = np.array([0.50, 0.35, 0.15])
@@ -174,9 +195,18 @@ class SynthTruth:
     would_win:
         The outcome draw of every opportunity; for open deals, what they will do once decided.
     variant_response_rates:
-        Variant -> probability that a call or e-mail gets ``replied`` or ``meeting_booked``.
+        Variant -> probability that a call or e-mail gets ``replied`` or ``meeting_booked``
+        (averaged over sequences and personalisation).
     team_source_mix, team_segment_mix:
         Team -> category -> probability of a new opportunity of that team having it.
+    sequence_response_rates:
+        Sequence -> probability that its calls and e-mails get a positive response, averaged over
+        variants and personalisation: ``mean(variant_response_rates) + sequence_effect``.
+    sequence_mix:
+        Sequence -> probability that a deal is enrolled in it.
+    personalisation_lift:
+        Segment -> absolute lift of a personalised touch's response probability over an
+        unpersonalised one in that segment (exact: the terms are additive).
     """
 
     base_logit: float
@@ -192,6 +222,15 @@ class SynthTruth:
     variant_response_rates: dict[str, float]
     team_source_mix: dict[str, dict[str, float]]
     team_segment_mix: dict[str, dict[str, float]]
+    sequence_response_rates: dict[str, float] = field(default_factory=dict)
+    sequence_mix: dict[str, float] = field(default_factory=dict)
+    personalisation_lift: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def variant_lift(self) -> float:
+        """True response-rate lift of the last variant over the first (B − A; 0.05 in the generator)."""
+        rates = list(self.variant_response_rates.values())
+        return rates[-1] - rates[0]
 
     def true_rate(self, mask: np.ndarray | pd.Series | None = None) -> float:
         """Expected eventual hit rate of the selected opportunities: the mean of their ``p_win``.
@@ -298,6 +337,19 @@ def _seasonal_factors() -> np.ndarray:
     return factors
 
 
+def _sequence_effects() -> np.ndarray:
+    """Sequence effects on the response probability, centred so they average 0 over the sequence mix."""
+    mix = _SEQUENCE_MIX / _SEQUENCE_MIX.sum()
+    effects: np.ndarray = _SEQUENCE_RAW_EFFECTS - float(mix @ _SEQUENCE_RAW_EFFECTS)
+    return effects
+
+
+def _sequence_rates() -> dict[str, float]:
+    """True response rate per sequence: the variants' mean rate (variants are equally likely) plus its effect."""
+    base = float(np.mean(list(VARIANT_RESPONSE_RATES.values())))
+    return {s: base + float(e) for s, e in zip(SEQUENCES, _sequence_effects(), strict=True)}
+
+
 # ---- the generator ---------------------------------------------------------------------------
 def _make_reps(
     rng: np.random.Generator, n_teams: int, reps_per_team: int, start_s: int, end_s: int
@@ -366,6 +418,9 @@ _ACTIVITY_COLUMNS = {
     "campaign": "str",
     "variant": "str",
     "outcome": "str",
+    "sequence": "str",
+    "segment": "str",
+    "personalised": "str",
 }
 
 
@@ -539,6 +594,11 @@ def generate(
         variant = rng.integers(0, 2, size=m).astype(np.int8)
         u = rng.random(m)
         rate = np.array([VARIANT_RESPONSE_RATES[v] for v in VARIANTS])[variant]
+        sequence = _pick(rng.random(n, dtype=np.float32), _SEQUENCE_MIX)[owner]
+        personalised = rng.random(m) < _PERSONALISED_SHARE
+        act_segment = segment[owner]
+        rate = rate + _sequence_effects()[sequence]
+        rate = rate + (personalised - 0.5) * np.array(list(PERSONALISATION_LIFT.values()))[act_segment]
         talk = np.where(u < rate * _MEETING_BOOKED_SHARE, 2, np.where(u < rate, 0, 1))  # booked/replied/none
         act_outcome = np.where(kind == 2, np.where(u < _MEETING_HELD, 3, 4), talk).astype(np.int8)
         activities = pd.DataFrame(
@@ -552,6 +612,9 @@ def generate(
                 "campaign": _strings(CAMPAIGNS, campaign),
                 "variant": _strings(VARIANTS, variant),
                 "outcome": _strings(ACTIVITY_OUTCOMES, act_outcome),
+                "sequence": _strings(SEQUENCES, sequence),
+                "segment": _strings(SEGMENTS, act_segment),
+                "personalised": _strings(("no", "yes"), personalised.astype(np.int8)),
             }
         )
     else:
@@ -580,6 +643,9 @@ def generate(
         team_segment_mix={
             t: dict(zip(SEGMENTS, map(float, mix), strict=True)) for t, mix in zip(team_names, segment_mix, strict=True)
         },
+        sequence_response_rates=_sequence_rates(),
+        sequence_mix=dict(zip(SEQUENCES, map(float, _SEQUENCE_MIX / _SEQUENCE_MIX.sum()), strict=True)),
+        personalisation_lift=dict(PERSONALISATION_LIFT),
     )
     return SynthData(
         opportunities=opportunities,
