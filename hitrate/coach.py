@@ -570,8 +570,8 @@ WORDS: dict[str, dict[str, str]] = {
         "no_weak": "No weak stage: no stage converts below the peers after shrinkage.",
         "activity": "{kind} per opportunity: {v} ({low}–{high}, {k} on {n}) against the team's best {b} "
         "({blow}–{bhigh}, {nb} reps).",
-        "strongest": "Strongest {field}: {value} {rate} against peers {peers}: {gap}.",
-        "weakest": "Weakest {field}: {value} {rate} against peers {peers}: {gap}.",
+        "strongest": "Strongest {field} against peers: {value} {rate} against {peers}: {gap}.",
+        "weakest": "Weakest {field} against peers: {value} {rate} against {peers}: {gap}.",
         "points": "{d} points ({low} to {high})",
         "won": "won",
         "call": "Calls",
@@ -590,8 +590,8 @@ WORDS: dict[str, dict[str, str]] = {
         "no_weak": "Ingen svag fase: ingen fase konverterer under kollegerne efter krympning.",
         "activity": "{kind} pr. handel: {v} ({low}–{high}, {k} på {n}) mod teamets bedste {b} "
         "({blow}–{bhigh}, {nb} sælgere).",
-        "strongest": "Stærkeste {field}: {value} {rate} mod kolleger {peers}: {gap}.",
-        "weakest": "Svageste {field}: {value} {rate} mod kolleger {peers}: {gap}.",
+        "strongest": "Stærkeste {field} mod kolleger: {value} {rate} mod {peers}: {gap}.",
+        "weakest": "Svageste {field} mod kolleger: {value} {rate} mod {peers}: {gap}.",
         "points": "{d} point ({low} til {high})",
         "won": "vundet",
         "call": "Opkald",
@@ -641,7 +641,7 @@ def statements(card: RepCard | Mapping[str, Any], lang: str = "en") -> list[str]
     c = card.to_dict() if isinstance(card, RepCard) else card
     w = WORDS[lang]
     h = c["hit_rate"]
-    group = f"{c['peers_by']} {c['team']}" if c["team"] else w["all_reps"]
+    group = w["all_reps"] if not c["team"] else c["team"] if c["peers_by"] == "team" else f"{c['peers_by']} {c['team']}"
     out = [
         w["hit"].format(
             rate=_ratio(h, lang),
