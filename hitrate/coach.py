@@ -167,8 +167,9 @@ def rep_card(
     rep:
         The rep's name as in the data; an unknown name raises :class:`UnknownRepError` with close matches.
     peers_by:
-        The field whose value the rep shares with their peers (default ``team``); ``None``, or a field the data
-        lacks, makes every other rep a peer.
+        The field whose value the rep shares with their peers (default ``team``); ``None``, or ``team`` when the
+        data has no team, makes every other rep a peer. Any other field the data lacks is an
+        :class:`~hitrate.errors.UnknownFieldError`.
     adjust:
         Fields for the quality index (indirect standardisation); default those of ``lead_source`` and
         ``segment`` the data has.
@@ -184,6 +185,10 @@ def rep_card(
     available = set(fields_available(source))
     if "rep" not in available:
         raise UserInputError("the data has no 'rep' field: a rep card needs opportunities with a rep")
+    if peers_by is not None and peers_by != "team" and peers_by not in available:
+        from .errors import UnknownFieldError
+
+        raise UnknownFieldError(peers_by, sorted(available), "--peers-by")
     notes: list[str] = []
     team_of = _teams(source, defs, peers_by if peers_by in available else None)
     if rep not in team_of:

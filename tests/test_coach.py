@@ -148,6 +148,12 @@ def test_peers_by_none_compares_with_every_other_rep(demo) -> None:
     assert everyone.segments == {} and everyone.statements[0].startswith("Hit rate")
 
 
+def test_peers_by_an_unknown_field_is_named(demo) -> None:
+    path, data = demo
+    result = CliRunner().invoke(app, ["coach", data.reps["rep"].iloc[0], "--peers-by", "teem", "--db", str(path)])
+    assert result.exit_code == 2 and "teem" in result.stderr and "--peers-by" in result.stderr
+
+
 # ---- the CLI, reproduction, HTML --------------------------------------------------------------------------------
 def run(args: list[str], path: Path) -> dict[str, Any]:
     result = CliRunner().invoke(app, [*args, "--format", "json", "--db", str(path)], env=ENV)
