@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -70,6 +71,39 @@ def test_without_weak_stages_the_card_names_the_stages_only_by_chance(tmp_path: 
         gaps = stage_gaps(store)
     named = sum(gaps.weak[r] == dealt[r] for r in gaps.reps)
     assert named / len(gaps.reps) <= 0.5, f"{named} of {len(gaps.reps)}"
+
+
+def test_the_generator_moves_lost_deals_to_each_reps_weak_stage() -> None:
+    """Lost deals' furthest stage per rep follows (1 - share) * base + share * [weak stage], within 4 standard
+    errors; won deals and p_win do not depend on it."""
+    data = generate(seed=9, n_opportunities=60_000, with_activities=False)
+    off = generate(seed=9, n_opportunities=2_000, with_history=False, with_activities=False, weak_stage_share=0.0)
+    on = generate(seed=9, n_opportunities=2_000, with_history=False, with_activities=False)
+    np.testing.assert_array_equal(off.truth.p_win, on.truth.p_win)
+    np.testing.assert_array_equal(off.opportunities["outcome"], on.opportunities["outcome"])
+    truth = data.truth
+    assert truth.weak_stage_share == 0.35 and list(truth.lost_at_stage) == list(OPEN_STAGES)
+    h = data.stage_history[data.stage_history["stage"].isin(OPEN_STAGES)]
+    furthest = h.assign(r=h["stage"].map(OPEN_STAGES.index)).groupby("id")["r"].max()
+    o = data.opportunities.set_index("id").loc[furthest.index]
+    lost = o["outcome"] == "lost"
+    weak = o.loc[lost, "rep"].map(truth.rep_weak_stage).map(OPEN_STAGES.index)
+    base = np.array(list(truth.lost_at_stage.values()))
+    for w in range(4):
+        at = furthest[lost][weak == w]
+        want = (1 - truth.weak_stage_share) * base + truth.weak_stage_share * np.eye(4)[w]
+        got = np.bincount(at, minlength=4) / len(at)
+        assert np.all(np.abs(got - want) < 4 * np.sqrt(want * (1 - want) / len(at)) + 0.01), (w, got, want)
+
+
+def test_the_log_odds_ratio_is_the_textbook_one(card) -> None:
+    """L = log((a+.5)/(n-a+.5)) - log((A+.5)/(N-A+.5)) from the card's own counts; shrunk towards 0, same sign."""
+    for r in card.stages:
+        a, n, pa, pn = r["advanced"], r["reached"], r["peers"]["advanced"], r["peers"]["reached"]
+        lor = np.log((a + 0.5) / (n - a + 0.5)) - np.log((pa + 0.5) / (pn - pa + 0.5))
+        assert r["log_odds_ratio"] == pytest.approx(lor, rel=1e-12)
+        assert abs(r["shrunk_log_odds_ratio"]) <= abs(lor) and r["shrunk_log_odds_ratio"] * lor >= 0
+        assert r["log_odds_ratio_low"] < lor < r["log_odds_ratio_high"]
 
 
 def test_hit_rate_peers_and_segments_match_pandas(demo, card) -> None:
