@@ -302,3 +302,27 @@ def test_web_manager_sees_their_team_only(web) -> None:
     other = sorted(web.reps_in(OTHER_TEAM))[0]
     assert c.get("/rep", params={"rep": other}).status_code == 403
     assert c.get(f"/coach/{other}").status_code == 403
+
+
+def test_api_card_is_scoped(web) -> None:
+    from fastapi.testclient import TestClient
+
+    from hitrate.web import create_app
+    from tests.web_helpers import MANAGED, OTHER_TEAM
+
+    c = TestClient(create_app(web.path, secret="t"), raise_server_exceptions=False)
+
+    def get(role: str, rep: str) -> Any:
+        return c.get(f"/api/coach/{rep}", headers={"Authorization": f"Bearer {web.tokens[role]}"})
+
+    own = get("rep", web.rep)
+    assert own.status_code == 200, own.text
+    body = own.json()
+    assert body["rep"] == web.rep and body["peers"] == [] and body["reproduce"] == {} and body["n_peers"] >= 1
+    assert not any(name in own.text for name in set(web.team_of) - {web.rep})
+    other = sorted(web.reps_in(MANAGED) - {web.rep})[0]
+    assert get("rep", other).status_code == 403
+    assert get("manager", other).json()["peers"]
+    assert get("manager", sorted(web.reps_in(OTHER_TEAM))[0]).status_code == 403
+    unknown = get("admin", web.rep + "x")
+    assert unknown.status_code == 400 and web.rep in unknown.json()["detail"]
