@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SmallSampleWarning, UserInputError
+from .errors import HitrateWarning, SmallSampleWarning, UserInputError
 from .spec import Definitions
 
 __all__ = ["STAGE_METHOD", "RepCard", "StageGaps", "rep_card", "stage_gaps"]
@@ -211,23 +211,27 @@ def rep_card(
     tables = set(source.list_tables())
     stages: list[dict[str, Any]] = []
     weak: dict[str, Any] | None = None
-    if "stage_history" in tables:
+    try:
         gaps = stage_gaps(source, peers_by=peers_by, definitions=defs, team_of=team_of if use_team else None)
-        stages, weak = _stage_rows(gaps, rep, confidence)
+    except UserInputError as exc:  # no stage history table, or an empty one
+        notes.append(f"no stage-by-stage comparison: {exc}")
     else:
-        notes.append("no stage history in the store: no stage-by-stage comparison")
+        stages, weak = _stage_rows(gaps, rep, confidence)
+        if not stages:
+            notes.append(f"no stage history for {rep}: no stage-by-stage comparison")
     ranked = sorted(peers, key=lambda r: -shrunk_of.get(r, -1.0))
     best = ranked[: max(1, math.ceil(BEST_SHARE * len(peers)))]
     activities = _activities(source, defs, rep, peers, best, confidence) if "activities" in tables else []
-    if "activities" not in tables:
-        notes.append("no activities in the store: no activity mix")
+    if not activities:
+        notes.append("no activities in the store for these reps: no activity mix")
     segments, strongest, weakest = {}, {}, {}
     for f in segment_fields:
         segments[f], strongest[f], weakest[f] = _segments(source, defs, rep, peers, f, confidence)
+    for note in notes:
+        warnings.warn(note, HitrateWarning, stacklevel=2)
     if hit["attempts"] < SMALL:
         notes.append(f"{rep} has {hit['attempts']} decided deals: too few to support claims on their own")
-    for note in notes:
-        warnings.warn(note, SmallSampleWarning, stacklevel=2)
+        warnings.warn(notes[-1], SmallSampleWarning, stacklevel=2)
     card = RepCard(
         rep=rep,
         team=team,
@@ -501,12 +505,14 @@ def _activities(
     from .query import Query
     from .stats.adjust import garwood_interval
 
+    act = source.table("activities")
+    if not {"opportunity_id", "type"} <= set(act.columns):
+        return []
     opps = _classified(source, defs, Query.build(where={"rep": [rep, *peers]}), {"id", "rep"})
     if defs.basis == "closed":
         opps = opps.filter(opps._won | opps._lost)
     o = opps.select("id", "rep")
     n_opps = fetch(source, o.group_by("rep").aggregate(n=o.count()))
-    act = source.table("activities")
     per = act.group_by(_oid=act.opportunity_id, _type=act.type).aggregate(_n=act.count())
     j = o.inner_join(per, o.id == per._oid)
     counts = fetch(source, j.group_by(["rep", "_type"]).aggregate(n=j._n.sum()))

@@ -326,3 +326,16 @@ def test_api_card_is_scoped(web) -> None:
     assert get("manager", sorted(web.reps_in(OTHER_TEAM))[0]).status_code == 403
     unknown = get("admin", web.rep + "x")
     assert unknown.status_code == 400 and web.rep in unknown.json()["detail"]
+
+
+def test_a_store_without_history_or_activities_gives_a_card_without_them(tmp_path: Path) -> None:
+    data = generate(seed=5, n_opportunities=1_500, with_history=False, with_activities=False)
+    rep = data.reps["rep"].iloc[2]
+    with Store(tmp_path / "bare.duckdb") as store:
+        load_synth(store, data, label="bare")
+        with pytest.warns(UserWarning) as caught:
+            card = rep_card(store, rep)
+    assert card.stages == [] and card.weak_stage is None and card.activities == []
+    said = " ".join(str(w.message) for w in caught)
+    assert "stage history" in said and "activities" in said
+    assert card.statements[0].startswith("Hit rate") and not any("Weak stage" in s for s in card.statements)
