@@ -339,3 +339,18 @@ def test_a_store_without_history_or_activities_gives_a_card_without_them(tmp_pat
     said = " ".join(str(w.message) for w in caught)
     assert "stage history" in said and "activities" in said
     assert card.statements[0].startswith("Hit rate") and not any("Weak stage" in s for s in card.statements)
+
+
+def test_any_ibis_backend_gives_the_same_card(demo, card) -> None:
+    """The card through a plain Ibis DuckDB connection (the path PostgreSQL and Spark take) equals the store's."""
+    import ibis
+
+    path, _ = demo
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            other = rep_card(con, card.rep).to_dict()
+    finally:
+        con.disconnect()
+    assert other == card.to_dict()
