@@ -1336,6 +1336,7 @@ def funnel_cmd(
             help="STAGE[,STAGE...]: the open stages in pipeline order (default: inferred).", show_default=False
         ),
     ] = None,
+    where: WhereOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
     engine: EngineOpt = None,
@@ -1347,7 +1348,7 @@ def funnel_cmd(
 
     order = [x.strip() for x in stages.split(",") if x.strip()] if stages else None
     with _source(db, engine, definitions) as (store, defs):
-        result = stage_funnel(store, by=by, stages=order, definitions=defs)
+        result = stage_funnel(store, by=by, stages=order, definitions=defs, where=_parse_where(where))
     _warn(result.warnings)
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
@@ -1427,6 +1428,120 @@ def ramp_cmd(
             f"{r['hit_rate']:.1%} ({r['ci_low']:.1%}-{r['ci_high']:.1%})",
         )  # fmt: skip
     out.print(t)
+
+
+@app.command("coach")
+@user_errors
+def coach_cmd(
+    rep: Annotated[str, typer.Argument(help="The rep, by name as in the data.", show_default=False)],
+    peers_by: Annotated[
+        str,
+        typer.Option(
+            "--peers-by", help="Peers are the other reps with the rep's value of this field; 'none': all other reps."
+        ),
+    ] = "team",
+    period: Annotated[Period, typer.Option(help="Periods of the trend.")] = Period.quarter,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the card as a self-contained HTML file.", show_default=False),
+    ] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the HTML file: en or da.")] = Lang.en,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """The rep card: hit rate against peers with intervals, quality index, trend, stage-by-stage conversion
+    (the weak stage), activity mix against the team's best, strongest and weakest segments and lead sources."""
+    import warnings
+
+    from .coach import rep_card
+
+    with _source(db, engine, definitions) as (store, defs), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        card = rep_card(
+            store,
+            rep,
+            peers_by=None if peers_by.lower() == "none" else peers_by,
+            period=period.value,
+            definitions=defs,
+        )
+    _warn(card.warnings)
+    if html is not None:
+        from .coach_report import write_card
+
+        path = write_card(card, html, lang=lang.value, period=period.value)
+        _err().print(f"Rep card written to {path}.", highlight=False)
+    if fmt is Format.json:
+        typer.echo(json.dumps(card.to_dict(), ensure_ascii=False))
+        return
+    _print_card(card)
+
+
+def _print_card(card: Any) -> None:
+    """The card as its statements and three tables (stages, activities, segments)."""
+    from rich.table import Table as RichTable
+
+    out = _out()
+    team = f" ({card.team})" if card.team else ""
+    out.print(f"[bold]Rep card: {card.rep}{team}[/]", highlight=False)
+    for line in card.statements:
+        out.print(f"• {line}", highlight=False)
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{v:.1%}"
+
+    def conv(r: dict[str, Any]) -> str:
+        interval = f"{pct(r['conversion_low'])}-{pct(r['conversion_high'])}"
+        return f"{r['advanced']:,}/{r['reached']:,} {pct(r['conversion'])} ({interval})"
+
+    if card.stages:
+        t = RichTable(title="Conversion to the next stage: rep against peers", caption=card.method["stages"])
+        for col in ("stage", "to", "rep (95%)", "peers (95%)", "difference (95%)", "lost here", "shrunk log OR"):
+            t.add_column(col, justify="left" if col in ("stage", "to") else "right")
+        for r in card.stages:
+            weak = card.weak_stage is not None and r["stage"] == card.weak_stage["stage"]
+            t.add_row(
+                r["stage"] + (" ◀ weak" if weak else ""),
+                r["to"],
+                conv(r),
+                conv(r["peers"]),
+                "–"
+                if r["difference"] is None
+                else f"{100 * r['difference']:+.1f} "
+                f"({100 * r['difference_low']:+.1f} to {100 * r['difference_high']:+.1f})",
+                f"{r['lost_here']:,}",
+                f"{r['shrunk_log_odds_ratio']:+.2f}",
+            )
+        out.print(t)
+    if card.activities:
+        t = RichTable(title="Activities per decided opportunity", caption=f"team's best: {', '.join(card.best)}")
+        for col in ("type", "rep (95%)", "peers", "team's best (95%)"):
+            t.add_column(col, justify="left" if col == "type" else "right")
+
+        def per(x: dict[str, Any], ci: bool = True) -> str:
+            if x["per_opportunity"] is None:
+                return "–"
+            return f"{x['per_opportunity']:.2f}" + (f" ({x['low']:.2f}-{x['high']:.2f})" if ci else "")
+
+        for r in card.activities:
+            t.add_row(r["type"], per(r["rep"]), per(r["peers"], False), per(r["best"]))
+        out.print(t)
+    for f, rows in card.segments.items():
+        t = RichTable(title=f"Hit rate by {f}: rep against peers")
+        for col in (f, "rep (95%)", "peers (95%)", "difference (95%)"):
+            t.add_column(col, justify="left" if col == f else "right")
+        for r in rows:
+            t.add_row(
+                str(r[f]),
+                f"{r['hits']:,}/{r['attempts']:,} {pct(r['hit_rate'])} ({pct(r['ci_low'])}-{pct(r['ci_high'])})",
+                f"{r['peers']['hits']:,}/{r['peers']['attempts']:,} {pct(r['peers']['hit_rate'])}",
+                "–"
+                if r["difference"] is None
+                else f"{100 * r['difference']:+.1f} "
+                f"({100 * r['difference_low']:+.1f} to {100 * r['difference_high']:+.1f})",
+            )
+        out.print(t)
 
 
 @app.command("worth")

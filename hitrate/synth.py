@@ -33,7 +33,11 @@ The model in plain words
   beyond the segment they go with.
 * A won deal passes through Prospecting, Qualified, Proposal and Negotiation; a
   lost deal drops out after one of them (early drop-outs are the most common),
-  with a loss reason that depends on where it dropped out. Stage entry times split
+  with a loss reason that depends on where it dropped out. Every rep has a *weak stage*
+  (:attr:`SynthTruth.rep_weak_stage`, the four stages dealt out evenly over the reps at
+  random): a further ``weak_stage_share`` (default 0.35) of that rep's lost deals drop out
+  there (their drop-out mix is ``(1 - share) * base + share * [weak stage]``). This moves
+  *where* a rep's losses happen, not how many: ``p_win`` does not depend on it. Stage entry times split
   the deal's life at random proportions. An open deal sits in the stage it has
   reached on the export date, so late stages of open deals lean towards winners.
 * Activities (calls, emails, meetings) are spread uniformly over the deal's life up
@@ -52,7 +56,9 @@ The model in plain words
   variant (:attr:`SynthTruth.variant_response_rates`); :attr:`SynthTruth.sequence_response_rates`
   and :attr:`SynthTruth.personalisation_lift` hold the other two truths.
 
-Everything is drawn from one ``numpy.random.default_rng(seed)``, fully vectorised.
+Everything is drawn from one ``numpy.random.default_rng(seed)``, fully vectorised, except the
+reps' weak stages, which come from a stream of their own (``SeedSequence(seed, spawn_key=(8,))``)
+so that every other draw is the same as before they were added.
 The opportunities and reps do not depend on ``with_history`` / ``with_activities``.
 """
 
@@ -133,6 +139,7 @@ _SEGMENT_MEDIAN_DAYS = np.array([30.0, 45.0, 90.0])
 _DURATION_SIGMA = 0.6
 _GROWTH = 0.5  # creation rate rises linearly to (1 + _GROWTH) times its initial value
 _LOST_AT_STAGE = np.array([0.35, 0.30, 0.22, 0.13])  # where lost deals drop out
+WEAK_STAGE_SHARE = 0.35  # extra share of a rep's lost deals that drop out at the rep's weak stage
 _LOSS_REASON_BY_STAGE = np.array(  # rows: stage dropped out of, columns: LOSS_REASONS
     [
         [0.10, 0.15, 0.45, 0.30],
@@ -199,6 +206,12 @@ class SynthTruth:
         (averaged over sequences and personalisation).
     team_source_mix, team_segment_mix:
         Team -> category -> probability of a new opportunity of that team having it.
+    rep_weak_stage:
+        Rep name -> the open stage where the rep loses an extra ``weak_stage_share`` of their lost deals.
+    weak_stage_share:
+        That extra share (0 means no rep has a weak stage, and ``rep_weak_stage`` is empty).
+    lost_at_stage:
+        Open stage -> share of lost deals that drop out there, before the weak-stage extra.
     sequence_response_rates:
         Sequence -> probability that its calls and e-mails get a positive response, averaged over
         variants and personalisation: ``mean(variant_response_rates) + sequence_effect``.
@@ -222,6 +235,9 @@ class SynthTruth:
     variant_response_rates: dict[str, float]
     team_source_mix: dict[str, dict[str, float]]
     team_segment_mix: dict[str, dict[str, float]]
+    rep_weak_stage: dict[str, str] = field(default_factory=dict)
+    weak_stage_share: float = 0.0
+    lost_at_stage: dict[str, float] = field(default_factory=dict)
     sequence_response_rates: dict[str, float] = field(default_factory=dict)
     sequence_mix: dict[str, float] = field(default_factory=dict)
     personalisation_lift: dict[str, float] = field(default_factory=dict)
@@ -434,6 +450,7 @@ def generate(
     reps_per_team: int = 6,
     with_history: bool = True,
     with_activities: bool = True,
+    weak_stage_share: float = WEAK_STAGE_SHARE,
 ) -> SynthData:
     """Generate a synthetic B2B sales pipeline and the truth behind it.
 
@@ -454,6 +471,9 @@ def generate(
     with_history, with_activities:
         Whether to build the ``stage_history`` and ``activities`` tables (they are empty
         otherwise). The other tables do not depend on these switches.
+    weak_stage_share:
+        Extra share of each rep's lost deals that drop out at the rep's weak stage (0 to 1;
+        0 turns weak stages off).
 
     Returns
     -------
@@ -463,6 +483,8 @@ def generate(
         raise ValueError("n_opportunities must be >= 0")
     if n_teams < 1 or reps_per_team < 1:
         raise ValueError("n_teams and reps_per_team must be >= 1")
+    if not 0.0 <= weak_stage_share <= 1.0:
+        raise ValueError(f"weak_stage_share must be between 0 and 1; got {weak_stage_share}")
     start_ts, as_of = pd.Timestamp(start).as_unit("us"), pd.Timestamp(end).as_unit("us")
     if not start_ts < as_of:
         raise ValueError(f"start ({start}) must be before end ({end})")
@@ -517,7 +539,12 @@ def generate(
 
     # ---- path through the stages ----
     # Last open stage reached: Negotiation for winners, a drop-out stage for losers.
-    last = np.where(would_win, np.int8(3), _pick(rng.random(n, dtype=np.float32), _LOST_AT_STAGE))
+    # A rep's lost deals drop out at (1 - share) * base + share * [their weak stage].
+    n_reps = len(rep_names)
+    weak = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(8,))).permutation(n_reps) % 4
+    lost_mix = (1.0 - weak_stage_share) * np.broadcast_to(_LOST_AT_STAGE, (n_reps, 4)).copy()
+    lost_mix[np.arange(n_reps), weak] += weak_stage_share
+    last = np.where(would_win, np.int8(3), _pick(rng.random(n, dtype=np.float32), lost_mix, rep))
     # Stage j (1..last) is entered at created + duration * C[j-1] / C[last], C = cumsum of gammas.
     cum = np.cumsum(rng.standard_gamma(2.0, size=(n, 4), dtype=np.float32), axis=1)
     cum /= np.take_along_axis(cum, last[:, None].astype(np.int64), axis=1)
@@ -643,6 +670,11 @@ def generate(
         team_segment_mix={
             t: dict(zip(SEGMENTS, map(float, mix), strict=True)) for t, mix in zip(team_names, segment_mix, strict=True)
         },
+        rep_weak_stage=(
+            {name: OPEN_STAGES[w] for name, w in zip(rep_names, weak, strict=True)} if weak_stage_share > 0 else {}
+        ),
+        weak_stage_share=float(weak_stage_share),
+        lost_at_stage=dict(zip(OPEN_STAGES, map(float, _LOST_AT_STAGE), strict=True)),
         sequence_response_rates=_sequence_rates(),
         sequence_mix=dict(zip(SEQUENCES, map(float, _SEQUENCE_MIX / _SEQUENCE_MIX.sum()), strict=True)),
         personalisation_lift=dict(PERSONALISATION_LIFT),
