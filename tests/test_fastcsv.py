@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -107,3 +108,47 @@ def test_rows_keep_the_file_order_when_read_in_parallel(tmp_path: Path) -> None:
     assert fastcsv.read_into(con, "t", path, 2, ",", ends_with_newline=True) == n
     wrong = con.execute(f"SELECT count(*) FROM t WHERE CAST(c0 AS BIGINT) <> {fastcsv.ROW_SQL}").fetchone()
     assert wrong == (0,)
+
+
+def _import_result(path: Path, tmp_path: Path, name: str) -> tuple[object, object, object]:
+    from hitrate.ingest import import_files
+    from hitrate.store import Store
+
+    with Store(tmp_path / f"{name}.duckdb") as store:
+        report = import_files(store, [path])
+        stored = store.fetch("SELECT id, stage, created_at, amount, rep, outcome FROM opportunities ORDER BY id")
+        quarantined = store.fetch('SELECT "row", "column", reason, raw FROM quarantine ORDER BY "row"')
+    return report.to_dict()["files"][0]["stages"], stored, quarantined
+
+
+def test_an_import_through_the_fast_path_stores_and_quarantines_what_the_python_path_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bad dates and numbers, a missing stage, a key repeated (the later row wins), a key repeated where the
+    later row is broken (the earlier row is stored, the later quarantined for its problem), and text with
+    spaces to trim: the same stored rows and quarantine entries whichever reader read the file."""
+    rows = [["id", "stage", "created_at", "amount", "rep"]]
+    rows += [[f"O{i}", "Won" if i % 3 else "Lost", f"2024-01-{1 + i % 28:02d}", f"{i}.5", " Ann "] for i in range(300)]
+    rows += [
+        ["B1", "Won", "2024-13-45", "1", "Bo"],
+        ["B2", "Lost", "2024-02-01", "abc", "Bo"],
+        ["B3", "", "2024-02-01", "1", "Bo"],
+        ["O5", "Lost", "2024-03-01 10:00:00", "99", "Bo"],  # replaces O5
+        ["O7", "Won", "not a date", "99", "Bo"],  # broken: O7's first row stays
+        ["O9", "Won", "2024-03-01T10:00:00Z", "1 234.50 kr", "\u00a0Cy"],
+    ]
+    path = write(tmp_path / "f.csv", rows)
+    monkeypatch.setattr(fastcsv, "FAST_PATH_MIN_BYTES", 0)
+    fast = _import_result(path, tmp_path, "fast")
+    monkeypatch.setattr(fastcsv, "FAST_PATH_MIN_BYTES", 10**12)
+    slow = _import_result(path, tmp_path, "slow")
+    assert fast == slow
+    stored, quarantined = slow[1], slow[2]
+    assert len(stored) == 300  # O0...O299, three of them from the later rows; B1-B3 quarantined
+    assert [q[0] for q in quarantined] == [7, 11, 302, 303, 304, 306]
+    assert "row 305 later in the file replaces this row" in quarantined[0][2]
+    assert "row 307 later in the file replaces this row" in quarantined[1][2]
+    assert "'not a date' is not a date" in quarantined[5][2]
+    by_id = {r[0]: r for r in stored}
+    assert by_id["O7"][1] == "Won" and by_id["O9"][3:5] == (1234.5, "Cy") and by_id["O0"][4] == "Ann"
+    assert by_id["O5"][1:3] == ("Lost", dt.datetime(2024, 3, 1, 10))

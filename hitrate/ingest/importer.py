@@ -405,16 +405,26 @@ def _import_one(
             typed = _closed_fields_only_when_closed(typed, ptable, cmap)
         # No typed copy of the file is kept: the rows are typed once to find the problems and duplicates
         # (a narrow table of row, key and problems), and once more on their way into the store.
-        _excluded_rows(con, typed, key, params)
+        replaced = _replaced_rows(con, typed, key, params)
         columns = [key, *[c for c in cmap.fields if c != key]]
         if schema.name == "opportunities":
             columns += ["outcome", *(["expected_close"] if moved else [])]
         col_sql = ", ".join(quote(c) for c in columns)
-        staged = f"SELECT {col_sql} FROM ({typed}) WHERE _row NOT IN (SELECT _row FROM {_OUT})"
-        quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
-        rep.quarantined = len(quarantined)
+        # Rows with a problem are left out by their problem list, computed inline; only earlier rows of a
+        # repeated key need the anti-join with _OUT (a join keeps DuckDB from inserting in parallel batches).
+        staged = f"SELECT {col_sql} FROM ({typed}) WHERE _problems IS NULL"
+        if replaced:
+            staged += f" AND _row NOT IN (SELECT _row FROM {_OUT})"
         say(f"Storing {Path(raw.path).name}")
         rep.imported, rep.updated, rep.unchanged, stored = _upsert(store, schema, columns, batch_id, staged, params)
+        if rep.imported + rep.updated + rep.unchanged + replaced < raw.num_rows:
+            # Some rows have problems: type the file once more to find them (a clean file never does).
+            con.execute(
+                f"INSERT INTO {_OUT} SELECT _row, _problems, NULL, NULL FROM ({typed}) WHERE _problems IS NOT NULL",
+                params,
+            )
+        quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
+        rep.quarantined = len(quarantined)
         if schema.name == "opportunities":
             rep.stages = _stage_summary(store, stored)
             order = "list_position(['won', 'lost', 'open'], outcome)"
@@ -469,35 +479,31 @@ def _closed_fields_only_when_closed(typed: str, ptable: PresetTable, cmap: mappi
     return f"SELECT * REPLACE ({', '.join(replace)}) FROM ({typed})" if replace else typed
 
 
-def _excluded_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> None:
-    """Write :data:`_OUT`: the rows that are not stored, with their problems, and for a key seen twice among
-    rows that parse, the later row that replaces them (the last row in the file wins).
+def _replaced_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> int:
+    """Create :data:`_OUT`, the rows left out, with the rows replaced by a later row of the same key (among
+    rows that parse, the last row in the file wins); their number.
 
-    Keys are compared by their 64-bit hash first (:data:`_CHECK` holds row, hash and problems: no text), so
-    the search for repeated keys groups integers; only rows whose hash repeats have their keys read again
-    and compared as text, so a hash collision never joins two different keys."""
+    Keys are compared by their 64-bit hash first (:data:`_CHECK`: row and hash, no text, and no typing of
+    the other columns), so the search for repeated keys groups integers; only the rows whose hash repeats
+    are typed and have their keys compared as text, so a hash collision never joins two different keys."""
     k = quote(key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_OUT} (_row BIGINT, _problems INTEGER[], _winner BIGINT, {k} VARCHAR)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, hash({k}) AS _h FROM ({typed})", params)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, hash({k}) AS _h, _problems FROM ({typed})", params
+        f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT _row FROM {_CHECK} WHERE _h IN "
+        f"(SELECT _h FROM {_CHECK} GROUP BY _h HAVING count(*) > 1)"
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_OUT} AS SELECT _row, _problems, CAST(NULL AS BIGINT) AS _winner, "
-        f"CAST(NULL AS VARCHAR) AS {k} FROM {_CHECK} WHERE _problems IS NOT NULL"
-    )
-    repeated = (
-        f"SELECT _row FROM {_CHECK} WHERE _problems IS NULL AND _h IN "
-        f"(SELECT _h FROM {_CHECK} WHERE _problems IS NULL GROUP BY _h HAVING count(*) > 1)"
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS {repeated}")
     found = con.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
     if found and found[0]:
         con.execute(
             f"INSERT INTO {_OUT} SELECT _row, []::INTEGER[], _winner, {k} FROM ("
             f"SELECT _row, {k}, max(_row) OVER (PARTITION BY {k}) AS _winner FROM ({typed}) "
-            f"WHERE _row IN (SELECT _row FROM {_STAGE})) WHERE _row <> _winner",
+            f"WHERE _problems IS NULL AND _row IN (SELECT _row FROM {_STAGE})) WHERE _row <> _winner",
             params,
         )
     con.execute(f"DROP TABLE {_STAGE}")
+    replaced = con.execute(f"SELECT count(*) FROM {_OUT}").fetchone()
+    return int(replaced[0]) if replaced else 0
 
 
 def _drop_scratch(store: Store) -> None:
