@@ -196,6 +196,10 @@ def test_strict_refuses_and_leaves_store_unchanged(store, tmp_path, maven_dir):
     assert store.count("opportunities") == 0
     assert store.count("quarantine") == 0
     assert store.count("import_batches") == 0
+    # the insert's optimizer setting does not outlive the import, failed or not
+    assert store.fetch("SELECT current_setting('disabled_optimizers')") == [("",)]
+    import_files(store, [path], preset="maven")
+    assert store.fetch("SELECT current_setting('disabled_optimizers')") == [("",)]
 
 
 def test_one_import_is_one_transaction(store, tmp_path):
