@@ -1677,6 +1677,9 @@ def serve_cmd(
     uvicorn.run(create_app(db), host=host, port=port, log_level="info")
 
 
+from . import cli_improve as _cli_improve  # noqa: E402, F401  (goals, intervention, feedback, reasons)
+
+
 def main() -> None:
     """Entry point of the ``hitrate`` console script."""
     app()

@@ -177,6 +177,9 @@ class SynthTruth:
         Variant -> probability that a call or e-mail gets ``replied`` or ``meeting_booked``.
     team_source_mix, team_segment_mix:
         Team -> category -> probability of a new opportunity of that team having it.
+    intervention:
+        ``(team, start date, log-odds effect)`` planted by ``generate(intervention=...)``: deals of that team
+        decided on or after the start have the effect added to their log-odds; None when off.
     """
 
     base_logit: float
@@ -192,6 +195,7 @@ class SynthTruth:
     variant_response_rates: dict[str, float]
     team_source_mix: dict[str, dict[str, float]]
     team_segment_mix: dict[str, dict[str, float]]
+    intervention: tuple[str, str, float] | None = None
 
     def true_rate(self, mask: np.ndarray | pd.Series | None = None) -> float:
         """Expected eventual hit rate of the selected opportunities: the mean of their ``p_win``.
@@ -379,6 +383,7 @@ def generate(
     reps_per_team: int = 6,
     with_history: bool = True,
     with_activities: bool = True,
+    intervention: tuple[str, str, float] | None = None,
 ) -> SynthData:
     """Generate a synthetic B2B sales pipeline and the truth behind it.
 
@@ -399,6 +404,10 @@ def generate(
     with_history, with_activities:
         Whether to build the ``stage_history`` and ``activities`` tables (they are empty
         otherwise). The other tables do not depend on these switches.
+    intervention:
+        ``(team, start date, log-odds effect)``: a planted intervention (coaching, training) whose effect is
+        added to the log-odds of the team's deals decided on or after the start; off by default (nothing
+        else changes, and no extra random numbers are drawn).
 
     Returns
     -------
@@ -456,6 +465,10 @@ def generate(
     logit += np.array(list(SOURCE_EFFECTS.values()))[source]
     logit += np.array(list(SEGMENT_EFFECTS.values()))[segment]
     logit += np.log(season)[_month(decided_s) - 1]
+    if intervention is not None:
+        treated_team = team_names.index(intervention[0])
+        since = int(pd.Timestamp(intervention[1]).to_datetime64().astype("datetime64[s]").astype(np.int64))
+        logit += intervention[2] * ((team == treated_team) & (decided_s >= since))
     p_win = 1.0 / (1.0 + np.exp(-logit))
     del logit
     would_win = rng.random(n) < p_win
@@ -580,6 +593,7 @@ def generate(
         team_segment_mix={
             t: dict(zip(SEGMENTS, map(float, mix), strict=True)) for t, mix in zip(team_names, segment_mix, strict=True)
         },
+        intervention=intervention,
     )
     return SynthData(
         opportunities=opportunities,
