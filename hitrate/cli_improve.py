@@ -131,10 +131,10 @@ def goals_progress(
             str(r["goal_id"]),
             f"{r['field']} {r['value']}",
             f"{r['target']:.1%}",
-            f"{r['start']} – {r['end']} ({r['days_left']} days left)",
+            f"{r['start']} – {r['end']} ({r['days_left']} d left)",
             f"{r['attempts']:,}",
             f"{r['hits']:,}",
-            f"{_pct(r['hit_rate'])} ({_pct(r['ci_low'])} – {_pct(r['ci_high'])})",
+            "–" if r["hit_rate"] is None else f"{_pct(r['hit_rate'])} ({_pct(r['ci_low'])} – {_pct(r['ci_high'])})",
             f"{r['open_deals']:,}",
             ("[red]" if r["off_track"] else "") + _pct(r["probability"]),
             r["win_probability_from"],
@@ -321,7 +321,7 @@ def reasons_cmd(
     from rich.table import Table as RichTable
 
     t = RichTable(
-        title=f"Loss reasons ({r.lost:,} lost deals; {r.recorded:,} reasons recorded by reps)",
+        title=f"Loss reasons ({r.lost:,} lost deals, {r.recorded:,} with a rep's own reason)",
         caption=r.method,
     )
     labels = [*r.by, *(["period"] if r.period else [])]

@@ -36,6 +36,7 @@ ASSUMPTIONS = (
     "deals are independent; an open deal's chance of being won does not depend on when it closes; deals not yet "
     "created are not counted; past deals' time to close holds for the open ones"
 )
+RATE_DAYS = 365  # the window of the group's own rate, when an open deal has no lead score
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -269,7 +270,12 @@ def progress(
                 "off_track": bool(ok and prob < threshold),
             }
         )
-        if rec["attempts"] < 10:
+        if goal.start > today:
+            notes.append(
+                f"goal {goal.goal_id} ({goal.field} {goal.value}): the period has not started; the open "
+                "pipeline alone decides the probability"
+            )
+        elif rec["attempts"] < 10:
             notes.append(f"goal {goal.goal_id} ({goal.field} {goal.value}): only {rec['attempts']} attempts so far")
     method = (
         "to date: Wilson score interval; P(close within the period): Aalen-Johansen time to close pooled over all "
@@ -339,26 +345,71 @@ def _pipeline(
     age = np.repeat(np.maximum(np.asarray(c["age"], dtype=float), 0.0), counts)
     score = np.repeat(np.asarray(c["_p"], dtype=float), counts)
     scored = np.isfinite(score)
-    fallback = _shrunk_rate(store, goal) if not scored.all() else float("nan")
-    p_win = np.where(scored, score, fallback)
-    start_gap = max((goal.start - as_of).days, 0)
-    end_gap = (goal.end - as_of).days + 1
+    fallback = _shrunk_rate(store, goal, as_of) if not scored.all() else float("nan")
+    season = _season(store) if not scored.all() else None
     s_now = _survival_at(curve, age)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_close = (_survival_at(curve, age + start_gap) - _survival_at(curve, age + end_gap)) / s_now
-    p_close = np.clip(np.where(s_now > 0, p_close, 0.0), 0.0, 1.0)
+    won = np.zeros(age.size)
+    closing = np.zeros(age.size)
+    for first, last, month in _months(max(goal.start, as_of), goal.end):
+        # P(closes within this calendar month | open at its age today), from the pooled survival curve
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_month = (
+                _survival_at(curve, age + (first - as_of).days) - _survival_at(curve, age + (last - as_of).days + 1)
+            ) / s_now
+        p_month = np.clip(np.where(s_now > 0, p_month, 0.0), 0.0, 1.0)
+        base = fallback if season is None else _with_odds_factor(fallback, season.get(month, 1.0))
+        won += p_month * np.where(scored, score, base)
+        closing += p_month
+    closing = np.minimum(closing, 1.0)
+    won = np.minimum(won, closing)
     n_scored = int(scored.sum())
+    rest = f"shrunken rate {fallback:.1%}" + (" × seasonal odds factor of the closing month" if season else "")
     if n_scored == age.size:
-        source = f"lead scores (all {age.size} open deals)"
+        source = f"lead scores ({age.size} of {age.size})"
     elif n_scored:
-        source = f"lead scores for {n_scored} of {age.size} open deals, the group's shrunken hit rate for the rest"
+        source = f"lead scores ({n_scored} of {age.size}), else {rest}"
     else:
-        source = f"the group's shrunken hit rate ({fallback:.1%}); no lead scores"
-    return p_win * p_close, (1 - p_win) * p_close, source
+        source = rest
+    return won, closing - won, source
 
 
-def _shrunk_rate(store: Store, goal: Goal) -> float:
-    """The group's closed-basis hit rate over all its deals, shrunk towards its peers (beta-binomial EB)."""
+def _months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date, int]]:
+    """The calendar months between two days (inclusive), clipped to them: (first day, last day, month)."""
+    out = []
+    day = first
+    while day <= last:
+        end = min(dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1]), last)
+        out.append((day, end, day.month))
+        day = end + dt.timedelta(days=1)
+    return out
+
+
+def _with_odds_factor(p: float, factor: float) -> float:
+    odds = p / (1 - p) * factor if p < 1 else float("inf")
+    return 1.0 if odds == float("inf") else odds / (1 + odds)
+
+
+def _season(store: Store) -> dict[int, float] | None:
+    """Month-of-year odds factors of the whole store's closed-basis hit rate (binomial-GLM decomposition, as in
+    ``hitrate trend``), or None when the data span fewer than two years."""
+    import warnings
+
+    from .rates import rates
+    from .stats.seasonal import decompose
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rates(store, period="month", basis="closed")
+        if len(r.columns["attempts"]) < 24:
+            return None
+        starts = [np.datetime64(f"{label}-01") for label in r.columns["period"].tolist()]
+        d = decompose(np.array(starts), r.columns["attempts"], r.columns["hits"], period="month")
+    return None if d.seasonal_factors is None else {int(k): float(v) for k, v in d.seasonal_factors.items()}
+
+
+def _shrunk_rate(store: Store, goal: Goal, as_of: dt.date) -> float:
+    """The group's closed-basis hit rate over the year before ``as_of`` (:data:`RATE_DAYS`), shrunk towards its
+    peers' (beta-binomial empirical Bayes over every value of the field)."""
     import warnings
 
     from .rates import rates
@@ -366,7 +417,7 @@ def _shrunk_rate(store: Store, goal: Goal) -> float:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = rates(store, by=[goal.field], basis="closed")
+        r = rates(store, by=[goal.field], basis="closed", date_from=as_of - dt.timedelta(days=RATE_DAYS - 1))
     values = [str(v) for v in r.columns[goal.field].tolist()]
     k = np.asarray(r.columns["hits"], dtype=float)
     n = np.asarray(r.columns["attempts"], dtype=float)

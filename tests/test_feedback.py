@@ -99,7 +99,7 @@ def test_feedback_and_reasons_cli(lost_store):
     r = run(app, ["feedback", "list", "--format", "json", "--db", path])
     assert json.loads(r.stdout)[0]["recorded_by"] == "kim"
     r = run(app, ["reasons", "--by", "team", "--period", "year", "--db", path], env=ENV)
-    assert r.exit_code == 0 and "1 reasons recorded by reps" in r.stdout
+    assert r.exit_code == 0 and "1 with a rep's own reason" in r.stdout
     r = run(app, ["reasons", "--from", "2024-01-01", "--to", "2024-06-30", "--format", "json", "--db", path])
     payload = json.loads(r.stdout)
     assert payload["lost"] == sum(x["lost"] for x in payload["rows"])

@@ -132,7 +132,7 @@ def test_progress_counts_equal_rates_for_the_same_group_and_period(pipeline_stor
         assert (row["attempts"], row["hits"]) == (ref["attempts"], ref["hits"])
         assert row["ci_low"] == pytest.approx(ref["ci_low"]) and row["ci_high"] == pytest.approx(ref["ci_high"])
         assert row["open_deals"] > 0 and 0 <= row["probability"] <= 1
-        assert "shrunken hit rate" in row["win_probability_from"]
+        assert row["win_probability_from"].startswith("shrunken rate")
         assert row["off_track"] == (row["probability"] < 0.5)
 
 
@@ -148,7 +148,7 @@ def test_progress_uses_lead_scores_when_present_and_lists_off_track_goals(pipeli
     goal = set_goal(s, field="rep", value=rep, target=0.95, start=start, end=end, set_by="t")
     row = progress(s).rows[0]
     assert row["goal_id"] == goal.goal_id
-    assert row["win_probability_from"].startswith("lead scores (all")
+    assert row["win_probability_from"] == f"lead scores ({row['open_deals']} of {row['open_deals']})"
     assert row["expected_final_hits"] == pytest.approx(row["hits"])  # every open deal scored 0
     assert row["probability"] == pytest.approx(0.0) and row["off_track"]
 
