@@ -123,15 +123,18 @@ def goals_progress(
         title=f"Goals{' off track' if off_track else ''} (data as of {result.as_of})",
         caption=f"{result.method}. Assumptions: {ASSUMPTIONS}.",
     )
-    cols = ("id", "for", "target", "period", "attempts", "hits", "hit rate (95%)", "open", "P(make it)", "win p from")
+    cols = ("id", "for", "target", "from", "to", "days left", "attempts", "hits", "hit rate (95%)", "open",
+            "P(make it)", "P(won) from")  # fmt: skip
     for col in cols:
-        t.add_column(col, justify="right" if col in {"attempts", "hits", "open", "P(make it)"} else "left")
+        t.add_column(col, justify="right" if col in {"days left", "attempts", "hits", "open", "P(make it)"} else "left")
     for r in rows:
         t.add_row(
             str(r["goal_id"]),
             f"{r['field']} {r['value']}",
             f"{r['target']:.1%}",
-            f"{r['start']} – {r['end']} ({r['days_left']} d left)",
+            r["start"],
+            r["end"],
+            str(r["days_left"]),
             f"{r['attempts']:,}",
             f"{r['hits']:,}",
             "–" if r["hit_rate"] is None else f"{_pct(r['hit_rate'])} ({_pct(r['ci_low'])} – {_pct(r['ci_high'])})",

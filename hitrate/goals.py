@@ -9,7 +9,9 @@ A goal is kept in the store's ``goals`` table: the group (``field = value``), th
   curve (Aalen–Johansen, won and lost competing, open deals censored, pooled over all deals of the store by
   deal age: ``1 - S(age + days to period end) / S(age)``) and P(won | it closes) from its lead score
   (``lead_scores``, written by ``hitrate score predict``) or, without one, the group's own closed-basis hit rate
-  shrunk towards its peers (beta-binomial empirical Bayes over every value of the field);
+  over the last year shrunk towards its peers (beta-binomial empirical Bayes over every value of the field),
+  with the odds multiplied by the month-of-year factor of each month the deal may close in (the binomial-GLM
+  seasonal decomposition of ``hitrate trend``, over the whole store; none with less than two years of data);
 * **the chance of making it**: the distribution of the deals' final (wins, losses) is computed exactly by
   convolution (:mod:`hitrate.stats.poisson_binomial`), and P(final rate ≥ target) read off it.
 
@@ -279,8 +281,9 @@ def progress(
             notes.append(f"goal {goal.goal_id} ({goal.field} {goal.value}): only {rec['attempts']} attempts so far")
     method = (
         "to date: Wilson score interval; P(close within the period): Aalen-Johansen time to close pooled over all "
-        "deals by age; P(won): lead score, else the group's beta-binomial shrunken hit rate; final outcome: "
-        + "; ".join(sorted(methods))
+        "deals by age; P(won): lead score, else the group's hit rate over the last year shrunk towards its peers "
+        "(beta-binomial), times the month-of-year odds factor of the closing month (binomial-GLM seasonal "
+        "decomposition); final outcome: " + "; ".join(sorted(methods))
     )
     return GoalsProgress(rows, today, threshold, method, notes)
 
@@ -363,7 +366,7 @@ def _pipeline(
     closing = np.minimum(closing, 1.0)
     won = np.minimum(won, closing)
     n_scored = int(scored.sum())
-    rest = f"shrunken rate {fallback:.1%}" + (" × seasonal odds factor of the closing month" if season else "")
+    rest = f"shrunken rate {fallback:.1%}" + (" × season" if season else "")
     if n_scored == age.size:
         source = f"lead scores ({age.size} of {age.size})"
     elif n_scored:
