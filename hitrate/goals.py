@@ -230,6 +230,7 @@ def progress(
     today = data_as_of(store)
     defs = resolve_definitions(store, None, None)
     curve = _time_to_close(store, today) if goals else None
+    memo: dict[Any, Any] = {}  # seasonal factors and per-field rates, computed once for all goals
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     methods: set[str] = set()
@@ -246,7 +247,7 @@ def progress(
         rec: dict[str, Any] = to_date[0] if to_date else {"attempts": 0, "hits": 0, "hit_rate": None}
         rec.setdefault("ci_low", None)
         rec.setdefault("ci_high", None)
-        won, lost, source = _pipeline(store, goal, today, defs, curve)
+        won, lost, source = _pipeline(store, goal, today, defs, curve, memo)
         prob, expected, method = prob_rate_at_least(
             int(rec["hits"]), int(rec["attempts"]), won, lost, goal.target, basis=defs.basis
         )
@@ -314,7 +315,12 @@ def _survival_at(curve: tuple[np.ndarray, np.ndarray], age: np.ndarray) -> np.nd
 
 
 def _pipeline(
-    store: Store, goal: Goal, as_of: dt.date, defs: Any, curve: tuple[np.ndarray, np.ndarray] | None
+    store: Store,
+    goal: Goal,
+    as_of: dt.date,
+    defs: Any,
+    curve: tuple[np.ndarray, np.ndarray] | None,
+    memo: dict[Any, Any],
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """P(won within the period) and P(lost within it) for each open deal of the goal's group, and where the
     win probabilities came from."""
@@ -348,8 +354,10 @@ def _pipeline(
     age = np.repeat(np.maximum(np.asarray(c["age"], dtype=float), 0.0), counts)
     score = np.repeat(np.asarray(c["_p"], dtype=float), counts)
     scored = np.isfinite(score)
-    fallback = _shrunk_rate(store, goal, as_of) if not scored.all() else float("nan")
-    season = _season(store) if not scored.all() else None
+    fallback = _shrunk_rate(store, goal, as_of, memo) if not scored.all() else float("nan")
+    if not scored.all() and "season" not in memo:
+        memo["season"] = _season(store)
+    season = memo.get("season")
     s_now = _survival_at(curve, age)
     won = np.zeros(age.size)
     closing = np.zeros(age.size)
@@ -410,7 +418,7 @@ def _season(store: Store) -> dict[int, float] | None:
     return None if d.seasonal_factors is None else {int(k): float(v) for k, v in d.seasonal_factors.items()}
 
 
-def _shrunk_rate(store: Store, goal: Goal, as_of: dt.date) -> float:
+def _shrunk_rate(store: Store, goal: Goal, as_of: dt.date, memo: dict[Any, Any]) -> float:
     """The group's closed-basis hit rate over the year before ``as_of`` (:data:`RATE_DAYS`), shrunk towards its
     peers' (beta-binomial empirical Bayes over every value of the field)."""
     import warnings
@@ -418,9 +426,12 @@ def _shrunk_rate(store: Store, goal: Goal, as_of: dt.date) -> float:
     from .rates import rates
     from .stats.shrinkage import fit_beta_binomial, shrink
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = rates(store, by=[goal.field], basis="closed", date_from=as_of - dt.timedelta(days=RATE_DAYS - 1))
+    if ("rates", goal.field) not in memo:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            since = as_of - dt.timedelta(days=RATE_DAYS - 1)
+            memo[("rates", goal.field)] = rates(store, by=[goal.field], basis="closed", date_from=since)
+    r = memo[("rates", goal.field)]
     values = [str(v) for v in r.columns[goal.field].tolist()]
     k = np.asarray(r.columns["hits"], dtype=float)
     n = np.asarray(r.columns["attempts"], dtype=float)

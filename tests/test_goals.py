@@ -136,6 +136,41 @@ def test_progress_counts_equal_rates_for_the_same_group_and_period(pipeline_stor
         assert row["off_track"] == (row["probability"] < 0.5)
 
 
+def test_progress_counts_equal_the_rates_command(pipeline_store):
+    """The same numbers `hitrate rates --where team=... --from ... --to ... --format json` prints."""
+    s = pipeline_store
+    team = s.truth.reps.team[0]  # type: ignore[attr-defined]
+    start, end = parse_period("2024-11")
+    set_goal(s, field="team", value=team, target=0.3, start=start, end=end, set_by="t")
+    row = progress(s).rows[0]
+    path = s.path
+    s.close()
+    args = ["rates", "--where", f"team={team}", "--from", "2024-11-01", "--to", "2024-11-30", "--format", "json"]
+    cli = json.loads(CliRunner().invoke(app, [*args, "--db", path]).stdout)["rows"][0]
+    assert (row["attempts"], row["hits"], row["ci_low"]) == (cli["attempts"], cli["hits"], cli["ci_low"])
+
+
+def test_progress_on_the_cohort_basis(pipeline_store, tmp_path: Path):
+    """Cohort basis: attempts are the deals created in the period, open ones included, and only those can add hits."""
+    from hitrate.definitions import use_definitions
+
+    s = pipeline_store
+    (tmp_path / "cohort.yaml").write_text("name: cohort\nbasis: cohort\n")
+    use_definitions(s, tmp_path / "cohort.yaml")
+    rep = s.truth.reps.rep[0]  # type: ignore[attr-defined]
+    start, end = parse_period("2024-Q4")
+    set_goal(s, field="rep", value=rep, target=0.2, start=start, end=end, set_by="t")
+    row = progress(s).rows[0]
+    ref = rates(s, where={"rep": [rep]}, date_from="2024-10-01", date_to="2024-12-31").records()[0]
+    assert (row["attempts"], row["hits"]) == (ref["attempts"], ref["hits"])
+    open_in_q4 = s.fetch(
+        "SELECT count(*) FROM opportunities WHERE rep = ? AND outcome = 'open' AND created_at >= '2024-10-01'", [rep]
+    )[0][0]
+    assert row["open_deals"] == open_in_q4 > 0
+    assert row["projected_rate"] == pytest.approx(row["expected_final_hits"] / row["attempts"])
+    assert "Poisson-binomial" in progress(s).method
+
+
 def test_progress_uses_lead_scores_when_present_and_lists_off_track_goals(pipeline_store):
     s = pipeline_store
     rep = s.truth.reps.rep[0]  # type: ignore[attr-defined]
