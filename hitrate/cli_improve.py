@@ -233,6 +233,12 @@ def intervention_effect(
         f"{r.did_probability_high:+.1%})",
         highlight=False,
     )
+    if r.baseline_logodds is not None:
+        out.print(
+            f"Against the year before the window (log-odds): {r.baseline_logodds:+.3f} ({r.baseline_low:+.3f} to "
+            f"{r.baseline_high:+.3f})",
+            highlight=False,
+        )
     if r.placebo_logodds is not None:
         out.print(
             f"Placebo before the start (log-odds): {r.placebo_logodds:+.3f} ({r.placebo_low:+.3f} to "

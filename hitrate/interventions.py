@@ -12,7 +12,11 @@ grouped query: group × window). On the four counts:
 * **probability scale**: (after − before) of the group minus (after − before) of the peers, with a Wald
   interval from the delta method (the four rates are independent binomials);
 * **placebo**: the same log-odds DiD between the two windows *before* the start (it should be near 0 when the
-  parallel-trends assumption holds).
+  parallel-trends assumption holds);
+* **against a longer baseline**: the log-odds DiD of the window after the start against the year before the
+  "before" window (:data:`HISTORY_DAYS`, at least one window), for group and peers alike. When the group was in
+  a bad spell just before the start (its "before" rate clearly below its own year before), the headline DiD
+  counts the rebound as an effect; this one does not, and a caveat says so.
 
 Caveats, stated in every output: the estimate is causal only if the group would have moved like its peers
 without the intervention (parallel trends); coaching started after a bad spell is followed by a rebound even
@@ -42,6 +46,7 @@ CAVEATS = [
     "small samples: with few decided deals per window the interval is wide; a null result is not proof of no effect",
 ]
 SMALL_CELL = 30
+HISTORY_DAYS = 365  # the group's own history before the "before" window: the baseline against a bad spell
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,10 @@ class EffectResult:
     placebo_logodds: float | None
     placebo_low: float | None
     placebo_high: float | None
+    baseline_logodds: float | None
+    baseline_low: float | None
+    baseline_high: float | None
+    history: list[dict[str, Any]]
     method: str
     caveats: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -212,13 +221,16 @@ def effect(
     start = dt.datetime.combine(item.started, dt.time())
     w = dt.timedelta(days=window)
     d = t[date_field]
-    t = t.filter((d >= ibis.timestamp(start - 2 * w)) & (d < ibis.timestamp(start + w)))
-    t = t.mutate(
-        _group=(col == _coerce(col, item.value, item.field)).cast("int8"),
-        _bin=(d >= ibis.timestamp(start)).ifelse(2, (d >= ibis.timestamp(start - w)).ifelse(1, 0)).cast("int8"),
+    # Bins: 2 after, 1 before, 0 the window before that (placebo), 3 older, up to a year before the "before" window
+    # (bins 0 and 3 together are the group's own history, the baseline for regression to the mean).
+    oldest = min(start - 2 * w, start - w - dt.timedelta(days=HISTORY_DAYS))
+    t = t.filter((d >= ibis.timestamp(oldest)) & (d < ibis.timestamp(start + w)))
+    bin_ = (d >= ibis.timestamp(start)).ifelse(
+        2, (d >= ibis.timestamp(start - w)).ifelse(1, (d >= ibis.timestamp(start - 2 * w)).ifelse(0, 3))
     )
+    t = t.mutate(_group=(col == _coerce(col, item.value, item.field)).cast("int8"), _bin=bin_.cast("int8"))
     c = fetch(store, t.group_by(["_group", "_bin"]).aggregate(attempts=t.count(), hits=t.count(where=t._won)))
-    table = np.zeros((2, 3, 2))  # group, bin, (attempts, hits)
+    table = np.zeros((2, 4, 2))  # group, bin, (attempts, hits)
     for g, b, n, k in zip(c["_group"], c["_bin"], c["attempts"], c["hits"], strict=True):
         table[int(g), int(b)] = (n, k)
     cells: list[dict[str, Any]] = []
@@ -230,7 +242,7 @@ def effect(
                 "window": "after" if b == 2 else "before",
                 "attempts": int(n),
                 "hits": int(k),
-                "hit_rate": k / n if n else None,
+                "hit_rate": float(k / n) if n else None,
             }
         )
     attempts = [int(c["attempts"]) for c in cells]
@@ -257,6 +269,21 @@ def effect(
             f"{item.value} was below its peers before the start ({below.rate_a:.1%} against {below.rate_b:.1%}, "
             f"difference {below.low:+.1%} to {below.high:+.1%}): part of any rise may be regression to the mean"
         )
+    history = table[:, 0] + table[:, 3]  # per group: the year (at least one window) before the "before" window
+    baseline: dict[str, float | None] = {"did_logodds": None, "did_logodds_low": None, "did_logodds_high": None}
+    if history[1, 0] > 0 and history[0, 0] > 0:
+        spell = compare_proportions(cells[2]["hits"], cells[2]["attempts"], int(history[1, 1]), int(history[1, 0]))
+        if spell.high < 0:
+            caveats.append(
+                f"{item.value} was in a bad spell when it started: {spell.rate_a:.1%} in the window before, against "
+                f"{spell.rate_b:.1%} in the year before that (difference {spell.low:+.1%} to {spell.high:+.1%}); "
+                "compare the DiD against that longer baseline"
+            )
+        baseline = did_counts(
+            [int(history[0, 1]), cells[1]["hits"], int(history[1, 1]), cells[3]["hits"]],
+            [int(history[0, 0]), cells[1]["attempts"], int(history[1, 0]), cells[3]["attempts"]],
+            confidence,
+        )
     if placebo["did_logodds_low"] is not None and not (
         placebo["did_logodds_low"] <= 0 <= (placebo["did_logodds_high"] or 0)
     ):
@@ -278,6 +305,13 @@ def effect(
         did_probability=float(main["did_probability"] or 0.0),
         did_probability_low=float(main["did_probability_low"] or 0.0),
         did_probability_high=float(main["did_probability_high"] or 0.0),
+        baseline_logodds=baseline["did_logodds"],
+        baseline_low=baseline["did_logodds_low"],
+        baseline_high=baseline["did_logodds_high"],
+        history=[
+            {"group": "peers", "attempts": int(history[0, 0]), "hits": int(history[0, 1])},
+            {"group": item.value, "attempts": int(history[1, 0]), "hits": int(history[1, 1])},
+        ],
         placebo_logodds=placebo["did_logodds"],
         placebo_low=placebo["did_logodds_low"],
         placebo_high=placebo["did_logodds_high"],

@@ -71,6 +71,8 @@ def test_planted_effect_is_recovered_and_the_placebo_is_null(planted):
     assert r.did_logodds_low > 0.3  # clearly positive
     assert r.did_probability_low > 0
     assert r.placebo_low < 0 < r.placebo_high
+    assert r.baseline_low < 0.8 < r.baseline_high  # the longer baseline (2023) agrees
+    assert [h["attempts"] > 0 for h in r.history] == [True, True]
     assert any("parallel trends" in c for c in r.caveats)
     assert [c["window"] for c in r.cells] == ["before", "after", "before", "after"]
 
