@@ -71,7 +71,7 @@ def test_planted_effect_is_recovered_and_the_placebo_is_null(planted):
     assert r.did_logodds_low > 0.3  # clearly positive
     assert r.did_probability_low > 0
     assert r.placebo_low < 0 < r.placebo_high
-    assert r.baseline_low < 0.8 < r.baseline_high  # the longer baseline (2023) agrees
+    assert r.baseline_low > 0.3  # the longer baseline (2023) sees it too
     assert [h["attempts"] > 0 for h in r.history] == [True, True]
     assert any("parallel trends" in c for c in r.caveats)
     assert [c["window"] for c in r.cells] == ["before", "after", "before", "after"]
@@ -110,3 +110,22 @@ def test_intervention_cli_and_user_errors(planted):
         r = run(app, ["intervention", *args, "--db", path])
         assert r.exit_code == 2, r.output
         assert message in r.stderr and "Traceback" not in r.output
+
+
+def test_a_rebound_after_a_bad_spell_is_caught_by_the_longer_baseline(tmp_path: Path):
+    """No intervention is planted; instead half of Team North's wins in the half year before the start are turned
+    into losses (a bad spell). The headline DiD then reads the rebound as an effect; the DiD against the year
+    before the window does not, and a caveat names the bad spell."""
+    data = generate(seed=11, n_opportunities=30_000, with_activities=False, with_history=False)
+    with Store(tmp_path / "spell.duckdb") as s:
+        load_synth(s, data, label="test")
+        s.raw.execute(
+            "UPDATE opportunities SET outcome = 'lost' WHERE outcome = 'won' AND closed_at >= '2023-07-05' "
+            "AND closed_at < '2024-01-01' AND hash(id) % 2 = 0 "
+            "AND rep IN (SELECT rep FROM reps WHERE team = 'Team North')"
+        )
+        add_intervention(s, field="team", value="Team North", kind="coaching", started="2024-01-01", added_by="t")
+        r = effect(s, 1, window=180)
+    assert r.did_logodds_low > 0  # the headline is fooled
+    assert r.baseline_low < 0 < r.baseline_high  # the longer baseline is not
+    assert any("bad spell" in c for c in r.caveats)
