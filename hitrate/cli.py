@@ -99,6 +99,12 @@ class Strategy(str, Enum):
     log = "log"
 
 
+class OutreachView(str, Enum):
+    funnel = "funnel"
+    sequences = "sequences"
+    personalisation = "personalisation"
+
+
 class Lang(str, Enum):
     en = "en"
     da = "da"
@@ -1330,6 +1336,7 @@ def funnel_cmd(
             help="STAGE[,STAGE...]: the open stages in pipeline order (default: inferred).", show_default=False
         ),
     ] = None,
+    where: WhereOpt = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     db: DbOpt = None,
     engine: EngineOpt = None,
@@ -1341,7 +1348,7 @@ def funnel_cmd(
 
     order = [x.strip() for x in stages.split(",") if x.strip()] if stages else None
     with _source(db, engine, definitions) as (store, defs):
-        result = stage_funnel(store, by=by, stages=order, definitions=defs)
+        result = stage_funnel(store, by=by, stages=order, definitions=defs, where=_parse_where(where))
     _warn(result.warnings)
     if fmt is Format.json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
@@ -1423,6 +1430,120 @@ def ramp_cmd(
     out.print(t)
 
 
+@app.command("coach")
+@user_errors
+def coach_cmd(
+    rep: Annotated[str, typer.Argument(help="The rep, by name as in the data.", show_default=False)],
+    peers_by: Annotated[
+        str,
+        typer.Option(
+            "--peers-by", help="Peers are the other reps with the rep's value of this field; 'none': all other reps."
+        ),
+    ] = "team",
+    period: Annotated[Period, typer.Option(help="Periods of the trend.")] = Period.quarter,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the card as a self-contained HTML file.", show_default=False),
+    ] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the HTML file: en or da.")] = Lang.en,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """The rep card: hit rate against peers with intervals, quality index, trend, stage-by-stage conversion
+    (the weak stage), activity mix against the team's best, strongest and weakest segments and lead sources."""
+    import warnings
+
+    from .coach import rep_card
+
+    with _source(db, engine, definitions) as (store, defs), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        card = rep_card(
+            store,
+            rep,
+            peers_by=None if peers_by.lower() == "none" else peers_by,
+            period=period.value,
+            definitions=defs,
+        )
+    _warn(card.warnings)
+    if html is not None:
+        from .coach_report import write_card
+
+        path = write_card(card, html, lang=lang.value, period=period.value)
+        _err().print(f"Rep card written to {path}.", highlight=False)
+    if fmt is Format.json:
+        typer.echo(json.dumps(card.to_dict(), ensure_ascii=False))
+        return
+    _print_card(card)
+
+
+def _print_card(card: Any) -> None:
+    """The card as its statements and three tables (stages, activities, segments)."""
+    from rich.table import Table as RichTable
+
+    out = _out()
+    team = f" ({card.team})" if card.team else ""
+    out.print(f"[bold]Rep card: {card.rep}{team}[/]", highlight=False)
+    for line in card.statements:
+        out.print(f"• {line}", highlight=False)
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{v:.1%}"
+
+    def conv(r: dict[str, Any]) -> str:
+        interval = f"{pct(r['conversion_low'])}-{pct(r['conversion_high'])}"
+        return f"{r['advanced']:,}/{r['reached']:,} {pct(r['conversion'])} ({interval})"
+
+    if card.stages:
+        t = RichTable(title="Conversion to the next stage: rep against peers", caption=card.method["stages"])
+        for col in ("stage", "to", "rep (95%)", "peers (95%)", "difference (95%)", "lost here", "shrunk log OR"):
+            t.add_column(col, justify="left" if col in ("stage", "to") else "right")
+        for r in card.stages:
+            weak = card.weak_stage is not None and r["stage"] == card.weak_stage["stage"]
+            t.add_row(
+                r["stage"] + (" ◀ weak" if weak else ""),
+                r["to"],
+                conv(r),
+                conv(r["peers"]),
+                "–"
+                if r["difference"] is None
+                else f"{100 * r['difference']:+.1f} "
+                f"({100 * r['difference_low']:+.1f} to {100 * r['difference_high']:+.1f})",
+                f"{r['lost_here']:,}",
+                f"{r['shrunk_log_odds_ratio']:+.2f}",
+            )
+        out.print(t)
+    if card.activities:
+        t = RichTable(title="Activities per decided opportunity", caption=f"team's best: {', '.join(card.best)}")
+        for col in ("type", "rep (95%)", "peers", "team's best (95%)"):
+            t.add_column(col, justify="left" if col == "type" else "right")
+
+        def per(x: dict[str, Any], ci: bool = True) -> str:
+            if x["per_opportunity"] is None:
+                return "–"
+            return f"{x['per_opportunity']:.2f}" + (f" ({x['low']:.2f}-{x['high']:.2f})" if ci else "")
+
+        for r in card.activities:
+            t.add_row(r["type"], per(r["rep"]), per(r["peers"], False), per(r["best"]))
+        out.print(t)
+    for f, rows in card.segments.items():
+        t = RichTable(title=f"Hit rate by {f}: rep against peers")
+        for col in (f, "rep (95%)", "peers (95%)", "difference (95%)"):
+            t.add_column(col, justify="left" if col == f else "right")
+        for r in rows:
+            t.add_row(
+                str(r[f]),
+                f"{r['hits']:,}/{r['attempts']:,} {pct(r['hit_rate'])} ({pct(r['ci_low'])}-{pct(r['ci_high'])})",
+                f"{r['peers']['hits']:,}/{r['peers']['attempts']:,} {pct(r['peers']['hit_rate'])}",
+                "–"
+                if r["difference"] is None
+                else f"{100 * r['difference']:+.1f} "
+                f"({100 * r['difference_low']:+.1f} to {100 * r['difference_high']:+.1f})",
+            )
+        out.print(t)
+
+
 @app.command("worth")
 @user_errors
 def worth_cmd(
@@ -1498,7 +1619,7 @@ def experiment_plan(
 @user_errors
 def experiment_compare(
     by: Annotated[str, typer.Option(help="The activity field whose values are the arms.")] = "variant",
-    step: Annotated[str, typer.Option(help="Funnel step: response, meeting or won.")] = "response",
+    step: Annotated[str, typer.Option(help="Funnel step: response, meeting, opportunity or won.")] = "response",
     campaign: Annotated[str | None, typer.Option(help="Only this campaign's touches.", show_default=False)] = None,
     type_: Annotated[
         list[str] | None,
@@ -1547,6 +1668,134 @@ def experiment_compare(
             f"{r['prob_best']:.1%}",
         )
     _out().print(t)
+
+
+@app.command("outreach")
+@user_errors
+def outreach_cmd(
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Activity field(s) to group by (funnel: repeatable, e.g. campaign, variant, segment); the field "
+            "ranked (sequences, default sequence) or split (personalisation, default segment).",
+            show_default=False,
+        ),
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign's touches.", show_default=False)] = None,
+    view: Annotated[
+        OutreachView, typer.Option(help="funnel, sequences (ranked with shrinkage) or personalisation (lift table).")
+    ] = OutreachView.funnel,
+    step: Annotated[
+        str,
+        typer.Option(help="Step the sequences and personalisation views rate: response, meeting, opportunity, won."),
+    ] = "response",
+    type_: Annotated[
+        list[str] | None,
+        typer.Option("--type", help="Activity types that count as touches (default email, call). Repeatable."),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOpt = None,
+    engine: EngineOpt = None,
+    definitions: DefsOpt = None,
+) -> None:
+    """Outreach funnel: leads from touch to reply, meeting, opportunity and won per campaign, variant or segment;
+    sequences ranked with shrinkage; the segment x personalisation lift table."""
+    from . import outreach
+    from .errors import UserInputError
+
+    types = tuple(type_ or outreach.DEFAULT_TYPES)
+    fields = list(by or [])
+    if view is not OutreachView.funnel and len(fields) > 1:
+        raise UserInputError(f"--by: the {view.value} view takes one field; got {', '.join(fields)}")
+    result: Any
+    with _source(db, engine, definitions) as (store, defs):
+        common: dict[str, Any] = {"campaign": campaign, "types": types, "definitions": defs}
+        if view is OutreachView.funnel:
+            result = outreach.funnel(store, by=fields, **common)
+        elif view is OutreachView.sequences:
+            result = outreach.rank_sequences(store, by=fields[0] if fields else "sequence", step=step, **common)
+        else:
+            result = outreach.personalisation_lift(store, by=fields[0] if fields else "segment", step=step, **common)
+    _warn(result.warnings)
+    if fmt is Format.json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    render = {
+        OutreachView.funnel: _outreach_funnel_table,
+        OutreachView.sequences: _outreach_sequences_table,
+        OutreachView.personalisation: _outreach_lift_table,
+    }[view]
+    _out().print(render(result, campaign))
+
+
+def _ci(rate: float | None, low: float | None, high: float | None) -> str:
+    return "" if rate is None else f"{rate:.1%} ({low:.1%}-{high:.1%})"
+
+
+def _outreach_funnel_table(result: Any, campaign: str | None) -> Any:
+    from rich.table import Table as RichTable
+
+    t = RichTable(
+        title="Outreach funnel (leads)"
+        + (f" by {', '.join(result.by)}" if result.by else "")
+        + (f", campaign {campaign}" if campaign else "")
+    )
+    for col in [*result.by, "step", "leads", "from previous (95%)", "from touched (95%)"]:
+        t.add_column(col, justify="left" if col in (*result.by, "step") else "right")
+    for r in result.rows:
+        t.add_row(
+            *[str(r[k]) for k in result.by],
+            r["step"] + (f" ({r['touches']:,} touches)" if r["step"] == "touched" else ""),
+            f"{r['leads']:,}",
+            _ci(r["from_previous"], r["previous_low"], r["previous_high"]),
+            _ci(r["from_first"], r["first_low"], r["first_high"]),
+        )
+    return t
+
+
+def _outreach_sequences_table(result: Any, campaign: str | None) -> Any:
+    from rich.table import Table as RichTable
+
+    t = RichTable(
+        title=f"{result.by} ranked by {result.step} rate, shrunk" + (f", campaign {campaign}" if campaign else "")
+    )
+    for col in ("rank", result.by, "touches", "hits", "raw rate (95%)", "raw rank", "shrunk rate (95%)"):
+        t.add_column(col, justify="left" if col == result.by else "right")
+    for r in result.rows:
+        t.add_row(
+            str(r["rank"]),
+            str(r[result.by]),
+            f"{r['attempts']:,}",
+            f"{r['hits']:,}",
+            _ci(r["rate"], r["ci_low"], r["ci_high"]),
+            str(r["raw_rank"]),
+            _ci(r["shrunk"], r["shrunk_low"], r["shrunk_high"]),
+        )
+    return t
+
+
+def _outreach_lift_table(result: Any, campaign: str | None) -> Any:
+    from rich.table import Table as RichTable
+
+    t = RichTable(
+        title=f"{result.step} rate, personalised vs not, by {result.by}"
+        + (f", campaign {campaign}" if campaign else "")
+    )
+    for col in (result.by, "personalised (95%)", "n yes", "not (95%)", "n no", "lift (95%)", "p", "q (BH)"):
+        t.add_column(col, justify="left" if col == result.by else "right")
+    for r in result.rows:
+        lift = "" if r["lift"] is None else f"{r['lift']:+.1%} ({r['lift_low']:+.1%} to {r['lift_high']:+.1%})"
+        t.add_row(
+            str(r[result.by]),
+            _ci(r["rate_yes"], r["yes_low"], r["yes_high"]),
+            f"{r['attempts_yes']:,}",
+            _ci(r["rate_no"], r["no_low"], r["no_high"]),
+            f"{r['attempts_no']:,}",
+            lift,
+            "" if r["p_value"] is None else f"{r['p_value']:.3g}",
+            "" if r["q_value"] is None else f"{r['q_value']:.3g}" + (" *" if r["significant"] else ""),
+        )
+    return t
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,11 @@ optionally one campaign), and the touches that reached the step:
 
 * ``response``: the touch got a reply (``replied`` or ``meeting_booked``);
 * ``meeting``: the touch booked a meeting (``meeting_booked``);
-* ``won``: the opportunity the touch belongs to was won (by the definitions in force).
+* ``opportunity``: the touch's lead has an opportunity counted by the definitions in force;
+* ``won``: one of the lead's opportunities was won (by the definitions in force).
+
+A touch's lead and its opportunities are defined in :mod:`hitrate.outreach` (``lead_id``, else the lead
+linked to the touch's ``opportunity_id``, else that opportunity).
 
 Each variant is compared with the control (the first variant, or ``control=``): the difference with a
 Newcombe hybrid score interval and the p-value of the two-proportion test
@@ -28,14 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UnknownFieldError, UserInputError
+from .errors import UserInputError
+from .outreach import TOUCH_STEPS
 from .spec import Definitions
 
-STEPS: dict[str, tuple[str, ...]] = {
-    "response": ("replied", "meeting_booked"),
-    "meeting": ("meeting_booked",),
-    "won": (),
-}
+STEPS: tuple[str, ...] = tuple(TOUCH_STEPS)  # response, meeting, opportunity, won
 DEFAULT_TYPES = ("email", "call")
 METHOD = (
     "each variant against the control: Newcombe hybrid score interval for the difference, Pearson chi-square "
@@ -141,36 +142,23 @@ def experiment(
 ) -> ExperimentResult:
     """Compare the variants (or any activity field ``by``) on a funnel step; see the module docstring."""
     from .counting import fetch
+    from .outreach import check_step, touches
     from .stats.compare import compare_proportions
     from .stats.intervals import wilson_interval
 
-    if step not in STEPS:
-        raise UserInputError(f"--step {step}: expected one of {', '.join(STEPS)}")
-    if "activities" not in set(source.list_tables()):
-        raise UserInputError("the store has no activities table: import activities (--table activities) first")
-    acts = source.table("activities")
-    if by not in acts.columns or by.startswith("_"):
-        raise UnknownFieldError(by, [c for c in acts.columns if not c.startswith("_")], "--by")
-    t = acts.filter(acts["type"].lower().isin([x.lower() for x in types]))
-    if campaign is not None:
-        t = t.filter(t.campaign == campaign)
-    if step == "won":
-        from .engine import _classified
-        from .query import Query
-        from .rates import resolve_definitions
-
-        defs = resolve_definitions(source, definitions, None)
-        opps = _classified(source, defs, Query(), {"id"})
-        won = opps.select(_oid=opps.id, _won=opps._won)
-        t = t.left_join(won, t.opportunity_id == won._oid)
-        hit = t._won.fill_null(False)
-    else:
-        hit = t.outcome.isin(list(STEPS[step]))
-    t = t.mutate(_hit=hit)
+    hit = check_step(step)
+    t = touches(source, types=types, campaign=campaign, definitions=definitions, fields=[by])
     t = t.filter(t[by].notnull())
-    agg = t.group_by(_arm=t[by].cast("string")).aggregate(attempts=t.count(), hits=t.count(where=t._hit))
+    agg = t.group_by(_arm=t[by].cast("string")).aggregate(attempts=t.count(), hits=t.count(where=t[hit]))
     c = fetch(source, agg.order_by("_arm"))
     arms = [str(a) for a in c["_arm"]]
+    if not arms:
+        from .outreach import explain_empty
+
+        raise UserInputError(
+            f"--by {by}: an experiment needs two or more values with touches; found none: "
+            f"{explain_empty(source, campaign, types)}"
+        )
     if len(arms) < 2:
         raise UserInputError(
             f"--by {by}: an experiment needs two or more values with touches; found {arms or 'none'}"

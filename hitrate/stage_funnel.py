@@ -20,7 +20,7 @@ and intervals on the small per-stage tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +50,11 @@ def stage_funnel(
     stages: Sequence[str] | None = None,
     definitions: Definitions | None = None,
     confidence: float = 0.95,
+    where: Mapping[str, Sequence[str]] | None = None,
 ) -> StageFunnel:
-    """Compute the stage funnel (see the module docstring)."""
+    """Compute the stage funnel (see the module docstring); ``where`` keeps only the opportunities whose
+    fields have one of the given values (as ``rates --where``). The pipeline order is inferred from the whole
+    history either way."""
     import ibis
 
     from .counting import fetch
@@ -66,7 +69,7 @@ def stage_funnel(
     extra = {"id"} | ({by} if by else set())
     if by and by not in fields_available(source):
         raise UnknownFieldError(by, fields_available(source), "--by")
-    opps = _classified(source, defs, Query(), extra)
+    opps = _classified(source, defs, Query.build(where=where), extra)
     history = source.table("stage_history")
     h = history.filter(history.entered_at.notnull())
     if int(h.count().execute()) == 0:

@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
 DEFAULT_DB = "hitrate.duckdb"
-SCHEMA_VERSION = (
-    "5"  # 2: compiled_queries; 3: lead_scores; 4: users, api_tokens; 5: goals, interventions, deal_feedback
-)
+# 2: compiled_queries; 3: lead_scores; 4: users, api_tokens; 5: goals, interventions, deal_feedback
+SCHEMA_VERSION = "5"
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",

@@ -33,22 +33,38 @@ The model in plain words
   beyond the segment they go with.
 * A won deal passes through Prospecting, Qualified, Proposal and Negotiation; a
   lost deal drops out after one of them (early drop-outs are the most common),
-  with a loss reason that depends on where it dropped out. Stage entry times split
+  with a loss reason that depends on where it dropped out. Every rep has a *weak stage*
+  (:attr:`SynthTruth.rep_weak_stage`, the four stages dealt out evenly over the reps at
+  random): a further ``weak_stage_share`` (default 0.35) of that rep's lost deals drop out
+  there (their drop-out mix is ``(1 - share) * base + share * [weak stage]``). This moves
+  *where* a rep's losses happen, not how many: ``p_win`` does not depend on it. Stage entry times split
   the deal's life at random proportions. An open deal sits in the stage it has
   reached on the export date, so late stages of open deals lean towards winners.
 * Activities (calls, emails, meetings) are spread uniformly over the deal's life up
   to its close or the export date, 1 + Poisson(life_days / 20) per deal. Calls
   and e-mails get a positive response (``replied`` or ``meeting_booked``) with a
-  probability that depends only on the A/B ``variant``
-  (:attr:`SynthTruth.variant_response_rates`).
+  probability that adds three independent terms::
 
-Everything is drawn from one ``numpy.random.default_rng(seed)``, fully vectorised.
+      p_response = variant_response_rates[variant]
+                   + sequence_effect[sequence]
+                   + (personalised - 1/2) * personalisation_lift[segment]
+
+  The ``sequence`` is drawn once per deal (some sequences are rare, so ranking them needs
+  shrinkage), ``personalised`` (``yes``/``no``) per touch with probability exactly 1/2, and the
+  ``segment`` is the deal's. The sequence effects average to 0 over the sequence mix and the
+  personalisation term to 0 over the coin, so the variant alone still sets the expected rate of a
+  variant (:attr:`SynthTruth.variant_response_rates`); :attr:`SynthTruth.sequence_response_rates`
+  and :attr:`SynthTruth.personalisation_lift` hold the other two truths.
+
+Everything is drawn from one ``numpy.random.default_rng(seed)``, fully vectorised, except the
+reps' weak stages, which come from a stream of their own (``SeedSequence(seed, spawn_key=(8,))``)
+so that every other draw is the same as before they were added.
 The opportunities and reps do not depend on ``with_history`` / ``with_activities``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -61,6 +77,7 @@ __all__ = [
     "LOSS_REASONS",
     "PRODUCTS",
     "SEGMENTS",
+    "SEQUENCES",
     "STAGES",
     "SynthData",
     "SynthTruth",
@@ -95,8 +112,18 @@ SEGMENT_EFFECTS: dict[str, float] = {"SMB": 0.2, "Mid-market": 0.0, "Enterprise"
 # Raw odds factors by decision month: quarter-end pushes, a summer dip and a Q4 budget flush.
 _SEASON_RAW = np.array([0.80, 0.90, 1.15, 0.95, 1.00, 1.12, 0.78, 0.72, 1.08, 1.00, 1.15, 1.45])
 VARIANT_RESPONSE_RATES: dict[str, float] = {"A": 0.18, "B": 0.23}
+# Outreach sequences: share of deals enrolled, and effect on the response probability before centring.
+SEQUENCES: tuple[str, ...] = (
+    "Intro 3-step", "Case study", "Break-up", "Video intro",
+    "Referral ask", "Webinar invite", "Exec letter", "Cold call",
+)  # fmt: skip
+_SEQUENCE_MIX = np.array([0.30, 0.22, 0.15, 0.11, 0.08, 0.06, 0.05, 0.03])
+_SEQUENCE_RAW_EFFECTS = np.array([0.00, 0.03, -0.04, 0.06, 0.045, -0.02, 0.09, -0.06])
+# Absolute lift of a personalised touch's response probability over an unpersonalised one, by segment.
+PERSONALISATION_LIFT: dict[str, float] = {"SMB": 0.0, "Mid-market": 0.04, "Enterprise": 0.10}
 _MEETING_BOOKED_SHARE = 0.35  # of the positive responses to a call / e-mail
 _MEETING_HELD = 0.85
+_PERSONALISED_SHARE = 0.5  # exactly 1/2, so personalisation averages out of the variant rates
 
 _BASE_SOURCE_MIX = np.array([0.28, 0.10, 0.32, 0.14, 0.16])
 _BASE_SEGMENT_MIX = np.array([0.50, 0.35, 0.15])
@@ -112,6 +139,7 @@ _SEGMENT_MEDIAN_DAYS = np.array([30.0, 45.0, 90.0])
 _DURATION_SIGMA = 0.6
 _GROWTH = 0.5  # creation rate rises linearly to (1 + _GROWTH) times its initial value
 _LOST_AT_STAGE = np.array([0.35, 0.30, 0.22, 0.13])  # where lost deals drop out
+WEAK_STAGE_SHARE = 0.35  # extra share of a rep's lost deals that drop out at the rep's weak stage
 _LOSS_REASON_BY_STAGE = np.array(  # rows: stage dropped out of, columns: LOSS_REASONS
     [
         [0.10, 0.15, 0.45, 0.30],
@@ -174,9 +202,24 @@ class SynthTruth:
     would_win:
         The outcome draw of every opportunity; for open deals, what they will do once decided.
     variant_response_rates:
-        Variant -> probability that a call or e-mail gets ``replied`` or ``meeting_booked``.
+        Variant -> probability that a call or e-mail gets ``replied`` or ``meeting_booked``
+        (averaged over sequences and personalisation).
     team_source_mix, team_segment_mix:
         Team -> category -> probability of a new opportunity of that team having it.
+    rep_weak_stage:
+        Rep name -> the open stage where the rep loses an extra ``weak_stage_share`` of their lost deals.
+    weak_stage_share:
+        That extra share (0 means no rep has a weak stage, and ``rep_weak_stage`` is empty).
+    lost_at_stage:
+        Open stage -> share of lost deals that drop out there, before the weak-stage extra.
+    sequence_response_rates:
+        Sequence -> probability that its calls and e-mails get a positive response, averaged over
+        variants and personalisation: ``mean(variant_response_rates) + sequence_effect``.
+    sequence_mix:
+        Sequence -> probability that a deal is enrolled in it.
+    personalisation_lift:
+        Segment -> absolute lift of a personalised touch's response probability over an
+        unpersonalised one in that segment (exact: the terms are additive).
     intervention:
         ``(team, start date, log-odds effect)`` planted by ``generate(intervention=...)``: deals of that team
         decided on or after the start have the effect added to their log-odds; None when off.
@@ -195,7 +238,19 @@ class SynthTruth:
     variant_response_rates: dict[str, float]
     team_source_mix: dict[str, dict[str, float]]
     team_segment_mix: dict[str, dict[str, float]]
+    rep_weak_stage: dict[str, str] = field(default_factory=dict)
+    weak_stage_share: float = 0.0
+    lost_at_stage: dict[str, float] = field(default_factory=dict)
+    sequence_response_rates: dict[str, float] = field(default_factory=dict)
+    sequence_mix: dict[str, float] = field(default_factory=dict)
+    personalisation_lift: dict[str, float] = field(default_factory=dict)
     intervention: tuple[str, str, float] | None = None
+
+    @property
+    def variant_lift(self) -> float:
+        """True response-rate lift of the last variant over the first (B − A; 0.05 in the generator)."""
+        rates = list(self.variant_response_rates.values())
+        return rates[-1] - rates[0]
 
     def true_rate(self, mask: np.ndarray | pd.Series | None = None) -> float:
         """Expected eventual hit rate of the selected opportunities: the mean of their ``p_win``.
@@ -302,6 +357,19 @@ def _seasonal_factors() -> np.ndarray:
     return factors
 
 
+def _sequence_effects() -> np.ndarray:
+    """Sequence effects on the response probability, centred so they average 0 over the sequence mix."""
+    mix = _SEQUENCE_MIX / _SEQUENCE_MIX.sum()
+    effects: np.ndarray = _SEQUENCE_RAW_EFFECTS - float(mix @ _SEQUENCE_RAW_EFFECTS)
+    return effects
+
+
+def _sequence_rates() -> dict[str, float]:
+    """True response rate per sequence: the variants' mean rate (variants are equally likely) plus its effect."""
+    base = float(np.mean(list(VARIANT_RESPONSE_RATES.values())))
+    return {s: base + float(e) for s, e in zip(SEQUENCES, _sequence_effects(), strict=True)}
+
+
 # ---- the generator ---------------------------------------------------------------------------
 def _make_reps(
     rng: np.random.Generator, n_teams: int, reps_per_team: int, start_s: int, end_s: int
@@ -370,6 +438,9 @@ _ACTIVITY_COLUMNS = {
     "campaign": "str",
     "variant": "str",
     "outcome": "str",
+    "sequence": "str",
+    "segment": "str",
+    "personalised": "str",
 }
 
 
@@ -383,6 +454,7 @@ def generate(
     reps_per_team: int = 6,
     with_history: bool = True,
     with_activities: bool = True,
+    weak_stage_share: float = WEAK_STAGE_SHARE,
     intervention: tuple[str, str, float] | None = None,
 ) -> SynthData:
     """Generate a synthetic B2B sales pipeline and the truth behind it.
@@ -404,6 +476,9 @@ def generate(
     with_history, with_activities:
         Whether to build the ``stage_history`` and ``activities`` tables (they are empty
         otherwise). The other tables do not depend on these switches.
+    weak_stage_share:
+        Extra share of each rep's lost deals that drop out at the rep's weak stage (0 to 1;
+        0 turns weak stages off).
     intervention:
         ``(team, start date, log-odds effect)``: a planted intervention (coaching, training) whose effect is
         added to the log-odds of the team's deals decided on or after the start; off by default (nothing
@@ -417,6 +492,8 @@ def generate(
         raise ValueError("n_opportunities must be >= 0")
     if n_teams < 1 or reps_per_team < 1:
         raise ValueError("n_teams and reps_per_team must be >= 1")
+    if not 0.0 <= weak_stage_share <= 1.0:
+        raise ValueError(f"weak_stage_share must be between 0 and 1; got {weak_stage_share}")
     start_ts, as_of = pd.Timestamp(start).as_unit("us"), pd.Timestamp(end).as_unit("us")
     if not start_ts < as_of:
         raise ValueError(f"start ({start}) must be before end ({end})")
@@ -475,7 +552,12 @@ def generate(
 
     # ---- path through the stages ----
     # Last open stage reached: Negotiation for winners, a drop-out stage for losers.
-    last = np.where(would_win, np.int8(3), _pick(rng.random(n, dtype=np.float32), _LOST_AT_STAGE))
+    # A rep's lost deals drop out at (1 - share) * base + share * [their weak stage].
+    n_reps = len(rep_names)
+    weak = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(8,))).permutation(n_reps) % 4
+    lost_mix = (1.0 - weak_stage_share) * np.broadcast_to(_LOST_AT_STAGE, (n_reps, 4)).copy()
+    lost_mix[np.arange(n_reps), weak] += weak_stage_share
+    last = np.where(would_win, np.int8(3), _pick(rng.random(n, dtype=np.float32), lost_mix, rep))
     # Stage j (1..last) is entered at created + duration * C[j-1] / C[last], C = cumsum of gammas.
     cum = np.cumsum(rng.standard_gamma(2.0, size=(n, 4), dtype=np.float32), axis=1)
     cum /= np.take_along_axis(cum, last[:, None].astype(np.int64), axis=1)
@@ -552,6 +634,11 @@ def generate(
         variant = rng.integers(0, 2, size=m).astype(np.int8)
         u = rng.random(m)
         rate = np.array([VARIANT_RESPONSE_RATES[v] for v in VARIANTS])[variant]
+        sequence = _pick(rng.random(n, dtype=np.float32), _SEQUENCE_MIX)[owner]
+        personalised = rng.random(m) < _PERSONALISED_SHARE
+        act_segment = segment[owner]
+        rate = rate + _sequence_effects()[sequence]
+        rate = rate + (personalised - 0.5) * np.array(list(PERSONALISATION_LIFT.values()))[act_segment]
         talk = np.where(u < rate * _MEETING_BOOKED_SHARE, 2, np.where(u < rate, 0, 1))  # booked/replied/none
         act_outcome = np.where(kind == 2, np.where(u < _MEETING_HELD, 3, 4), talk).astype(np.int8)
         activities = pd.DataFrame(
@@ -565,6 +652,9 @@ def generate(
                 "campaign": _strings(CAMPAIGNS, campaign),
                 "variant": _strings(VARIANTS, variant),
                 "outcome": _strings(ACTIVITY_OUTCOMES, act_outcome),
+                "sequence": _strings(SEQUENCES, sequence),
+                "segment": _strings(SEGMENTS, act_segment),
+                "personalised": _strings(("no", "yes"), personalised.astype(np.int8)),
             }
         )
     else:
@@ -593,6 +683,14 @@ def generate(
         team_segment_mix={
             t: dict(zip(SEGMENTS, map(float, mix), strict=True)) for t, mix in zip(team_names, segment_mix, strict=True)
         },
+        rep_weak_stage=(
+            {name: OPEN_STAGES[w] for name, w in zip(rep_names, weak, strict=True)} if weak_stage_share > 0 else {}
+        ),
+        weak_stage_share=float(weak_stage_share),
+        lost_at_stage=dict(zip(OPEN_STAGES, map(float, _LOST_AT_STAGE), strict=True)),
+        sequence_response_rates=_sequence_rates(),
+        sequence_mix=dict(zip(SEQUENCES, map(float, _SEQUENCE_MIX / _SEQUENCE_MIX.sum()), strict=True)),
+        personalisation_lift=dict(PERSONALISATION_LIFT),
         intervention=intervention,
     )
     return SynthData(

@@ -78,3 +78,32 @@ def test_large_file_goes_the_fast_way_with_the_same_result(tmp_path: Path, monke
     monkeypatch.setattr(fastcsv, "FAST_PATH_MIN_BYTES", 10**12)
     slow = read_csv(path)
     assert fast.cells.equals(slow.cells) and fast.columns == slow.columns and fast.read == slow.read == 2_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.one_of(st.none(), st.text(), CELL, st.sampled_from([" ", "\u00a0x", "x\u3000", "\tx ", "ø ", " a b "])))
+def test_text_cells_are_trimmed_as_trim_would(text: str | None) -> None:
+    """``text_sql`` skips ``trim`` where it cannot change the cell; the result is ``nullif(trim(c), '')``."""
+    import duckdb
+
+    from hitrate.ingest.parsing import text_sql
+
+    row = duckdb.execute(f"SELECT {text_sql('c')}, nullif(trim(c), '') FROM (SELECT $t AS c)", {"t": text}).fetchone()
+    assert row is not None and row[0] == row[1]
+
+
+def test_rows_keep_the_file_order_when_read_in_parallel(tmp_path: Path) -> None:
+    """The fast path reads into a table whose ``rowid`` gives the line number: DuckDB must keep the file's
+    order while reading a file of several buffers on several threads."""
+    import duckdb
+
+    path = tmp_path / "order.csv"
+    n = 1_500_000
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("line,pad\n")
+        fh.writelines(f"{i},abcdefghij\n" for i in range(2, n + 2))
+    con = duckdb.connect()
+    con.execute("SET threads = 4")
+    assert fastcsv.read_into(con, "t", path, 2, ",", ends_with_newline=True) == n
+    wrong = con.execute(f"SELECT count(*) FROM t WHERE CAST(c0 AS BIGINT) <> {fastcsv.ROW_SQL}").fetchone()
+    assert wrong == (0,)

@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hitrate.ingest import import_files
 
@@ -48,3 +50,41 @@ def test_four_digit_years_still_read_after_the_two_digit_patterns(store, tmp_pat
 def test_month_name_dates_as_zoho_writes_them(store, tmp_path):
     created, _ = _import_dates(store, tmp_path, "Oct 7, 2025 6:55 PM", "Oct 17, 2025")
     assert created == dt.datetime(2025, 10, 7, 18, 55)
+
+
+_PIECES = st.sampled_from(
+    ["0", "1", "2", "9", "12", "13", "24", "29", "30", "31", "59", "60", "99", "-", "/", ":", " ", "T", "Z", "+"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.builds(
+            lambda y, m, d, sep, h, mi, s: f"{y}-{m}-{d}{sep}{h}:{mi}:{s}",
+            st.sampled_from(["2024", "0024", "1999", "9999", "0000", "+202", "-202"]),
+            st.sampled_from(["01", "02", "12", "13", "00", "1 "]),
+            st.sampled_from(["01", "28", "29", "30", "31", "32", "00"]),
+            st.sampled_from([" ", "T", "t", "_"]),
+            st.sampled_from(["00", "10", "23", "24", "99"]),
+            st.sampled_from(["00", "59", "60"]),
+            st.sampled_from(["00", "59", "60", "61", "0Z", "5 "]),
+        ),
+        st.lists(_PIECES, min_size=1, max_size=10).map(lambda parts: "2024-" + "".join(parts)),
+    )
+)
+def test_the_native_iso_cast_reads_what_the_patterns_read(text: str) -> None:
+    """The fast ISO path of ``date_sql`` (DuckDB's cast behind a length guard) against the ISO patterns
+    alone, on values of the guarded lengths and near misses (bad months, days, hours, leap seconds, offsets,
+    signs, separators)."""
+    import duckdb
+
+    from hitrate.ingest.parsing import ISO, date_sql
+
+    cell = "nullif(trim(c), '')"
+    fast = date_sql(cell, fast_iso=True, raw="c")
+    slow = date_sql(cell)
+    row = duckdb.execute(
+        f"SELECT {fast}, {slow} FROM (SELECT $t AS c)", {"t": text, "fmts": list(ISO.patterns)}
+    ).fetchone()
+    assert row is not None and row[0] == row[1], text

@@ -26,7 +26,10 @@ OPP_COLUMNS = [
 ]  # fmt: skip
 REP_COLUMNS = ["rep", "team", "manager", "region", "hired_at"]
 HISTORY_COLUMNS = ["id", "stage", "entered_at"]
-ACTIVITY_COLUMNS = ["id", "opportunity_id", "lead_id", "rep", "type", "at", "campaign", "variant", "outcome"]
+ACTIVITY_COLUMNS = [
+    "id", "opportunity_id", "lead_id", "rep", "type", "at", "campaign", "variant", "outcome",
+    "sequence", "segment", "personalised",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def expand_counts(raw: RawTable, attempts: str, hits: str) -> RawTable:
     keep = [i for i in range(len(raw.columns)) if i not in (a, h)]
     con = duckdb.connect()
     try:
-        con.register("src", raw.cells)
+        con.register("src", raw.arrow())
         counts = f"SELECT *, TRY_CAST(trim(c{a}) AS DOUBLE) AS _a, TRY_CAST(trim(c{h}) AS DOUBLE) AS _h FROM src"
         bad = con.execute(
             f"SELECT _row, c{a}, c{h}, _a IS NULL OR _a < 0 OR _a <> floor(_a), "
@@ -72,4 +72,5 @@ def expand_counts(raw: RawTable, attempts: str, hits: str) -> RawTable:
     finally:
         con.close()
     columns = [raw.columns[i] for i in keep] + [ATTEMPT_ID, OUTCOME]
-    return replace(raw, columns=columns, cells=expanded)
+    raw.release()
+    return replace(raw, columns=columns, cells=expanded, duck=None)

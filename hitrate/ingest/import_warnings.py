@@ -59,7 +59,10 @@ def _currencies(store: Store, stored: str, raw: str, cmap: ColumnMap) -> dict[st
         return {}
     cell = f"trim(c{cmap.fields['amount']})"
     token = f"upper(nullif(regexp_extract({cell}, {_CODE}, 1) || regexp_extract({cell}, {_CODE}, 2), ''))"
-    return _counts(store, f"SELECT {token} AS t, count(*) FROM {raw} WHERE {token} IS NOT NULL GROUP BY 1")
+    # A cell that reads as a finite number carries no code or sign: the regular expressions skip it (a CASE,
+    # so that the cheap test runs first).
+    code = f"CASE WHEN coalesce(isfinite(TRY_CAST({cell} AS DOUBLE)), false) THEN NULL ELSE {token} END"
+    return _counts(store, f"SELECT t, count(*) FROM (SELECT {code} AS t FROM {raw}) WHERE t IS NOT NULL GROUP BY 1")
 
 
 def _counts(store: Store, sql: str) -> dict[str, int]:

@@ -37,6 +37,7 @@ from .parsing import (
     date_format_from_flag,
     date_sql,
     number_sql,
+    text_sql,
 )
 from .presets import Preset, PresetTable, load_preset, preset_names
 from .readers import Progress, RawTable, drop_non_data, read_file
@@ -45,7 +46,8 @@ from .recognise import recognise
 DEFAULT_WON = ("won", "closed won", "closed-won", "closedwon", "win", "vundet", "vundne")
 DEFAULT_LOST = ("lost", "closed lost", "closed-lost", "closedlost", "loss", "tabt", "tabte")
 _RAW = "_hr_raw"
-_TYPED = "_hr_typed"
+_CHECK = "_hr_check"  # row, key and problems of every row
+_OUT = "_hr_out"  # the rows left out: with problems, or an earlier row of a repeated key
 _STAGE = "_hr_stage"
 _EMPTY = "''"
 _DATE_SAMPLE = 20_000  # rows tried first when detecting the date family (see _detect_date_format)
@@ -210,11 +212,36 @@ def import_files(
         user_map.setdefault("stage", OUTCOME)
         won, lost = won or ["won"], lost or ["lost"]
     say = stage or (lambda _: None)
-    raws = []
-    for p in paths:  # read everything before touching the store
-        say(f"Reading {Path(p).name}")
-        raw = read_file(p, progress=progress)
-        raws.append(expand_counts(raw, attempts, hits) if attempts is not None and hits is not None else raw)
+    raws: list[RawTable] = []
+    try:
+        for p in paths:  # read everything before touching the store (large CSV files into temporary tables)
+            say(f"Reading {Path(p).name}")
+            raw = read_file(p, progress=progress, con=store.raw)
+            raws.append(expand_counts(raw, attempts, hits) if attempts is not None and hits is not None else raw)
+        return _import_read(
+            store, raws, table, preset, pool, preset_obj, user_map, won, lost, fmt_flag, decimal, strict, say
+        )
+    finally:
+        for raw in raws:
+            raw.release()
+
+
+def _import_read(
+    store: Store,
+    raws: list[RawTable],
+    table: str | None,
+    preset: str | None,
+    pool: list[Preset],
+    preset_obj: Preset | None,
+    user_map: dict[str, str],
+    won: Sequence[str] | None,
+    lost: Sequence[str] | None,
+    fmt_flag: DateFormat | None,
+    decimal: str | None,
+    strict: bool,
+    say: Callable[[str], None],
+) -> ImportReport:
+    """:func:`import_files` once the files are read."""
     batch_id = store.next_batch_id()
     started = dt.datetime.now()
     reports: list[FileReport] = []
@@ -225,7 +252,7 @@ def import_files(
         for plan in plans:
             store.add_text_columns(plan.schema.name, list(plan.cmap.dimensions))
         for plan in plans:
-            say(f"Checking {plan.raw.cells.num_rows:,} rows of {Path(plan.raw.path).name}")
+            say(f"Checking {plan.raw.num_rows:,} rows of {Path(plan.raw.path).name}")
             rep, quarantined = _import_one(store, plan, won, lost, fmt_flag, decimal, batch_id, say)
             reports.append(rep)
             samples.extend(quarantined)
@@ -295,7 +322,7 @@ def _import_one(
         skipped_non_data=raw.skipped_non_data,
         renamed_columns=list(raw.renamed),
     )
-    con.register(_RAW, raw.cells)
+    raw.register(con, _RAW)
     try:
         kinds = {f: schema.fields.get(f, "text") for f in cmap.fields}
         date_cols = [cmap.fields[f] for f, k in kinds.items() if k == "timestamp"]
@@ -318,16 +345,16 @@ def _import_one(
         # whether the cell had text (``_has_<idx>``) in the outer one.
         present: list[str] = []
         for f, idx in cmap.fields.items():
-            cell = f"nullif(trim(c{idx}), '')"
+            cell = text_sql(f"c{idx}")
             kind = kinds[f]
             if kind == "timestamp":
-                value = date_sql(cell, fast_iso=fmt is not None and fmt.name == "iso")
-                flags.append(f"CASE WHEN _has_{idx} AND {quote(f)} IS NULL THEN {len(problems)} END")
+                value = date_sql(cell, fast_iso=fmt is not None and fmt.name == "iso", raw=f"c{idx}")
+                flags.append(f"_has_{idx} AND {quote(f)} IS NULL")
                 problems.append(_Problem(raw.columns[idx], "date", fmt.label if fmt else "a date"))
                 present.append(f"{cell} IS NOT NULL AS _has_{idx}")
             elif kind == "number":
                 value = number_sql(cell, decimal or ".")
-                flags.append(f"CASE WHEN _has_{idx} AND {quote(f)} IS NULL THEN {len(problems)} END")
+                flags.append(f"_has_{idx} AND {quote(f)} IS NULL")
                 problems.append(_Problem(raw.columns[idx], "number", f"decimal '{decimal or '.'}'"))
                 present.append(f"{cell} IS NOT NULL AS _has_{idx}")
             else:
@@ -335,9 +362,9 @@ def _import_one(
             select.append(f"{value} AS {quote(f)}")
         for f in schema.required:
             idx = cmap.fields[f]
-            flags.append(f"CASE WHEN NOT _req_{idx} THEN {len(problems)} END")
+            flags.append(f"NOT _req_{idx}")
             problems.append(_Problem(raw.columns[idx], "missing", f))
-            present.append(f"nullif(trim(c{idx}), '') IS NOT NULL AS _req_{idx}")
+            present.append(f"{text_sql(f'c{idx}')} IS NOT NULL AS _req_{idx}")
         params: dict[str, Any] = {}
         if fmt is not None and date_cols:
             params["fmts"] = list(fmt.patterns)
@@ -349,10 +376,8 @@ def _import_one(
         if key not in cmap.fields:
             select.append(f"{content_id} AS {quote(key)}")
         else:
-            given = f"nullif(trim(c{cmap.fields[key]}), '')"
-            select[select.index(f"{given} AS {quote(key)}")] = (
-                f"CASE WHEN {given} IS NOT NULL THEN {given} ELSE {content_id} END AS {quote(key)}"
-            )
+            given = text_sql(f"c{cmap.fields[key]}")
+            select[select.index(f"{given} AS {quote(key)}")] = f"coalesce({given}, {content_id}) AS {quote(key)}"
         moved = _moves_close_date(ptable, cmap)
         if schema.name == "opportunities":
             rule = outcome_sql(ptable, raw.columns, f"lower(trim(c{cmap.fields['stage']}))")
@@ -362,39 +387,40 @@ def _import_one(
             rep.outcome_from = [*rule.columns, raw.columns[cmap.fields["stage"]]]
             if moved:
                 select.append("CAST(NULL AS TIMESTAMP) AS expected_close")
+        # The list of a row's problems (indexes into ``problems``), NULL for a row without any: built only for
+        # the rows that have one.
         flag_list = (
-            f"list_filter([{', '.join(flags)}]::INTEGER[], lambda x: x IS NOT NULL)" if flags else "[]::INTEGER[]"
+            f"CASE WHEN {' OR '.join(f'({c})' for c in flags)} THEN list_filter(["
+            + ", ".join(f"CASE WHEN {c} THEN {k} END" for k, c in enumerate(flags))
+            + "]::INTEGER[], lambda x: x IS NOT NULL) END"
+            if flags
+            else "CAST(NULL AS INTEGER[])"
         )
         present = list(dict.fromkeys(present))  # a column mapped to two fields is checked once
         inner = f"SELECT {', '.join([*select, *present])} FROM {_RAW}"
         helpers = [p.rsplit(" AS ", 1)[1] for p in present]
         keep = f"* EXCLUDE ({', '.join(helpers)})" if helpers else "*"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_TYPED} AS SELECT {keep}, {flag_list} AS _problems FROM ({inner})", params
-        )
+        typed = f"SELECT {keep}, {flag_list} AS _problems FROM ({inner})"
         if schema.name == "opportunities" and ptable is not None:
-            _closed_fields_only_when_closed(store, ptable, cmap)
-        # Among rows that parse, a key seen twice: the last row in the file wins, earlier ones are quarantined.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_TYPED}_k AS SELECT *, "
-            f"CASE WHEN len(_problems) = 0 THEN max(_row) OVER (PARTITION BY {quote(key)}, len(_problems) = 0) "
-            f"END AS _winner FROM {_TYPED}"
-        )
+            typed = _closed_fields_only_when_closed(typed, ptable, cmap)
+        # No typed copy of the file is kept: the rows are typed once to find the problems and duplicates
+        # (a narrow table of row, key and problems), and once more on their way into the store.
+        _excluded_rows(con, typed, key, params)
         columns = [key, *[c for c in cmap.fields if c != key]]
         if schema.name == "opportunities":
             columns += ["outcome", *(["expected_close"] if moved else [])]
         col_sql = ", ".join(quote(c) for c in columns)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT {col_sql} FROM {_TYPED}_k WHERE _winner = _row")
+        staged = f"SELECT {col_sql} FROM ({typed}) WHERE _row NOT IN (SELECT _row FROM {_OUT})"
         quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
         rep.quarantined = len(quarantined)
         say(f"Storing {Path(raw.path).name}")
-        rep.imported, rep.updated, rep.unchanged = _upsert(store, schema, columns, batch_id)
+        rep.imported, rep.updated, rep.unchanged, stored = _upsert(store, schema, columns, batch_id, staged, params)
         if schema.name == "opportunities":
-            rep.stages = _stage_summary(store, cmap.fields["stage"])
+            rep.stages = _stage_summary(store, stored)
             order = "list_position(['won', 'lost', 'open'], outcome)"
-            counted = con.execute(f"SELECT outcome, count(*) FROM {_STAGE} GROUP BY 1 ORDER BY {order}").fetchall()
+            counted = con.execute(f"SELECT outcome, count(*) FROM {stored} GROUP BY 1 ORDER BY {order}").fetchall()
             rep.outcomes = {str(o): int(n) for o, n in counted}
-            rep.warnings = file_warnings(store, _STAGE, _RAW, ptable, cmap, rep.outcomes)
+            rep.warnings = file_warnings(store, stored, _RAW, ptable, cmap, rep.outcomes)
     finally:
         _drop_scratch(store)
     return rep, quarantined
@@ -426,18 +452,37 @@ def _moves_close_date(ptable: PresetTable | None, cmap: mapping_mod.ColumnMap) -
     )
 
 
-def _closed_fields_only_when_closed(store: Store, ptable: PresetTable, cmap: mapping_mod.ColumnMap) -> None:
+def _closed_fields_only_when_closed(typed: str, ptable: PresetTable, cmap: mapping_mod.ColumnMap) -> str:
     """With a preset: ``closed_at`` only on won and lost rows (an open deal's close date is a forecast,
-    kept as ``expected_close`` or dropped, as the preset says), ``loss_reason`` only on lost ones."""
-    sets = []
+    kept as ``expected_close`` or dropped, as the preset says), ``loss_reason`` only on lost ones.
+    ``typed`` is the query of typed rows; the result is that query with those columns replaced."""
+    replace: list[str] = []
     if "closed_at" in cmap.fields and ptable.open_close_date != "keep":
         if ptable.open_close_date == "expected_close":
-            sets.append("expected_close = coalesce(expected_close, closed_at)")
-        sets.append("closed_at = NULL")
-    if sets:
-        store.raw.execute(f"UPDATE {_TYPED} SET {', '.join(sets)} WHERE outcome = 'open'")
+            replace.append(
+                "CASE WHEN outcome = 'open' THEN coalesce(expected_close, closed_at) ELSE expected_close END "
+                "AS expected_close"
+            )
+        replace.append("CASE WHEN outcome = 'open' THEN NULL ELSE closed_at END AS closed_at")
     if "loss_reason" in cmap.fields and ptable.loss_reason_only_lost:
-        store.raw.execute(f"UPDATE {_TYPED} SET loss_reason = NULL WHERE outcome <> 'lost'")
+        replace.append("CASE WHEN outcome <> 'lost' THEN NULL ELSE loss_reason END AS loss_reason")
+    return f"SELECT * REPLACE ({', '.join(replace)}) FROM ({typed})" if replace else typed
+
+
+def _excluded_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> None:
+    """Write :data:`_OUT`: the rows that are not stored, with their problems, and for a key seen twice among
+    rows that parse, the later row that replaces them (the last row in the file wins)."""
+    k = quote(key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, {k}, _problems FROM ({typed})", params)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_OUT} AS "
+        f"WITH ok AS (SELECT _row, {k} FROM {_CHECK} WHERE _problems IS NULL), "
+        f"dups AS (SELECT {k}, max(_row) AS _winner FROM ok GROUP BY {k} HAVING count(*) > 1) "
+        f"SELECT _row, _problems, CAST(NULL AS BIGINT) AS _winner, {k} FROM {_CHECK} WHERE _problems IS NOT NULL "
+        f"UNION ALL "
+        f"SELECT ok._row, []::INTEGER[], dups._winner, ok.{k} FROM ok JOIN dups ON ok.{k} = dups.{k} "
+        f"WHERE ok._row <> dups._winner"
+    )
 
 
 def _drop_scratch(store: Store) -> None:
@@ -445,8 +490,9 @@ def _drop_scratch(store: Store) -> None:
     import duckdb
 
     try:
-        store.raw.unregister(_RAW)
-        for name in (_TYPED, f"{_TYPED}_k", _STAGE):
+        store.raw.unregister(_RAW)  # an Arrow table registered, or the view over a DuckDB table
+        store.raw.execute(f"DROP VIEW IF EXISTS {_RAW}")
+        for name in (_CHECK, _OUT, _STAGE):
             store.raw.execute(f"DROP TABLE IF EXISTS {name}")
     except duckdb.Error:
         pass
@@ -501,21 +547,34 @@ def _date_separator(store: Store, date_cols: list[int]) -> str:
 
 
 def _detect_decimal(store: Store, delimiter: str, num_cols: list[int]) -> str:
-    """``","`` when the numbers show a decimal comma (``12,50``, ``1.234``), ``"."`` otherwise."""
+    """``","`` when the numbers show a decimal comma (``12,50``, ``1.234``), ``"."`` otherwise.
+
+    The evidence is counted first in the file's first :data:`_DATE_SAMPLE` rows: when they show one kind
+    only, that decides (a file does not switch separators after thousands of rows). Otherwise, mixed or no
+    evidence, the whole file is counted and the kind seen more often wins; a tie goes by the delimiter."""
+    comma, point = _decimal_evidence(store, f"(SELECT * FROM {_RAW} LIMIT {_DATE_SAMPLE})", num_cols)
+    if (comma > 0) != (point > 0):
+        return "," if comma else "."
+    comma, point = _decimal_evidence(store, _RAW, num_cols)
+    if comma != point:
+        return "," if comma > point else "."
+    return "," if delimiter == ";" else "."
+
+
+def _decimal_evidence(store: Store, source: str, num_cols: list[int]) -> tuple[int, int]:
+    """Values in ``source`` that show a decimal comma and a decimal point, over the number columns."""
     comma = point = 0
     for i in num_cols:
         cell = f"regexp_replace(trim(c{i}), '[\\s\\x{{00a0}}\\x{{202f}}]', '', 'g')"
         row = store.raw.execute(
             f"SELECT count(*) FILTER (WHERE regexp_full_match({cell}, $c)), "
-            f"count(*) FILTER (WHERE regexp_full_match({cell}, $p)) FROM {_RAW}",
+            f"count(*) FILTER (WHERE regexp_full_match({cell}, $p)) FROM {source}",
             {"c": COMMA_EVIDENCE, "p": POINT_EVIDENCE},
         ).fetchone()
         if row:
             comma += int(row[0])
             point += int(row[1])
-    if comma != point:
-        return "," if comma > point else "."
-    return "," if delimiter == ";" else "."
+    return comma, point
 
 
 def _quarantine(
@@ -526,9 +585,8 @@ def _quarantine(
     ncols = len(raw.columns)
     cells = ", ".join(f"r.c{i}" for i in range(ncols))
     rows = con.execute(
-        f"SELECT k._row, k._problems, k._winner, k.{quote(schema.key)}, {cells} FROM {_TYPED}_k k "
-        f"JOIN {_RAW} r ON r._row = k._row "
-        f"WHERE len(k._problems) > 0 OR k._winner IS DISTINCT FROM k._row ORDER BY k._row"
+        f"SELECT k._row, k._problems, k._winner, k.{quote(schema.key)}, {cells} FROM {_OUT} k "
+        f"JOIN {_RAW} r ON r._row = k._row ORDER BY k._row"
     ).fetchall()
     entries: list[dict[str, Any]] = []
     for bad in raw.bad:
@@ -568,16 +626,21 @@ def _describe(problem: _Problem, rawdict: dict[str, Any]) -> str:
     return f"column '{problem.column}': missing {problem.expected}"
 
 
-def _upsert(store: Store, schema: TableSchema, columns: list[str], batch_id: int) -> tuple[int, int, int]:
-    """Insert new keys, update changed rows, count unchanged ones: (imported, updated, unchanged)."""
+def _upsert(
+    store: Store, schema: TableSchema, columns: list[str], batch_id: int, staged: str, params: dict[str, Any]
+) -> tuple[int, int, int, str]:
+    """Insert new keys, update changed rows, count unchanged ones: (imported, updated, unchanged, and the
+    table that now holds the file's rows as stored). ``staged`` is the query of the rows to store."""
     con = store.raw
     target, key = quote(schema.name), quote(columns[0])
     cols = ", ".join(quote(c) for c in columns)
     empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target})").fetchone()
-    if empty and empty[0]:  # a first import: every staged row is new, no join needed
-        con.execute(f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM {_STAGE}")
-        row = con.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
-        return (int(row[0]) if row else 0), 0, 0
+    if empty and empty[0]:  # a first import: every row is new, no join and no staged copy needed
+        row = con.execute(
+            f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM ({staged})", params
+        ).fetchone()
+        return (int(row[0]) if row else 0), 0, 0, target
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS {staged}", params)
     same = " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM t.{quote(c)}" for c in columns[1:]) or "TRUE"
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE t.{key} IS NULL), "
@@ -597,14 +660,14 @@ def _upsert(store: Store, schema: TableSchema, columns: list[str], batch_id: int
             f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM {_STAGE} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = s.{key})"
         )
-    return new, changed, unchanged
+    return new, changed, unchanged, _STAGE
 
 
-def _stage_summary(store: Store, stage_idx: int) -> dict[str, dict[str, Any]]:
+def _stage_summary(store: Store, stored: str) -> dict[str, dict[str, Any]]:
+    """Rows per stage value as stored (trimmed), with the outcome it gave (``mixed`` when rules differ)."""
     rows = store.raw.execute(
-        f"SELECT trim(r.c{stage_idx}), CASE WHEN count(DISTINCT t.outcome) = 1 THEN any_value(t.outcome) "
-        f"ELSE 'mixed' END, count(*) FROM {_RAW} r "
-        f"JOIN {_TYPED}_k t ON t._row = r._row WHERE t._winner = t._row GROUP BY 1 ORDER BY 3 DESC"
+        f"SELECT stage, CASE WHEN count(DISTINCT outcome) = 1 THEN any_value(outcome) ELSE 'mixed' END, "
+        f"count(*) FROM {stored} GROUP BY 1 ORDER BY 3 DESC"
     ).fetchall()
     return {str(s): {"outcome": o, "rows": int(n)} for s, o, n in rows}
 

@@ -92,21 +92,41 @@ def date_format_from_flag(flag: str) -> DateFormat:
     )
 
 
-def date_sql(cell: str, shape: str = "", *, fast_iso: bool = False) -> str:
+def text_sql(column: str) -> str:
+    """SQL for the text of ``column`` trimmed, NULL when empty: ``nullif(trim(c), '')``, with ``trim`` (which
+    allocates a new string) only where it can change something.
+
+    DuckDB's ``trim`` strips Unicode space separators (U+0020, U+00A0, U+2000–U+200A...) and nothing else
+    (not tabs or line breaks). A cell made only of ASCII characters (``strlen`` = ``length``) can therefore
+    only start or end with U+0020, which ``prefix``/``suffix`` see without copying; every other cell is
+    trimmed. ``column`` is a generated identifier (``c0``...), never user text."""
+    c = column
+    return (
+        f"CASE WHEN prefix({c}, ' ') OR suffix({c}, ' ') OR strlen({c}) <> length({c}) "
+        f"THEN nullif(trim({c}), '') ELSE nullif({c}, '') END"
+    )
+
+
+def date_sql(cell: str, shape: str = "", *, fast_iso: bool = False, raw: str | None = None) -> str:
     """SQL that reads the text in column ``cell`` as a timestamp with the patterns bound as ``$fmts``.
 
     A zone after the time (``Z``, ``+0000``, ``+05:30``, ``UTC``) is dropped: the wall-clock time is kept.
     ``cell`` is a generated identifier or expression over one (``c0``...), never user text; ``shape`` (a
     :class:`DateFormat`'s constant) skips the patterns for values that cannot match any of them;
-    ``fast_iso`` reads plain ISO dates and date-times with DuckDB's cast first (the ISO family only).
+    ``fast_iso`` reads plain ISO dates and date-times with DuckDB's cast first (the ISO family only), from
+    ``raw`` (the untrimmed cell, when ``cell`` is an expression that trims it) or else ``cell``.
     """
     parse = f"try_strptime(regexp_replace({cell}, '{_ZONE}', '\\1'), $fmts)"
     if fast_iso:
-        # ISO family: the two commonest shapes (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS) through DuckDB's native
-        # cast, which reads them as the patterns do; anything else (zones, fractions...) as above.
+        # ISO family: the two commonest shapes (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or with a T) through DuckDB's
+        # native cast. The guard (10 or 19 bytes, a digit first, '-' fifth) is cheap; the cast refuses
+        # everything else of those lengths that the patterns would read differently (zones, offsets, AM/PM,
+        # spaces), and a refused value goes to the patterns. tests/test_import_dates.py holds both ways to
+        # the same result.
+        c = raw or cell
         native = (
-            f"CASE WHEN regexp_full_match({cell}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([ T]\\d{{2}}:\\d{{2}}:\\d{{2}})?') "
-            f"THEN TRY_CAST({cell} AS TIMESTAMP) END"
+            f"CASE WHEN strlen({c}) IN (10, 19) AND substr({c}, 5, 1) = '-' AND substr({c}, 1, 1) BETWEEN '0' AND '9' "
+            f"THEN TRY_CAST({c} AS TIMESTAMP) END"
         )
         parse = f"coalesce({native}, {parse})"
     if not shape:

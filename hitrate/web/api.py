@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 
 from ..query import parse_where
 from ..users import User
@@ -96,6 +97,17 @@ def get_benchmark(
         date_to=date_to,
         where=parse_where(where, "where"),
     )
+
+
+@router.get("/coach/{rep}", summary="The rep card (hitrate coach REP --format json)")
+def get_coach(
+    request: Request,
+    user: UserDep,
+    rep: Annotated[str, PathParam(min_length=1, max_length=200, description="The rep, by name.")],
+) -> dict[str, Any]:
+    """Hit rate against peers, quality index, trend, stage conversion and the weak stage, activity mix and
+    segments of one rep in your scope. A rep's own card has no peer names and no reproducing commands."""
+    return data.coach_json(access(request), user, rep)
 
 
 @router.get("/leads", summary="Scored open leads, best first")

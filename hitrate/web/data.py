@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..users import User
-from .scoping import scope_key, scoped_where
+from .scoping import Forbidden, scope_key, scoped_where
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -186,6 +186,26 @@ def benchmark_json(
             rows = out["rows"]
             out["rows"] = [r for r in rows if r.get("rep") == user.rep]
             out["peers"] = peer_distribution([r for r in rows if r.get("rep") != user.rep])
+        return out
+
+    return access.cached(key, compute)
+
+
+def coach_json(access: StoreAccess, user: User, rep: str) -> dict[str, Any]:
+    """``hitrate coach REP --format json`` for a rep in the user's scope (:class:`Forbidden` otherwise; for an admin,
+    an unknown rep is :class:`hitrate.coach.UnknownRepError` with close matches). The card
+    compares the rep with their peers, so it reads the peers' rows; for a rep's own card the peers' and the team's
+    best names and the reproducing commands (which name the peers) are removed before it leaves this function."""
+    from ..coach import rep_card
+
+    if user.role != "admin" and rep not in field_values(access, user, "rep"):
+        raise Forbidden(f"rep {rep}: not in your scope")  # whether or not the rep exists
+    key = ("coach", rep, scope_key(user))
+
+    def compute(store: Store) -> dict[str, Any]:
+        out = _quiet(rep_card, store, rep).to_dict()
+        if user.role == "rep":
+            out["peers"], out["best"], out["reproduce"] = [], [], {}
         return out
 
     return access.cached(key, compute)

@@ -322,7 +322,18 @@ def rep_page(p: Page) -> dict[str, Any]:
     total = data.rates_json(p.access, p.user, where={"rep": [rep]})["rows"][0]
     cards = [{**_card(p, "hit_rate", total), "period": f"{rows[0]['period']} – {rows[-1]['period']}"}]
     section = RateTable(p.t["trend"], _frame(rows, ["period"]), "period", "trend", total["hit_rate"], p.t["trend_note"])
-    tables = []
+    sections: list[Any] = [section]
+    tables: list[dict[str, Any]] = []
+    message = None
+    try:
+        card = data.coach_json(p.access, p.user, rep)
+    except HitrateError as exc:  # e.g. a rep without peers: the rest of the page still shows
+        message = p.t["coach_error"].format(error=exc)
+    else:
+        from ..coach_report import card_sections
+
+        tables += _coach_tables(p, card)
+        sections += [s for s in card_sections(card, p.lang) if s.kind != "trend"]  # the page has a monthly one
     if p.user.role != "rep":
         tables.append(
             {
@@ -335,9 +346,105 @@ def rep_page(p: Page) -> dict[str, Any]:
     return {
         "title": p.t["rep_card"].format(rep=rep),
         "cards": cards,
-        "sections": _contexts([section], p.lang),
+        "sections": _contexts(sections, p.lang),
         "tables": tables,
+        "message": message,
     }
+
+
+@router.get("/coach/{rep}")
+def coach_page(request: Request, rep: str) -> Response:
+    """The rep card at its own address: the Rep page for that rep (the scope is checked there)."""
+    from urllib.parse import urlencode
+
+    return RedirectResponse(f"/rep?{urlencode({'rep': rep})}", status_code=303)
+
+
+def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rep card's statements, stage conversions, activity mix and segments as page tables."""
+    from ..coach import statements
+
+    lang = p.lang
+
+    def conv(c: dict[str, Any]) -> str:
+        return f"{i18n.count(c['advanced'], lang)}/{i18n.count(c['reached'], lang)} = {i18n.pct(c['conversion'], lang)}"
+
+    def diff(r: dict[str, Any]) -> str:
+        if r.get("difference") is None:
+            return "–"
+        pts = [f"{100 * r[k]:+.1f}" for k in ("difference", "difference_low", "difference_high")]
+        text = f"{pts[0]} ({pts[1]} – {pts[2]})"
+        return text.replace(".", ",") if lang == "da" else text
+
+    def per(x: dict[str, Any]) -> str:
+        v = x.get("per_opportunity")
+        text = "–" if v is None else f"{v:.2f}"
+        return text.replace(".", ",") if lang == "da" else text
+
+    weak = (card.get("weak_stage") or {}).get("stage")
+    out = [
+        {
+            "id": "coach",
+            "caption": p.t["coach"],
+            "headers": [p.t["rep_card"].format(rep=card["rep"])],
+            "rows": [[line] for line in statements(card, lang)],
+        }
+    ]
+    if card["stages"]:
+        out.append(
+            {
+                "id": "stages",
+                "caption": p.t["coach_stages"],
+                "headers": [
+                    p.t["stage"],
+                    p.t["to_stage"],
+                    p.t["rep"],
+                    p.t["peers_col"],
+                    p.t["difference"],
+                    p.t["lost_here"],
+                ],
+                "rows": [
+                    [
+                        r["stage"] + (f" ({p.t['weak_stage']})" if r["stage"] == weak else ""),
+                        r["to"],
+                        f"{conv(r)} ({i18n.interval(r['conversion_low'], r['conversion_high'], lang)})",
+                        conv(r["peers"]),
+                        diff(r),
+                        i18n.count(r["lost_here"], lang),
+                    ]
+                    for r in card["stages"]
+                ],
+            }
+        )
+    if card["activities"]:
+        out.append(
+            {
+                "id": "activities",
+                "caption": p.t["coach_activities"],
+                "headers": [p.t["activity"], p.t["rep"], p.t["peers_col"], p.t["best"]],
+                "rows": [[r["type"], per(r["rep"]), per(r["peers"]), per(r["best"])] for r in card["activities"]],
+            }
+        )
+    for f, rows in card["segments"].items():
+        out.append(
+            {
+                "id": f"segments-{f}",
+                "caption": p.t["coach_segments"].format(field=f),
+                "headers": [f, p.t["rep"], p.t["peers_col"], p.t["difference"]],
+                "rows": [
+                    [
+                        str(r[f]),
+                        f"{i18n.count(r['hits'], lang)}/{i18n.count(r['attempts'], lang)} = "
+                        f"{i18n.pct(r['hit_rate'], lang)}",
+                        f"{i18n.count(r['peers']['hits'], lang)}/{i18n.count(r['peers']['attempts'], lang)} = "
+                        f"{i18n.pct(r['peers']['hit_rate'], lang)}",
+                        diff(r),
+                    ]
+                    for r in rows
+                ],
+            }
+        )
+    return out
 
 
 @router.get("/leads")
