@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .users import User
 
 NO_REASON = "(none)"
+LOST_AT = "lost_at_stage"  # a --by pseudo-field: the open stage a lost deal left from (stage history)
+UNKNOWN_STAGE = "(unknown)"
 MAX_REASON = 80
 MAX_NOTE = 500
 
@@ -158,12 +160,16 @@ def reasons(
     from .stats.compare import change_flags
     from .stats.intervals import wilson_interval
 
-    query = Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
+    Query.build(by=by)  # checks the names (no field twice, not 'period')
+    fields = [b for b in by if b != LOST_AT]
+    query = Query.build(by=fields, period=period, date_from=date_from, date_to=date_to, where=where)
     defs = resolve_definitions(source, None, "closed")
     date_field = defs.effective_period_date
     has_crm = "loss_reason" in fields_available(source)
     t = _classified(source, defs, query, {"id", date_field} | ({"loss_reason"} if has_crm else set()))
     t = t.filter(t._lost & ~t._won)
+    if LOST_AT in by:
+        t = _with_lost_at_stage(source, t)
     d = t[date_field]
     if query.date_from is not None:
         t = t.filter(d >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
@@ -174,14 +180,14 @@ def reasons(
     crm = j.loss_reason if has_crm else ibis.null().cast("string")
     # Lower case and trimmed, so a rep's "Price" and the CRM's "price" are one reason.
     j = j.mutate(_reason=ibis.coalesce(j._freason.strip().lower(), crm.strip().lower(), ibis.literal(NO_REASON)))
-    groups = list(query.by)
+    groups = list(by)
     if query.period is not None:
         j = j.filter(j[date_field].notnull()).mutate(period_start=j[date_field].truncate(PERIODS[query.period]))
         groups.append("period_start")
     agg = j.group_by([*groups, "_reason"]).aggregate(n=j.count(), recorded=j._freason.count())
     c = fetch(source, agg.order_by([ibis.asc(g, nulls_first=False) for g in [*groups, "_reason"]]))
     n = np.asarray(c["n"], dtype=float)
-    keys = [tuple(_plain(c[g][i]) for g in query.by) for i in range(len(n))]
+    keys = [tuple(_plain(c[g][i]) for g in by) for i in range(len(n))]
     periods = [c["period_start"][i] for i in range(len(n))] if query.period else [None] * len(n)
     labels = [None if p is None else period_label(_as_datetime(p), str(query.period)) for p in periods]
     reason = [str(r) for r in c["_reason"]]
@@ -192,7 +198,7 @@ def reasons(
     low, high = wilson_interval(n, total, confidence)
     rows = []
     for i in range(len(n)):
-        row: dict[str, Any] = dict(zip(query.by, keys[i], strict=True))
+        row: dict[str, Any] = dict(zip(by, keys[i], strict=True))
         if query.period:
             row["period"] = labels[i]
         row.update(
@@ -206,7 +212,7 @@ def reasons(
         )
         rows.append(row)
     if query.period:
-        _add_changes(rows, list(query.by), change_flags, 1 - confidence)
+        _add_changes(rows, list(by), change_flags, 1 - confidence)
     lost = int(n.sum())
     recorded = int(np.asarray(c["recorded"]).sum()) if len(n) else 0
     notes = []
@@ -224,7 +230,27 @@ def reasons(
             else ""
         )
     )
-    return ReasonsResult(list(query.by), query.period, rows, recorded, lost, method, notes)
+    if LOST_AT in by:
+        method += f"; {LOST_AT} = the last stage in the deal's stage history before its closing stage"
+    return ReasonsResult(list(by), query.period, rows, recorded, lost, method, notes)
+
+
+def _with_lost_at_stage(source: Store, t: Any) -> Any:
+    """``t`` (lost deals) with ``lost_at_stage``: the stage of the deal's latest stage-history entry whose stage
+    is not its final stage (the open stage it was lost from); ``(unknown)`` without such an entry."""
+    import ibis
+
+    if "stage_history" not in set(source.list_tables()):
+        raise UserInputError(f"--by {LOST_AT} needs the stage history: import it with --table stage_history")
+    opps = source.table("opportunities")
+    h = source.table("stage_history")
+    h = h.filter(h.entered_at.notnull())
+    h = h.inner_join(opps.select(_oid=opps.id, _final=opps.stage), h.id == opps.id)
+    h = h.filter(h.stage != h._final)
+    h = h.mutate(_k=ibis.row_number().over(group_by=h.id, order_by=[ibis.desc(h.entered_at), ibis.desc(h.stage)]))
+    last = h.filter(h._k == 0).select(_sid=h.id, _lost_at=h.stage)
+    j = t.left_join(last, t.id == last._sid)
+    return j.mutate(**{LOST_AT: ibis.coalesce(j._lost_at, ibis.literal(UNKNOWN_STAGE))}).drop("_sid", "_lost_at")
 
 
 def _as_datetime(value: Any) -> dt.datetime:

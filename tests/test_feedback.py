@@ -112,3 +112,28 @@ def test_feedback_and_reasons_cli(lost_store):
         r = run(app, [*args, "--db", path])
         assert r.exit_code == 2, r.output
         assert message in r.stderr and "Traceback" not in r.output
+
+
+def test_reasons_by_the_stage_a_deal_was_lost_from_recover_the_generators_mix(tmp_path: Path):
+    """``--by lost_at_stage``: the last stage before the closing one, from the stage history. The generator draws
+    each lost deal's reason from a distribution per stage it dropped out of (``_LOSS_REASON_BY_STAGE``); every
+    share's 99.9% Wilson interval must cover it, and the counts must equal a pandas count on the frames."""
+    import numpy as np
+
+    from hitrate.synth import _LOSS_REASON_BY_STAGE, LOSS_REASONS, STAGES
+
+    data = generate(seed=5, n_opportunities=8000, with_activities=False)
+    with Store(tmp_path / "stages.duckdb") as s:
+        load_synth(s, data, label="test")
+        r = reasons(s, by=["lost_at_stage"], confidence=0.999)
+    h = data.stage_history.sort_values(["id", "entered_at"])
+    h = h[h.stage != "Lost"].groupby("id").stage.last()
+    lost = data.opportunities[data.opportunities.outcome == "lost"].set_index("id")
+    ref = lost.assign(at=h.reindex(lost.index)).groupby(["at", "loss_reason"]).size()
+    got = {(row["lost_at_stage"], row["reason"]): row["lost"] for row in r.rows}
+    assert got == {k: int(v) for k, v in ref.items()}
+    for row in r.rows:
+        truth = _LOSS_REASON_BY_STAGE[list(STAGES).index(row["lost_at_stage"]), list(LOSS_REASONS).index(row["reason"])]
+        assert row["ci_low"] <= truth <= row["ci_high"], row
+    assert np.isclose(sum(x["share"] for x in r.rows if x["lost_at_stage"] == "Proposal"), 1.0)
+    assert "stage history" in r.method
