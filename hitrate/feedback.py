@@ -74,6 +74,10 @@ def add_feedback(
         raise UserInputError(f"reason '{reason}': give a reason of 1-{MAX_REASON} characters")
     if len(note) > MAX_NOTE:
         raise UserInputError(f"note: at most {MAX_NOTE} characters (got {len(note)})")
+    from .goals import check_text
+
+    check_text(deal_id, "deal")
+    check_text(reason, "reason")
     deal = _deal(store, deal_id)
     if deal is None or not _in_scope(user, deal):
         if user is None or user.role == "admin":

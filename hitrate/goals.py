@@ -112,6 +112,7 @@ def check_subject(store: Store, field: str, value: str) -> None:
     from .counting import fetch
     from .engine import _coerce, analysis_table, fields_available
 
+    check_text(value, field)
     available = fields_available(store)
     if field not in available:
         raise UnknownFieldError(field, available, "goal/intervention")
@@ -128,7 +129,14 @@ def parse_subject(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip() or not value.strip():
         raise UserInputError(f"'{text}': expected FIELD=VALUE, e.g. rep=Ana or team=North")
-    return name.strip(), value.strip()
+    return name.strip(), check_text(value.strip(), name.strip())
+
+
+def check_text(value: str, what: str) -> str:
+    """Refuse control characters (a NUL cannot reach a query) in a value the user typed; the message names it."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise UserInputError(f"{what} {value!r}: control characters are not allowed")
+    return value
 
 
 def set_goal(

@@ -112,6 +112,11 @@ def test_feedback_on_a_lost_deal_by_role_and_team(client, web, role, whose, stat
 def test_feedback_errors_name_the_deal(client, web):
     r = call(client, web, "admin", "post", "/api/feedback", json={"deal": "NOPE", "reason": "price"})
     assert r.status_code == 400 and "NOPE" in r.json()["detail"]
+    for role in ("admin", "rep"):  # found by schemathesis: a NUL in the id broke the compiled SQL
+        r = call(client, web, role, "post", "/api/feedback", json={"deal": "\u0000", "reason": "0"})
+        assert r.status_code == 400 and "control characters" in r.json()["detail"]
+    r = call(client, web, "admin", "post", "/api/goals", json={"for": "rep=\u0000", "target": 0.3, "period": "2025"})
+    assert r.status_code == 400
     with Store(web.path, read_only=True) as s:
         won = s.fetch("SELECT min(id) FROM opportunities WHERE outcome = 'won'")[0][0]
     r = call(client, web, "admin", "post", "/api/feedback", json={"deal": won, "reason": "price"})
