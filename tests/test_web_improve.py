@@ -182,6 +182,15 @@ def test_the_feedback_form_needs_csrf_and_scope_and_speaks_danish(web):
     assert "Tabsårsager" in page.text and "Registrér årsagen" in page.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     mine, theirs = lost_deal(web, web.rep), lost_deal(web, other_rep(web))
+    suggested = re.findall(r'<option value="(OPP\d+)"', page.text)
+    with Store(web.path, read_only=True) as st:
+        owners = {
+            r[0]
+            for r in st.fetch(
+                f"SELECT DISTINCT rep FROM opportunities WHERE id IN ({', '.join('?' * len(suggested))})", suggested
+            )
+        }
+    assert suggested and owners == {web.rep}  # the form suggests only her own lost deals
     assert c.post("/reasons", data={"deal": mine, "reason": "price"}).status_code == 403
     r = c.post("/reasons", data={"deal": theirs, "reason": "price", "csrf": csrf})
     assert r.status_code == 403 and other_rep(web) not in r.text

@@ -91,6 +91,26 @@ def feedback_json(store_access: data.StoreAccess, user: User, limit: int = 100) 
     )
 
 
+def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest lost deals in the user's scope (id, close date, CRM reason): the form's suggestions."""
+    from ..counting import fetch
+    from ..engine import _classified
+    from ..query import Query
+    from ..rates import resolve_definitions
+    from ..results import clean
+
+    w = scoped_where(user)
+
+    def compute(store: Store) -> list[dict[str, Any]]:
+        defs = resolve_definitions(store, None, None)
+        t = _classified(store, defs, Query.build(where=w), {"id", "closed_at", "loss_reason"})
+        t = t.filter(t._lost & ~t._won)
+        c = fetch(store, t.select("id", "closed_at", "loss_reason").order_by([t.closed_at.desc(), t.id]).limit(limit))
+        return [{k: clean(c[k][i]) for k in c} for i in range(len(c["id"]))]
+
+    return store_access.cached(("recent_lost", limit, scope_key(user)), compute)
+
+
 def record_feedback(store_access: data.StoreAccess, user: User, deal: str, reason: str, note: str) -> dict[str, Any]:
     """Record a reason through the server (one short write); a deal outside the scope (or none) is 403."""
     from ..feedback import NotYourDeal, add_feedback
@@ -248,7 +268,11 @@ def _reasons_context(p: Any, message: str | None = None) -> dict[str, Any]:
             for r in recorded
         ],
     }
-    return {"tables": [reasons_table, feedback_table], "feedback_form": True, "message": message}
+    deals = [
+        {"id": d["id"], "label": f"{i18n.date(d['closed_at'], p.lang)} · {d['loss_reason'] or ''}"}
+        for d in recent_lost_json(p.access, p.user)
+    ]
+    return {"tables": [reasons_table, feedback_table], "feedback_form": True, "deals": deals, "message": message}
 
 
 @pages_router.get("/reasons")
