@@ -1926,7 +1926,10 @@ def serve_cmd(
     uvicorn.run(create_app(db), host=host, port=port, log_level="info")
 
 
-from . import cli_improve as _cli_improve  # noqa: E402, F401  (goals, intervention, feedback, reasons)
+if __name__ != "__main__":  # goals, intervention, feedback, reasons (they import this module's helpers)
+    from .cli_improve import register as _register_improve
+
+    _register_improve(app)
 
 
 def main() -> None:
@@ -1934,5 +1937,7 @@ def main() -> None:
     app()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m hitrate.cli: run the package's copy, which has every command registered
+    from hitrate.cli import main as _main
+
+    _main()

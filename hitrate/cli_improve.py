@@ -12,16 +12,22 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import DbOpt, Format, FromOpt, Period, ToOpt, WhereOpt, _open, _out, _parse_where, _warn, app, user_errors
+from .cli import DbOpt, Format, FromOpt, Period, ToOpt, WhereOpt, _open, _out, _parse_where, _warn, user_errors
 
 goals_app = typer.Typer(help="Hit-rate goals per rep or team and period: progress and the chance of making it.")
 intervention_app = typer.Typer(help="Interventions (coaching, training) and whether they raised the hit rate.")
 feedback_app = typer.Typer(help="Reps' own reason and note for a lost deal.")
 for _sub in (goals_app, intervention_app, feedback_app):
     _sub.info.no_args_is_help = True
-app.add_typer(goals_app, name="goals")
-app.add_typer(intervention_app, name="intervention")
-app.add_typer(feedback_app, name="feedback")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the ``hitrate`` app (called by :mod:`hitrate.cli`, also when run as ``-m``)."""
+    app.add_typer(goals_app, name="goals")
+    app.add_typer(intervention_app, name="intervention")
+    app.add_typer(feedback_app, name="feedback")
+    app.command("reasons")(reasons_cmd)
+
 
 WhoArg = Annotated[str, typer.Argument(help="FIELD=VALUE: the rep or team (rep=Ana, team=North).", show_default=False)]
 
@@ -298,7 +304,6 @@ def feedback_list(
     _out().print(t)
 
 
-@app.command("reasons")
 @user_errors
 def reasons_cmd(
     by: Annotated[
@@ -355,4 +360,4 @@ def reasons_cmd(
     _out().print(t)
 
 
-__all__ = ["feedback_app", "goals_app", "intervention_app"]
+__all__ = ["feedback_app", "goals_app", "intervention_app", "reasons_cmd", "register"]
