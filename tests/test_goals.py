@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hitrate.cli import app
@@ -86,6 +88,26 @@ def test_normal_approximation_beyond_the_exact_limit_is_close(rng, monkeypatch):
     approx, _, method = pb.prob_rate_at_least(40, 100, w, lo, 0.42)
     assert "normal" in method
     assert approx == pytest.approx(exact, abs=0.03)
+
+
+@given(
+    w=st.lists(st.floats(0, 0.6), min_size=0, max_size=25),
+    lo=st.lists(st.floats(0, 0.4), min_size=0, max_size=25),
+)
+@settings(max_examples=60, deadline=None)
+def test_outcome_pmf_moments_hold_for_any_deals(w, lo):
+    """Property: a distribution (sums to 1, no negative mass) whose means and covariance are the sums of the
+    deals' (E X = Σw, E L = Σl, Var X = Σw(1−w), Cov(X, L) = −Σwl)."""
+    n = min(len(w), len(lo))
+    w_, l_ = np.array(w[:n]), np.array(lo[:n])
+    pmf = outcome_pmf(w_, l_)
+    x = np.arange(n + 1)[:, None]
+    y = np.arange(n + 1)[None, :]
+    assert pmf.min() >= -1e-15 and pmf.sum() == pytest.approx(1.0, abs=1e-12)
+    ex, el = (pmf * x).sum(), (pmf * y).sum()
+    assert ex == pytest.approx(w_.sum(), abs=1e-9) and el == pytest.approx(l_.sum(), abs=1e-9)
+    assert (pmf * (x - ex) ** 2).sum() == pytest.approx((w_ * (1 - w_)).sum(), abs=1e-9)
+    assert (pmf * (x - ex) * (y - el)).sum() == pytest.approx(-(w_ * l_).sum(), abs=1e-9)
 
 
 def test_probabilities_are_checked():
