@@ -202,3 +202,43 @@ def test_the_feedback_form_needs_csrf_and_scope_and_speaks_danish(web):
 def test_openapi_lists_the_new_endpoints(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/goals", "/api/reasons", "/api/feedback"} <= set(paths)
+
+
+# -- interventions (read-only on the web) ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def interventions(web) -> dict[str, int]:
+    from hitrate.interventions import add_intervention
+
+    ids = {}
+    with Store(web.path) as s:
+        for key, (field, value) in {
+            "managed team": ("team", MANAGED),
+            "own rep": ("rep", web.rep),
+            "other team": ("team", OTHER_TEAM),
+        }.items():
+            item = add_intervention(s, field=field, value=value, kind="coaching", started="2024-03-01", added_by="ann")
+            ids[key] = item.intervention_id
+    return ids
+
+
+def test_interventions_list_and_effect_by_role(client, web, interventions):
+    seen = {
+        role: {(i["field"], i["value"]) for i in call(client, web, role, "get", "/api/interventions").json()}
+        for role in ("admin", "manager", "rep")
+    }
+    assert ("team", OTHER_TEAM) in seen["admin"]
+    assert seen["manager"] == {("team", MANAGED), ("rep", web.rep)}
+    assert seen["rep"] == {("rep", web.rep)}
+
+    def effect(role: str, key: str) -> object:
+        return call(client, web, role, "get", f"/api/interventions/{interventions[key]}/effect", params={"window": 180})
+
+    assert effect("admin", "other team").status_code == 200
+    assert effect("manager", "other team").status_code == 403
+    assert effect("rep", "own rep").status_code == 403
+    mine = effect("manager", "own rep")  # peers: the other reps of the team they manage
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["method"].endswith("within the --where rows")
+    assert not any(name in mine.text for name in web.reps_in(OTHER_TEAM)) and OTHER_TEAM not in mine.text
+    lonely = effect("manager", "managed team")  # one team managed: no peers in scope
+    assert lonely.status_code == 400 and "peers" in lonely.json()["detail"]

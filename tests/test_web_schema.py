@@ -39,6 +39,8 @@ def test_the_document_covers_the_api(api):
         "GET /api/reasons",
         "GET /api/feedback",
         "POST /api/feedback",
+        "GET /api/interventions",
+        "GET /api/interventions/{intervention_id}/effect",
     }
     assert wanted <= names
 

@@ -199,6 +199,51 @@ def post_feedback(request: Request, user: UserDep, item: FeedbackIn) -> dict[str
     return record_feedback(access(request), user, item.deal, item.reason, item.note)
 
 
+@api_router.get("/interventions", summary="Interventions in your scope (hitrate intervention list --format json)")
+def get_interventions(request: Request, user: UserDep) -> list[dict[str, Any]]:
+    """Interventions recorded for the teams and reps in your scope."""
+    from ..interventions import list_interventions
+
+    store_access = access(request)
+    reps = _reps_in_scope(store_access, user)
+
+    def compute(store: Store) -> list[dict[str, Any]]:
+        return [i.to_dict() for i in list_interventions(store) if _may_see(user, i.field, i.value, reps)]
+
+    return store_access.cached(("interventions", scope_key(user), tuple(sorted(reps))), compute)
+
+
+@api_router.get(
+    "/interventions/{intervention_id}/effect",
+    summary="Did it work? (hitrate intervention effect --format json)",
+)
+def get_intervention_effect(
+    request: Request,
+    user: UserDep,
+    intervention_id: int,
+    window: Annotated[int, Query(ge=7, le=3660)] = 90,
+) -> dict[str, Any]:
+    """Difference in differences against peers within your scope: a manager's peers are the other reps or teams
+    they manage (so a manager of one team cannot compare that team with others); admins compare with everyone.
+    Reps: 403 (their only peers would be outside their scope)."""
+    from ..interventions import effect, get_intervention
+
+    store_access = access(request)
+    if user.role == "rep":
+        raise HTTPException(403, "a difference in differences needs peers outside a rep's scope")
+    reps = _reps_in_scope(store_access, user)
+    w = scoped_where(user)
+
+    def compute(store: Store) -> dict[str, Any]:
+        item = get_intervention(store, intervention_id)
+        if not _may_see(user, item.field, item.value, reps):
+            raise Forbidden(f"intervention {intervention_id}: not in your scope")
+        return effect(store, intervention_id, window=window, where=w or None).to_dict()
+
+    key = ("effect", intervention_id, window, scope_key(user), tuple(sorted(reps)))
+    return store_access.cached(key, compute)
+
+
 # -- pages ---------------------------------------------------------------------------------------------------------
 def _page(request: Request) -> Any:
     from .pages import Page
