@@ -246,6 +246,11 @@ def effect(
             }
         )
     attempts = [int(c["attempts"]) for c in cells]
+    if not table[0, :, 0].sum():
+        raise UserInputError(
+            f"intervention {intervention_id}: no peers to compare with: no other {item.field} has decided deals "
+            "in these rows" + (" (--where, or your scope)" if where else "")
+        )
     if min(attempts) == 0:
         empty = [f"{c['group']} {c['window']}" for c in cells if c["attempts"] == 0]
         raise UserInputError(

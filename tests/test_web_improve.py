@@ -241,4 +241,4 @@ def test_interventions_list_and_effect_by_role(client, web, interventions):
     assert mine.json()["method"].endswith("within the --where rows")
     assert not any(name in mine.text for name in web.reps_in(OTHER_TEAM)) and OTHER_TEAM not in mine.text
     lonely = effect("manager", "managed team")  # one team managed: no peers in scope
-    assert lonely.status_code == 400 and "peers" in lonely.json()["detail"]
+    assert lonely.status_code == 400 and "no peers to compare with" in lonely.json()["detail"]
