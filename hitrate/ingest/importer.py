@@ -471,18 +471,33 @@ def _closed_fields_only_when_closed(typed: str, ptable: PresetTable, cmap: mappi
 
 def _excluded_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> None:
     """Write :data:`_OUT`: the rows that are not stored, with their problems, and for a key seen twice among
-    rows that parse, the later row that replaces them (the last row in the file wins)."""
+    rows that parse, the later row that replaces them (the last row in the file wins).
+
+    Keys are compared by their 64-bit hash first (:data:`_CHECK` holds row, hash and problems: no text), so
+    the search for repeated keys groups integers; only rows whose hash repeats have their keys read again
+    and compared as text, so a hash collision never joins two different keys."""
     k = quote(key)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, {k}, _problems FROM ({typed})", params)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_OUT} AS "
-        f"WITH ok AS (SELECT _row, {k} FROM {_CHECK} WHERE _problems IS NULL), "
-        f"dups AS (SELECT {k}, max(_row) AS _winner FROM ok GROUP BY {k} HAVING count(*) > 1) "
-        f"SELECT _row, _problems, CAST(NULL AS BIGINT) AS _winner, {k} FROM {_CHECK} WHERE _problems IS NOT NULL "
-        f"UNION ALL "
-        f"SELECT ok._row, []::INTEGER[], dups._winner, ok.{k} FROM ok JOIN dups ON ok.{k} = dups.{k} "
-        f"WHERE ok._row <> dups._winner"
+        f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, hash({k}) AS _h, _problems FROM ({typed})", params
     )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_OUT} AS SELECT _row, _problems, CAST(NULL AS BIGINT) AS _winner, "
+        f"CAST(NULL AS VARCHAR) AS {k} FROM {_CHECK} WHERE _problems IS NOT NULL"
+    )
+    repeated = (
+        f"SELECT _row FROM {_CHECK} WHERE _problems IS NULL AND _h IN "
+        f"(SELECT _h FROM {_CHECK} WHERE _problems IS NULL GROUP BY _h HAVING count(*) > 1)"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS {repeated}")
+    found = con.execute(f"SELECT count(*) FROM {_STAGE}").fetchone()
+    if found and found[0]:
+        con.execute(
+            f"INSERT INTO {_OUT} SELECT _row, []::INTEGER[], _winner, {k} FROM ("
+            f"SELECT _row, {k}, max(_row) OVER (PARTITION BY {k}) AS _winner FROM ({typed}) "
+            f"WHERE _row IN (SELECT _row FROM {_STAGE})) WHERE _row <> _winner",
+            params,
+        )
+    con.execute(f"DROP TABLE {_STAGE}")
 
 
 def _drop_scratch(store: Store) -> None:

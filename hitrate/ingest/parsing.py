@@ -128,7 +128,8 @@ def date_sql(cell: str, shape: str = "", *, fast_iso: bool = False, raw: str | N
             f"CASE WHEN strlen({c}) IN (10, 19) AND substr({c}, 5, 1) = '-' AND substr({c}, 1, 1) BETWEEN '0' AND '9' "
             f"THEN TRY_CAST({c} AS TIMESTAMP) END"
         )
-        parse = f"coalesce({native}, {parse})"
+        # An empty cell needs neither: the patterns are tried only on a cell with text.
+        parse = f"coalesce({native}, CASE WHEN {c} <> '' THEN {parse} END)"
     if not shape:
         return parse
     if "'" in shape:
