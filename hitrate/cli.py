@@ -1926,10 +1926,18 @@ def serve_cmd(
     uvicorn.run(create_app(db), host=host, port=port, log_level="info")
 
 
+if __name__ != "__main__":  # goals, intervention, feedback, reasons (they import this module's helpers)
+    from .cli_improve import register as _register_improve
+
+    _register_improve(app)
+
+
 def main() -> None:
     """Entry point of the ``hitrate`` console script."""
     app()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m hitrate.cli: run the package's copy, which has every command registered
+    from hitrate.cli import main as _main
+
+    _main()

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
 DEFAULT_DB = "hitrate.duckdb"
-SCHEMA_VERSION = "4"  # 2: compiled_queries; 3: lead_scores; 4: users, api_tokens
+# 2: compiled_queries; 3: lead_scores; 4: users, api_tokens; 5: goals, interventions, deal_feedback
+SCHEMA_VERSION = "5"
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -49,6 +50,15 @@ _BOOKKEEPING = [
         created TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS api_tokens (
         token_sha256 VARCHAR PRIMARY KEY, name VARCHAR, created TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS goals (
+        goal_id BIGINT PRIMARY KEY, field VARCHAR, value VARCHAR, target DOUBLE, period_start DATE,
+        period_end DATE, set_by VARCHAR, created TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS interventions (
+        intervention_id BIGINT PRIMARY KEY, field VARCHAR, value VARCHAR, kind VARCHAR, started DATE,
+        note VARCHAR, added_by VARCHAR, created TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS deal_feedback (
+        id VARCHAR PRIMARY KEY, reason VARCHAR, note VARCHAR, rep VARCHAR, recorded_by VARCHAR,
+        recorded TIMESTAMP)""",
 ]
 
 

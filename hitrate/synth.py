@@ -220,6 +220,9 @@ class SynthTruth:
     personalisation_lift:
         Segment -> absolute lift of a personalised touch's response probability over an
         unpersonalised one in that segment (exact: the terms are additive).
+    intervention:
+        ``(team, start date, log-odds effect)`` planted by ``generate(intervention=...)``: deals of that team
+        decided on or after the start have the effect added to their log-odds; None when off.
     """
 
     base_logit: float
@@ -241,6 +244,7 @@ class SynthTruth:
     sequence_response_rates: dict[str, float] = field(default_factory=dict)
     sequence_mix: dict[str, float] = field(default_factory=dict)
     personalisation_lift: dict[str, float] = field(default_factory=dict)
+    intervention: tuple[str, str, float] | None = None
 
     @property
     def variant_lift(self) -> float:
@@ -451,6 +455,7 @@ def generate(
     with_history: bool = True,
     with_activities: bool = True,
     weak_stage_share: float = WEAK_STAGE_SHARE,
+    intervention: tuple[str, str, float] | None = None,
 ) -> SynthData:
     """Generate a synthetic B2B sales pipeline and the truth behind it.
 
@@ -474,6 +479,10 @@ def generate(
     weak_stage_share:
         Extra share of each rep's lost deals that drop out at the rep's weak stage (0 to 1;
         0 turns weak stages off).
+    intervention:
+        ``(team, start date, log-odds effect)``: a planted intervention (coaching, training) whose effect is
+        added to the log-odds of the team's deals decided on or after the start; off by default (nothing
+        else changes, and no extra random numbers are drawn).
 
     Returns
     -------
@@ -533,6 +542,10 @@ def generate(
     logit += np.array(list(SOURCE_EFFECTS.values()))[source]
     logit += np.array(list(SEGMENT_EFFECTS.values()))[segment]
     logit += np.log(season)[_month(decided_s) - 1]
+    if intervention is not None:
+        treated_team = team_names.index(intervention[0])
+        since = int(pd.Timestamp(intervention[1]).to_datetime64().astype("datetime64[s]").astype(np.int64))
+        logit += intervention[2] * ((team == treated_team) & (decided_s >= since))
     p_win = 1.0 / (1.0 + np.exp(-logit))
     del logit
     would_win = rng.random(n) < p_win
@@ -678,6 +691,7 @@ def generate(
         sequence_response_rates=_sequence_rates(),
         sequence_mix=dict(zip(SEQUENCES, map(float, _SEQUENCE_MIX / _SEQUENCE_MIX.sum()), strict=True)),
         personalisation_lift=dict(PERSONALISATION_LIFT),
+        intervention=intervention,
     )
     return SynthData(
         opportunities=opportunities,

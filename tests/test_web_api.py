@@ -38,6 +38,8 @@ ROW_ENDPOINTS = [
     ("/api/benchmark", {"by": "rep"}),
     ("/api/benchmark", {"by": "team"}),
     ("/api/leads", {}),
+    ("/api/reasons", {"by": "rep"}),
+    ("/api/reasons", {"by": ["team", "rep"], "period": "quarter"}),
 ]
 
 

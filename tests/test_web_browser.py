@@ -102,9 +102,13 @@ def test_every_page_renders_for_a_rep(site, page):
         ("/leads", "Leads"),
         ("/definitions", "Definitions"),
         ("/import", "Import"),
+        ("/goals", "Goals"),
+        ("/reasons", "Loss reasons"),
     ]:
         page.goto(url + path)
         assert page.locator("h1").inner_text() == heading
     page.goto(url + "/benchmark")
     _charts_drawn(page)
     page.screenshot(path=str(ARTIFACTS / "benchmark-rep-en.png"), full_page=True)
+    page.goto(url + "/reasons")
+    page.screenshot(path=str(ARTIFACTS / "reasons-rep-en.png"), full_page=True)

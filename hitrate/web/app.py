@@ -28,7 +28,7 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
 
     from .. import __version__
     from ..store import Store, default_path
-    from . import api, pages
+    from . import api, improve, pages
 
     path = Path(db) if db is not None else default_path()
     with Store(path):
@@ -51,7 +51,9 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
         lstrip_blocks=True,
     )
     app.include_router(api.router)
+    app.include_router(improve.api_router)
     app.include_router(pages.router)
+    app.include_router(improve.pages_router)
     _add_static(app)
     _add_errors(app)
     return app

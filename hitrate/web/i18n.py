@@ -180,6 +180,61 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+# Goals, loss reasons and reps' feedback (hitrate.web.improve), kept apart so the pages above stay as they were.
+_IMPROVE_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "goals": "Goals",
+        "reasons": "Loss reasons",
+        "goals_note": "Hit rate to date with its 95% interval, and the probability of reaching the goal given the "
+        "open pipeline (hitrate goals progress).",
+        "no_goals": "No goals in your scope yet.",
+        "goal_for": "For",
+        "target": "Goal",
+        "open_deals": "Open deals",
+        "goal_probability": "Chance of making it",
+        "status": "Status",
+        "on_track": "on track",
+        "off_track": "off track",
+        "reasons_note": "Lost deals by reason: the rep's own reason where recorded, else the CRM's.",
+        "lost": "Lost",
+        "share": "Share",
+        "deal": "Deal",
+        "note": "Note",
+        "crm_reason": "CRM reason",
+        "recorded_by": "Recorded by",
+        "feedback_recorded": "Reasons recorded by reps",
+        "record_reason": "Record the reason",
+        "feedback_saved": "Saved: deal {deal} lost to '{reason}'.",
+    },
+    "da": {
+        "goals": "Mål",
+        "reasons": "Tabsårsager",
+        "goals_note": "Hitrate til dato med 95 %-interval, og sandsynligheden for at nå målet med den åbne pipeline "
+        "(hitrate goals progress).",
+        "no_goals": "Ingen mål i dit område endnu.",
+        "goal_for": "For",
+        "target": "Mål",
+        "open_deals": "Åbne handler",
+        "goal_probability": "Chance for at nå det",
+        "status": "Status",
+        "on_track": "på sporet",
+        "off_track": "bagud",
+        "reasons_note": "Tabte handler efter årsag: sælgerens egen årsag, hvor den er registreret, ellers CRM'ets.",
+        "lost": "Tabt",
+        "share": "Andel",
+        "deal": "Handel",
+        "note": "Note",
+        "crm_reason": "CRM-årsag",
+        "recorded_by": "Registreret af",
+        "feedback_recorded": "Årsager registreret af sælgere",
+        "record_reason": "Registrér årsagen",
+        "feedback_saved": "Gemt: handel {deal} tabt pga. '{reason}'.",
+    },
+}
+for _lang, _extra in _IMPROVE_TEXT.items():
+    TEXT[_lang].update(_extra)
+
+
 def text(lang: str) -> dict[str, str]:
     """The UI strings of ``lang`` (English for anything else)."""
     return TEXT.get(lang, TEXT["en"])

@@ -25,6 +25,8 @@ NAV = (
     ("trends", "/trends"),
     ("rep", "/rep"),
     ("leads", "/leads"),
+    ("goals", "/goals"),
+    ("reasons", "/reasons"),
     ("definitions", "/definitions"),
     ("import", "/import"),
 )

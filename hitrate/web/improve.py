@@ -1,0 +1,358 @@
+"""Goals, loss reasons and reps' feedback on the dashboard and the API, within each role's scope.
+
+Who sees and does what:
+
+* goals: an admin every goal; a manager the goals of the teams they manage and of those teams' reps; a rep the
+  goals set on themselves. An admin sets any goal, a manager one within their scope, a rep none.
+* loss reasons: counted with the caller's scope as the query's ``where`` (as every other number).
+* feedback on a lost deal: a rep on their own deals, a manager on their teams' deals, an admin on any; the
+  library checks the deal (:func:`hitrate.feedback.add_feedback`), and a deal outside the scope is "not found
+  among your deals" (403), the same answer as for a deal that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from ..errors import HitrateError
+from ..query import parse_where
+from ..users import User
+from . import data, i18n
+from .api import UserDep, WhereParam, access
+from .auth import csrf_ok
+from .scoping import Forbidden, scope_key, scoped_where
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+api_router = APIRouter(prefix="/api", tags=["api"])
+pages_router = APIRouter(include_in_schema=False)
+
+
+# -- scope ---------------------------------------------------------------------------------------------------------
+def _reps_in_scope(store_access: data.StoreAccess, user: User) -> set[str]:
+    return set(data.field_values(store_access, user, "rep")) if user.role == "manager" else set()
+
+
+def _may_see(user: User, field: str, value: str, reps: set[str]) -> bool:
+    if user.role == "admin":
+        return True
+    if user.role == "manager":
+        return (field == "team" and value in user.teams) or (field == "rep" and value in reps)
+    return user.role == "rep" and field == "rep" and value == user.rep
+
+
+def goals_json(store_access: data.StoreAccess, user: User, *, threshold: float = 0.5) -> dict[str, Any]:
+    """``hitrate goals progress --format json`` for the goals the user may see."""
+    from ..goals import list_goals, progress
+
+    reps = _reps_in_scope(store_access, user)
+
+    def compute(store: Store) -> dict[str, Any]:
+        ids = [g.goal_id for g in list_goals(store) if _may_see(user, g.field, g.value, reps)]
+        if not ids:
+            return {"rows": [], "warnings": [], "method": "", "threshold": threshold}
+        return progress(store, ids=ids, threshold=threshold).to_dict()
+
+    return store_access.cached(("goals", threshold, scope_key(user), tuple(sorted(reps))), compute)
+
+
+def reasons_json(
+    store_access: data.StoreAccess,
+    user: User,
+    *,
+    by: list[str],
+    period: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    where: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """``hitrate reasons --format json`` within the user's scope."""
+    from ..feedback import reasons
+
+    w = scoped_where(user, where)
+    key = ("reasons", tuple(by), period, date_from, date_to, tuple(sorted((k, tuple(v)) for k, v in w.items())))
+
+    def compute(store: Store) -> dict[str, Any]:
+        return reasons(store, by=by, period=period, date_from=date_from, date_to=date_to, where=w).to_dict()
+
+    return store_access.cached((*key, scope_key(user)), compute)
+
+
+def feedback_json(store_access: data.StoreAccess, user: User, limit: int = 100) -> list[dict[str, Any]]:
+    from ..feedback import list_feedback
+
+    return store_access.cached(
+        ("feedback", limit, scope_key(user)), lambda store: list_feedback(store, user=user, limit=limit)
+    )
+
+
+def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest lost deals in the user's scope (id, close date, CRM reason): the form's suggestions."""
+    from ..counting import fetch
+    from ..engine import _classified
+    from ..query import Query
+    from ..rates import resolve_definitions
+    from ..results import clean
+
+    w = scoped_where(user)
+
+    def compute(store: Store) -> list[dict[str, Any]]:
+        defs = resolve_definitions(store, None, None)
+        t = _classified(store, defs, Query.build(where=w), {"id", "closed_at", "loss_reason"})
+        t = t.filter(t._lost & ~t._won)
+        c = fetch(store, t.select("id", "closed_at", "loss_reason").order_by([t.closed_at.desc(), t.id]).limit(limit))
+        return [{k: clean(c[k][i]) for k in c} for i in range(len(c["id"]))]
+
+    return store_access.cached(("recent_lost", limit, scope_key(user)), compute)
+
+
+def record_feedback(store_access: data.StoreAccess, user: User, deal: str, reason: str, note: str) -> dict[str, Any]:
+    """Record a reason through the server (one short write); a deal outside the scope (or none) is 403."""
+    from ..feedback import NotYourDeal, add_feedback
+
+    try:
+        with store_access.writing() as store:
+            rec = add_feedback(store, deal_id=deal, reason=reason, note=note, user=user)
+    except NotYourDeal as exc:
+        raise HTTPException(403, str(exc)) from None
+    return {**rec, "recorded": rec["recorded"].isoformat()}
+
+
+# -- API -----------------------------------------------------------------------------------------------------------
+class GoalIn(BaseModel):
+    """A goal to set: ``for`` is FIELD=VALUE (``rep=Ana``, ``team=North``)."""
+
+    who: str = Field(alias="for", max_length=200, description="FIELD=VALUE: the rep or team.")
+    target: float = Field(description="The hit rate to reach, between 0 and 1.")
+    period: str | None = Field(default=None, max_length=10, description="2025-01, 2025-Q1 or 2025.")
+    date_from: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date_to: str | None = Field(default=None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class FeedbackIn(BaseModel):
+    """A reason (and note) for a lost deal."""
+
+    deal: str = Field(max_length=200, description="The lost deal's id.")
+    reason: str = Field(max_length=80, description="Why it was lost.")
+    note: str = Field(default="", max_length=500, description="A short note.")
+
+
+@api_router.get("/goals", summary="Goals and their progress (hitrate goals progress --format json)")
+def get_goals(request: Request, user: UserDep, threshold: Annotated[float, Query(gt=0, lt=1)] = 0.5) -> dict[str, Any]:
+    """The goals in your scope: progress to date, the probability of reaching each, and whether it is off track."""
+    return goals_json(access(request), user, threshold=threshold)
+
+
+@api_router.post("/goals", summary="Set a goal (hitrate goals set)")
+def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
+    """Admins set any goal; managers goals of their teams and their teams' reps; reps none."""
+    from ..goals import parse_period, parse_subject, set_goal
+
+    field, value = parse_subject(goal.who)
+    if user.role == "rep" or not _may_see(user, field, value, _reps_in_scope(access(request), user)):
+        raise HTTPException(403, f"{field} {value}: not in your scope to set goals for")
+    start, end = parse_period(goal.period, goal.date_from, goal.date_to)
+    with access(request).writing() as store:
+        made = set_goal(store, field=field, value=value, target=goal.target, start=start, end=end, set_by=user.name)
+    return made.to_dict()
+
+
+@api_router.get("/reasons", summary="Loss reasons by group and period (hitrate reasons --format json)")
+def get_reasons(
+    request: Request,
+    user: UserDep,
+    by: Annotated[list[str] | None, Query(description="Group by these fields.", max_length=5)] = None,
+    period: Annotated[str | None, Query(pattern=r"^(week|month|quarter|year)$")] = None,
+    date_from: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    date_to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    where: WhereParam = None,
+) -> dict[str, Any]:
+    """Lost deals by reason (the rep's recorded reason over the CRM's), shares with intervals, changes."""
+    return reasons_json(
+        access(request),
+        user,
+        by=by or [],
+        period=period,
+        date_from=date_from,
+        date_to=date_to,
+        where=parse_where(where, "where"),
+    )
+
+
+@api_router.get("/feedback", summary="Reasons recorded by reps (hitrate feedback list --format json)")
+def get_feedback(
+    request: Request, user: UserDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """Recorded reasons and notes on lost deals in your scope, newest first."""
+    return feedback_json(access(request), user, limit)
+
+
+@api_router.post("/feedback", summary="Record why a deal was lost (hitrate feedback add)")
+def post_feedback(request: Request, user: UserDep, item: FeedbackIn) -> dict[str, Any]:
+    """A rep on their own lost deals, a manager on their teams', an admin on any; else 403 ("not found among your
+    deals", also for a deal that does not exist, so the answer never tells whether another team's deal exists)."""
+    return record_feedback(access(request), user, item.deal, item.reason, item.note)
+
+
+@api_router.get("/interventions", summary="Interventions in your scope (hitrate intervention list --format json)")
+def get_interventions(request: Request, user: UserDep) -> list[dict[str, Any]]:
+    """Interventions recorded for the teams and reps in your scope."""
+    from ..interventions import list_interventions
+
+    store_access = access(request)
+    reps = _reps_in_scope(store_access, user)
+
+    def compute(store: Store) -> list[dict[str, Any]]:
+        return [i.to_dict() for i in list_interventions(store) if _may_see(user, i.field, i.value, reps)]
+
+    return store_access.cached(("interventions", scope_key(user), tuple(sorted(reps))), compute)
+
+
+@api_router.get(
+    "/interventions/{intervention_id}/effect",
+    summary="Did it work? (hitrate intervention effect --format json)",
+)
+def get_intervention_effect(
+    request: Request,
+    user: UserDep,
+    intervention_id: int,
+    window: Annotated[int, Query(ge=7, le=3660)] = 90,
+) -> dict[str, Any]:
+    """Difference in differences against peers within your scope: a manager's peers are the other reps or teams
+    they manage (so a manager of one team cannot compare that team with others); admins compare with everyone.
+    Reps: 403 (their only peers would be outside their scope)."""
+    from ..interventions import effect, get_intervention
+
+    store_access = access(request)
+    if user.role == "rep":
+        raise HTTPException(403, "a difference in differences needs peers outside a rep's scope")
+    reps = _reps_in_scope(store_access, user)
+    w = scoped_where(user)
+
+    def compute(store: Store) -> dict[str, Any]:
+        item = get_intervention(store, intervention_id)
+        if not _may_see(user, item.field, item.value, reps):
+            raise Forbidden(f"intervention {intervention_id}: not in your scope")
+        return effect(store, intervention_id, window=window, where=w or None).to_dict()
+
+    key = ("effect", intervention_id, window, scope_key(user), tuple(sorted(reps)))
+    return store_access.cached(key, compute)
+
+
+# -- pages ---------------------------------------------------------------------------------------------------------
+def _page(request: Request) -> Any:
+    from .pages import Page
+
+    return Page(request)
+
+
+def _render(p: Any, name: str, status: int = 200, **context: Any) -> Response:
+    response: Response = p.render("improve.html", status, title=p.t[name], page=name, **context)
+    return response
+
+
+@pages_router.get("/goals")
+def goals_page(request: Request) -> Response:
+    """The goals in the user's scope with their progress; off-track goals marked."""
+    p = _page(request)
+    if p.user is None:
+        return p.finish(RedirectResponse("/login?next=/goals", status_code=303))  # type: ignore[no-any-return]
+    try:
+        body = goals_json(p.access, p.user)
+    except HitrateError as exc:
+        return _render(p, "goals", 400, message=str(exc))
+    rows = [
+        [
+            f"{r['field']} {r['value']}",
+            i18n.pct(r["target"], p.lang),
+            f"{i18n.date(r['start'], p.lang)} – {i18n.date(r['end'], p.lang)}",
+            f"{i18n.count(r['hits'], p.lang)} / {i18n.count(r['attempts'], p.lang)}",
+            "–" if r["hit_rate"] is None else i18n.pct(r["hit_rate"], p.lang),
+            i18n.interval(r["ci_low"], r["ci_high"], p.lang) if r["hit_rate"] is not None else "–",
+            i18n.count(r["open_deals"], p.lang),
+            "–" if r["probability"] is None else i18n.pct(r["probability"], p.lang),
+            p.t["off_track"] if r["off_track"] else p.t["on_track"],
+        ]
+        for r in body["rows"]
+    ]
+    table = {
+        "id": "goals",
+        "caption": p.t["goals_note"],
+        "headers": [p.t["goal_for"], p.t["target"], p.t["period"], p.t["hits"] + " / " + p.t["attempts"],
+                    p.t["hit_rate"], p.t["interval"], p.t["open_deals"], p.t["goal_probability"], p.t["status"]],
+        "rows": rows,
+    }  # fmt: skip
+    return _render(p, "goals", tables=[table], message=None if rows else p.t["no_goals"])
+
+
+def _reasons_context(p: Any, message: str | None = None) -> dict[str, Any]:
+    by = [] if p.user.role == "rep" else (["team"] if "team" in data.fields(p.access) else [])
+    body = reasons_json(p.access, p.user, by=by)
+    reasons_table = {
+        "id": "reasons",
+        "caption": p.t["reasons_note"],
+        "headers": [*(p.t["team"] for _ in by), p.t["reason"], p.t["lost"], p.t["share"], p.t["interval"]],
+        "rows": [
+            [*(str(r[b]) for b in by), r["reason"], i18n.count(r["lost"], p.lang), i18n.pct(r["share"], p.lang),
+             i18n.interval(r["ci_low"], r["ci_high"], p.lang)]
+            for r in body["rows"]
+        ],
+    }  # fmt: skip
+    recorded = feedback_json(p.access, p.user, 50)
+    feedback_table = {
+        "id": "feedback",
+        "caption": p.t["feedback_recorded"],
+        "headers": [p.t["deal"], p.t["rep"], p.t["reason"], p.t["crm_reason"], p.t["note"], p.t["recorded_by"]],
+        "rows": [
+            [r["id"], r["rep"] or "", r["reason"], r["crm_reason"] or "", r["note"] or "", r["recorded_by"] or ""]
+            for r in recorded
+        ],
+    }
+    deals = [
+        {"id": d["id"], "label": f"{i18n.date(d['closed_at'], p.lang)} · {d['loss_reason'] or ''}"}
+        for d in recent_lost_json(p.access, p.user)
+    ]
+    return {"tables": [reasons_table, feedback_table], "feedback_form": True, "deals": deals, "message": message}
+
+
+@pages_router.get("/reasons")
+def reasons_page(request: Request) -> Response:
+    """Loss reasons in the user's scope, the reasons reps recorded, and the form to record one."""
+    p = _page(request)
+    if p.user is None:
+        return p.finish(RedirectResponse("/login?next=/reasons", status_code=303))  # type: ignore[no-any-return]
+    try:
+        return _render(p, "reasons", **_reasons_context(p))
+    except Forbidden:
+        return _render(p, "reasons", 403, message=p.t["forbidden"])
+    except HitrateError as exc:
+        return _render(p, "reasons", 400, message=str(exc))
+
+
+@pages_router.post("/reasons")
+def reasons_form(
+    request: Request,
+    deal: Annotated[str, Form(max_length=200)],
+    reason: Annotated[str, Form(max_length=80)],
+    note: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Record a reason from the page's form (CSRF-checked, scoped like the API)."""
+    p = _page(request)
+    if p.user is None:
+        return p.finish(RedirectResponse("/login", 303))  # type: ignore[no-any-return]
+    if not csrf_ok(p.session, csrf):
+        return _render(p, "reasons", 403, message="CSRF")
+    try:
+        rec = record_feedback(p.access, p.user, deal, reason, note)
+    except HTTPException as exc:
+        return _render(p, "reasons", exc.status_code, **_reasons_context(p, str(exc.detail)))
+    except HitrateError as exc:
+        return _render(p, "reasons", 400, **_reasons_context(p, str(exc)))
+    done = p.t["feedback_saved"].format(deal=rec["id"], reason=rec["reason"])
+    return _render(p, "reasons", **_reasons_context(p, done))
