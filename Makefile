@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench bench-web chromium clean
+.PHONY: demo test lint typecheck bench bench-import bench-web chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: $(VENV)/.installed-dev
 ## Long: the 100M-row variants take minutes each, and the first run also generates the data (about 10 GB under benchmarks/data/).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/scale.py --n 1000000 --n 10000000 --n 100000000 --wait-quiet 300 --breakdown --update-doc
+
+## bench-import: benchmarks/imports.py: hitrate import of a 1M- and a 10M-row CSV against DuckDB's read_csv, alternating.
+bench-import: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/imports.py --n 1000000 --n 10000000 --repeat 3 --breakdown
 
 bench-web: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/web.py --users 50 --seconds 60
