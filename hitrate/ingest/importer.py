@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import AmbiguousDateFormatError, InputFileError, StrictImportError
 from ..schema import TABLES, TableSchema, quote
 from ..store import Store
+from . import fastcsv
 from . import mapping as mapping_mod
 from .aggregated import ATTEMPT_ID, OUTCOME, expand_counts
 from .import_warnings import file_warnings
@@ -48,6 +49,7 @@ DEFAULT_LOST = ("lost", "closed lost", "closed-lost", "closedlost", "loss", "tab
 _RAW = "_hr_raw"
 _CHECK = "_hr_check"  # row, key and problems of every row
 _OUT = "_hr_out"  # the rows left out: with problems, or an earlier row of a repeated key
+_LOST = "_hr_lost"  # the cells of earlier rows of a repeated key, deleted from the file's table
 _STAGE = "_hr_stage"
 _EMPTY = "''"
 _DATE_SAMPLE = 20_000  # rows tried first when detecting the date family (see _detect_date_format)
@@ -408,23 +410,37 @@ def _import_one(
             else "CAST(NULL AS INTEGER[])"
         )
         present = list(dict.fromkeys(present))  # a column mapped to two fields is checked once
-        inner = f"SELECT {', '.join([*select, *present])} FROM {_RAW}"
         helpers = [p.rsplit(" AS ", 1)[1] for p in present]
         keep = f"* EXCLUDE ({', '.join(helpers)})" if helpers else "*"
-        typed = f"SELECT {keep}, {flag_list} AS _problems FROM ({inner})"
-        if schema.name == "opportunities" and ptable is not None:
-            typed = _closed_fields_only_when_closed(typed, ptable, cmap)
-        # No typed copy of the file is kept: the rows are typed once to find the problems and duplicates
-        # (a narrow table of row, key and problems), and once more on their way into the store.
-        replaced = _replaced_rows(con, typed, key, params)
+
+        def typed_from(cells: str) -> str:
+            """The typed rows of the cells in ``cells`` (a generated table name or subquery)."""
+            inner = f"SELECT {', '.join([*select, *present])} FROM {cells}"
+            typed = f"SELECT {keep}, {flag_list} AS _problems FROM ({inner})"
+            if schema.name == "opportunities" and ptable is not None:
+                typed = _closed_fields_only_when_closed(typed, ptable, cmap)
+            return typed
+
+        typed = typed_from(_RAW)
+        # No typed copy of the file is kept: the keys are hashed to find repeated ones, and the rows are typed
+        # on their way into the store (and once more only when some turn out to have problems).
+        replaced = _replaced_rows(con, typed_from, key, params)
         columns = [key, *[c for c in cmap.fields if c != key]]
         if schema.name == "opportunities":
             columns += ["outcome", *(["expected_close"] if moved else [])]
         col_sql = ", ".join(quote(c) for c in columns)
-        # Rows with a problem are left out by their problem list, computed inline; only earlier rows of a
-        # repeated key need the anti-join with _OUT (a join keeps DuckDB from inserting in parallel batches).
+        # Rows with a problem are left out by their problem list, computed inline. Earlier rows of a repeated key
+        # are deleted from the file's DuckDB table (their cells kept for the quarantine), or for cells in Arrow
+        # left out by an anti-join: a join keeps DuckDB from inserting in parallel batches.
         staged = f"SELECT {col_sql} FROM ({typed}) WHERE _problems IS NULL"
-        if replaced:
+        cells_of_out = _RAW
+        if replaced and raw.duck is not None and raw.duck.con is con:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_LOST} AS SELECT * FROM {_RAW} WHERE _row IN (SELECT _row FROM {_OUT})"
+            )
+            con.execute(f"DELETE FROM {raw.duck.name} WHERE {fastcsv.ROW_SQL} IN (SELECT _row FROM {_OUT})")
+            cells_of_out = f"(SELECT * FROM {_RAW} UNION ALL SELECT * FROM {_LOST})"
+        elif replaced:
             staged += f" AND _row NOT IN (SELECT _row FROM {_OUT})"
         say(f"Storing {Path(raw.path).name}")
         rep.imported, rep.updated, rep.unchanged, stored = _upsert(store, schema, columns, batch_id, staged, params)
@@ -434,7 +450,7 @@ def _import_one(
                 f"INSERT INTO {_OUT} SELECT _row, _problems, NULL, NULL FROM ({typed}) WHERE _problems IS NOT NULL",
                 params,
             )
-        quarantined = _quarantine(store, raw, source, schema, problems, batch_id)
+        quarantined = _quarantine(store, raw, source, schema, problems, batch_id, cells_of_out)
         rep.quarantined = len(quarantined)
         if schema.name == "opportunities":
             rep.stages = _stage_summary(store, stored)
@@ -490,7 +506,7 @@ def _closed_fields_only_when_closed(typed: str, ptable: PresetTable, cmap: mappi
     return f"SELECT * REPLACE ({', '.join(replace)}) FROM ({typed})" if replace else typed
 
 
-def _replaced_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> int:
+def _replaced_rows(con: Any, typed_from: Callable[[str], str], key: str, params: dict[str, Any]) -> int:
     """Create :data:`_OUT`, the rows left out, with the rows replaced by a later row of the same key (among
     rows that parse, the last row in the file wins); their number.
 
@@ -499,7 +515,9 @@ def _replaced_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> in
     are typed and have their keys compared as text, so a hash collision never joins two different keys."""
     k = quote(key)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_OUT} (_row BIGINT, _problems INTEGER[], _winner BIGINT, {k} VARCHAR)")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, hash({k}) AS _h FROM ({typed})", params)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_CHECK} AS SELECT _row, hash({k}) AS _h FROM ({typed_from(_RAW)})", params
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT _row FROM {_CHECK} WHERE _h IN "
         f"(SELECT _h FROM {_CHECK} GROUP BY _h HAVING count(*) > 1)"
@@ -508,8 +526,9 @@ def _replaced_rows(con: Any, typed: str, key: str, params: dict[str, Any]) -> in
     if found and found[0]:
         con.execute(
             f"INSERT INTO {_OUT} SELECT _row, []::INTEGER[], _winner, {k} FROM ("
-            f"SELECT _row, {k}, max(_row) OVER (PARTITION BY {k}) AS _winner FROM ({typed}) "
-            f"WHERE _problems IS NULL AND _row IN (SELECT _row FROM {_STAGE})) WHERE _row <> _winner",
+            f"SELECT _row, {k}, max(_row) OVER (PARTITION BY {k}) AS _winner FROM "
+            f"({typed_from(f'(SELECT * FROM {_RAW} WHERE _row IN (SELECT _row FROM {_STAGE}))')}) "
+            f"WHERE _problems IS NULL) WHERE _row <> _winner",
             params,
         )
     con.execute(f"DROP TABLE {_STAGE}")
@@ -524,7 +543,7 @@ def _drop_scratch(store: Store) -> None:
     try:
         store.raw.unregister(_RAW)  # an Arrow table registered, or the view over a DuckDB table
         store.raw.execute(f"DROP VIEW IF EXISTS {_RAW}")
-        for name in (_CHECK, _OUT, _STAGE):
+        for name in (_CHECK, _OUT, _STAGE, _LOST):
             store.raw.execute(f"DROP TABLE IF EXISTS {name}")
     except duckdb.Error:
         pass
@@ -610,15 +629,22 @@ def _decimal_evidence(store: Store, source: str, num_cols: list[int]) -> tuple[i
 
 
 def _quarantine(
-    store: Store, raw: RawTable, source: str, schema: TableSchema, problems: list[_Problem], batch_id: int
+    store: Store,
+    raw: RawTable,
+    source: str,
+    schema: TableSchema,
+    problems: list[_Problem],
+    batch_id: int,
+    cells_of: str = _RAW,
 ) -> list[dict[str, Any]]:
-    """Write this file's quarantine entries (replacing those of its earlier imports) and return them."""
+    """Write this file's quarantine entries (replacing those of its earlier imports) and return them; the
+    rows' cells are read from ``cells_of`` (a generated table name or subquery)."""
     con = store.raw
     ncols = len(raw.columns)
     cells = ", ".join(f"r.c{i}" for i in range(ncols))
     rows = con.execute(
         f"SELECT k._row, k._problems, k._winner, k.{quote(schema.key)}, {cells} FROM {_OUT} k "
-        f"JOIN {_RAW} r ON r._row = k._row ORDER BY k._row"
+        f"JOIN {cells_of} r ON r._row = k._row ORDER BY k._row"
     ).fetchall()
     entries: list[dict[str, Any]] = []
     for bad in raw.bad:
