@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hitrate.ingest import fastcsv
-from hitrate.ingest.readers import read_csv
+from hitrate.ingest.readers import RawTable, read_csv
 
 CELL = st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]) | st.sampled_from([",", '"', ";", " ", "ø"]))
 
@@ -152,3 +152,78 @@ def test_an_import_through_the_fast_path_stores_and_quarantines_what_the_python_
     by_id = {r[0]: r for r in stored}
     assert by_id["O7"][1] == "Won" and by_id["O9"][3:5] == (1234.5, "Cy") and by_id["O0"][4] == "Ann"
     assert by_id["O5"][1:3] == ("Lost", dt.datetime(2024, 3, 1, 10))
+
+
+def _report_and_rows(path: Path, tmp_path: Path, name: str) -> tuple[dict[str, object], list[tuple[object, ...]]]:
+    from hitrate.ingest import import_files
+    from hitrate.store import Store
+
+    with Store(tmp_path / f"{name}.duckdb") as store:
+        report = import_files(store, [path]).to_dict()
+        rows = store.fetch(
+            "SELECT id, stage, created_at, amount, rep, outcome, _batch FROM opportunities ORDER BY id"
+        ) + store.fetch('SELECT "row", "column", reason, raw FROM quarantine ORDER BY "row"')
+    file = report["files"][0]  # type: ignore[index]
+    keep = ("read", "imported", "quarantined", "stages", "outcomes", "warnings", "date_format", "decimal")
+    return {k: file[k] for k in keep}, rows
+
+
+def _clean_rows(n: int) -> list[list[str]]:
+    rows = [["id", "stage", "created_at", "amount", "rep"]]
+    return rows + [
+        [f"O{i}", ["Won", "Lost", "Open"][i % 3], f"2024-01-{1 + i % 28:02d}", f"{i}.5", f"R{i % 7}"]
+        for i in range(400)
+    ]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        [],  # clean: stored straight from the file
+        [["B1", "Won", "2024-13-45", "1", "Bo"]],  # a bad date after the first rows
+        [["O3", "Lost", "2024-03-01", "7", "Bo"]],  # a repeated key after the first rows
+        [["C1", "Won", "2024-03-01", "EUR 12", "Bo"], ["C2", "Won", "2024-03-01", "USD 3", "Bo"]],  # currencies
+        [["S1", "Won"]],  # a record of the wrong width
+        [["Q1", "Won", "2024-03-01", "1", "two\nlines"]],  # a quoted line break
+    ],
+    ids=["clean", "bad-date", "repeated-key", "currencies", "short-record", "line-break"],
+)
+def test_a_large_file_read_straight_from_disk_or_again_gives_what_the_python_reader_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: list[list[str]]
+) -> None:
+    """A large clean file is stored straight from disk; a file that turns out not to be clean after the
+    first rows (problems, a repeated key, currency codes, a bad record, a line break) is imported again from
+    a table. Either way, the stored rows, the quarantine and the report equal the Python reader's."""
+    from hitrate.ingest import importer
+
+    path = write(tmp_path / "f.csv", _clean_rows(400) + tail)
+    monkeypatch.setattr(importer, "_DATE_SAMPLE", 50)  # the first rows are all clean
+    attempts: list[bool] = []
+    original = importer._store_direct
+
+    def spy(*args: object, **kwargs: object) -> object:
+        attempts.append(True)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "_store_direct", spy)
+    read_again: list[bool] = []
+    materialized = RawTable.materialized
+
+    def counted(self: RawTable, con: object) -> RawTable:
+        read_again.append(self.csv is not None)
+        return materialized(self, con)
+
+    monkeypatch.setattr(RawTable, "materialized", counted)
+    monkeypatch.setattr(fastcsv, "FAST_PATH_MIN_BYTES", 0)
+    fast = _report_and_rows(path, tmp_path, "fast")
+    assert attempts, "the file should have been tried straight from disk"
+    assert any(read_again) == bool(tail), "read into a table again exactly when the file is not clean"
+    monkeypatch.setattr(fastcsv, "FAST_PATH_MIN_BYTES", 10**12)
+    slow = _report_and_rows(path, tmp_path, "slow")
+    assert fast == slow
+    report = slow[0]
+    assert report["read"] == 400 + len(tail)
+    if tail == []:
+        assert report["quarantined"] == 0 and report["imported"] == 400
+    if tail and tail[0][0] == "C1":
+        assert any("currencies" in w for w in report["warnings"])  # type: ignore[union-attr]

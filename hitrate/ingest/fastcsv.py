@@ -41,6 +41,25 @@ def line_breaks(path: Path) -> int:
     return count
 
 
+def source_sql(width: int, *, skip_bad: bool = False) -> tuple[str, dict[str, Any]]:
+    """The ``read_csv`` call of the fast path as SQL, with its parameters but ``$csv_path`` and ``$csv_delim``
+    (the file and its delimiter, bound by the caller). ``skip_bad``: records DuckDB cannot read (wrong
+    number of fields, invalid UTF-8) are left out instead of failing the query; the caller then compares
+    the records read with the file's line breaks."""
+    sql = (
+        "read_csv($csv_path, delim = $csv_delim, quote = '\"', escape = '\"', header = false, skip = 1, "
+        "columns = $csv_columns, auto_detect = false, strict_mode = true, null_padding = false, "
+        f"encoding = 'utf-8', nullstr = $csv_never, ignore_errors = {'true' if skip_bad else 'false'})"
+    )
+    return sql, {"csv_columns": {f"c{i}": "VARCHAR" for i in range(width)}, "csv_never": _NEVER}
+
+
+def records_if_clean(path: Path, *, ends_with_newline: bool) -> int:
+    """The number of records a file has if each sits on one line (line breaks, less the header's)."""
+    breaks = line_breaks(path)
+    return breaks - 1 if ends_with_newline else breaks
+
+
 def read_into(con: Any, name: str, path: Path, width: int, delimiter: str, *, ends_with_newline: bool) -> int | None:
     """Read the data records of a UTF-8 CSV file into the temporary table ``name`` (text columns ``c0``...,
     in file order) of the DuckDB connection ``con``; the number of records, or None (and no table) when the
@@ -48,21 +67,18 @@ def read_into(con: Any, name: str, path: Path, width: int, delimiter: str, *, en
     text."""
     import duckdb
 
-    columns = {f"c{i}": "VARCHAR" for i in range(width)}
+    sql, params = source_sql(width)
     try:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_csv($path, delim = $delim, quote = '\"', "
-            "escape = '\"', header = false, skip = 1, columns = $columns, auto_detect = false, strict_mode = true, "
-            "null_padding = false, encoding = 'utf-8', nullstr = $never)",
-            {"path": str(path), "delim": delimiter, "columns": columns, "never": _NEVER},
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {sql}",
+            {**params, "csv_path": str(path), "csv_delim": delimiter},
         )
         row = con.execute(f"SELECT count(*) FROM {name}").fetchone()
     except duckdb.Error:
         con.execute(f"DROP TABLE IF EXISTS {name}")
         return None
     records = int(row[0]) if row else 0
-    breaks = line_breaks(path)
-    if breaks != (records + 1 if ends_with_newline else records):  # records + 1: with the header
+    if records != records_if_clean(path, ends_with_newline=ends_with_newline):
         con.execute(f"DROP TABLE {name}")
         return None  # quoted line breaks or blank lines: line numbers need the Python reader
     return records

@@ -22,10 +22,25 @@ if TYPE_CHECKING:
 _CODE = "'^([A-Za-z]{3}|[$€£¥])[^A-Za-z]|[^A-Za-z]([A-Za-z]{3}|[$€£¥])$'"
 
 
+def amount_code_sql(cell: str) -> str:
+    """SQL for the currency code or sign in an amount cell (upper case), NULL when it has none. A cell that
+    reads as a finite number is not searched (a CASE, so that the cheap test runs first). ``cell`` is a
+    generated column name (``c0``...)."""
+    trimmed = f"trim({cell})"
+    token = f"upper(nullif(regexp_extract({trimmed}, {_CODE}, 1) || regexp_extract({trimmed}, {_CODE}, 2), ''))"
+    return f"CASE WHEN coalesce(isfinite(TRY_CAST({trimmed} AS DOUBLE)), false) THEN NULL ELSE {token} END"
+
+
 def file_warnings(
-    store: Store, stored: str, raw: str, ptable: PresetTable | None, cmap: ColumnMap, outcomes: dict[str, int]
+    store: Store,
+    stored: str,
+    raw: str | None,
+    ptable: PresetTable | None,
+    cmap: ColumnMap,
+    outcomes: dict[str, int],
 ) -> list[str]:
-    """Warnings for one imported file; ``stored`` holds its rows as stored, ``raw`` its text cells."""
+    """Warnings for one imported file; ``stored`` holds its rows as stored, ``raw`` its text cells (None:
+    the caller made sure no amount cell carries a currency code)."""
     out: list[str] = []
     rows = sum(outcomes.values())
     if ptable is not None and ptable.warn_no_lost and rows and not outcomes.get("lost"):
@@ -49,19 +64,15 @@ def file_warnings(
     return out
 
 
-def _currencies(store: Store, stored: str, raw: str, cmap: ColumnMap) -> dict[str, int]:
+def _currencies(store: Store, stored: str, raw: str | None, cmap: ColumnMap) -> dict[str, int]:
     """Rows per currency: the ``currency`` column where mapped, else a code or sign in the amount cell."""
     if "currency" in cmap.fields:
         return _counts(
             store, f"SELECT upper(trim(currency)), count(*) FROM {stored} WHERE currency IS NOT NULL GROUP BY 1"
         )
-    if "amount" not in cmap.fields:
+    if "amount" not in cmap.fields or raw is None:
         return {}
-    cell = f"trim(c{cmap.fields['amount']})"
-    token = f"upper(nullif(regexp_extract({cell}, {_CODE}, 1) || regexp_extract({cell}, {_CODE}, 2), ''))"
-    # A cell that reads as a finite number carries no code or sign: the regular expressions skip it (a CASE,
-    # so that the cheap test runs first).
-    code = f"CASE WHEN coalesce(isfinite(TRY_CAST({cell} AS DOUBLE)), false) THEN NULL ELSE {token} END"
+    code = amount_code_sql(f"c{cmap.fields['amount']}")
     return _counts(store, f"SELECT t, count(*) FROM (SELECT {code} AS t FROM {raw}) WHERE t IS NOT NULL GROUP BY 1")
 
 

@@ -14,6 +14,7 @@ every value from the user (formats, stage names) is a bound parameter.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -28,7 +29,7 @@ from ..store import Store
 from . import fastcsv
 from . import mapping as mapping_mod
 from .aggregated import ATTEMPT_ID, OUTCOME, expand_counts
-from .import_warnings import file_warnings
+from .import_warnings import amount_code_sql, file_warnings
 from .outcome import outcome_sql
 from .parsing import (
     COMMA_EVIDENCE,
@@ -216,22 +217,39 @@ def import_files(
     say = stage or (lambda _: None)
     raws: list[RawTable] = []
     try:
-        for p in paths:  # read everything before touching the store (large CSV files into temporary tables)
+        for p in paths:  # read everything before touching the store (large CSV files: their header only)
             say(f"Reading {Path(p).name}")
             raw = read_file(p, progress=progress, con=store.raw)
-            raws.append(expand_counts(raw, attempts, hits) if attempts is not None and hits is not None else raw)
-        return _import_read(
-            store, raws, table, preset, pool, preset_obj, user_map, won, lost, fmt_flag, decimal, strict, say
-        )
+            if attempts is not None and hits is not None:
+                raw = expand_counts(raw.materialized(store.raw), attempts, hits)
+            raws.append(raw)
+        args = (table, preset, pool, preset_obj, user_map, won, lost, fmt_flag, decimal, strict, say)
+        try:
+            return _import_read(store, raws, *args)
+        except _NotClean:  # a large file straight from disk was not clean: rolled back; again, read into tables
+            say("Reading the files again, into tables")
+            return _import_read(store, [raw.materialized(store.raw) for raw in raws], *args)
     finally:
         _reset_optimizers(store.raw)  # in case a failure inside the transaction kept it from resetting
-        for raw in raws:
-            raw.release()
+        _drop_file_tables(store.raw)
+
+
+class _NotClean(Exception):
+    """A large CSV file read straight from disk turned out not to be clean: the import starts again with the
+    file read into a table (see :func:`_store_direct`)."""
+
+
+def _drop_file_tables(con: Any) -> None:
+    """Drop the temporary tables that large CSV files were read into (``_hr_file<n>``)."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '_hr_file')"
+    ).fetchall()
+    for (name,) in rows:
+        if re.fullmatch(r"_hr_file\d+", str(name)):  # only generated names reach the SQL
+            con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _reset_optimizers(con: Any) -> None:
-    import contextlib
-
     import duckdb
 
     # In an aborted transaction this fails; import_files resets it again once the transaction is rolled back.
@@ -259,13 +277,14 @@ def _import_read(
     started = dt.datetime.now()
     reports: list[FileReport] = []
     samples: list[dict[str, Any]] = []
-    plans = [_plan(raw, table, preset_obj, pool if preset == "auto" else None, user_map) for raw in raws]
+    plans = [_plan(store, raw, table, preset_obj, pool if preset == "auto" else None, user_map) for raw in raws]
     with store.transaction():
         # New dimension columns first: DuckDB cannot alter a table after changing its rows in one transaction.
         for plan in plans:
             store.add_text_columns(plan.schema.name, list(plan.cmap.dimensions))
         for plan in plans:
-            say(f"Checking {plan.raw.num_rows:,} rows of {Path(plan.raw.path).name}")
+            rows = f"{plan.raw.num_rows:,} rows of " if plan.raw.csv is None else ""
+            say(f"Checking {rows}{Path(plan.raw.path).name}")
             rep, quarantined = _import_one(store, plan, won, lost, fmt_flag, decimal, batch_id, say)
             reports.append(rep)
             samples.extend(quarantined)
@@ -293,7 +312,12 @@ class _Plan:
 
 
 def _plan(
-    raw: RawTable, table: str | None, preset: Preset | None, pool: list[Preset] | None, user_map: dict[str, str]
+    store: Store,
+    raw: RawTable,
+    table: str | None,
+    preset: Preset | None,
+    pool: list[Preset] | None,
+    user_map: dict[str, str],
 ) -> _Plan:
     """Choose the preset (given, or recognised when ``pool`` is given) and table; drop non-data rows; map."""
     reason = f"preset {preset.name} (--preset)" if preset else ""
@@ -303,6 +327,7 @@ def _plan(
     tname = table or (preset.table_for(raw.columns) if preset else None) or "opportunities"
     ptable = preset.tables.get(tname) if preset else None
     if ptable is not None and ptable.non_data is not None:
+        raw = raw.materialized(store.raw)
         raw = drop_non_data(raw, ptable.non_data.first_cell, blank_rows=ptable.non_data.blank_rows)
     preset_map = {f: ptable.columns_for(f) for f in ptable.map} if ptable else {}
     cmap = mapping_mod.resolve(raw.path, raw.columns, TABLES[tname], user_map, preset_map)
@@ -335,17 +360,28 @@ def _import_one(
         skipped_non_data=raw.skipped_non_data,
         renamed_columns=list(raw.renamed),
     )
-    raw.register(con, _RAW)
+    direct = raw.csv is not None  # straight from the file (see _store_direct)
+    if direct:
+        if ptable is not None and ptable.id_from == ["row"]:
+            raise _NotClean  # ids from row numbers: only a table of the file has them
+        sql, csv_params = _csv_source(raw)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT *, CAST(NULL AS BIGINT) AS _row FROM {sql} "
+            f"LIMIT {_DATE_SAMPLE}",
+            csv_params,
+        )
+    else:
+        raw.register(con, _RAW)
     try:
         kinds = {f: schema.fields.get(f, "text") for f in cmap.fields}
         date_cols = [cmap.fields[f] for f, k in kinds.items() if k == "timestamp"]
         num_cols = [cmap.fields[f] for f, k in kinds.items() if k == "number"]
         fmt = fmt_flag or (date_format_from_flag(ptable.date_format) if ptable and ptable.date_format else None)
         if fmt is None and date_cols:
-            fmt = _detect_date_format(store, raw, date_cols)
+            fmt = _detect_date_format(store, raw, date_cols, whole=not direct)
         decimal = decimal_flag or (ptable.decimal if ptable else None)
         if decimal is None and num_cols:
-            decimal = "." if raw.typed else _detect_decimal(store, raw.delimiter, num_cols)
+            decimal = "." if raw.typed else _detect_decimal(store, raw.delimiter, num_cols, whole=not direct)
         rep.date_format = fmt.label if fmt else None
         rep.decimal = decimal
         won_values = [w.strip().lower() for w in (won or (ptable.won if ptable and ptable.won else DEFAULT_WON))]
@@ -421,6 +457,9 @@ def _import_one(
                 typed = _closed_fields_only_when_closed(typed, ptable, cmap)
             return typed
 
+        if direct:
+            rep, quarantined = _store_direct(store, plan, rep, typed_from, key, moved, params, batch_id, say)
+            return rep, quarantined
         typed = typed_from(_RAW)
         # No typed copy of the file is kept: the keys are hashed to find repeated ones, and the rows are typed
         # on their way into the store (and once more only when some turn out to have problems).
@@ -452,15 +491,86 @@ def _import_one(
             )
         quarantined = _quarantine(store, raw, source, schema, problems, batch_id, cells_of_out)
         rep.quarantined = len(quarantined)
-        if schema.name == "opportunities":
-            rep.stages = _stage_summary(store, stored)
-            order = "list_position(['won', 'lost', 'open'], outcome)"
-            counted = con.execute(f"SELECT outcome, count(*) FROM {stored} GROUP BY 1 ORDER BY {order}").fetchall()
-            rep.outcomes = {str(o): int(n) for o, n in counted}
-            rep.warnings = file_warnings(store, stored, _RAW, ptable, cmap, rep.outcomes)
+        _summaries(store, plan, rep, stored, _RAW)
     finally:
         _drop_scratch(store)
     return rep, quarantined
+
+
+def _summaries(store: Store, plan: _Plan, rep: FileReport, stored: str, cells: str | None) -> None:
+    """Stages, outcomes and warnings of an opportunities file, from ``stored`` (the rows as stored) and
+    ``cells`` (the text cells; None when no amount cell carries a currency code)."""
+    if plan.schema.name != "opportunities":
+        return
+    rep.stages = _stage_summary(store, stored)
+    order = "list_position(['won', 'lost', 'open'], outcome)"
+    counted = store.raw.execute(f"SELECT outcome, count(*) FROM {stored} GROUP BY 1 ORDER BY {order}").fetchall()
+    rep.outcomes = {str(o): int(n) for o, n in counted}
+    rep.warnings = file_warnings(store, stored, cells, plan.ptable, plan.cmap, rep.outcomes)
+
+
+def _csv_source(raw: RawTable) -> tuple[str, dict[str, Any]]:
+    """The ``read_csv`` call reading a large CSV file straight from disk (records it cannot read are left
+    out, to be noticed by their number), and its parameters."""
+    assert raw.csv is not None
+    sql, params = fastcsv.source_sql(raw.csv.width, skip_bad=True)
+    return sql, {**params, "csv_path": str(raw.csv.path), "csv_delim": raw.csv.delimiter}
+
+
+def _store_direct(
+    store: Store,
+    plan: _Plan,
+    rep: FileReport,
+    typed_from: Callable[[str], str],
+    key: str,
+    moved: bool,
+    params: dict[str, Any],
+    batch_id: int,
+    say: Callable[[str], None],
+) -> tuple[FileReport, list[dict[str, Any]]]:
+    """Store a large CSV file straight from disk, typing each value once, when the file is clean; raise
+    :class:`_NotClean` otherwise, and the import starts again with the file read into a table first.
+
+    Clean means: the table is empty (a first import), every line after the header is one record that DuckDB
+    reads, no row has a problem, no key repeats, and no amount carries a currency code or sign (which the
+    import warns about). The rows are inserted with a filter that leaves out any row with a problem or a
+    code, and the file is clean exactly when the rows inserted equal the file's line breaks less the
+    header's (a record DuckDB cannot read, a quoted line break or a blank line makes them fewer). Repeated
+    keys are then counted among the rows stored. The file's first rows (:data:`_RAW`) are checked first, so
+    a file that is not clean there costs no attempt. Nothing is quarantined, so no row numbers are needed."""
+    con, raw, schema, cmap = store.raw, plan.raw, plan.schema, plan.cmap
+    assert raw.csv is not None
+    k = quote(key)
+    first = con.execute(
+        f"SELECT count(*) FILTER (WHERE _problems IS NOT NULL), count(*) - count(DISTINCT {k}) "
+        f"FROM ({typed_from(_RAW)})",
+        params,
+    ).fetchone()
+    empty = con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {quote(schema.name)})").fetchone()
+    if not first or first[0] or first[1] or not empty or not empty[0]:
+        raise _NotClean
+    sql, csv_params = _csv_source(raw)
+    columns = [key, *[c for c in cmap.fields if c != key]]
+    if schema.name == "opportunities":
+        columns += ["outcome", *(["expected_close"] if moved else [])]
+    col_sql = ", ".join(quote(c) for c in columns)
+    cells = f"SELECT *, CAST(NULL AS BIGINT) AS _row FROM {sql}"
+    if "amount" in cmap.fields and "currency" not in cmap.fields:
+        amount = f"c{cmap.fields['amount']}"
+        cells += f" WHERE {amount_code_sql(amount)} IS NULL"
+    staged = f"SELECT {col_sql} FROM ({typed_from(f'({cells})')}) WHERE _problems IS NULL"
+    say(f"Storing {Path(raw.path).name}")
+    imported, _, _, stored = _upsert(store, schema, columns, batch_id, staged, {**params, **csv_params})
+    if imported != fastcsv.records_if_clean(raw.csv.path, ends_with_newline=raw.csv.ends_with_newline):
+        raise _NotClean
+    repeated = con.execute(f"SELECT count(*) - count(DISTINCT hash({k})) FROM {stored}").fetchone()
+    if not repeated or repeated[0]:
+        raise _NotClean
+    source = str(Path(raw.path).resolve())
+    con.execute("DELETE FROM quarantine WHERE source = ? AND table_name = ?", [source, schema.name])
+    rep.read = rep.imported = imported
+    _summaries(store, plan, rep, stored, None)
+    return rep, []
 
 
 def _preset_id(ptable: PresetTable | None, raw: RawTable, params: dict[str, Any]) -> str | None:
@@ -540,16 +650,21 @@ def _drop_scratch(store: Store) -> None:
     """Drop the scratch tables; after a failure the transaction is aborted and rollback drops them."""
     import duckdb
 
-    try:
-        store.raw.unregister(_RAW)  # an Arrow table registered, or the view over a DuckDB table
-        store.raw.execute(f"DROP VIEW IF EXISTS {_RAW}")
+    con = store.raw
+    with contextlib.suppress(duckdb.Error):
+        sample = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [_RAW]
+        ).fetchone()
+        if sample and sample[0]:  # the first rows of a file read straight from disk
+            con.execute(f"DROP TABLE {_RAW}")
+        else:  # an Arrow table registered, or a view over the file's table
+            con.unregister(_RAW)
+            con.execute(f"DROP VIEW IF EXISTS {_RAW}")
         for name in (_CHECK, _OUT, _STAGE, _LOST):
-            store.raw.execute(f"DROP TABLE IF EXISTS {name}")
-    except duckdb.Error:
-        pass
+            con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> DateFormat:
+def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int], *, whole: bool = True) -> DateFormat:
     """The date family that reads the most values; refuse when day-first and month-first tie.
 
     Trying every family on every value costs seconds per million rows (a failed parse tries each of a
@@ -562,6 +677,8 @@ def _detect_date_format(store: Store, raw: RawTable, date_cols: list[int]) -> Da
     winners = [f for f in FORMATS if counts[f.name] == best]
     if best > 0 and len(winners) == 1:
         return winners[0]
+    if not whole:
+        raise _NotClean  # the sample cannot decide and the rest of the file is not at hand
     counts, per_col = _date_counts(store, _RAW, date_cols)
     best = max(counts.values())
     winners = [f for f in FORMATS if counts[f.name] == best]
@@ -597,7 +714,7 @@ def _date_separator(store: Store, date_cols: list[int]) -> str:
     return str(row[0]) if row and row[0] else "-"
 
 
-def _detect_decimal(store: Store, delimiter: str, num_cols: list[int]) -> str:
+def _detect_decimal(store: Store, delimiter: str, num_cols: list[int], *, whole: bool = True) -> str:
     """``","`` when the numbers show a decimal comma (``12,50``, ``1.234``), ``"."`` otherwise.
 
     The evidence is counted first in the file's first :data:`_DATE_SAMPLE` rows: when they show one kind
@@ -606,6 +723,8 @@ def _detect_decimal(store: Store, delimiter: str, num_cols: list[int]) -> str:
     comma, point = _decimal_evidence(store, f"(SELECT * FROM {_RAW} LIMIT {_DATE_SAMPLE})", num_cols)
     if (comma > 0) != (point > 0):
         return "," if comma else "."
+    if not whole:
+        raise _NotClean
     comma, point = _decimal_evidence(store, _RAW, num_cols)
     if comma != point:
         return "," if comma > point else "."

@@ -52,13 +52,26 @@ class DuckCells:
     rows: int
 
 
+@dataclass(frozen=True)
+class CsvSource:
+    """A large UTF-8 CSV file not read yet (the fast path given a connection): an import reads it straight
+    from the file when it can (:func:`fastcsv.source_sql`), else into a temporary table
+    (:meth:`RawTable.materialized`)."""
+
+    path: Path
+    width: int
+    delimiter: str
+    ends_with_newline: bool
+
+
 @dataclass
 class RawTable:
     """A file read as text: ``columns`` (the header as written), ``cells`` (one text column per header
     column, named ``c0``, ``c1``... plus ``_row``), and records that could not be read.
 
-    ``cells`` is an Arrow table, or None when the cells are held in DuckDB (``duck``); :meth:`arrow` gives
-    them as Arrow either way and :meth:`register` names them in a DuckDB connection."""
+    ``cells`` is an Arrow table, or None when the cells are held in DuckDB (``duck``) or not read yet
+    (``csv``; :meth:`materialized` reads them); :meth:`arrow` gives them as Arrow and :meth:`register`
+    names them in a DuckDB connection."""
 
     path: str
     columns: list[str]
@@ -70,6 +83,7 @@ class RawTable:
     renamed: list[str] = field(default_factory=list)  # header names used twice, as renamed: "Site (2)"
     skipped_non_data: int = 0  # footer, total and blank rows left out (see drop_non_data)
     duck: DuckCells | None = None
+    csv: CsvSource | None = None
 
     @property
     def num_rows(self) -> int:
@@ -83,8 +97,22 @@ class RawTable:
         """Records read from the file: rows plus records that could not be read."""
         return self.num_rows + len(self.bad)
 
+    def materialized(self, con: Any) -> RawTable:
+        """This table with its cells read: itself when they are; else the CSV file read into a temporary
+        table of ``con``, or by Python's reader where DuckDB's would not give exact row numbers."""
+        src = self.csv
+        if src is None:
+            return self
+        name = f"_hr_file{next(_TABLE_NUMBERS)}"
+        rows = fastcsv.read_into(con, name, src.path, src.width, src.delimiter, ends_with_newline=src.ends_with_newline)
+        if rows is not None:
+            return replace(self, csv=None, duck=DuckCells(con, name, rows))
+        return read_csv(src.path, fast=False)
+
     def arrow(self) -> pa.Table:
         """The cells as an Arrow table (``c0``... and ``_row``)."""
+        if self.csv is not None:
+            raise ValueError("the cells are not read yet: call materialized() first")
         if self.cells is not None:
             return self.cells
         if self.duck is None:
@@ -110,8 +138,9 @@ class RawTable:
 
 def read_file(path: str | Path, *, progress: Progress | None = None, con: Any = None) -> RawTable:
     """Read one file by its extension: ``.csv``/``.txt``/``.tsv`` (any common delimiter and encoding),
-    ``.xlsx`` or ``.parquet``. With a DuckDB connection ``con``, a large regular CSV file is read into a
-    temporary table of it (see :mod:`hitrate.ingest.fastcsv`; call :meth:`RawTable.release` when done)."""
+    ``.xlsx`` or ``.parquet``. With a DuckDB connection ``con``, a large UTF-8 CSV file is only named here
+    (``csv``: its header read, its records not): the import reads it with DuckDB (see
+    :mod:`hitrate.ingest.fastcsv` and :meth:`RawTable.materialized`)."""
     p = Path(path)
     if not p.exists():
         raise InputFileError(str(p), "no such file")
@@ -159,13 +188,14 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def read_csv(path: Path, *, progress: Progress | None = None, con: Any = None) -> RawTable:
+def read_csv(path: Path, *, progress: Progress | None = None, con: Any = None, fast: bool = True) -> RawTable:
     """Read a delimited text file; see :func:`decode` and :func:`sniff_delimiter`. Large UTF-8 files with one
-    record per line go to DuckDB's reader (:mod:`hitrate.ingest.fastcsv`) without being decoded here: into
-    a temporary table of ``con`` when given, else into Arrow."""
-    fast = _read_csv_fast(path, progress, con)
-    if fast is not None:
-        return fast
+    record per line go to DuckDB's reader (:mod:`hitrate.ingest.fastcsv`) without being decoded here: left
+    for the import to read when ``con`` is given (see :func:`read_file`), else into Arrow. ``fast=False``:
+    Python's reader, always."""
+    quick = _read_csv_fast(path, progress, con) if fast else None
+    if quick is not None:
+        return quick
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -233,14 +263,8 @@ def _read_csv_fast(path: Path, progress: Progress | None, con: Any = None) -> Ra
         return None
     header, renamed = _check_header([h.strip() for h in record], str(path))
     if con is not None:
-        name = f"_hr_file{next(_TABLE_NUMBERS)}"
-        rows = fastcsv.read_into(con, name, path, len(header), delimiter, ends_with_newline=ends_with_newline)
-        if rows is None:
-            return None
-        duck = DuckCells(con, name, rows)
-        if progress is not None:
-            progress(rows + 1, rows + 1)
-        return RawTable(str(path), header, None, [], encoding, delimiter, renamed=renamed, duck=duck)
+        src = CsvSource(path, len(header), delimiter, ends_with_newline)
+        return RawTable(str(path), header, None, [], encoding, delimiter, renamed=renamed, csv=src)
     cells = fastcsv.read_cells(path, len(header), delimiter, ends_with_newline=ends_with_newline)
     if cells is None:
         return None
