@@ -41,9 +41,11 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/scale.py --n 1000000 --n 10000000 --n 100000000 --wait-quiet 300 --breakdown --update-doc
 
-## bench-import: benchmarks/imports.py: hitrate import of a 1M- and a 10M-row CSV against DuckDB's read_csv, alternating.
+## bench-import: benchmarks/imports.py: hitrate import of a 1M- and a 10M-row CSV against DuckDB's read_csv, alternating;
+## then the 10M file with rows to quarantine (--dirty).
 bench-import: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/imports.py --n 1000000 --n 10000000 --repeat 3 --breakdown
+	$(BIN)/python benchmarks/imports.py --n 10000000 --repeat 3 --breakdown --dirty
 
 bench-web: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/web.py --users 50 --seconds 60

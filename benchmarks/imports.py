@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/imports.py --n 1000000 --n 10000000     # BENCHMARKS.md
     .venv/bin/python benchmarks/imports.py --quick                       # 100k rows, a few seconds
+    .venv/bin/python benchmarks/imports.py --n 10000000 --dirty          # with rows to quarantine
 
 For every N the synthetic generator writes N opportunities as one CSV file under ``benchmarks/data/``
 (git-ignored; written once, then reused). Each round, in a fresh store file each time:
@@ -13,6 +14,11 @@ For every N the synthetic generator writes N opportunities as one CSV file under
 2. hitrate: ``import_files(store, [FILE])`` into a new store (encoding, delimiter, dates and decimals
    detected; every cell typed, ids checked, duplicates and bad cells quarantined with reasons, the import
    recorded, one transaction).
+
+``--dirty`` measures a copy of each file in which every 1,000th data row has a created date that is not a
+date (quarantined) and every 5,000th row repeats the first row's id (the earlier rows are quarantined as
+replaced): a file that is not clean takes the import's slower path (read into a table first, row numbers
+kept for the quarantine).
 
 The two alternate; each figure is the median of ``--repeat`` rounds. The speed ratio is DuckDB's time
 divided by hitrate's (1.0 = as fast as DuckDB's reader; the issue's target is 0.5). Where hitrate's time
@@ -47,6 +53,27 @@ def export_csv(n: int, seed: int = 1) -> Path:
         data.opportunities.to_csv(tmp, index=False)
         tmp.rename(path)
     return path
+
+
+def dirty_copy(path: Path) -> Path:
+    """A copy of an export with rows to quarantine (see the module docstring); written once."""
+    out = path.with_name(path.name.replace("import-", "import-dirty-"))
+    if not out.exists():
+        tmp = out.with_suffix(".tmp")
+        with path.open(encoding="utf-8") as src, tmp.open("w", encoding="utf-8") as dst:
+            dst.write(src.readline())
+            first_id = ""
+            for i, line in enumerate(src):
+                first_id = first_id or line.split(",", 1)[0]
+                if i % 1000 == 7:
+                    cells = line.split(",")
+                    cells[2] = "not a date"
+                    line = ",".join(cells)
+                elif i % 5000 == 11:
+                    line = first_id + "," + line.split(",", 1)[1]
+                dst.write(line)
+        tmp.rename(out)
+    return out
 
 
 def time_duckdb(path: Path, folder: Path) -> float:
@@ -95,11 +122,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--dirty", action="store_true", help="Files with rows to quarantine (see above).")
     args = parser.parse_args()
     sizes = [100_000] if args.quick else (args.n or [1_000_000, 10_000_000])
     results = []
     for n in sizes:
-        path = export_csv(n)
+        path = dirty_copy(export_csv(n)) if args.dirty else export_csv(n)
         duck, mine = [], []
         with tempfile.TemporaryDirectory(dir=DATA) as tmp:
             folder = Path(tmp)
@@ -110,6 +138,7 @@ def main() -> None:
         d, h = statistics.median(duck), statistics.median(mine)
         row = {
             "n": n,
+            "dirty": args.dirty,
             "csv_mib": round(path.stat().st_size / 2**20, 1),
             "duckdb_read_csv_s": d,
             "hitrate_import_s": h,
@@ -131,7 +160,7 @@ def main() -> None:
         "load_after": os.getloadavg()[0],
         "results": results,
     }
-    name = "results-imports-quick.json" if args.quick else "results-imports.json"
+    name = "results-imports-quick.json" if args.quick else f"results-imports{'-dirty' if args.dirty else ''}.json"
     (DATA / name).write_text(json.dumps(out, indent=1))
 
 
