@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hitrate.ingest import import_files
@@ -58,6 +58,16 @@ _PIECES = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
+@example(text="2024-01-01 00:00:0Z")
+@example(text="2024-01-1Z")
+@example(text="-202-01-01")
+@example(text="2024-01-01 10:00+02")
+@example(text="2024-01-01 24:00:00")
+@example(text="2024-01-01 23:59:60")
+@example(text="2024-02-30")
+@example(text="1999-02-28T24:00:00")
+@example(text="2024-12-3T 23:59:59")
+@example(text="1999-02-28T 6:00:00")
 @given(
     text=st.one_of(
         st.builds(

@@ -119,13 +119,13 @@ def date_sql(cell: str, shape: str = "", *, fast_iso: bool = False, raw: str | N
     parse = f"try_strptime(regexp_replace({cell}, '{_ZONE}', '\\1'), $fmts)"
     if fast_iso:
         # ISO family: the two commonest shapes (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or with a T) through DuckDB's
-        # native cast. The guard (10 or 19 bytes, a digit first, '-' fifth) is cheap; the cast refuses
-        # everything else of those lengths that the patterns would read differently (zones, offsets, AM/PM,
-        # spaces), and a refused value goes to the patterns. tests/test_import_dates.py holds both ways to
-        # the same result.
+        # native cast, behind a regular expression of exactly those shapes with hours 00-23 and minutes and
+        # seconds 00-59 (the cast alone accepts more: '24:00:00' as the next day, a 'T ' separator, a
+        # one-digit day); the cast refuses impossible days, and a refused value goes to the patterns.
+        # tests/test_import_dates.py holds both ways to the same result.
         c = raw or cell
         native = (
-            f"CASE WHEN strlen({c}) IN (10, 19) AND substr({c}, 5, 1) = '-' AND substr({c}, 1, 1) BETWEEN '0' AND '9' "
+            f"CASE WHEN regexp_full_match({c}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([ T]([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d)?') "
             f"THEN TRY_CAST({c} AS TIMESTAMP) END"
         )
         # An empty cell needs neither: the patterns are tried only on a cell with text.
