@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    from hitrate.benchmarking import benchmark
-    from hitrate.rates import rates
-    from hitrate.store import Store
-    from hitrate.trend import trend
+    from hitrate.analysis.benchmark import benchmark
+    from hitrate.analysis.rates import rates
+    from hitrate.analysis.trend import trend
+    from hitrate.store.embedded import Store
 
     results = []
     for n in args.n or [10_000_000]:

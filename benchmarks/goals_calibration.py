@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hitrate.demo import load_synth
-from hitrate.goals import parse_period, progress, set_goal
-from hitrate.rates import rates
-from hitrate.store import Store
-from hitrate.synth import generate
+from hitrate.analysis.rates import rates
+from hitrate.improve.goals import parse_period, progress, set_goal
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import load_synth
+from hitrate.synth.generator import generate
 
 
 def main(seeds: range = range(100, 106)) -> None:

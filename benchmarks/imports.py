@@ -45,7 +45,7 @@ def export_csv(n: int, seed: int = 1) -> Path:
     """N synthetic opportunities as a CSV export (written once)."""
     path = DATA / f"import-seed{seed}-n{n}.csv"
     if not path.exists():
-        from hitrate.synth import generate
+        from hitrate.synth.generator import generate
 
         DATA.mkdir(parents=True, exist_ok=True)
         data = generate(n_opportunities=n, seed=seed, with_history=False, with_activities=False)
@@ -90,7 +90,7 @@ def time_duckdb(path: Path, folder: Path) -> float:
 
 def time_hitrate(path: Path, folder: Path, breakdown: bool = False) -> tuple[float, list[tuple[float, str]]]:
     from hitrate.ingest import import_files
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
 
     db = folder / "store.duckdb"
     db.unlink(missing_ok=True)

@@ -294,9 +294,9 @@ def ensure_store(n: int, seed: int, rebuild: bool = False) -> Path:
             if _locked(exc):
                 raise
             print(f"store: {path.name} unusable ({exc}); rebuilding", flush=True)
-    from hitrate.demo import load_synth
-    from hitrate.store import Store
-    from hitrate.synth import generate
+    from hitrate.store.embedded import Store
+    from hitrate.synth.demo import load_synth
+    from hitrate.synth.generator import generate
 
     DATA.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
@@ -328,7 +328,7 @@ def ensure_store(n: int, seed: int, rebuild: bool = False) -> Path:
 # the three in-process implementations
 # --------------------------------------------------------------------------------------------------
 def library_rates(store: Any) -> Any:
-    from hitrate.rates import rates
+    from hitrate.analysis.rates import rates
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -407,17 +407,21 @@ def check_same(name: str, reference: Any, other: Any) -> int:
 # are patched where the caller looks them up, by name, so the breakdown keeps working while the library
 # changes: a name that does not exist (any more) is skipped. A step not listed shows up in "the rest".
 PROBES: list[tuple[str, str, str]] = [
-    ("hitrate.definitions", "definitions_in_force", "definitions_in_force (meta lookup + YAML/pydantic parse)"),
-    ("hitrate.rates", "count", "counting.count (compiled-SQL lookup or build+compile, execute, fetch, tidy)"),
-    ("hitrate.rates", "engine", "engine.count (build, compile, execute, fetch, tidy)"),  # older layout
-    ("hitrate.store", "Store.compiled", "  Store.compiled: look up the kept compiled SQL"),
-    ("hitrate.engine", "count_expr", "  engine.count_expr: build the Ibis expression"),
+    (
+        "hitrate.engine.definitions",
+        "definitions_in_force",
+        "definitions_in_force (meta lookup + YAML/pydantic parse)",
+    ),
+    ("hitrate.analysis.rates", "count", "counting.count (compiled-SQL lookup or build+compile, execute, fetch, tidy)"),
+    ("hitrate.analysis.rates", "engine", "engine.count (build, compile, execute, fetch, tidy)"),  # older layout
+    ("hitrate.store.embedded", "Store.compiled", "  Store.compiled: look up the kept compiled SQL"),
+    ("hitrate.engine.expressions", "count_expr", "  engine.count_expr: build the Ibis expression"),
     ("ibis.backends.sql.compilers.duckdb", "DuckDBCompiler.to_sqlglot", "  Ibis compiler: expression -> sqlglot AST"),
     ("sqlglot.expressions", "Expression.sql", "  sqlglot: AST -> SQL text"),
     ("ibis.backends.duckdb", "Backend.to_pyarrow", "  Ibis to_pyarrow (compile + execute + fetch)"),
-    ("hitrate.counting", "_column", "  fetched rows -> numpy columns"),
-    ("hitrate.counting", "_tidy", "  counting._tidy (fill, cast)"),
-    ("hitrate.rates", "finish", "rates.finish (Wilson, period labels, warnings, RatesResult)"),
+    ("hitrate.engine.counting", "_column", "  fetched rows -> numpy columns"),
+    ("hitrate.engine.counting", "_tidy", "  counting._tidy (fill, cast)"),
+    ("hitrate.analysis.rates", "finish", "rates.finish (Wilson, period labels, warnings, RatesResult)"),
 ]
 
 
@@ -518,9 +522,9 @@ def library_breakdown(store: Any, repeat: int) -> dict[str, float]:
     try:  # DuckDB alone on the library's SQL
         import ibis
 
-        from hitrate import engine
-        from hitrate.definitions import definitions_in_force
-        from hitrate.query import Query
+        from hitrate.engine import expressions as engine
+        from hitrate.engine.definitions import definitions_in_force
+        from hitrate.engine.query import Query
 
         defs = definitions_in_force(store)
         query = Query.build(by=["rep"], period="month")
@@ -547,7 +551,7 @@ def library_breakdown(store: Any, repeat: int) -> dict[str, float]:
 def first_call(path: Path, repeat: int) -> dict[str, float]:
     """The first ``rates()`` call on a freshly opened store (what one CLI run pays, imports and interpreter
     start aside), with the same probes: median over ``repeat`` fresh stores."""
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
 
     samples: dict[str, list[float]] = {}
     with _Probes() as probes:
@@ -705,7 +709,7 @@ def bench_one(
 ) -> dict[str, Any]:
     import duckdb  # noqa: F401
 
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
 
     path = ensure_store(n, seed, rebuild)
     res: dict[str, Any] = {

@@ -265,10 +265,10 @@ LIBRARY_INPROC = (
     + "warnings.simplefilter('ignore')\n"
     + "from hitrate.store import Store\n"
     + "if analysis == 'rates':\n"
-    + "    from hitrate.rates import rates\n"
+    + "    from hitrate.analysis.rates import rates\n"
     + "    serve(lambda: Store(path), lambda s: rates(s, by=['rep'], period='month').columns, KEYS)\n"
     + "else:\n"
-    + "    from hitrate.benchmarking import benchmark\n"
+    + "    from hitrate.analysis.benchmark import benchmark\n"
     + "    serve(lambda: Store(path), lambda s: benchmark(s, by='rep').columns, BENCHMARK_KEYS)\n"
 )
 
@@ -299,7 +299,7 @@ def ensure_parquet(n: int, seed: int, rebuild: bool = False) -> tuple[Path, dict
         if {k: have.get(k) for k in want} == want:
             print(f"parquet: reusing {folder.relative_to(ROOT)} ({n:,} opportunities)", flush=True)
             return folder, have
-    from hitrate.synth import generate
+    from hitrate.synth.generator import generate
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -340,8 +340,8 @@ def store_layout() -> str:
     with another layout is built again. (Bookkeeping tables the Store adds itself when it opens a file.)"""
     import hashlib
 
-    from hitrate.schema import TABLES
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
+    from hitrate.store.schema import TABLES
 
     store = Store(":memory:")
     try:
@@ -394,9 +394,9 @@ def ensure_store(n: int, seed: int, folder: Path, rebuild: bool = False) -> tupl
     if not rebuild and _holds(path, n, label):
         print(f"store: reusing {path.relative_to(ROOT)}", flush=True)
         return path, {"mib": round(path.stat().st_size / 1024**2, 1)}
-    from hitrate.demo import DATA_TABLES, load_frame
-    from hitrate.schema import OPPORTUNITIES, SQL_TYPES, quote
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
+    from hitrate.store.schema import OPPORTUNITIES, SQL_TYPES, quote
+    from hitrate.synth.demo import DATA_TABLES, load_frame
 
     tmp = path.with_name(path.name + ".building")
     for p in (tmp, Path(f"{tmp}.wal")):
@@ -596,8 +596,8 @@ CHANGES = "  in rates.finish: rates._changes, period-over-period change tests (t
 def rates_breakdown(path: Path, repeat: int) -> dict[str, Any]:
     """benchmarks/rates.py's breakdown of a warm ``rates()`` call (the library's functions timed while it
     runs) plus the time in ``hitrate.rates._changes``."""
-    import hitrate.rates as hr
-    from hitrate.store import Store
+    import hitrate.analysis.rates as hr
+    from hitrate.store.embedded import Store
 
     store = with_lock_retry(lambda: Store(path), path.name)
     try:

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.rates import machine
     from hitrate.scoring import LeadScorer
     from hitrate.scoring.training import band
-    from hitrate.synth import generate
+    from hitrate.synth.generator import generate
 
     t0 = time.perf_counter()
     data = generate(seed=args.seed, n_opportunities=args.n, with_history=False, with_activities=False)

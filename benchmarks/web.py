@@ -57,8 +57,8 @@ def prepare_store(n: int, seed: int) -> Path:
 
 def add_accounts(path: Path, users: int) -> list[tuple[str, str]]:
     """``users`` accounts (role, token): admins, managers of one team each, reps; tokens made afresh."""
-    from hitrate.store import Store
-    from hitrate.users import add_user, new_token
+    from hitrate.store.embedded import Store
+    from hitrate.store.users import add_user, new_token
 
     out = []
     with Store(path) as store:

@@ -17,33 +17,33 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "Store": "hitrate.store",
+    "Store": "hitrate.store.embedded",
     "import_files": "hitrate.ingest",
     "ImportReport": "hitrate.ingest",
     "FileReport": "hitrate.ingest",
     "preset_names": "hitrate.ingest",
-    "rates": "hitrate.rates",
-    "benchmark": "hitrate.benchmarking",
-    "BenchmarkResult": "hitrate.benchmarking",
-    "trend": "hitrate.trend",
-    "TrendResult": "hitrate.trend",
-    "compare": "hitrate.comparison",
-    "ComparisonResult": "hitrate.comparison",
-    "RatesResult": "hitrate.results",
-    "Definitions": "hitrate.spec",
-    "Condition": "hitrate.spec",
-    "default_definitions": "hitrate.spec",
-    "load_definitions": "hitrate.spec",
-    "parse_definitions": "hitrate.spec",
-    "use_definitions": "hitrate.definitions",
-    "definitions_in_force": "hitrate.definitions",
-    "definitions_history": "hitrate.definitions",
+    "rates": "hitrate.analysis.rates",
+    "benchmark": "hitrate.analysis.benchmark",
+    "BenchmarkResult": "hitrate.analysis.benchmark",
+    "trend": "hitrate.analysis.trend",
+    "TrendResult": "hitrate.analysis.trend",
+    "compare": "hitrate.analysis.compare",
+    "ComparisonResult": "hitrate.analysis.compare",
+    "RatesResult": "hitrate.analysis.results",
+    "Definitions": "hitrate.spec.model",
+    "Condition": "hitrate.spec.model",
+    "default_definitions": "hitrate.spec.model",
+    "load_definitions": "hitrate.spec.model",
+    "parse_definitions": "hitrate.spec.model",
+    "use_definitions": "hitrate.engine.definitions",
+    "definitions_in_force": "hitrate.engine.definitions",
+    "definitions_history": "hitrate.engine.definitions",
     "wilson_interval": "hitrate.stats",
-    "generate": "hitrate.synth",
-    "SynthData": "hitrate.synth",
-    "SynthTruth": "hitrate.synth",
-    "build_demo": "hitrate.demo",
-    "write_store_report": "hitrate.report_builder",
+    "generate": "hitrate.synth.generator",
+    "SynthData": "hitrate.synth.generator",
+    "SynthTruth": "hitrate.synth.generator",
+    "build_demo": "hitrate.synth.demo",
+    "write_store_report": "hitrate.analysis.report",
     "HitrateError": "hitrate.errors",
     "UserInputError": "hitrate.errors",
     "DefinitionsError": "hitrate.errors",
@@ -60,11 +60,14 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .benchmarking import BenchmarkResult, benchmark
-    from .comparison import ComparisonResult, compare
-    from .definitions import definitions_history, definitions_in_force, use_definitions
-    from .demo import build_demo
-    from .errors import (
+    from hitrate.analysis.benchmark import BenchmarkResult, benchmark
+    from hitrate.analysis.compare import ComparisonResult, compare
+    from hitrate.analysis.rates import rates
+    from hitrate.analysis.report import write_store_report
+    from hitrate.analysis.results import RatesResult
+    from hitrate.analysis.trend import TrendResult, trend
+    from hitrate.engine.definitions import definitions_history, definitions_in_force, use_definitions
+    from hitrate.errors import (
         AmbiguousDateFormatError,
         DefinitionsError,
         HitrateError,
@@ -77,15 +80,12 @@ if TYPE_CHECKING:  # pragma: no cover
         UserInputError,
         ValueRateWarning,
     )
-    from .ingest import FileReport, ImportReport, import_files, preset_names
-    from .rates import rates
-    from .report_builder import write_store_report
-    from .results import RatesResult
-    from .spec import Condition, Definitions, default_definitions, load_definitions, parse_definitions
-    from .stats import wilson_interval
-    from .store import Store
-    from .synth import SynthData, SynthTruth, generate
-    from .trend import TrendResult, trend
+    from hitrate.ingest import FileReport, ImportReport, import_files, preset_names
+    from hitrate.spec.model import Condition, Definitions, default_definitions, load_definitions, parse_definitions
+    from hitrate.stats import wilson_interval
+    from hitrate.store.embedded import Store
+    from hitrate.synth.demo import build_demo
+    from hitrate.synth.generator import SynthData, SynthTruth, generate
 
 
 def __getattr__(name: str) -> Any:

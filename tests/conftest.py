@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hitrate.ingest import import_files
-from hitrate.store import Store
+from hitrate.store.embedded import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from hitrate.analysis.rates import rates
 from hitrate.cli import app
 from hitrate.errors import InputFileError
 from hitrate.ingest import import_files
-from hitrate.rates import rates
 
 TABLE = (
     "channel,visitor,visits,purchases\n"

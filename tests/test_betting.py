@@ -11,10 +11,10 @@ import pytest
 from scipy.stats import binomtest
 from typer.testing import CliRunner
 
-from hitrate.betting import bets
 from hitrate.cli import app
+from hitrate.domains.betting import bets
 from hitrate.ingest import import_files
-from hitrate.store import Store
+from hitrate.store.embedded import Store
 from tests.conftest import DATA, require
 
 E0 = DATA / "football_data_co_uk_odds" / "E0"

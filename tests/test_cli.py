@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.store import Store
+from hitrate.store.embedded import Store
 
 runner = CliRunner()
 

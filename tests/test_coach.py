@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.coach import UnknownRepError, rep_card, stage_gaps
-from hitrate.demo import build_demo, load_synth
-from hitrate.store import Store
-from hitrate.synth import OPEN_STAGES, generate
+from hitrate.improve.coach import UnknownRepError, rep_card, stage_gaps
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo, load_synth
+from hitrate.synth.generator import OPEN_STAGES, generate
 
 ENV = {"COLUMNS": "200"}
 

@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hitrate.demo import build_demo
-from hitrate.engines import connect
+from hitrate.analysis.rates import rates
+from hitrate.analysis.results import RatesResult
 from hitrate.ingest import import_files
-from hitrate.rates import rates
-from hitrate.results import RatesResult
-from hitrate.schema import TABLES
-from hitrate.spec import default_definitions, parse_definitions
-from hitrate.store import Store
+from hitrate.spec.model import default_definitions, parse_definitions
+from hitrate.store.backends import connect
+from hitrate.store.embedded import Store
+from hitrate.store.schema import TABLES
+from hitrate.synth.demo import build_demo
 from tests import pg_server as pgs
 
 MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm_sales_opportunities_maven"
@@ -408,8 +408,8 @@ def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch, tmp_
 
 def test_benchmark_and_trend_identical_on_both_engines(demo: Store, demo_remote: Any) -> None:
     """The statistics run on the engine's counts, so a second engine gives the same benchmark and trend."""
-    from hitrate.benchmarking import benchmark
-    from hitrate.trend import trend
+    from hitrate.analysis.benchmark import benchmark
+    from hitrate.analysis.trend import trend
 
     a = benchmark(demo, by="rep", adjust=["lead_source"], definitions=DEFAULT).records()
     b = benchmark(demo_remote, by="rep", adjust=["lead_source"], definitions=DEFAULT).records()

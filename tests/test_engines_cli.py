@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.demo import build_demo
-from hitrate.store import Store
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 from tests.test_engines import copy_store, spark_or_skip, write_parquet
 
 runner = CliRunner()

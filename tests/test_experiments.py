@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.demo import build_demo
 from hitrate.errors import UnknownFieldError, UserInputError
-from hitrate.experiments import experiment, plan, prob_to_beat
-from hitrate.store import Store
+from hitrate.improve.experiments import experiment, plan, prob_to_beat
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 
 runner = CliRunner()
 

@@ -112,7 +112,7 @@ def test_rows_keep_the_file_order_when_read_in_parallel(tmp_path: Path) -> None:
 
 def _import_result(path: Path, tmp_path: Path, name: str) -> tuple[object, object, object]:
     from hitrate.ingest import import_files
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
 
     with Store(tmp_path / f"{name}.duckdb") as store:
         report = import_files(store, [path])
@@ -156,7 +156,7 @@ def test_an_import_through_the_fast_path_stores_and_quarantines_what_the_python_
 
 def _report_and_rows(path: Path, tmp_path: Path, name: str) -> tuple[dict[str, object], list[tuple[object, ...]]]:
     from hitrate.ingest import import_files
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
 
     with Store(tmp_path / f"{name}.duckdb") as store:
         report = import_files(store, [path]).to_dict()

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.demo import load_synth
-from hitrate.feedback import NotYourDeal, add_feedback, list_feedback, reasons
-from hitrate.store import Store
-from hitrate.synth import generate
-from hitrate.users import User
+from hitrate.improve.feedback import NotYourDeal, add_feedback, list_feedback, reasons
+from hitrate.store.embedded import Store
+from hitrate.store.users import User
+from hitrate.synth.demo import load_synth
+from hitrate.synth.generator import generate
 
 ENV = {"COLUMNS": "200"}
 
@@ -120,7 +120,7 @@ def test_reasons_by_the_stage_a_deal_was_lost_from_recover_the_generators_mix(tm
     share's 99.9% Wilson interval must cover it, and the counts must equal a pandas count on the frames."""
     import numpy as np
 
-    from hitrate.synth import _LOSS_REASON_BY_STAGE, LOSS_REASONS, STAGES
+    from hitrate.synth.generator import _LOSS_REASON_BY_STAGE, LOSS_REASONS, STAGES
 
     data = generate(seed=5, n_opportunities=8000, with_activities=False)
     with Store(tmp_path / "stages.duckdb") as s:

@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from hitrate.analysis.rates import rates
 from hitrate.cli import app
-from hitrate.demo import load_synth
-from hitrate.goals import parse_period, progress, set_goal
-from hitrate.rates import rates
+from hitrate.improve.goals import parse_period, progress, set_goal
 from hitrate.stats.poisson_binomial import outcome_pmf, poisson_binomial_pmf, prob_rate_at_least
-from hitrate.store import SCHEMA_VERSION, Store
-from hitrate.synth import generate
+from hitrate.store.embedded import SCHEMA_VERSION, Store
+from hitrate.synth.demo import load_synth
+from hitrate.synth.generator import generate
 
 ENV = {"COLUMNS": "200"}
 
@@ -174,7 +174,7 @@ def test_progress_counts_equal_the_rates_command(pipeline_store):
 
 def test_progress_on_the_cohort_basis(pipeline_store, tmp_path: Path):
     """Cohort basis: attempts are the deals created in the period, open ones included, and only those can add hits."""
-    from hitrate.definitions import use_definitions
+    from hitrate.engine.definitions import use_definitions
 
     s = pipeline_store
     (tmp_path / "cohort.yaml").write_text("name: cohort\nbasis: cohort\n")

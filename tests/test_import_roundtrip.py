@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hitrate.ingest import import_files
-from hitrate.store import Store
+from hitrate.store.embedded import Store
 
 # Text a CRM user types: letters (Danish too), digits, punctuation that collides with CSV syntax.
 TEXT = (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from hitrate.ingest import import_files
-from hitrate.store import Store
+from hitrate.store.embedded import Store
 
 
 def export(path: Path, frame: pd.DataFrame) -> Path:

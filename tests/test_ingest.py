@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hitrate.analysis.rates import rates
 from hitrate.errors import AmbiguousDateFormatError, InputFileError, StrictImportError
 from hitrate.ingest import import_files, parse_map_flags
 from hitrate.ingest.readers import decode, read_file, sniff_delimiter
-from hitrate.rates import rates
-from hitrate.store import Store
+from hitrate.store.embedded import Store
 
 HEADER = "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value"
 DANISH_STAGES = {"Won": "Vundet", "Lost": "Tabt", "Engaging": "I dialog", "Prospecting": "Emne"}
@@ -383,7 +383,7 @@ def test_stage_summary_counts_stored_rows_only(store, tmp_path):
     ],
 )
 def test_normalise_name(name, expected):
-    from hitrate.schema import IDENTIFIER, normalise_name
+    from hitrate.store.schema import IDENTIFIER, normalise_name
 
     assert normalise_name(name) == expected
     assert IDENTIFIER.match(normalise_name(name))

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.demo import load_synth
-from hitrate.interventions import add_intervention, did_counts, effect
-from hitrate.store import Store
-from hitrate.synth import generate
+from hitrate.improve.interventions import add_intervention, did_counts, effect
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import load_synth
+from hitrate.synth.generator import generate
 
 ENV = {"COLUMNS": "200"}
 

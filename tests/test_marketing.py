@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from hitrate.analysis.rates import rates
 from hitrate.cli import app
 from hitrate.ingest import import_files
-from hitrate.rates import rates
-from hitrate.spec import load_definitions
+from hitrate.spec.model import load_definitions
 from tests.conftest import DATA, ROOT, require
 
 SHOPPERS = DATA / "uci_online_shoppers_intention" / "online_shoppers_intention.csv"

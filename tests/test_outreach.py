@@ -13,12 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.demo import build_demo
 from hitrate.errors import UnknownFieldError, UserInputError
-from hitrate.experiments import experiment
+from hitrate.improve.experiments import experiment
+from hitrate.improve.outreach import FUNNEL_STEPS, funnel, personalisation_lift, rank_sequences
 from hitrate.ingest import import_files
-from hitrate.outreach import FUNNEL_STEPS, funnel, personalisation_lift, rank_sequences
-from hitrate.store import Store
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 
 runner = CliRunner()
 ENV = {"COLUMNS": "200"}
@@ -285,7 +285,7 @@ def test_cli_outreach_views(demo: tuple[Path, Any]) -> None:
 def test_generator_truth_is_consistent() -> None:
     """The sequence effects average 0 over the mix and personalisation is a fair coin, so the variants'
     rates are the expected rates; on a large sample the touches show it."""
-    from hitrate.synth import generate
+    from hitrate.synth.generator import generate
 
     data = generate(seed=4, n_opportunities=30_000, with_history=False)
     truth = data.truth
@@ -329,7 +329,7 @@ def test_any_ibis_backend_gives_the_same_tables(demo: tuple[Path, Any]) -> None:
 def test_shrinkage_keeps_a_small_lucky_sequence_off_the_top(tmp_path: Path) -> None:
     """Five sequences with 400 touches each (15% to 25% replies) and one with 4 replies in 6 touches: raw, the
     small one ranks first; shrunk towards the fitted prior, it falls behind the well-measured best."""
-    from hitrate.demo import load_frame
+    from hitrate.synth.demo import load_frame
 
     rows = []
     for s, hits in zip(["S1", "S2", "S3", "S4", "S5"], [60, 70, 80, 90, 100], strict=True):

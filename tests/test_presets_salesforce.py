@@ -8,9 +8,9 @@ import json
 
 from typer.testing import CliRunner
 
+from hitrate.analysis.rates import rates
 from hitrate.cli import app
 from hitrate.ingest import import_files
-from hitrate.rates import rates
 
 from .conftest import require
 from .crm_files import CRM_EXPORTS, auto_import, close_dates_by_outcome, stored, write_csv, write_xlsx
@@ -210,7 +210,7 @@ def test_several_currencies_in_one_amount_column_warn(store, tmp_path):
 def test_genuine_samples_give_the_expected_closed_basis_rates(tmp_path):
     if not SF.exists():
         require(f"the shared data folder {SF} is missing")
-    from hitrate.store import Store
+    from hitrate.store.embedded import Store
 
     for name, attempts, hits in (
         ("sfdc-assets_data-cloud-workshop__Opportunity.csv", 15, 12),

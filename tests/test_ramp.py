@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from hitrate.analysis.ramp import MONTH_DAYS, ramp
 from hitrate.cli import app
-from hitrate.demo import build_demo
 from hitrate.errors import UserInputError
-from hitrate.ramp import MONTH_DAYS, ramp
-from hitrate.store import Store
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hitrate.demo import load_frame
+from hitrate.analysis.rates import rates
+from hitrate.engine.query import period_label
 from hitrate.errors import UnknownFieldError, UserInputError, ValueRateWarning
-from hitrate.query import period_label
-from hitrate.rates import rates
-from hitrate.spec import parse_definitions
+from hitrate.spec.model import parse_definitions
 from hitrate.stats import wilson_interval
-from hitrate.store import Store
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import load_frame
 
 
 def test_maven_rates_by_rep_are_exactly_won_over_closed(maven_store, maven_dir):
@@ -265,7 +265,7 @@ def test_result_objects(maven_store):
 
 def test_synthetic_rates_cover_the_known_truth():
     """Each lead source's closed-basis rate is held to the generator's truth (mean true p_win of its decided deals)."""
-    from hitrate.demo import build_demo
+    from hitrate.synth.demo import build_demo
 
     with Store(":memory:") as store:
         data = build_demo(store, seed=11, n_opportunities=60_000)
@@ -356,7 +356,7 @@ def test_period_over_period_changes_follow_each_series(store):
 def test_cohort_basis_adds_eventual_rates_that_cover_the_synthetic_truth():
     """The youngest quarters' eventual rates: at least the naive rate, near the realised truth
     ((won + open deals that will win) / created), far nearer than the naive rate."""
-    from hitrate.demo import build_demo
+    from hitrate.synth.demo import build_demo
 
     with Store(":memory:") as store:
         data = build_demo(store, seed=5, n_opportunities=30_000)

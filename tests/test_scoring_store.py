@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from hitrate.analysis.rates import rates
 from hitrate.cli import app
-from hitrate.demo import build_demo
-from hitrate.rates import rates
 from hitrate.scoring.io import read_metadata
 from hitrate.scoring.store_leads import read_store_leads
-from hitrate.spec import default_definitions
-from hitrate.store import Store
+from hitrate.spec.model import default_definitions
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 
 runner = CliRunner()
 

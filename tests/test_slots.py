@@ -12,8 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from hitrate.cli import app
+from hitrate.domains.slots import enumerate_machine, load_machine, par_from_table, simulate, spin_log_stats
 from hitrate.errors import InputFileError
-from hitrate.slots import enumerate_machine, load_machine, par_from_table, simulate, spin_log_stats
 from tests.conftest import DATA, require
 
 PAR = DATA / "slot_par_sheets_harrigan_dixon_2009"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hitrate.definitions import definitions_history, definitions_in_force, use_definitions
+from hitrate.engine.definitions import definitions_history, definitions_in_force, use_definitions
 from hitrate.errors import DefinitionsError
-from hitrate.spec import DEFAULT_YAML, Definitions, default_definitions, load_definitions, parse_definitions
+from hitrate.spec.model import DEFAULT_YAML, Definitions, default_definitions, load_definitions, parse_definitions
 
 
 def test_default_definitions_are_the_documented_file():

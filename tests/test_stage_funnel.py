@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from hitrate.analysis.funnel import stage_funnel
 from hitrate.cli import app
-from hitrate.demo import build_demo
 from hitrate.errors import UnknownFieldError, UserInputError
-from hitrate.stage_funnel import stage_funnel
-from hitrate.store import Store
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 
 OPEN = ["Prospecting", "Qualified", "Proposal", "Negotiation"]
 

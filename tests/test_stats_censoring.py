@@ -16,7 +16,7 @@ from hitrate.stats.censoring import (
     eventual_rates,
     median_time_to,
 )
-from hitrate.synth import generate
+from hitrate.synth.generator import generate
 
 _DAY = np.timedelta64(1, "D")
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from hitrate.stats.funnel import NO_ATTEMPTS, funnel_flags, funnel_limits, overdispersion
+from hitrate.stats.funnel_plot import NO_ATTEMPTS, funnel_flags, funnel_limits, overdispersion
 
 # Exact binomial limits with Spiegelhalter's interpolation, computed in exact rational arithmetic
 # (no scipy) with:

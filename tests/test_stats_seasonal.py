@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from hitrate.stats.intervals import wilson_interval
 from hitrate.stats.seasonal import decompose
-from hitrate.synth import generate
+from hitrate.synth.generator import generate
 
 # ---- (a) reference dataset -------------------------------------------------------------------
 # Generated once with:

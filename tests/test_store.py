@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from hitrate.store import SCHEMA_VERSION, Store, token
+from hitrate.store.embedded import SCHEMA_VERSION, Store, token
 
 
 def test_new_store_has_every_table_and_reopens_without_ddl(tmp_path):
@@ -58,12 +58,12 @@ def test_schema_change_bumps_version_and_empties_compiled_queries(store):
 def test_a_repeated_query_in_a_new_process_needs_neither_ibis_nor_pandas(tmp_path):
     path = tmp_path / "p.duckdb"
     with Store(path) as s:
-        from hitrate.demo import build_demo
+        from hitrate.synth.demo import build_demo
 
         build_demo(s, seed=3, n_opportunities=2000)
     program = (
         "import sys, json, warnings; warnings.simplefilter('ignore')\n"
-        "from hitrate.store import Store\nfrom hitrate.rates import rates\n"
+        "from hitrate.store import Store\nfrom hitrate.analysis.rates import rates\n"
         f"s = Store({str(path)!r})\n"
         "r = rates(s, by=['rep'], period='month')\n"
         "print(json.dumps([sum(x['attempts'] for x in r.records()), 'ibis' in sys.modules, 'pandas' in sys.modules,"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hitrate.synth import (
+from hitrate.synth.generator import (
     ACTIVITY_TYPES,
     LEAD_SOURCES,
     LOSS_REASONS,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hitrate.benchmarking import benchmark
-from hitrate.comparison import compare
-from hitrate.demo import build_demo
+from hitrate.analysis.benchmark import benchmark
+from hitrate.analysis.compare import compare
+from hitrate.analysis.trend import trend
 from hitrate.errors import UserInputError
-from hitrate.store import Store
-from hitrate.trend import trend
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 
 BENCH_KEYS = {
     "attempts",

@@ -302,8 +302,8 @@ def test_users_add_without_a_password_never_prompts_and_token_is_the_last_line(t
     assert add.returncode == 0, add.stderr
     tok = subprocess.run([*cmd, "users", "token", "bo", "--db", db], capture_output=True, text=True, timeout=120)
     token = tok.stdout.strip().splitlines()[-1]
-    from hitrate.store import Store
-    from hitrate.users import user_for_token
+    from hitrate.store.embedded import Store
+    from hitrate.store.users import user_for_token
 
     with Store(db) as store:
         user = user_for_token(store, token)
@@ -315,8 +315,8 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path):
     from typer.testing import CliRunner
 
     from hitrate.cli import app
-    from hitrate.store import Store
-    from hitrate.users import check_password
+    from hitrate.store.embedded import Store
+    from hitrate.store.users import check_password
 
     db = str(tmp_path / "u.duckdb")
     r = CliRunner().invoke(

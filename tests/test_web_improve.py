@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from hitrate.store import Store  # noqa: E402
+from hitrate.store.embedded import Store  # noqa: E402
 from tests.web_helpers import MANAGED, OTHER_TEAM, WebStore, build_web_store  # noqa: E402
 
 
@@ -207,7 +207,7 @@ def test_openapi_lists_the_new_endpoints(client):
 # -- interventions (read-only on the web) ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def interventions(web) -> dict[str, int]:
-    from hitrate.interventions import add_intervention
+    from hitrate.improve.interventions import add_intervention
 
     ids = {}
     with Store(web.path) as s:

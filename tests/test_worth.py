@@ -9,11 +9,11 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
+from hitrate.analysis.worth import worth
 from hitrate.cli import app
-from hitrate.demo import build_demo
 from hitrate.errors import UserInputError
-from hitrate.store import Store
-from hitrate.worth import worth
+from hitrate.store.embedded import Store
+from hitrate.synth.demo import build_demo
 
 
 @pytest.fixture(scope="module")

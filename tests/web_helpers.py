@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hitrate.demo import build_demo
-from hitrate.store import Store
-from hitrate.users import add_user, new_token
+from hitrate.store.embedded import Store
+from hitrate.store.users import add_user, new_token
+from hitrate.synth.demo import build_demo
 
 PASSWORD = "correct-horse-battery"
 MANAGED = "Team North"

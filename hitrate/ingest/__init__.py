@@ -1,8 +1,8 @@
 """Readers, CRM presets, validation and quarantine: getting any CRM export into the store."""
 
-from .importer import FileReport, ImportReport, import_files, unmatched_keys
-from .mapping import parse_map_flags
-from .presets import load_preset, preset_names
+from hitrate.ingest.importer import FileReport, ImportReport, import_files, unmatched_keys
+from hitrate.ingest.mapping import parse_map_flags
+from hitrate.ingest.presets import load_preset, preset_names
 
 __all__ = [
     "FileReport",

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import InputFileError
-from . import mapping as mapping_mod
-from .readers import RawTable
+from hitrate.errors import InputFileError
+from hitrate.ingest import mapping as mapping_mod
+from hitrate.ingest.readers import RawTable
 
 ATTEMPT_ID = "hitrate_attempt"
 OUTCOME = "hitrate_outcome"

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .mapping import ColumnMap
-from .presets import PresetTable
+from hitrate.ingest.mapping import ColumnMap
+from hitrate.ingest.presets import PresetTable
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from hitrate.store.embedded import Store
 
 _CODE = "'^([A-Za-z]{3}|[$€£¥])[^A-Za-z]|[^A-Za-z]([A-Za-z]{3}|[$€£¥])$'"
 

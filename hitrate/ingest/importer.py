@@ -23,15 +23,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AmbiguousDateFormatError, InputFileError, StrictImportError
-from ..schema import TABLES, TableSchema, quote
-from ..store import Store
-from . import fastcsv
-from . import mapping as mapping_mod
-from .aggregated import ATTEMPT_ID, OUTCOME, expand_counts
-from .import_warnings import amount_code_sql, file_warnings
-from .outcome import outcome_sql
-from .parsing import (
+from hitrate.errors import AmbiguousDateFormatError, InputFileError, StrictImportError
+from hitrate.ingest import fastcsv
+from hitrate.ingest import mapping as mapping_mod
+from hitrate.ingest.aggregated import ATTEMPT_ID, OUTCOME, expand_counts
+from hitrate.ingest.import_warnings import amount_code_sql, file_warnings
+from hitrate.ingest.outcome import outcome_sql
+from hitrate.ingest.parsing import (
     COMMA_EVIDENCE,
     FORMATS,
     POINT_EVIDENCE,
@@ -41,9 +39,11 @@ from .parsing import (
     number_sql,
     text_sql,
 )
-from .presets import Preset, PresetTable, load_preset, preset_names
-from .readers import Progress, RawTable, drop_non_data, read_file
-from .recognise import recognise
+from hitrate.ingest.presets import Preset, PresetTable, load_preset, preset_names
+from hitrate.ingest.readers import Progress, RawTable, drop_non_data, read_file
+from hitrate.ingest.recognise import recognise
+from hitrate.store.embedded import Store
+from hitrate.store.schema import TABLES, TableSchema, quote
 
 DEFAULT_WON = ("won", "closed won", "closed-won", "closedwon", "win", "vundet", "vundne")
 DEFAULT_LOST = ("lost", "closed lost", "closed-lost", "closedlost", "loss", "tabt", "tabte")

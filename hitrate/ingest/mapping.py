@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InputFileError
-from ..schema import IDENTIFIER, TableSchema, normalise_name
+from hitrate.errors import InputFileError
+from hitrate.store.schema import IDENTIFIER, TableSchema, normalise_name
 
 RESERVED = {"outcome", "_batch", "_key", "_row"}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .mapping import first_column
-from .presets import Condition, PresetTable
+from hitrate.ingest.mapping import first_column
+from hitrate.ingest.presets import Condition, PresetTable
 
 TRUE_WORDS = ("1", "true", "yes", "y", "t", "x", "ja", "sim", "oui", "si", "sí", "vrai", "wahr", "verdadeiro")
 FALSE_WORDS = ("", "0", "false", "no", "n", "f", "nein", "não", "nao", "non", "faux", "falsch", "falso")

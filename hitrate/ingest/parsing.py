@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import InputFileError
+from hitrate.errors import InputFileError
 
 _TIMES = (
     "",

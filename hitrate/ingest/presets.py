@@ -25,8 +25,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import InputFileError
-from ..schema import TABLES
+from hitrate.errors import InputFileError
+from hitrate.store.schema import TABLES
 
 Condition = bool | float | list[str] | str
 """A rule's test of one signal: ``true``/``false`` (a yes/no flag; an empty cell is no), a number

@@ -22,8 +22,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..errors import InputFileError
-from . import fastcsv
+from hitrate.errors import InputFileError
+from hitrate.ingest import fastcsv
 
 Progress = Callable[[int, int], None]
 DELIMITERS = (",", ";", "\t", "|")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import InputFileError
-from .presets import Preset, load_preset, preset_names
+from hitrate.errors import InputFileError
+from hitrate.ingest.presets import Preset, load_preset, preset_names
 
 MIN_SCORE = 4.0
 MARGIN = 2.0

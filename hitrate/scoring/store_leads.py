@@ -25,12 +25,12 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from ..engine import _classified, as_of_expr, fields_available
-from ..errors import UserInputError
-from ..query import Query
-from ..schema import LOOKUPS
-from ..spec import Definitions
-from .training import OUTCOME_FIELDS, LeadFrame
+from hitrate.engine.expressions import _classified, as_of_expr, fields_available
+from hitrate.engine.query import Query
+from hitrate.errors import UserInputError
+from hitrate.scoring.training import OUTCOME_FIELDS, LeadFrame
+from hitrate.spec.model import Definitions
+from hitrate.store.schema import LOOKUPS
 
 # Activity type -> feature, matched case-insensitively on substrings of ``type``; first match wins.
 ACTIVITY_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -45,9 +45,9 @@ def read_leads(
     decimal: str | None = None,
 ) -> LeadFrame:
     """Read lead files as ``hitrate import`` would, and return features, outcome and ids."""
-    from ..errors import UserInputError
-    from ..ingest import import_files
-    from ..store import Store
+    from hitrate.errors import UserInputError
+    from hitrate.ingest import import_files
+    from hitrate.store.embedded import Store
 
     with Store(":memory:") as store:
         report = import_files(
@@ -124,12 +124,12 @@ def train(
     """Split (by time when creation dates exist, else stratified 75/25), run the leakage guard on the
     training part, fit :class:`LeadScorer` and the baselines, evaluate all on the held-out part, then refit
     the model on every decided lead and save it with its metadata."""
-    from ..errors import UserInputError
-    from .baselines import LogisticBaseline, OdooNaiveBayes
-    from .evaluation import evaluate, split
-    from .io import save_model
-    from .leakage import excluded_columns, leakage_report
-    from .model import LeadScorer
+    from hitrate.errors import UserInputError
+    from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
+    from hitrate.scoring.evaluation import evaluate, split
+    from hitrate.scoring.io import save_model
+    from hitrate.scoring.leakage import excluded_columns, leakage_report
+    from hitrate.scoring.model import LeadScorer
 
     decided = leads.y.notna()
     if int(decided.sum()) < 20 or leads.y[decided].nunique() < 2:
@@ -186,7 +186,7 @@ def train(
 
 def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.DataFrame:
     """Score every lead (open or decided): ``id`` verbatim, ``probability``, ``band`` and top reasons."""
-    from .io import load_model
+    from hitrate.scoring.io import load_model
 
     loaded = load_model(model_path)
     loaded.check_frame(leads.features)
@@ -208,9 +208,9 @@ def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.Dat
 def evaluate_model(leads: LeadFrame, model_path: str | Path) -> dict[str, Any]:
     """Evaluate a saved model on the decided leads of a file: AUC, Brier, log loss, calibration curve,
     lift and gains, and the hit rate if reps work only the top k% (see :func:`hitrate.scoring.evaluate`)."""
-    from ..errors import UserInputError
-    from .evaluation import evaluate
-    from .io import load_model
+    from hitrate.errors import UserInputError
+    from hitrate.scoring.evaluation import evaluate
+    from hitrate.scoring.io import load_model
 
     loaded = load_model(model_path)
     loaded.check_frame(leads.features)
@@ -228,7 +228,7 @@ def explain(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> dict[s
     """Per lead, the ``top`` factors pushing its probability up and down (occlusion: the change in
     probability when a feature is set to its training median or missing level), and the model's global
     importance (permutation importance on held-out training rows)."""
-    from .io import load_model
+    from hitrate.scoring.io import load_model
 
     loaded = load_model(model_path)
     loaded.check_frame(leads.features)
@@ -252,7 +252,7 @@ def save_scores(store: Any, scores: pd.DataFrame, model_path: str | Path) -> int
     dashboard; one transaction. Returns the number of rows written."""
     import datetime as dt
 
-    from .io import load_model
+    from hitrate.scoring.io import load_model
 
     meta = load_model(model_path).metadata
     table = scores.assign(

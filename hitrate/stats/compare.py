@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .intervals import ArrayLike, wilson_interval
-from .multiple import benjamini_hochberg
+from hitrate.stats.intervals import ArrayLike, wilson_interval
+from hitrate.stats.multiple import benjamini_hochberg
 
 FloatArray = npt.NDArray[np.float64]
 

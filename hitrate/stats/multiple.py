@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from .intervals import ArrayLike
+from hitrate.stats.intervals import ArrayLike
 
 FloatArray = npt.NDArray[np.float64]
 

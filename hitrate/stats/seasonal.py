@@ -16,7 +16,7 @@ from scipy import stats as sps
 from statsmodels.genmod.families import Binomial
 from statsmodels.genmod.generalized_linear_model import GLM
 
-from .intervals import wilson_interval
+from hitrate.stats.intervals import wilson_interval
 
 __all__ = ["Decomposition", "decompose"]
 

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special, stats
 
-from .intervals import ArrayLike
+from hitrate.stats.intervals import ArrayLike
 
 FloatArray = npt.NDArray[np.float64]
 

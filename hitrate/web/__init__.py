@@ -15,6 +15,6 @@ __all__ = ["create_app"]
 
 def create_app(*args: Any, **kwargs: Any) -> Any:
     """The FastAPI application serving a store; see :func:`hitrate.web.app.create_app`."""
-    from .app import create_app as _create
+    from hitrate.web.app import create_app as _create
 
     return _create(*args, **kwargs)

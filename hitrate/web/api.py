@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 
-from ..query import parse_where
-from ..users import User
-from . import data
-from .auth import NotAuthenticated, bearer_user
+from hitrate.engine.query import parse_where
+from hitrate.store.users import User
+from hitrate.web import data
+from hitrate.web.auth import NotAuthenticated, bearer_user
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -151,8 +151,8 @@ def post_imports(
 def import_uploads(store_access: data.StoreAccess, files: list[UploadFile], preset: str | None) -> dict[str, Any]:
     """Save the uploads to a private folder under their base names and import them in one write; messages
     name the uploaded file, not the folder."""
-    from ..errors import UserInputError
-    from ..ingest import import_files
+    from hitrate.errors import UserInputError
+    from hitrate.ingest import import_files
 
     with tempfile.TemporaryDirectory(prefix="hitrate-upload-") as folder:
         paths = []

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from ..errors import HitrateError, StoreError, UserInputError
-from .auth import LoginLimiter, Sessions
-from .data import StoreAccess
-from .scoping import Forbidden
+from hitrate.errors import HitrateError, StoreError, UserInputError
+from hitrate.web.auth import LoginLimiter, Sessions
+from hitrate.web.data import StoreAccess
+from hitrate.web.scoping import Forbidden
 
 STATIC = Path(__file__).parent / "static"
 
@@ -26,9 +26,9 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
     """
     import jinja2
 
-    from .. import __version__
-    from ..store import Store, default_path
-    from . import api, improve, pages
+    from hitrate import __version__
+    from hitrate.store.embedded import Store, default_path
+    from hitrate.web import api, improve, pages
 
     path = Path(db) if db is not None else default_path()
     with Store(path):
@@ -60,7 +60,7 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
 
 
 def _add_static(app: FastAPI) -> None:
-    from ..report._render import plotly_js
+    from hitrate.report._render import plotly_js
 
     css = (STATIC / "hitrate.css").read_text(encoding="utf-8")
     headers = {"Cache-Control": "public, max-age=86400"}

@@ -16,8 +16,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..users import User
-from .data import StoreAccess, user_for_token, user_named
+from hitrate.store.users import User
+from hitrate.web.data import StoreAccess, user_for_token, user_named
 
 COOKIE = "hitrate_session"
 SESSION_AGE = 8 * 3600

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..users import User
-from .scoping import Forbidden, scope_key, scoped_where
+from hitrate.store.users import User
+from hitrate.web.scoping import Forbidden, scope_key, scoped_where
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from hitrate.store.embedded import Store
 
 T = TypeVar("T")
 CACHE_SIZE = 1024
@@ -57,7 +57,7 @@ class StoreAccess:
     @contextmanager
     def reading(self) -> Iterator[Store]:
         """A read-only store for the length of the block."""
-        from ..store import Store
+        from hitrate.store.embedded import Store
 
         with self._rw:
             self._rw.wait_for(lambda: not self._writing)
@@ -73,7 +73,7 @@ class StoreAccess:
     @contextmanager
     def writing(self) -> Iterator[Store]:
         """The store open for writing, once this process's reads are done."""
-        from ..store import Store
+        from hitrate.store.embedded import Store
 
         with self._rw:
             self._rw.wait_for(lambda: not self._writing and self._readers == 0)
@@ -141,7 +141,7 @@ def rates_json(
     where: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """``hitrate rates --format json`` within the user's scope."""
-    from ..rates import rates
+    from hitrate.analysis.rates import rates
 
     w = scoped_where(user, where)
     key = ("rates", tuple(by), period, basis, date_from, date_to, _frozen(w), scope_key(user))
@@ -169,7 +169,7 @@ def benchmark_json(
     """``hitrate benchmark --format json`` within the user's scope. A rep benchmarked among reps gets their
     own row and the distribution of the other reps' rates (quantiles, no names): the comparison needs the
     peers, the rep may not see who they are."""
-    from ..benchmarking import benchmark
+    from hitrate.analysis.benchmark import benchmark
 
     peers = user.role == "rep" and by == "rep"
     w = scoped_where(user, where)
@@ -196,7 +196,7 @@ def coach_json(access: StoreAccess, user: User, rep: str) -> dict[str, Any]:
     an unknown rep is :class:`hitrate.coach.UnknownRepError` with close matches). The card
     compares the rep with their peers, so it reads the peers' rows; for a rep's own card the peers' and the team's
     best names and the reproducing commands (which name the peers) are removed before it leaves this function."""
-    from ..coach import rep_card
+    from hitrate.improve.coach import rep_card
 
     if user.role != "admin" and rep not in field_values(access, user, "rep"):
         raise Forbidden(f"rep {rep}: not in your scope")  # whether or not the rep exists
@@ -235,8 +235,8 @@ def leads_json(
 def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict[str, Any]:
     import json
 
-    from ..engine import analysis_table, fields_available
-    from ..errors import UnknownFieldError
+    from hitrate.engine.expressions import analysis_table, fields_available
+    from hitrate.errors import UnknownFieldError
 
     if store.count("lead_scores") == 0:
         return {"total": 0, "leads": []}
@@ -269,7 +269,7 @@ def definitions_json(access: StoreAccess) -> dict[str, Any]:
     """``hitrate definitions show --format json`` plus ``history`` as ``definitions history`` prints it."""
 
     def compute(store: Store) -> dict[str, Any]:
-        from ..definitions import definitions_history, definitions_in_force
+        from hitrate.engine.definitions import definitions_history, definitions_in_force
 
         defs = definitions_in_force(store)
         return {
@@ -302,21 +302,21 @@ def user_for_token(access: StoreAccess, token: str) -> User | None:
     """The account of an API token (cached per data version, keyed by the token's hash)."""
     import hashlib
 
-    from .. import users
+    from hitrate.store import users
 
     digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
     return access.cached(("token", digest), lambda store: users.user_for_token(store, token))
 
 
 def user_named(access: StoreAccess, name: str) -> User | None:
-    from .. import users
+    from hitrate.store import users
 
     return access.cached(("user", name), lambda store: users.get_user(store, name))
 
 
 def fields(access: StoreAccess) -> list[str]:
     """The fields a query may name (for the team filter and messages)."""
-    from ..engine import fields_available
+    from hitrate.engine.expressions import fields_available
 
     return access.cached(("fields",), lambda store: fields_available(store.con))
 
@@ -331,7 +331,7 @@ def trend_json(
     access: StoreAccess, user: User, *, period: str = "month", where: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, Any]:
     """``hitrate trend --format json`` within the user's scope."""
-    from ..trend import trend
+    from hitrate.analysis.trend import trend
 
     w = scoped_where(user, where)
     key = ("trend", period, _frozen(w), scope_key(user))
@@ -342,8 +342,8 @@ def cohorts_json(
     access: StoreAccess, user: User, *, where: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, list[Any]]:
     """Cohort curves (share won by deal age) within the user's scope."""
-    from ..cohorts import cohort_curves
-    from ..rates import resolve_definitions
+    from hitrate.analysis.cohorts import cohort_curves
+    from hitrate.analysis.rates import resolve_definitions
 
     w = scoped_where(user, where)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..report._i18n import fmt_int, fmt_interval, fmt_pct
+from hitrate.report._i18n import fmt_int, fmt_interval, fmt_pct
 
 LANGS = ("en", "da")
 

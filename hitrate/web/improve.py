@@ -18,16 +18,16 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from ..errors import HitrateError
-from ..query import parse_where
-from ..users import User
-from . import data, i18n
-from .api import UserDep, WhereParam, access
-from .auth import csrf_ok
-from .scoping import Forbidden, scope_key, scoped_where
+from hitrate.engine.query import parse_where
+from hitrate.errors import HitrateError
+from hitrate.store.users import User
+from hitrate.web import data, i18n
+from hitrate.web.api import UserDep, WhereParam, access
+from hitrate.web.auth import csrf_ok
+from hitrate.web.scoping import Forbidden, scope_key, scoped_where
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from hitrate.store.embedded import Store
 
 api_router = APIRouter(prefix="/api", tags=["api"])
 pages_router = APIRouter(include_in_schema=False)
@@ -48,7 +48,7 @@ def _may_see(user: User, field: str, value: str, reps: set[str]) -> bool:
 
 def goals_json(store_access: data.StoreAccess, user: User, *, threshold: float = 0.5) -> dict[str, Any]:
     """``hitrate goals progress --format json`` for the goals the user may see."""
-    from ..goals import list_goals, progress
+    from hitrate.improve.goals import list_goals, progress
 
     reps = _reps_in_scope(store_access, user)
 
@@ -72,7 +72,7 @@ def reasons_json(
     where: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """``hitrate reasons --format json`` within the user's scope."""
-    from ..feedback import reasons
+    from hitrate.improve.feedback import reasons
 
     w = scoped_where(user, where)
     key = ("reasons", tuple(by), period, date_from, date_to, tuple(sorted((k, tuple(v)) for k, v in w.items())))
@@ -84,7 +84,7 @@ def reasons_json(
 
 
 def feedback_json(store_access: data.StoreAccess, user: User, limit: int = 100) -> list[dict[str, Any]]:
-    from ..feedback import list_feedback
+    from hitrate.improve.feedback import list_feedback
 
     return store_access.cached(
         ("feedback", limit, scope_key(user)), lambda store: list_feedback(store, user=user, limit=limit)
@@ -93,11 +93,11 @@ def feedback_json(store_access: data.StoreAccess, user: User, limit: int = 100) 
 
 def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50) -> list[dict[str, Any]]:
     """The latest lost deals in the user's scope (id, close date, CRM reason): the form's suggestions."""
-    from ..counting import fetch
-    from ..engine import _classified
-    from ..query import Query
-    from ..rates import resolve_definitions
-    from ..results import clean
+    from hitrate.analysis.rates import resolve_definitions
+    from hitrate.analysis.results import clean
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import _classified
+    from hitrate.engine.query import Query
 
     w = scoped_where(user)
 
@@ -113,7 +113,7 @@ def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50
 
 def record_feedback(store_access: data.StoreAccess, user: User, deal: str, reason: str, note: str) -> dict[str, Any]:
     """Record a reason through the server (one short write); a deal outside the scope (or none) is 403."""
-    from ..feedback import NotYourDeal, add_feedback
+    from hitrate.improve.feedback import NotYourDeal, add_feedback
 
     try:
         with store_access.writing() as store:
@@ -151,7 +151,7 @@ def get_goals(request: Request, user: UserDep, threshold: Annotated[float, Query
 @api_router.post("/goals", summary="Set a goal (hitrate goals set)")
 def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
     """Admins set any goal; managers goals of their teams and their teams' reps; reps none."""
-    from ..goals import parse_period, parse_subject, set_goal
+    from hitrate.improve.goals import parse_period, parse_subject, set_goal
 
     field, value = parse_subject(goal.who)
     if user.role == "rep" or not _may_see(user, field, value, _reps_in_scope(access(request), user)):
@@ -202,7 +202,7 @@ def post_feedback(request: Request, user: UserDep, item: FeedbackIn) -> dict[str
 @api_router.get("/interventions", summary="Interventions in your scope (hitrate intervention list --format json)")
 def get_interventions(request: Request, user: UserDep) -> list[dict[str, Any]]:
     """Interventions recorded for the teams and reps in your scope."""
-    from ..interventions import list_interventions
+    from hitrate.improve.interventions import list_interventions
 
     store_access = access(request)
     reps = _reps_in_scope(store_access, user)
@@ -226,7 +226,7 @@ def get_intervention_effect(
     """Difference in differences against peers within your scope: a manager's peers are the other reps or teams
     they manage (so a manager of one team cannot compare that team with others); admins compare with everyone.
     Reps: 403 (their only peers would be outside their scope)."""
-    from ..interventions import effect, get_intervention
+    from hitrate.improve.interventions import effect, get_intervention
 
     store_access = access(request)
     if user.role == "rep":
@@ -246,7 +246,7 @@ def get_intervention_effect(
 
 # -- pages ---------------------------------------------------------------------------------------------------------
 def _page(request: Request) -> Any:
-    from .pages import Page
+    from hitrate.web.pages import Page
 
     return Page(request)
 

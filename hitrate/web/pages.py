@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import HitrateError
-from ..users import User, check_password
-from . import data, i18n
-from .auth import COOKIE, LoginLimiter, csrf_ok, session_user, set_cookie
-from .scoping import Forbidden
+from hitrate.errors import HitrateError
+from hitrate.store.users import User, check_password
+from hitrate.web import data, i18n
+from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, session_user, set_cookie
+from hitrate.web.scoping import Forbidden
 
 router = APIRouter(include_in_schema=False)
 NAV = (
@@ -142,7 +142,7 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 @page("overview")
 def overview(p: Page) -> dict[str, Any]:
     """This month against last month and the same month last year, and the monthly series."""
-    from ..report import RateTable
+    from hitrate.report import RateTable
 
     assert p.user is not None
     where, teams, team = _team_filter(p)
@@ -181,7 +181,7 @@ def _card(p: Page, key: str, row: dict[str, Any] | None) -> dict[str, str]:
 def _frame(rows: list[dict[str, Any]], labels: list[str]) -> Any:
     import pandas as pd
 
-    from ..results import RATE_COLUMNS
+    from hitrate.analysis.results import RATE_COLUMNS
 
     frame = pd.DataFrame(rows)
     for column in RATE_COLUMNS:  # a trend's rows have no amounts: shown as missing
@@ -193,7 +193,7 @@ def _frame(rows: list[dict[str, Any]], labels: list[str]) -> Any:
 def _contexts(sections: list[Any], lang: str) -> list[dict[str, Any]]:
     from markupsafe import Markup
 
-    from ..report._render import section_contexts
+    from hitrate.report._render import section_contexts
 
     out = section_contexts(sections, lang)
     for section in out:
@@ -209,7 +209,7 @@ def benchmark_page(p: Page) -> dict[str, Any]:
     """Funnel and caterpillar plots of reps, the quality index, and (for a rep) the anonymised peers."""
     import pandas as pd
 
-    from ..report import CaterpillarPlot, FunnelPlot
+    from hitrate.report import CaterpillarPlot, FunnelPlot
 
     assert p.user is not None
     where, teams, team = _team_filter(p)
@@ -257,7 +257,7 @@ def benchmark_page(p: Page) -> dict[str, Any]:
 
 
 def _factor(value: Any, lang: str) -> str:
-    from ..report._i18n import fmt_factor
+    from hitrate.report._i18n import fmt_factor
 
     return fmt_factor(value, lang)
 
@@ -268,7 +268,7 @@ def trends_page(p: Page) -> dict[str, Any]:
     """The monthly series with its band, the seasonal view and cohort curves."""
     import pandas as pd
 
-    from ..report import CohortCurves, RateTable, SeasonalPlot
+    from hitrate.report import CohortCurves, RateTable, SeasonalPlot
 
     assert p.user is not None
     where, teams, team = _team_filter(p)
@@ -317,7 +317,7 @@ def rep_page(p: Page) -> dict[str, Any]:
     rows = [r for r in result["rows"] if r["attempts"]]
     if not rows:
         return {"title": p.t["rep_card"].format(rep=rep), "message": p.t["no_data"]}
-    from ..report import RateTable
+    from hitrate.report import RateTable
 
     total = data.rates_json(p.access, p.user, where={"rep": [rep]})["rows"][0]
     cards = [{**_card(p, "hit_rate", total), "period": f"{rows[0]['period']} – {rows[-1]['period']}"}]
@@ -330,7 +330,7 @@ def rep_page(p: Page) -> dict[str, Any]:
     except HitrateError as exc:  # e.g. a rep without peers: the rest of the page still shows
         message = p.t["coach_error"].format(error=exc)
     else:
-        from ..coach_report import card_sections
+        from hitrate.improve.coach_card import card_sections
 
         tables += _coach_tables(p, card)
         sections += [s for s in card_sections(card, p.lang) if s.kind != "trend"]  # the page has a monthly one
@@ -362,7 +362,7 @@ def coach_page(request: Request, rep: str) -> Response:
 
 def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
     """The rep card's statements, stage conversions, activity mix and segments as page tables."""
-    from ..coach import statements
+    from hitrate.improve.coach import statements
 
     lang = p.lang
 
@@ -518,7 +518,7 @@ def import_upload(
     csrf: Annotated[str, Form(max_length=100)] = "",
     preset: Annotated[str, Form(pattern=r"^[a-z0-9_-]{0,40}$")] = "",
 ) -> Response:
-    from .api import import_uploads
+    from hitrate.web.api import import_uploads
 
     p = Page(request)
     title = p.t["import"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ..users import User
+from hitrate.store.users import User
 
 
 class Forbidden(Exception):

@@ -1,0 +1,299 @@
+"""Benchmarking groups honestly: shrinkage for small samples, funnel limits, lead-mix adjustment.
+
+Everything here runs on the engine's aggregated counts (:func:`hitrate.counting.count`):
+one query for the groups, one more for the group × stratum cross-tab when ``adjust`` is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hitrate.analysis.rates import resolve_definitions
+from hitrate.analysis.results import RatesResult, clean
+from hitrate.engine.counting import count
+from hitrate.engine.query import Query
+from hitrate.errors import SmallSampleWarning, UserInputError
+from hitrate.spec.model import Definitions
+from hitrate.stats.intervals import wilson_interval
+
+SMALL_GROUP = 20  # attempts below which a group's rate supports no claim on its own
+
+METHOD = (
+    "Raw rate with a Wilson score interval; shrunk rate = posterior mean and equal-tailed credible interval "
+    "under a beta-binomial empirical-Bayes prior fitted by marginal likelihood across the compared groups; "
+    "funnel-plot control limits (95% and 99.8%, exact binomial) around the overall rate, with flags from exact "
+    "binomial tests against the overall rate after Benjamini-Hochberg false-discovery-rate control; "
+    "quality index = observed / expected hits by indirect standardisation over the adjustment strata, with an "
+    "exact Poisson interval"
+)
+
+
+@dataclass
+class BenchmarkResult(RatesResult):
+    """Per group: raw rate and interval, shrunk rate and interval, funnel flag, and (with ``adjust``)
+    expected hits, quality index and adjusted rate. ``priors`` describes the fitted beta prior(s)."""
+
+    priors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    adjust: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["priors"] = {k: {kk: clean(vv) for kk, vv in v.items()} for k, v in self.priors.items()}
+        out["adjust"] = list(self.adjust)
+        return out
+
+
+def benchmark(
+    source: Any,
+    *,
+    by: str,
+    within: str | None = None,
+    adjust: Sequence[str] = (),
+    basis: str | None = None,
+    date_from: dt.date | str | None = None,
+    date_to: dt.date | str | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    definitions: Definitions | None = None,
+    confidence: float = 0.95,
+) -> BenchmarkResult:
+    """Compare groups (reps, teams, segments...) without fooling anyone.
+
+    For each group of ``by``: the raw hit rate with its Wilson interval; the **shrunk rate** (beta-binomial
+    empirical Bayes: a Beta prior fitted by marginal likelihood across the groups, optionally one prior per
+    ``within`` parent, and the posterior mean with its credible interval), which keeps a 9-of-12 group from
+    outranking a 300-of-450 one on luck; **funnel-plot limits** (95% and 99.8%) around the overall rate and a
+    ``flag`` (``above``/``below``/``within``) from exact binomial tests with Benjamini-Hochberg control, so
+    that many groups do not produce false alarms; and, with ``adjust`` (e.g. ``["lead_source"]``), the
+    **expected hits** given the group's own mix of those fields, the **quality index** (observed / expected,
+    indirect standardisation, exact Poisson interval) and the **adjusted rate** (quality index × overall
+    rate): a rep who works weak leads is not a weak rep.
+    """
+    from hitrate.stats.funnel_plot import funnel_flags, funnel_limits
+    from hitrate.stats.shrinkage import fit_beta_binomial, shrink, shrink_within
+
+    defs = resolve_definitions(source, definitions, basis)
+    if within is not None and within == by:
+        raise UserInputError("--within must name a field other than --by")
+    if by in adjust or (within is not None and within in adjust):
+        raise UserInputError("--adjust fields must differ from --by and --within")
+    group_fields = [by] if within is None else [within, by]
+    base = Query.build(by=group_fields, date_from=date_from, date_to=date_to, where=where)
+    cross = None
+    by_model = list(adjust) == ["model"]
+    if adjust and not by_model:  # one query: the group x stratum cross-tab, summed to groups here
+        cross_query = Query.build(by=[*group_fields, *adjust], date_from=date_from, date_to=date_to, where=where)
+        cross = count(source, defs, cross_query).columns
+        c = _sum_to_groups(cross, group_fields)
+    else:
+        c = count(source, defs, base).columns
+    n, k = c["attempts"], c["hits"]
+    if not len(n) or n.sum() == 0:
+        raise UserInputError(
+            "no attempts to benchmark: the store holds no opportunities that count under the "
+            "definitions and filters; import some first"
+        )
+    rate = np.divide(k, n, out=np.full(len(n), np.nan), where=n > 0)
+    low, high = wilson_interval(k, n, confidence)
+    notes: list[str] = []
+    priors: dict[str, dict[str, Any]] = {}
+    if within is None:
+        prior = fit_beta_binomial(k, n)
+        s_mean, s_low, s_high = shrink(k, n, prior, confidence)
+        priors["all"] = _prior_dict(prior)
+    else:
+        parents = c[within]
+        s_mean, s_low, s_high, fitted = shrink_within(k, n, parents, confidence)
+        priors = {str(p): _prior_dict(v) for p, v in fitted.items()}
+    p0 = float(k.sum() / n.sum()) if n.sum() else float("nan")
+    limits = funnel_limits(n, p0)
+    flags, p_values, q_values = funnel_flags(k, n, p0)
+    columns: dict[str, np.ndarray] = {f: c[f] for f in group_fields}
+    columns.update(
+        attempts=n,
+        hits=k,
+        hit_rate=rate,
+        ci_low=low,
+        ci_high=high,
+        shrunk_rate=np.asarray(s_mean, dtype=float),
+        shrunk_low=np.asarray(s_low, dtype=float),
+        shrunk_high=np.asarray(s_high, dtype=float),
+        flag=np.asarray(flags, dtype=object),
+        p_value=np.asarray(p_values, dtype=float),
+        q_value=np.asarray(q_values, dtype=float),
+        funnel95_low=limits[0.95][0],
+        funnel95_high=limits[0.95][1],
+        funnel998_low=limits[0.998][0],
+        funnel998_high=limits[0.998][1],
+        small=(n < SMALL_GROUP),
+    )
+    if cross is not None:
+        columns.update(_adjusted(cross, group_fields, list(adjust), c, confidence))
+    if by_model:
+        extra, note = _model_adjusted(source, defs, base, c, group_fields, confidence)
+        columns.update(extra)
+        if note:
+            notes.append(note)
+    small = int(((n > 0) & (n < SMALL_GROUP)).sum())
+    if small:
+        notes.append(
+            f"{small} of {len(n)} groups have fewer than {SMALL_GROUP} attempts: too few to support any claim about "
+            "them on their own; their shrunk rates lean on the other groups"
+        )
+    for note in notes:
+        warnings.warn(note, SmallSampleWarning, stacklevel=2)
+    q = {
+        "by": by,
+        "within": within,
+        "adjust": list(adjust),
+        "from": base.date_from and base.date_from.isoformat(),
+        "to": base.date_to and base.date_to.isoformat(),
+        "where": {a: list(b) for a, b in base.where},
+        "confidence": confidence,
+        "overall_rate": p0,
+    }
+    return BenchmarkResult(columns, defs, tuple(group_fields), None, q, notes, METHOD, priors, tuple(adjust))
+
+
+def _prior_dict(prior: Any) -> dict[str, Any]:
+    return {
+        "alpha": prior.alpha,
+        "beta": prior.beta,
+        "mean": prior.mean,
+        "strength": prior.strength,
+        "n_groups": prior.n_groups,
+        "converged": prior.converged,
+        "method": prior.method,
+    }
+
+
+def _sum_to_groups(x: dict[str, np.ndarray], group_fields: list[str]) -> dict[str, np.ndarray]:
+    """The cross-tab's counts summed over strata: one entry per group, in the groups' order."""
+    keys = list(zip(*(x[f].tolist() for f in group_fields), strict=True))
+    order = sorted(dict.fromkeys(keys), key=lambda key: tuple((v is None, str(v)) for v in key))
+    index = {key: i for i, key in enumerate(order)}
+    codes = np.array([index[key] for key in keys], dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+    for i, f in enumerate(group_fields):
+        col = np.empty(len(order), dtype=object)
+        col[:] = [key[i] for key in order]
+        out[f] = col
+    for name in ("attempts", "hits"):
+        out[name] = np.bincount(codes, weights=x[name], minlength=len(order)).astype(np.int64)
+    for name in ("amount_won", "amount_known"):
+        out[name] = np.bincount(codes, weights=x[name], minlength=len(order))
+    return out
+
+
+def _adjusted(
+    x: dict[str, np.ndarray], group_fields: list[str], adjust: list[str], c: dict[str, np.ndarray], confidence: float
+) -> dict[str, np.ndarray]:
+    """Expected hits, quality index and adjusted rate per group, from the group × stratum cross-tab."""
+    from hitrate.stats.adjust import indirect_standardise
+
+    group_key = list(zip(*(x[f].tolist() for f in group_fields), strict=True))
+    stratum_key = list(zip(*(x[f].tolist() for f in adjust), strict=True))
+    main_key = list(zip(*(c[f].tolist() for f in group_fields), strict=True))
+    g_index = {key: i for i, key in enumerate(main_key)}
+    s_labels = {key: i for i, key in enumerate(sorted(set(stratum_key), key=str))}
+    gi = np.array([g_index[key] for key in group_key], dtype=np.int64)
+    si = np.array([s_labels[key] for key in stratum_key], dtype=np.int64)
+    res = indirect_standardise(gi, si, x["attempts"], x["hits"], confidence=confidence)
+    size = len(main_key)
+    out = {
+        name: np.full(size, np.nan)
+        for name in (
+            "expected_hits",
+            "quality_index",
+            "quality_low",
+            "quality_high",
+            "adjusted_rate",
+            "adjusted_low",
+            "adjusted_high",
+        )
+    }
+    pos = np.asarray(res.groups, dtype=np.int64)
+    out["expected_hits"][pos] = res.expected
+    out["quality_index"][pos] = res.quality_index
+    out["quality_low"][pos] = res.quality_low
+    out["quality_high"][pos] = res.quality_high
+    out["adjusted_rate"][pos] = res.adjusted_rate
+    out["adjusted_low"][pos] = res.adjusted_low
+    out["adjusted_high"][pos] = res.adjusted_high
+    return out
+
+
+def _model_adjusted(
+    source: Any, defs: Definitions, base: Query, c: dict[str, np.ndarray], group_fields: list[str], confidence: float
+) -> tuple[dict[str, np.ndarray], str]:
+    """``--adjust model``: expected hits = the sum of the lead-scoring model's probabilities over each group's
+    scored attempts (``hitrate score predict`` keeps them in the store); quality index = observed / expected
+    hits over those attempts, with the exact Poisson (Garwood) interval; adjusted rate = index × overall rate."""
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import model_expected_expr
+    from hitrate.stats.adjust import garwood_interval
+
+    expr, _ = model_expected_expr(source, defs, base)
+    m = fetch(source, expr)
+    key = {k: i for i, k in enumerate(zip(*(m[f].tolist() for f in group_fields), strict=True))}
+    size = len(c["attempts"])
+    out = {
+        name: np.full(size, np.nan)
+        for name in ("expected_hits", "quality_index", "quality_low", "quality_high", "adjusted_rate", "scored")
+    }
+    observed = np.full(size, np.nan)
+    for row, k in enumerate(zip(*(c[f].tolist() for f in group_fields), strict=True)):
+        i = key.get(k)
+        if i is not None:
+            out["expected_hits"][row] = float(m["expected"][i])
+            out["scored"][row] = float(m["scored"][i])
+            observed[row] = float(m["scored_hits"][i])
+    if not np.isfinite(out["expected_hits"]).any():
+        raise UserInputError("--adjust model needs lead scores in the store: run hitrate score predict first")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = garwood_interval(np.nan_to_num(observed), confidence)
+        expected = out["expected_hits"]
+        out["quality_index"] = observed / expected
+        out["quality_low"] = low / expected
+        out["quality_high"] = high / expected
+    overall = float(c["hits"].sum() / c["attempts"].sum()) if c["attempts"].sum() else float("nan")
+    out["adjusted_rate"] = np.clip(out["quality_index"] * overall, 0, 1)
+    unscored = int(np.nansum(c["attempts"] - np.nan_to_num(out["scored"])))
+    notes = [f"{unscored} attempts have no lead score and are left out of the model adjustment"] if unscored else []
+    notes += _rep_feature_notes(source, group_fields)
+    return out, "; ".join(notes)
+
+
+def _rep_feature_notes(source: Any, group_fields: list[str]) -> list[str]:
+    """A warning when the scoring model used attributes of the reps while groups are reps or rep attributes:
+    expected hits then already credit what is being compared, and the quality index is pulled towards 1."""
+    from hitrate.scoring.io import read_metadata
+    from hitrate.store.schema import REPS
+
+    con = getattr(source, "con", source)
+    tables = set(con.list_tables())
+    rep_fields = {"rep", *REPS.fields}
+    if "reps" in tables:
+        rep_fields |= set(con.table("reps").columns)
+    if not rep_fields & set(group_fields):
+        return []
+    used: set[str] = set()
+    for path in con.table("lead_scores").select("model").distinct().execute()["model"]:
+        if not isinstance(path, str):
+            continue  # scores put in by other means name no model file
+        try:
+            sources = read_metadata(path).get("feature_sources", {})
+        except UserInputError:
+            continue  # the model file moved: nothing to say about it
+        used |= {f for f, table in sources.items() if table == "reps"}
+    if not used:
+        return []
+    return [
+        f"the scoring model uses rep attributes ({', '.join(sorted(used))}): expected hits already credit them, "
+        f"so differences between groups shrink; train with --exclude for a lead-mix-only adjustment"
+    ]

@@ -1,0 +1,180 @@
+"""The stage funnel from stage history: where deals move on, where they are lost, how long they sit.
+
+For each open stage, in pipeline order (``stages=``, else the order in which deals enter the stages:
+a stage's median position in its deals' histories), over the opportunities that count under the
+definitions and have a stage history:
+
+* ``reached``: deals that entered this stage or a later one (CRMs let deals skip stages);
+* ``advanced``: of those, deals that reached a later stage; ``conversion`` = advanced / reached, with a
+  Wilson interval;
+* ``won``: of those that reached the stage, deals won; ``win_rate`` = won / reached, with a Wilson
+  interval (the hit rate *from* this stage);
+* ``lost_here``: deals lost whose furthest stage was this one (where the pipeline leaks);
+* ``median_days``: median days from entering the stage to entering the next stage recorded for the deal
+  (deals that moved on).
+
+Stages that end a deal (those where decided deals' histories end, e.g. ``Won``, ``Lost``) are not open
+stages and are left out of the rows. Counting runs in the engine (two grouped queries); the cumulative sums
+and intervals on the small per-stage tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hitrate.errors import UnknownFieldError, UserInputError
+from hitrate.spec.model import Definitions
+
+
+@dataclass
+class StageFunnel:
+    """Rows per group and stage; see the module docstring for the columns."""
+
+    stages: list[str]
+    by: str | None
+    rows: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stages": self.stages, "by": self.by, "warnings": self.warnings, "rows": self.rows}
+
+
+def stage_funnel(
+    source: Any,
+    *,
+    by: str | None = None,
+    stages: Sequence[str] | None = None,
+    definitions: Definitions | None = None,
+    confidence: float = 0.95,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> StageFunnel:
+    """Compute the stage funnel (see the module docstring); ``where`` keeps only the opportunities whose
+    fields have one of the given values (as ``rates --where``). The pipeline order is inferred from the whole
+    history either way."""
+    import ibis
+
+    from hitrate.analysis.rates import resolve_definitions
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.query import Query
+    from hitrate.stats.intervals import wilson_interval
+
+    if "stage_history" not in set(source.list_tables()):
+        raise UserInputError("the store has no stage history: import it with --table stage_history first")
+    defs = resolve_definitions(source, definitions, None)
+    extra = {"id"} | ({by} if by else set())
+    if by and by not in fields_available(source):
+        raise UnknownFieldError(by, fields_available(source), "--by")
+    opps = _classified(source, defs, Query.build(where=where), extra)
+    history = source.table("stage_history")
+    h = history.filter(history.entered_at.notnull())
+    if int(h.count().execute()) == 0:
+        raise UserInputError("the stage history is empty: import it with --table stage_history first")
+
+    # Pipeline order: each stage's median position within its deals' histories.
+    pos = h.mutate(_pos=ibis.row_number().over(group_by=h.id, order_by=[h.entered_at, h.stage]))
+    last = pos.group_by(pos.id).aggregate(_n=pos.count())
+    pos = pos.inner_join(last, pos.id == last.id).select(pos.id, pos.stage, pos._pos, last._n)
+    order = fetch(
+        source,
+        pos.group_by("stage").aggregate(position=pos._pos.median(), n=pos.count()).order_by("stage"),
+    )
+    names = [str(s) for s in order["stage"]]
+    decided_ids = opps.filter(opps._won | opps._lost).select("id")
+    closing = _closing_stages(source, pos, decided_ids)
+    if stages:
+        unknown = [s for s in stages if s not in names]
+        if unknown:
+            raise UserInputError(f"--stages: {', '.join(unknown)} not in the stage history; it has {', '.join(names)}")
+        open_stages = list(stages)
+    else:
+        ranked = sorted(zip(order["position"].tolist(), names, strict=True))
+        open_stages = [s for _, s in ranked if s not in closing]
+    if not open_stages:
+        raise UserInputError("no open stages found in the stage history (every stage ends deals)")
+
+    def ranked_stage(t: Any) -> Any:  # the stage's position in the pipeline; NULL for closing stages
+        return t.stage.cases(*[(name, i) for i, name in enumerate(open_stages)], else_=None)
+
+    hr = h.mutate(_rank=ranked_stage(h))
+    hr = hr.filter(hr._rank.notnull())
+    furthest = hr.group_by(_hid=hr.id).aggregate(_max=hr._rank.max())
+    groups = [by] if by else []
+    o = opps.select("id", "_won", "_lost", *groups)
+    deals = o.inner_join(furthest, o.id == furthest._hid)
+    lost_only = deals._lost & ~deals._won
+    per = fetch(
+        source,
+        deals.group_by([*groups, "_max"]).aggregate(
+            n=deals.count(), won=deals.count(where=deals._won), lost=deals.count(where=lost_only)
+        ),
+    )
+    # Days in stage: to the next history entry of the same deal.
+    nxt = h.mutate(_next=h.entered_at.lead().over(group_by=h.id, order_by=[h.entered_at, h.stage]))
+    nxt = nxt.filter(nxt._next.notnull()).mutate(
+        _days=(nxt._next.epoch_seconds() - nxt.entered_at.epoch_seconds()) / 86400
+    )
+    nxt = nxt.mutate(_rank=ranked_stage(nxt))
+    nxt = nxt.filter(nxt._rank.notnull())
+    n2 = o.inner_join(nxt, o.id == nxt.id)
+    days = fetch(source, n2.group_by([*groups, "_rank"]).aggregate(median_days=n2._days.median()))
+
+    keys = sorted({tuple(per[g][i] for g in groups) for i in range(len(per["n"]))}, key=lambda k: tuple(map(str, k)))
+    rows: list[dict[str, Any]] = []
+    s = len(open_stages)
+    for key in keys:
+        mask = np.ones(len(per["n"]), dtype=bool)
+        for g, v in zip(groups, key, strict=True):
+            mask &= np.asarray([x == v for x in per[g]])
+        at = np.zeros(s)
+        won = np.zeros(s)
+        lost = np.zeros(s)
+        for m, n, w, lo in zip(per["_max"][mask], per["n"][mask], per["won"][mask], per["lost"][mask], strict=True):
+            at[int(m)] += n
+            won[int(m)] += w
+            lost[int(m)] += lo
+        reached = np.cumsum(at[::-1])[::-1]
+        won_from = np.cumsum(won[::-1])[::-1]
+        advanced = np.append(reached[1:], 0.0)
+        c_low, c_high = wilson_interval(advanced, reached, confidence)
+        w_low, w_high = wilson_interval(won_from, reached, confidence)
+        dmask = np.ones(len(days["_rank"]), dtype=bool)
+        for g, v in zip(groups, key, strict=True):
+            dmask &= np.asarray([x == v for x in days[g]])
+        median = {int(r): float(d) for r, d in zip(days["_rank"][dmask], days["median_days"][dmask], strict=True)}
+        for i, stage in enumerate(open_stages):
+            row: dict[str, Any] = {g: v for g, v in zip(groups, key, strict=True)}
+            row.update(
+                stage=stage,
+                reached=int(reached[i]),
+                advanced=int(advanced[i]) if i < s - 1 else None,
+                conversion=float(advanced[i] / reached[i]) if i < s - 1 and reached[i] else None,
+                conversion_low=float(c_low[i]) if i < s - 1 and reached[i] else None,
+                conversion_high=float(c_high[i]) if i < s - 1 and reached[i] else None,
+                won=int(won_from[i]),
+                win_rate=float(won_from[i] / reached[i]) if reached[i] else None,
+                win_rate_low=float(w_low[i]) if reached[i] else None,
+                win_rate_high=float(w_high[i]) if reached[i] else None,
+                lost_here=int(lost[i]),
+                median_days=median.get(i),
+            )
+            rows.append(row)
+    warnings = []
+    if closing:
+        warnings.append(f"stages that end deals, not shown as open stages: {', '.join(sorted(closing))}")
+    return StageFunnel(open_stages, by, rows, warnings)
+
+
+def _closing_stages(source: Any, pos: Any, decided_ids: Any) -> set[str]:
+    """Stages where decided deals' histories end in at least 90% of the stage's entries."""
+    from hitrate.engine.counting import fetch
+
+    d = pos.inner_join(decided_ids, pos.id == decided_ids.id)
+    ends = fetch(
+        source, d.group_by("stage").aggregate(ends=d.count(where=d._pos == d._n - 1), n=d.count()).order_by("stage")
+    )
+    return {str(s) for s, e, n in zip(ends["stage"], ends["ends"], ends["n"], strict=True) if n and e / n >= 0.9}

@@ -1,0 +1,178 @@
+"""Hit rates: counts from the engine, Wilson intervals and value hit rate on top."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hitrate.analysis.results import RatesResult
+from hitrate.engine.counting import Counts, count
+from hitrate.engine.query import Query, period_label
+from hitrate.errors import SmallSampleWarning, ValueRateWarning
+from hitrate.spec.model import Definitions, default_definitions
+from hitrate.stats.intervals import wilson_interval
+
+SMALL_SAMPLE = 10
+CONVERSION_NOTE = (
+    "with sessions (visits) as attempts this hit rate is the conversion rate: sessions that end in a purchase / "
+    "sessions (a visitor's several sessions each count)"
+)
+
+
+def rates(
+    source: Any,
+    *,
+    by: Sequence[str] = (),
+    period: str | None = None,
+    basis: str | None = None,
+    date_from: dt.date | str | None = None,
+    date_to: dt.date | str | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    definitions: Definitions | None = None,
+    confidence: float = 0.95,
+) -> RatesResult:
+    """Hit rate per group with a Wilson score interval, and value hit rate.
+
+    Parameters
+    ----------
+    source:
+        A :class:`hitrate.Store`, or any Ibis backend holding an ``opportunities`` table.
+    by:
+        Fields to group by (``rep``, ``team``, ``lead_source``...); none gives one row for all data.
+    period:
+        ``week``, ``month``, ``quarter`` or ``year``: adds a ``period`` label (``2017-W09``,
+        ``2017-03``, ``2017-Q1``, ``2017``) from the definitions' period date.
+    basis:
+        ``closed`` (won / (won + lost)) or ``cohort`` (won / all created, open included); overrides the
+        definitions, and so changes the definitions hash.
+    date_from, date_to:
+        Inclusive range on the period date.
+    where:
+        Field -> accepted values (equality; several values mean any of them).
+
+    Count hit rate is hits / attempts with the Wilson score interval. Value hit rate is the amount
+    won divided by the amount of all attempts whose amount is known.
+    """
+    defs = resolve_definitions(source, definitions, basis)
+    query = Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
+    result = finish(count(source, defs, query), defs, query, confidence)
+    if defs.denominator == "sessions":
+        result.method += "; " + CONVERSION_NOTE
+    if defs.basis == "cohort" and len(result.columns["attempts"]):
+        from hitrate.analysis.cohorts import eventual_columns
+
+        labels = [*query.by, *(["period"] if query.period else [])]
+        keys = list(zip(*(result.columns[f].tolist() for f in labels), strict=True)) if labels else [()]
+        extra, notes = eventual_columns(source, defs, query, keys, confidence)
+        result.columns.update(extra)
+        result.warnings.extend(notes)
+        result.method += (
+            "; eventual rate = competing-risks cumulative incidence (Aalen-Johansen: won and lost compete, open "
+            "deals censored) pooled across cohorts by deal age, with a bootstrap prediction interval"
+        )
+    return result
+
+
+def resolve_definitions(source: Any, definitions: Definitions | None, basis: str | None) -> Definitions:
+    """The definitions a computation runs under: those given, else the store's in force (the built-in
+    default for another backend), with the ``basis`` override applied."""
+    from hitrate.store.embedded import Store
+
+    if definitions is None:
+        if isinstance(source, Store):
+            from hitrate.engine.definitions import definitions_in_force
+
+            definitions = definitions_in_force(source)
+        else:
+            definitions = default_definitions()
+    return definitions.with_overrides(basis=basis)
+
+
+def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 0.95) -> RatesResult:
+    """Turn the engine's counts into a :class:`RatesResult` (intervals, labels, warnings)."""
+    c = counts.columns
+    n = c["attempts"].astype(float)
+    k = c["hits"].astype(float)
+    low, high = wilson_interval(k, n, confidence)
+    known = c["amount_known"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hit_rate = np.where(n > 0, k / n, np.nan)
+        value_rate = np.where(known > 0, c["amount_won"] / known, np.nan)
+    columns: dict[str, np.ndarray] = {name: c[name] for name in query.by}
+    if query.period is not None:
+        starts = c["period_start"].astype("datetime64[us]").tolist()
+        columns["period"] = np.array([period_label(s, query.period) for s in starts], dtype=object)
+    columns.update(
+        attempts=c["attempts"],
+        hits=c["hits"],
+        hit_rate=hit_rate,
+        ci_low=low,
+        ci_high=high,
+        amount_won=c["amount_won"],
+        value_hit_rate=value_rate,
+    )
+    if query.period is not None:
+        columns.update(_changes(c, query))
+    notes = _warnings(counts, defs)
+    for note in notes:
+        category = ValueRateWarning if note.startswith("value hit rate") else SmallSampleWarning
+        warnings.warn(note, category, stacklevel=3)
+    q: dict[str, Any] = {
+        "by": list(query.by),
+        "period": query.period,
+        "from": query.date_from.isoformat() if query.date_from else None,
+        "to": query.date_to.isoformat() if query.date_to else None,
+        "where": {key: list(v) for key, v in query.where},
+        "confidence": confidence,
+    }
+    return RatesResult(columns, defs, query.by, query.period, q, notes)
+
+
+def _changes(c: dict[str, np.ndarray], query: Query) -> dict[str, np.ndarray]:
+    """Period-over-period change within each group's series: difference with a Newcombe interval, and a flag
+    (``up``/``down``) when significant after Benjamini-Hochberg across the series (see
+    :func:`hitrate.stats.compare.change_flags`)."""
+    from hitrate.stats.compare import change_flags
+
+    n = len(c["attempts"])
+    out = {name: np.full(n, np.nan) for name in ("change", "change_low", "change_high", "change_p")}
+    flags = np.full(n, "", dtype=object)
+    keys = list(zip(*(c[f].tolist() for f in query.by), strict=True)) if query.by else [()] * n
+    start = 0
+    while start < n:  # rows come ordered by the groups, then by period
+        end = start
+        while end < n and keys[end] == keys[start]:
+            end += 1
+        diff, low, high, p, flag = change_flags(c["hits"][start:end], c["attempts"][start:end])
+        out["change"][start:end], out["change_low"][start:end], out["change_high"][start:end] = diff, low, high
+        out["change_p"][start:end] = p
+        flags[start:end] = [str(f) for f in flag]
+        start = end
+    return {**out, "change_flag": flags}
+
+
+def _warnings(counts: Counts, defs: Definitions) -> list[str]:
+    c = counts.columns
+    notes: list[str] = []
+    nonwins = int((c["attempts"] - c["hits"]).sum())
+    won_amount, known_amount = float(c["amount_won"].sum()), float(c["amount_known"].sum())
+    nonwin_amount = known_amount - won_amount  # what the attempts not won put in the denominator
+    if nonwins and won_amount and abs(nonwin_amount) <= 1e-9 * max(1.0, abs(known_amount)):
+        what = "lost" if defs.basis == "closed" else "lost and open"
+        notes.append(
+            f"value hit rate says nothing here: every {what} attempt has amount 0 or no amount, "
+            "so only won amounts count and the ratio is 1 wherever anything was won"
+        )
+    attempts = c["attempts"]
+    small = int(((attempts > 0) & (attempts < SMALL_SAMPLE)).sum())
+    if small:
+        what = f"{small} of {len(attempts)} groups have" if len(attempts) > 1 else "this rate has"
+        notes.append(
+            f"{what} fewer than {SMALL_SAMPLE} attempts: the intervals are wide "
+            "and such rates support no claim on their own"
+        )
+    return notes

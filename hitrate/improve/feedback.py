@@ -1,0 +1,290 @@
+"""Win/loss reasons: reps' own reason and note per lost deal, and the distribution of reasons over time.
+
+Reps record why a deal was lost (``deal_feedback``: the deal's id, a reason, a short note, who recorded it),
+scoped like the dashboard: a rep only on their own deals, a manager on their teams' deals, an admin (or the
+command line, which has the store file) on any. :func:`reasons` counts lost deals by reason per group and
+period in the engine (one grouped query). The reason of a deal is the rep's recorded reason when there is
+one, else the CRM's ``loss_reason`` field (imported with the presets), else ``(none)``, in lower case (so
+"Price" and "price" are one reason): every output says how many reasons came from reps. Shares carry Wilson
+intervals, and with ``period`` each reason's share is compared with the period before by the project's change
+test (:func:`hitrate.stats.compare.change_flags`: Newcombe interval, Pearson/Fisher p-value,
+Benjamini–Hochberg within each reason's series).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hitrate.errors import UserInputError
+
+if TYPE_CHECKING:
+    from hitrate.store.embedded import Store
+    from hitrate.store.users import User
+
+NO_REASON = "(none)"
+LOST_AT = "lost_at_stage"  # a --by pseudo-field: the open stage a lost deal left from (stage history)
+UNKNOWN_STAGE = "(unknown)"
+MAX_REASON = 80
+MAX_NOTE = 500
+
+
+class NotYourDeal(UserInputError):
+    """A deal outside the caller's scope, or one that does not exist (the two look the same to them)."""
+
+
+def _deal(store: Store, deal_id: str) -> dict[str, Any] | None:
+    """The deal's rep, team (when known) and whether it is lost under the definitions in force."""
+    from hitrate.analysis.rates import resolve_definitions
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.query import Query
+
+    defs = resolve_definitions(store, None, None)
+    extra = {"id", "rep"} | ({"team"} if "team" in fields_available(store) else set())
+    t = _classified(store, defs, Query(), extra)
+    t = t.filter(t.id == deal_id)
+    cols = {"rep": t.rep, "team": t.team if "team" in t.columns else t.rep, "won": t._won, "lost": t._lost}
+    c = fetch(store, t.select(**cols).limit(1))
+    if not len(c["rep"]):
+        return None
+    return {k: (None if v[0] is None else v[0]) for k, v in c.items()} | {"has_team": "team" in t.columns}
+
+
+def _in_scope(user: User | None, deal: dict[str, Any]) -> bool:
+    if user is None or user.role == "admin":
+        return True
+    if user.role == "rep":
+        return bool(user.rep) and deal["rep"] == user.rep
+    if user.role == "manager":
+        return deal["has_team"] and deal["team"] in user.teams
+    return False
+
+
+def add_feedback(
+    store: Store, *, deal_id: str, reason: str, note: str = "", user: User | None = None, recorded_by: str = ""
+) -> dict[str, Any]:
+    """Record (or replace) the reason and note for a lost deal; ``user`` None is the command line (no scope)."""
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_REASON:
+        raise UserInputError(f"reason '{reason}': give a reason of 1-{MAX_REASON} characters")
+    if len(note) > MAX_NOTE:
+        raise UserInputError(f"note: at most {MAX_NOTE} characters (got {len(note)})")
+    from hitrate.improve.goals import check_text
+
+    check_text(deal_id, "deal")
+    check_text(reason, "reason")
+    deal = _deal(store, deal_id)
+    if deal is None or not _in_scope(user, deal):
+        if user is None or user.role == "admin":
+            raise UserInputError(f"deal '{deal_id}': no opportunity has this id")
+        raise NotYourDeal(f"deal '{deal_id}': not found among your deals")
+    if not deal["lost"] or deal["won"]:
+        raise UserInputError(f"deal '{deal_id}': is not lost; reasons are recorded for lost deals")
+    who = recorded_by or (user.name if user else "")
+    now = dt.datetime.now().replace(microsecond=0)
+    store.raw.execute(
+        "INSERT INTO deal_feedback VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, "
+        "note = excluded.note, rep = excluded.rep, recorded_by = excluded.recorded_by, recorded = excluded.recorded",
+        [deal_id, reason, note, deal["rep"], who, now],
+    )
+    return {"id": deal_id, "reason": reason, "note": note, "rep": deal["rep"], "recorded_by": who, "recorded": now}
+
+
+def list_feedback(store: Store, *, user: User | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Recorded reasons, newest first, within ``user``'s scope (a rep: their deals; a manager: their teams)."""
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import analysis_table, fields_available
+
+    has_team = "team" in fields_available(store)
+    t = analysis_table(store, {"id", "rep", "loss_reason"} | ({"team"} if has_team else set()))
+    fb = store.table("deal_feedback")
+    j = fb.inner_join(t.select(_oid=t.id, _team=t.team if has_team else t.rep, _crm=t.loss_reason), fb.id == t.id)
+    if user is not None and user.role == "rep":
+        j = j.filter(j.rep == (user.rep or ""))
+    elif user is not None and user.role == "manager":
+        j = j.filter(j._team.isin(list(user.teams)) if has_team else j.rep.isnull())
+    expr = j.select("id", "rep", "reason", "note", "recorded_by", "recorded", crm_reason=j._crm)
+    c = fetch(store, expr.order_by([expr.recorded.desc(), expr.id]).limit(limit))
+    names = list(c)
+    return [{k: _plain(c[k][i]) for k in names} for i in range(len(c["id"]))]
+
+
+def _plain(value: Any) -> Any:
+    from hitrate.analysis.results import clean
+
+    return clean(value)
+
+
+@dataclass
+class ReasonsResult:
+    """Lost deals by reason per group (and period): counts, shares with Wilson intervals, changes."""
+
+    by: list[str]
+    period: str | None
+    rows: list[dict[str, Any]]
+    recorded: int
+    lost: int
+    method: str
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "period": self.period,
+            "lost": self.lost,
+            "recorded_by_reps": self.recorded,
+            "method": self.method,
+            "warnings": self.warnings,
+            "rows": self.rows,
+        }
+
+
+def reasons(
+    source: Store,
+    *,
+    by: Sequence[str] = (),
+    period: str | None = None,
+    date_from: dt.date | str | None = None,
+    date_to: dt.date | str | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    confidence: float = 0.95,
+) -> ReasonsResult:
+    """Distribution of loss reasons per group (and period), the rep's recorded reason overriding the CRM's."""
+    import ibis
+
+    from hitrate.analysis.rates import resolve_definitions
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.query import PERIODS, Query, period_label
+    from hitrate.stats.compare import change_flags
+    from hitrate.stats.intervals import wilson_interval
+
+    Query.build(by=by)  # checks the names (no field twice, not 'period')
+    fields = [b for b in by if b != LOST_AT]
+    query = Query.build(by=fields, period=period, date_from=date_from, date_to=date_to, where=where)
+    defs = resolve_definitions(source, None, "closed")
+    date_field = defs.effective_period_date
+    has_crm = "loss_reason" in fields_available(source)
+    t = _classified(source, defs, query, {"id", date_field} | ({"loss_reason"} if has_crm else set()))
+    t = t.filter(t._lost & ~t._won)
+    if LOST_AT in by:
+        t = _with_lost_at_stage(source, t)
+    d = t[date_field]
+    if query.date_from is not None:
+        t = t.filter(d >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
+    if query.date_to is not None:
+        t = t.filter(d < ibis.timestamp(dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time())))
+    fb = source.table("deal_feedback")
+    j = t.left_join(fb.select(_fid=fb.id, _freason=fb.reason), t.id == fb.id)
+    crm = j.loss_reason if has_crm else ibis.null().cast("string")
+    # Lower case and trimmed, so a rep's "Price" and the CRM's "price" are one reason.
+    j = j.mutate(_reason=ibis.coalesce(j._freason.strip().lower(), crm.strip().lower(), ibis.literal(NO_REASON)))
+    groups = list(by)
+    if query.period is not None:
+        j = j.filter(j[date_field].notnull()).mutate(period_start=j[date_field].truncate(PERIODS[query.period]))
+        groups.append("period_start")
+    agg = j.group_by([*groups, "_reason"]).aggregate(n=j.count(), recorded=j._freason.count())
+    c = fetch(source, agg.order_by([ibis.asc(g, nulls_first=False) for g in [*groups, "_reason"]]))
+    n = np.asarray(c["n"], dtype=float)
+    keys = [tuple(_plain(c[g][i]) for g in by) for i in range(len(n))]
+    periods = [c["period_start"][i] for i in range(len(n))] if query.period else [None] * len(n)
+    labels = [None if p is None else period_label(_as_datetime(p), str(query.period)) for p in periods]
+    reason = [str(r) for r in c["_reason"]]
+    totals: dict[tuple[Any, ...], float] = {}
+    for key, lab, count in zip(keys, labels, n, strict=True):
+        totals[(key, lab)] = totals.get((key, lab), 0.0) + count
+    total = np.array([totals[(k, lab)] for k, lab in zip(keys, labels, strict=True)])
+    low, high = wilson_interval(n, total, confidence)
+    rows = []
+    for i in range(len(n)):
+        row: dict[str, Any] = dict(zip(by, keys[i], strict=True))
+        if query.period:
+            row["period"] = labels[i]
+        row.update(
+            reason=reason[i],
+            lost=int(n[i]),
+            of=int(total[i]),
+            share=float(n[i] / total[i]),
+            ci_low=float(low[i]),
+            ci_high=float(high[i]),
+            recorded_by_reps=int(c["recorded"][i]),
+        )
+        rows.append(row)
+    if query.period:
+        _add_changes(rows, list(by), change_flags, 1 - confidence)
+    lost = int(n.sum())
+    recorded = int(np.asarray(c["recorded"]).sum()) if len(n) else 0
+    notes = []
+    if lost and lost < 30:
+        notes.append(f"only {lost} lost deals: the shares are rough")
+    if not has_crm and not recorded:
+        notes.append("no loss reasons: the data has no loss_reason field and reps recorded none")
+    method = (
+        "lost deals (closed basis) by their close date; reason = the rep's recorded reason when present, else the "
+        f"CRM's loss_reason, else {NO_REASON}, in lower case; shares with Wilson score intervals"
+        + (
+            "; change from the period before: Newcombe hybrid score interval, Pearson chi-square (Fisher when an "
+            "expected cell is below 5), Benjamini-Hochberg within each reason's series"
+            if query.period
+            else ""
+        )
+    )
+    if LOST_AT in by:
+        method += f"; {LOST_AT} = the last stage in the deal's stage history before its closing stage"
+    return ReasonsResult(list(by), query.period, rows, recorded, lost, method, notes)
+
+
+def _with_lost_at_stage(source: Store, t: Any) -> Any:
+    """``t`` (lost deals) with ``lost_at_stage``: the stage of the deal's latest stage-history entry whose stage
+    is not its final stage (the open stage it was lost from); ``(unknown)`` without such an entry."""
+    import ibis
+
+    if "stage_history" not in set(source.list_tables()):
+        raise UserInputError(f"--by {LOST_AT} needs the stage history: import it with --table stage_history")
+    opps = source.table("opportunities")
+    h = source.table("stage_history")
+    h = h.filter(h.entered_at.notnull())
+    h = h.inner_join(opps.select(_oid=opps.id, _final=opps.stage), h.id == opps.id)
+    h = h.filter(h.stage != h._final)
+    h = h.mutate(_k=ibis.row_number().over(group_by=h.id, order_by=[ibis.desc(h.entered_at), ibis.desc(h.stage)]))
+    last = h.filter(h._k == 0).select(_sid=h.id, _lost_at=h.stage)
+    j = t.left_join(last, t.id == last._sid)
+    return j.mutate(**{LOST_AT: ibis.coalesce(j._lost_at, ibis.literal(UNKNOWN_STAGE))}).drop("_sid", "_lost_at")
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, np.datetime64):
+        return value.astype("datetime64[us]").item()  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return]
+
+
+def _add_changes(rows: list[dict[str, Any]], by: list[str], change_flags: Any, alpha: float) -> None:
+    """Each reason's share against the period before (same group), via the change test; periods without that
+    reason count as 0 of the period's lost deals."""
+    periods = sorted({r["period"] for r in rows})
+    series: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    totals: dict[tuple[Any, ...], dict[str, int]] = {}
+    for r in rows:
+        group = tuple(r[b] for b in by)
+        series.setdefault((*group, r["reason"]), {})[r["period"]] = r
+        totals.setdefault(group, {})[r["period"]] = r["of"]
+    for key, by_period in series.items():
+        group = key[:-1]
+        present = [p for p in periods if p in totals[group]]
+        hits = [by_period[p]["lost"] if p in by_period else 0 for p in present]
+        attempts = [totals[group][p] for p in present]
+        diff, low, high, p_value, flag = change_flags(hits, attempts, alpha)
+        for i, p in enumerate(present):
+            if p in by_period:
+                by_period[p].update(
+                    change=None if np.isnan(diff[i]) else float(diff[i]),
+                    change_low=None if np.isnan(low[i]) else float(low[i]),
+                    change_high=None if np.isnan(high[i]) else float(high[i]),
+                    change_p=None if np.isnan(p_value[i]) else float(p_value[i]),
+                    flag=str(flag[i]),
+                )

@@ -1,0 +1,453 @@
+"""Hit-rate goals per rep or team (any field's value) and period: progress to date and the chance of making it.
+
+A goal is kept in the store's ``goals`` table: the group (``field = value``), the target rate, the period
+(a month, a quarter, a year or any start–end dates) and who set it. :func:`progress` gives, per goal:
+
+* **to date**: attempts, hits, hit rate and its Wilson interval over the period so far, counted exactly as
+  ``hitrate rates --where FIELD=VALUE --from START --to END`` counts them (the same engine query);
+* **the open pipeline**: each open deal of the group gets P(closes within the period) from the time-to-close
+  curve (Aalen–Johansen, won and lost competing, open deals censored, pooled over all deals of the store by
+  deal age: ``1 - S(age + days to period end) / S(age)``) and P(won | it closes) from its lead score
+  (``lead_scores``, written by ``hitrate score predict``) or, without one, the group's own closed-basis hit rate
+  over the last year shrunk towards its peers (beta-binomial empirical Bayes over every value of the field),
+  with the odds multiplied by the month-of-year factor of each month the deal may close in (the binomial-GLM
+  seasonal decomposition of ``hitrate trend``, over the whole store; none with less than two years of data);
+* **the chance of making it**: the distribution of the deals' final (wins, losses) is computed exactly by
+  convolution (:mod:`hitrate.stats.poisson_binomial`), and P(final rate ≥ target) read off it.
+
+Assumptions, stated in every output: deals are independent; whether an open deal is won does not depend on
+when it closes; deals not yet created do not count; the time-to-close pattern of past deals holds.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hitrate.errors import UnknownFieldError, UserInputError
+
+if TYPE_CHECKING:
+    from hitrate.store.embedded import Store
+
+ASSUMPTIONS = (
+    "deals are independent; an open deal's chance of being won does not depend on when it closes; deals not yet "
+    "created are not counted; past deals' time to close holds for the open ones"
+)
+RATE_DAYS = 365  # the window of the group's own rate, when an open deal has no lead score
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A hit-rate goal: ``field = value`` should reach ``target`` over ``start``..``end`` (inclusive)."""
+
+    goal_id: int
+    field: str
+    value: str
+    target: float
+    start: dt.date
+    end: dt.date
+    set_by: str
+    created: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "goal_id": self.goal_id,
+            "field": self.field,
+            "value": self.value,
+            "target": self.target,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "set_by": self.set_by,
+            "created": self.created.isoformat(timespec="seconds"),
+        }
+
+
+def parse_period(
+    period: str | None, date_from: str | dt.date | None = None, date_to: str | dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """``2024-11`` (a month), ``2024-Q4`` (a quarter), ``2024`` (a year), or ``date_from``/``date_to`` (custom)."""
+    if period is not None and (date_from is not None or date_to is not None):
+        raise UserInputError("give either --period or --from/--to, not both")
+    if period is not None:
+        text = period.strip()
+        if m := _MONTH.match(text):
+            year, month = int(m[1]), int(m[2])
+            if not 1 <= month <= 12:
+                raise UserInputError(f"--period '{period}': month {month} does not exist")
+            return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+        if m := _QUARTER.match(text):
+            year, q = int(m[1]), int(m[2])
+            last = 3 * q
+            return dt.date(year, last - 2, 1), dt.date(year, last, calendar.monthrange(year, last)[1])
+        if m := _YEAR.match(text):
+            return dt.date(int(m[1]), 1, 1), dt.date(int(m[1]), 12, 31)
+        raise UserInputError(f"--period '{period}': expected a month (2024-11), a quarter (2024-Q4) or a year (2024)")
+    if date_from is None or date_to is None:
+        raise UserInputError("a goal needs a period: --period 2024-Q4, or both --from and --to")
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    if end < start:
+        raise UserInputError(f"--to {end} is before --from {start}")
+    return start, end
+
+
+def _date(value: str | dt.date, flag: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserInputError(f"{flag}: '{value}' is not a date; expected YYYY-MM-DD") from None
+
+
+def check_subject(store: Store, field: str, value: str) -> None:
+    """Refuse a field the data does not have, or a value no opportunity has (the message names it)."""
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import _coerce, analysis_table, fields_available
+
+    check_text(value, field)
+    available = fields_available(store)
+    if field not in available:
+        raise UnknownFieldError(field, available, "goal/intervention")
+    t = analysis_table(store, {field})
+    col = t[field]
+    hit = t.filter(col == _coerce(col, value, field))
+    n = fetch(store, hit.aggregate(n=hit.count()))["n"]
+    if not int(n[0]):
+        raise UserInputError(f"{field} '{value}': no opportunity has this {field}")
+
+
+def parse_subject(text: str) -> tuple[str, str]:
+    """``rep=Ana`` as ``("rep", "Ana")``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise UserInputError(f"'{text}': expected FIELD=VALUE, e.g. rep=Ana or team=North")
+    return name.strip(), check_text(value.strip(), name.strip())
+
+
+def check_text(value: str, what: str) -> str:
+    """Refuse control characters (a NUL cannot reach a query) in a value the user typed; the message names it."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise UserInputError(f"{what} {value!r}: control characters are not allowed")
+    return value
+
+
+def set_goal(
+    store: Store,
+    *,
+    field: str,
+    value: str,
+    target: float,
+    start: dt.date,
+    end: dt.date,
+    set_by: str,
+) -> Goal:
+    """Record a goal (checked: the field and value exist, the target is a rate strictly between 0 and 1)."""
+    if not 0 < target < 1:
+        raise UserInputError(f"--target {target:g}: a hit-rate goal must be between 0 and 1 (e.g. 0.30)")
+    if end < start:
+        raise UserInputError(f"the period ends ({end}) before it starts ({start})")
+    check_subject(store, field, value)
+    row = store.fetch("SELECT coalesce(max(goal_id), 0) + 1 FROM goals")
+    goal = Goal(
+        int(row[0][0]), field, value, float(target), start, end, set_by, dt.datetime.now().replace(microsecond=0)
+    )
+    store.raw.execute(
+        "INSERT INTO goals VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [goal.goal_id, field, value, goal.target, start, end, set_by, goal.created],
+    )
+    return goal
+
+
+def list_goals(store: Store, ids: list[int] | None = None) -> list[Goal]:
+    """The goals in the store (all, or those with these ids; an unknown id is an error)."""
+    rows = store.fetch(
+        "SELECT goal_id, field, value, target, period_start, period_end, set_by, created FROM goals ORDER BY goal_id"
+    )
+    goals = [Goal(int(r[0]), r[1], r[2], float(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+    if ids:
+        known = {g.goal_id for g in goals}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise UserInputError(f"goal {missing[0]}: no such goal (hitrate goals list shows them)")
+        goals = [g for g in goals if g.goal_id in ids]
+    return goals
+
+
+@dataclass
+class GoalsProgress:
+    """One row per goal (see :func:`progress`), the method in words and warnings."""
+
+    rows: list[dict[str, Any]]
+    as_of: dt.date
+    threshold: float
+    method: str
+    warnings: list[str] = field(default_factory=list)
+
+    def off_track(self) -> list[dict[str, Any]]:
+        """Goals whose probability of being reached is below the threshold."""
+        return [r for r in self.rows if r["off_track"]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "threshold": self.threshold,
+            "method": self.method,
+            "assumptions": ASSUMPTIONS,
+            "warnings": self.warnings,
+            "rows": self.rows,
+        }
+
+
+def data_as_of(store: Store) -> dt.date:
+    """The export date: the latest created or closed date in the data."""
+    row = store.fetch("SELECT greatest(max(created_at), max(closed_at)) FROM opportunities")
+    if not row or row[0][0] is None:
+        raise UserInputError("the store holds no dated opportunities; import data first")
+    value = row[0][0]
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def progress(
+    store: Store,
+    *,
+    ids: list[int] | None = None,
+    threshold: float = 0.5,
+    confidence: float = 0.95,
+) -> GoalsProgress:
+    """Progress of each goal: to date (as ``hitrate rates``) and P(reaching the target) given the open pipeline.
+
+    "Today" is the data's export date (latest created or closed date): deals open then are the pipeline. A goal
+    is off track when its probability is below ``threshold``.
+    """
+    import warnings
+
+    from hitrate.analysis.rates import rates, resolve_definitions
+    from hitrate.stats.poisson_binomial import prob_rate_at_least
+
+    if not 0 < threshold < 1:
+        raise UserInputError(f"--threshold {threshold:g}: must be between 0 and 1")
+    goals = list_goals(store, ids)
+    today = data_as_of(store)
+    defs = resolve_definitions(store, None, None)
+    curve = _time_to_close(store, today) if goals else None
+    memo: dict[Any, Any] = {}  # seasonal factors and per-field rates, computed once for all goals
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    methods: set[str] = set()
+    for goal in goals:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            to_date = rates(
+                store,
+                where={goal.field: [goal.value]},
+                date_from=goal.start,
+                date_to=min(goal.end, today),
+                confidence=confidence,
+            ).records()
+        rec: dict[str, Any] = to_date[0] if to_date else {"attempts": 0, "hits": 0, "hit_rate": None}
+        rec.setdefault("ci_low", None)
+        rec.setdefault("ci_high", None)
+        won, lost, source = _pipeline(store, goal, today, defs, curve, memo)
+        prob, expected, method = prob_rate_at_least(
+            int(rec["hits"]), int(rec["attempts"]), won, lost, goal.target, basis=defs.basis
+        )
+        methods.add(method)
+        closing = float(won.sum() + lost.sum())
+        final_attempts = rec["attempts"] + (closing if defs.basis == "closed" else 0.0)
+        ok = prob == prob
+        rows.append(
+            {
+                **goal.to_dict(),
+                "attempts": int(rec["attempts"]),
+                "hits": int(rec["hits"]),
+                "hit_rate": rec["hit_rate"],
+                "ci_low": rec["ci_low"],
+                "ci_high": rec["ci_high"],
+                "days_left": max((goal.end - today).days, 0),
+                "open_deals": int(won.size),
+                "expected_closing": closing,
+                "expected_final_hits": expected,
+                "projected_rate": expected / final_attempts if final_attempts > 0 else None,
+                "probability": prob if ok else None,
+                "win_probability_from": source,
+                "off_track": bool(ok and prob < threshold),
+            }
+        )
+        if goal.start > today:
+            notes.append(
+                f"goal {goal.goal_id} ({goal.field} {goal.value}): the period has not started; the open "
+                "pipeline alone decides the probability"
+            )
+        elif rec["attempts"] < 10:
+            notes.append(f"goal {goal.goal_id} ({goal.field} {goal.value}): only {rec['attempts']} attempts so far")
+    method = (
+        "to date: Wilson score interval; P(close within the period): Aalen-Johansen time to close pooled over all "
+        "deals by age; P(won): lead score, else the group's hit rate over the last year shrunk towards its peers "
+        "(beta-binomial), times the month-of-year odds factor of the closing month (binomial-GLM seasonal "
+        "decomposition); final outcome: " + "; ".join(sorted(methods))
+    )
+    return GoalsProgress(rows, today, threshold, method, notes)
+
+
+def _time_to_close(store: Store, as_of: dt.date) -> tuple[np.ndarray, np.ndarray] | None:
+    """Ages and Kaplan–Meier survival (still open) of the pooled Aalen–Johansen fit over all deals."""
+    from hitrate.analysis.rates import resolve_definitions
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import cohort_expr
+    from hitrate.engine.query import Query
+    from hitrate.stats.censoring import aalen_johansen
+
+    defs = resolve_definitions(store, None, "closed")
+    events = fetch(store, cohort_expr(store, defs, Query(), dt.datetime.combine(as_of, dt.time()))["events"])
+    if not len(events["age"]):
+        return None
+    ages = np.asarray(events["age"], dtype=float)
+    keep = ages >= 0
+    fit = aalen_johansen(ages[keep], events["won"][keep], events["lost"][keep], events["censored"][keep])
+    return fit.time, fit.survival
+
+
+def _survival_at(curve: tuple[np.ndarray, np.ndarray], age: np.ndarray) -> np.ndarray:
+    time, survival = curve
+    s = np.concatenate([[1.0], survival])
+    out: np.ndarray = s[np.searchsorted(time, age, side="right")]
+    return out
+
+
+def _pipeline(
+    store: Store,
+    goal: Goal,
+    as_of: dt.date,
+    defs: Any,
+    curve: tuple[np.ndarray, np.ndarray] | None,
+    memo: dict[Any, Any],
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """P(won within the period) and P(lost within it) for each open deal of the goal's group, and where the
+    win probabilities came from."""
+    import ibis
+
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import _classified
+    from hitrate.engine.query import Query
+
+    empty = np.zeros(0)
+    if curve is None or as_of > goal.end:
+        return empty, empty, "no open deals can close within the period"
+    query = Query.build(where={goal.field: [goal.value]})
+    t = _classified(store, defs, query, {"id", "created_at"})
+    o = t.filter(~(t._won | t._lost) & t.created_at.notnull())
+    if defs.basis == "cohort":  # only deals created in the period are among its attempts
+        o = o.filter(
+            (o.created_at >= ibis.timestamp(dt.datetime.combine(goal.start, dt.time())))
+            & (o.created_at < ibis.timestamp(dt.datetime.combine(goal.end + dt.timedelta(days=1), dt.time())))
+        )
+    scores = store.table("lead_scores")
+    s = scores.select(_sid=scores.id, _p=scores.probability)
+    j = o.left_join(s, o.id == s._sid)
+    j = j.mutate(
+        age=ibis.timestamp(dt.datetime.combine(as_of, dt.time())).date().delta(j.created_at.date(), unit="day")
+    )
+    c = fetch(store, j.group_by(["age", "_p"]).aggregate(n=j.count()))
+    if not len(c["n"]):
+        return empty, empty, "no open deals"
+    counts = np.asarray(c["n"], dtype=np.int64)
+    age = np.repeat(np.maximum(np.asarray(c["age"], dtype=float), 0.0), counts)
+    score = np.repeat(np.asarray(c["_p"], dtype=float), counts)
+    scored = np.isfinite(score)
+    fallback = _shrunk_rate(store, goal, as_of, memo) if not scored.all() else float("nan")
+    if not scored.all() and "season" not in memo:
+        memo["season"] = _season(store)
+    season = memo.get("season")
+    s_now = _survival_at(curve, age)
+    won = np.zeros(age.size)
+    closing = np.zeros(age.size)
+    for first, last, month in _months(max(goal.start, as_of), goal.end):
+        # P(closes within this calendar month | open at its age today), from the pooled survival curve
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_month = (
+                _survival_at(curve, age + (first - as_of).days) - _survival_at(curve, age + (last - as_of).days + 1)
+            ) / s_now
+        p_month = np.clip(np.where(s_now > 0, p_month, 0.0), 0.0, 1.0)
+        base = fallback if season is None else _with_odds_factor(fallback, season.get(month, 1.0))
+        won += p_month * np.where(scored, score, base)
+        closing += p_month
+    closing = np.minimum(closing, 1.0)
+    won = np.minimum(won, closing)
+    n_scored = int(scored.sum())
+    rest = f"shrunken rate {fallback:.1%}" + (" × season" if season else "")
+    if n_scored == age.size:
+        source = f"lead scores ({age.size} of {age.size})"
+    elif n_scored:
+        source = f"lead scores ({n_scored} of {age.size}), else {rest}"
+    else:
+        source = rest
+    return won, closing - won, source
+
+
+def _months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date, int]]:
+    """The calendar months between two days (inclusive), clipped to them: (first day, last day, month)."""
+    out = []
+    day = first
+    while day <= last:
+        end = min(dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1]), last)
+        out.append((day, end, day.month))
+        day = end + dt.timedelta(days=1)
+    return out
+
+
+def _with_odds_factor(p: float, factor: float) -> float:
+    odds = p / (1 - p) * factor if p < 1 else float("inf")
+    return 1.0 if odds == float("inf") else odds / (1 + odds)
+
+
+def _season(store: Store) -> dict[int, float] | None:
+    """Month-of-year odds factors of the whole store's closed-basis hit rate (binomial-GLM decomposition, as in
+    ``hitrate trend``), or None when the data span fewer than two years."""
+    import warnings
+
+    from hitrate.analysis.rates import rates
+    from hitrate.stats.seasonal import decompose
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rates(store, period="month", basis="closed")
+        if len(r.columns["attempts"]) < 24:
+            return None
+        starts = [np.datetime64(f"{label}-01") for label in r.columns["period"].tolist()]
+        d = decompose(np.array(starts), r.columns["attempts"], r.columns["hits"], period="month")
+    return None if d.seasonal_factors is None else {int(k): float(v) for k, v in d.seasonal_factors.items()}
+
+
+def _shrunk_rate(store: Store, goal: Goal, as_of: dt.date, memo: dict[Any, Any]) -> float:
+    """The group's closed-basis hit rate over the year before ``as_of`` (:data:`RATE_DAYS`), shrunk towards its
+    peers' (beta-binomial empirical Bayes over every value of the field)."""
+    import warnings
+
+    from hitrate.analysis.rates import rates
+    from hitrate.stats.shrinkage import fit_beta_binomial, shrink
+
+    if ("rates", goal.field) not in memo:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            since = as_of - dt.timedelta(days=RATE_DAYS - 1)
+            memo[("rates", goal.field)] = rates(store, by=[goal.field], basis="closed", date_from=since)
+    r = memo[("rates", goal.field)]
+    values = [str(v) for v in r.columns[goal.field].tolist()]
+    k = np.asarray(r.columns["hits"], dtype=float)
+    n = np.asarray(r.columns["attempts"], dtype=float)
+    if goal.value not in values:
+        return float(k.sum() / n.sum()) if n.sum() else 0.0
+    i = values.index(goal.value)
+    if (n > 0).sum() < 3:
+        return float(k[i] / n[i]) if n[i] else float(k.sum() / max(n.sum(), 1.0))
+    prior = fit_beta_binomial(k[n > 0], n[n > 0])
+    mean, _, _ = shrink(k[i : i + 1], n[i : i + 1], prior)
+    return float(mean[0])
