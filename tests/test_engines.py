@@ -32,8 +32,9 @@ from hitrate.store.embedded import Store
 from hitrate.store.schema import TABLES
 from hitrate.synth.demo import build_demo
 from tests import pg_server as pgs
+from tests.conftest import DATA
 
-MAVEN = Path(__file__).resolve().parents[2] / "shared" / "data" / "crm_sales_opportunities_maven"
+MAVEN = DATA / "crm_sales_opportunities_maven"
 MAVEN_FILES = ("sales_pipeline.csv", "sales_teams.csv", "accounts.csv", "products.csv")
 DEMO_SEED = 20261126
 DEMO_N = 5_000

@@ -7,8 +7,17 @@ from hitrate.ingest import import_files
 
 from .crm_files import auto_import, header_of, stored, write_csv, write_xlsx
 
-EN = header_of("pipedrive_deals_en_xlsx__HEADER_ONLY__hydr-sales-leads-tracker_deals-22614642-11.csv", "pipedrive")
-PT = header_of("pipedrive_deals_ptBR_csv__HEADER_ONLY__hsgrowth-sistema_deals-21427617-45.csv", "pipedrive")
+
+def en_header() -> list[str]:
+    """The English Pipedrive deals header (read from the shared data when a test runs, not at collection)."""
+    return header_of(
+        "pipedrive_deals_en_xlsx__HEADER_ONLY__hydr-sales-leads-tracker_deals-22614642-11.csv", "pipedrive"
+    )
+
+
+def pt_header() -> list[str]:
+    """The Brazilian Portuguese Pipedrive deals header."""
+    return header_of("pipedrive_deals_ptBR_csv__HEADER_ONLY__hsgrowth-sistema_deals-21427617-45.csv", "pipedrive")
 
 
 def en_rows() -> list[dict[str, object]]:
@@ -30,7 +39,7 @@ def en_rows() -> list[dict[str, object]]:
 
 
 def test_english_csv_with_deal_prefix_headers(store, tmp_path):
-    rep = auto_import(store, write_csv(tmp_path / "deals-22614642-11.csv", EN, en_rows(), quote_all=True))
+    rep = auto_import(store, write_csv(tmp_path / "deals-22614642-11.csv", en_header(), en_rows(), quote_all=True))
     assert rep.preset == "pipedrive" and "Deal - Status" in rep.preset_reason
     assert (rep.read, rep.imported, rep.quarantined) == (5, 5, 0)
     assert rep.outcomes == {"won": 1, "lost": 2, "open": 2}
@@ -40,7 +49,7 @@ def test_english_csv_with_deal_prefix_headers(store, tmp_path):
 
 
 def test_the_xlsx_list_export_sheet_deal_list(store, tmp_path):
-    path = write_xlsx(tmp_path / "deals-22614642-11.xlsx", EN, en_rows(), sheet="deal list")
+    path = write_xlsx(tmp_path / "deals-22614642-11.xlsx", en_header(), en_rows(), sheet="deal list")
     rep = auto_import(store, path)
     assert (rep.preset, rep.read, rep.quarantined) == ("pipedrive", 5, 0)
     assert rep.outcomes == {"won": 1, "lost": 2, "open": 2}
@@ -63,7 +72,7 @@ def pt_rows() -> list[dict[str, object]]:
 
 
 def test_portuguese_bare_labels_localised_status_and_repeated_custom_labels(store, tmp_path):
-    rep = auto_import(store, write_csv(tmp_path / "deals-21427617-45.csv", PT, pt_rows(), quote_all=True))
+    rep = auto_import(store, write_csv(tmp_path / "deals-21427617-45.csv", pt_header(), pt_rows(), quote_all=True))
     assert rep.preset == "pipedrive"
     assert (rep.read, rep.imported, rep.quarantined) == (4, 4, 0)
     assert rep.outcomes == {"won": 1, "lost": 2, "open": 1}
@@ -76,6 +85,6 @@ def test_portuguese_bare_labels_localised_status_and_repeated_custom_labels(stor
 def test_mixed_pipelines_and_currencies_warn(store, tmp_path):
     rows = en_rows()
     rows[0].update({"Deal - Pipeline": "Partners", "Deal - Currency of Value": "EUR"})
-    report = import_files(store, [write_csv(tmp_path / "deals.csv", EN, rows)], preset="auto")
+    report = import_files(store, [write_csv(tmp_path / "deals.csv", en_header(), rows)], preset="auto")
     assert len(report.warnings) == 2
     assert "2 pipelines" in report.warnings[0] and "2 currencies (BGN 4, EUR 1)" in report.warnings[1]

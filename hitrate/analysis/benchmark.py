@@ -157,7 +157,7 @@ def benchmark(
         "confidence": confidence,
         "overall_rate": p0,
     }
-    return BenchmarkResult(columns, defs, tuple(group_fields), None, q, notes, METHOD, priors, tuple(adjust))
+    return BenchmarkResult(columns, defs, tuple(group_fields), None, q, list(notes), METHOD, priors, tuple(adjust))
 
 
 def _prior_dict(prior: Any) -> dict[str, Any]:

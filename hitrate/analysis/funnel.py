@@ -59,7 +59,7 @@ def stage_funnel(
 
     from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import Query
     from hitrate.stats.intervals import wilson_interval
 
@@ -69,7 +69,7 @@ def stage_funnel(
     extra = {"id"} | ({by} if by else set())
     if by and by not in fields_available(source):
         raise UnknownFieldError(by, fields_available(source), "--by")
-    opps = _classified(source, defs, Query.build(where=where), extra)
+    opps = classified(source, defs, Query.build(where=where), extra)
     history = source.table("stage_history")
     h = history.filter(history.entered_at.notnull())
     if int(h.count().execute()) == 0:

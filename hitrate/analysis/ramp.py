@@ -64,7 +64,7 @@ def ramp(
 
     from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import Query
     from hitrate.stats.intervals import wilson_interval
 
@@ -75,7 +75,7 @@ def ramp(
     if not has_hires:
         raise UserInputError("ramp curves need the reps' hire dates: import a reps table with a hired_at column")
     defs = resolve_definitions(source, definitions, None)
-    t = _classified(source, defs, Query(), {"rep", "created_at", "hired_at", "closed_at"})
+    t = classified(source, defs, Query(), {"rep", "created_at", "hired_at", "closed_at"})
     t = t.filter((t._won | t._lost) & t.created_at.notnull() & t.hired_at.notnull() & t.rep.notnull())
     decided_at = t.closed_at if "closed_at" in t.columns else t.created_at
     tenure = t.created_at.date().delta(t.hired_at.date(), unit="day")

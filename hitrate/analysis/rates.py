@@ -13,14 +13,11 @@ from hitrate.analysis.results import RatesResult
 from hitrate.engine.counting import Counts, count
 from hitrate.engine.query import Query, period_label
 from hitrate.errors import SmallSampleWarning, ValueRateWarning
+from hitrate.i18n import Message
 from hitrate.spec.model import Definitions, default_definitions
 from hitrate.stats.intervals import wilson_interval
 
 SMALL_SAMPLE = 10
-CONVERSION_NOTE = (
-    "with sessions (visits) as attempts this hit rate is the conversion rate: sessions that end in a purchase / "
-    "sessions (a visitor's several sessions each count)"
-)
 
 
 def rates(
@@ -61,7 +58,7 @@ def rates(
     query = Query.build(by=by, period=period, date_from=date_from, date_to=date_to, where=where)
     result = finish(count(source, defs, query), defs, query, confidence)
     if defs.denominator == "sessions":
-        result.method += "; " + CONVERSION_NOTE
+        result.add_method(Message("rates.conversion_note"))
     if defs.basis == "cohort" and len(result.columns["attempts"]):
         from hitrate.analysis.cohorts import eventual_columns
 
@@ -70,10 +67,7 @@ def rates(
         extra, notes = eventual_columns(source, defs, query, keys, confidence)
         result.columns.update(extra)
         result.warnings.extend(notes)
-        result.method += (
-            "; eventual rate = competing-risks cumulative incidence (Aalen-Johansen: won and lost compete, open "
-            "deals censored) pooled across cohorts by deal age, with a bootstrap prediction interval"
-        )
+        result.add_method(Message("rates.eventual_method"))
     return result
 
 
@@ -119,8 +113,9 @@ def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 
         columns.update(_changes(c, query))
     notes = _warnings(counts, defs)
     for note in notes:
-        category = ValueRateWarning if note.startswith("value hit rate") else SmallSampleWarning
-        warnings.warn(note, category, stacklevel=3)
+        meaningless = isinstance(note, Message) and note.key == "rates.value_rate_meaningless"
+        category = ValueRateWarning if meaningless else SmallSampleWarning
+        warnings.warn(str(note), category, stacklevel=3)
     q: dict[str, Any] = {
         "by": list(query.by),
         "period": query.period,
@@ -155,24 +150,20 @@ def _changes(c: dict[str, np.ndarray], query: Query) -> dict[str, np.ndarray]:
     return {**out, "change_flag": flags}
 
 
-def _warnings(counts: Counts, defs: Definitions) -> list[str]:
+def _warnings(counts: Counts, defs: Definitions) -> list[Message | str]:
     c = counts.columns
-    notes: list[str] = []
+    notes: list[Message | str] = []
     nonwins = int((c["attempts"] - c["hits"]).sum())
     won_amount, known_amount = float(c["amount_won"].sum()), float(c["amount_known"].sum())
     nonwin_amount = known_amount - won_amount  # what the attempts not won put in the denominator
     if nonwins and won_amount and abs(nonwin_amount) <= 1e-9 * max(1.0, abs(known_amount)):
-        what = "lost" if defs.basis == "closed" else "lost and open"
-        notes.append(
-            f"value hit rate says nothing here: every {what} attempt has amount 0 or no amount, "
-            "so only won amounts count and the ratio is 1 wherever anything was won"
-        )
+        what = Message("rates.lost" if defs.basis == "closed" else "rates.lost_and_open")
+        notes.append(Message("rates.value_rate_meaningless", what=what))
     attempts = c["attempts"]
     small = int(((attempts > 0) & (attempts < SMALL_SAMPLE)).sum())
     if small:
-        what = f"{small} of {len(attempts)} groups have" if len(attempts) > 1 else "this rate has"
-        notes.append(
-            f"{what} fewer than {SMALL_SAMPLE} attempts: the intervals are wide "
-            "and such rates support no claim on their own"
-        )
+        if len(attempts) > 1:
+            notes.append(Message("rates.small_sample_groups", small=small, groups=len(attempts), minimum=SMALL_SAMPLE))
+        else:
+            notes.append(Message("rates.small_sample_one", minimum=SMALL_SAMPLE))
     return notes

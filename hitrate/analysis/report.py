@@ -10,6 +10,7 @@ from hitrate.analysis.rates import rates, resolve_definitions
 from hitrate.analysis.results import RATE_COLUMNS, RatesResult
 from hitrate.engine.expressions import fields_available
 from hitrate.errors import UserInputError
+from hitrate.i18n import Message
 from hitrate.report import CaterpillarPlot, CohortCurves, FunnelPlot, RateTable, SeasonalPlot, write_report
 from hitrate.spec.model import Definitions
 
@@ -53,7 +54,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 def store_sections(
     store: Any, lang: str = "en", definitions: Definitions | None = None
-) -> tuple[list[RateTable], list[str], RatesResult]:
+) -> tuple[list[RateTable], list[Message | str], RatesResult]:
     """The report's sections, its notes, and the overall result (for the header). ``store`` is the
     embedded store or any Ibis backend; ``definitions`` default to the store's in force."""
     text = TEXT[lang]

@@ -6,41 +6,26 @@ command that only prints JSON never imports pandas.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hitrate.i18n import DEFAULT_LANG, Joined, Message
+from hitrate.report.result import RATE_COLUMNS, Result, clean
 from hitrate.spec.model import Definitions
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: The columns of every rates row, after its label columns.
-RATE_COLUMNS: tuple[str, ...] = ("attempts", "hits", "hit_rate", "ci_low", "ci_high", "amount_won", "value_hit_rate")
+    from hitrate.report._model import RateTable
 
-
-def clean(value: Any) -> Any:
-    """JSON-safe scalar: NaN/NaT/NA -> None, numpy scalars -> Python, timestamps -> ISO text."""
-    if value is None:
-        return None
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else str(value)
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if type(value).__name__ in {"NAType", "NaTType"}:
-        return None
-    return value
+__all__ = ["RATE_COLUMNS", "RatesResult", "clean"]
 
 
 @dataclass
-class RatesResult:
+class RatesResult(Result):
     """Hit rates per group, each with attempts, hits, a Wilson 95% interval and value hit rate.
 
     ``columns`` holds, per group, the ``by`` fields, ``period`` (when asked), ``attempts``, ``hits``,
@@ -53,8 +38,13 @@ class RatesResult:
     by: tuple[str, ...]
     period: str | None
     query: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
-    method: str = "Wilson score interval (95%) for hits / attempts; value hit rate = amount won / amount attempted"
+    warnings: list[Message | str] = field(default_factory=list)
+    method: Message | str = field(default_factory=lambda: Message("rates.method"))
+
+    def add_method(self, part: Message) -> None:
+        """Append a sentence to the method (a conversion note, the eventual-rate estimator)."""
+        parts = self.method.params["items"] if isinstance(self.method, Joined) else [self.method]
+        self.method = Joined([*parts, part], Message("rates.method_sep"))
 
     @cached_property
     def rows(self) -> pd.DataFrame:
@@ -85,20 +75,45 @@ class RatesResult:
                 "period_date": self.definitions.effective_period_date,
             },
             "query": self.query,
-            "method": self.method,
-            "warnings": list(self.warnings),
+            "method": str(self.method),
+            "warnings": [str(w) for w in self.warnings],
             "rows": self.records(),
         }
 
-    def summary(self) -> str:
-        """A plain-text table for people."""
-        frame = self.rows.copy()
-        if frame.empty:
-            return f"No {self.definitions.denominator} match (definitions {self.definitions.hash})."
-        for col in ("hit_rate", "ci_low", "ci_high", "value_hit_rate"):
-            frame[col] = frame[col].map(lambda v: "" if v != v else f"{v:.1%}")
-        head = (
-            f"Hit rate ({self.definitions.basis} basis, {self.definitions.denominator}), "
-            f"definitions {self.definitions.hash}"
+    def title(self) -> Message:
+        """``Hit rate by rep, per month`` (the groups and the period asked)."""
+        if self.by and self.period:
+            return Message("rates.title_by_period", by=Joined(self.by), period=Message(f"rates.period_{self.period}"))
+        if self.by:
+            return Message("rates.title_by", by=Joined(self.by))
+        if self.period:
+            return Message("rates.title_period", period=Message(f"rates.period_{self.period}"))
+        return Message("rates.title")
+
+    def headline(self) -> Message:
+        """The basis, the denominator and the definitions hash the numbers were counted under."""
+        d = self.definitions
+        return Message(
+            "rates.basis_line",
+            basis=Message(f"rates.basis_{d.basis}"),
+            denominator=Message(f"rates.denominator_{d.denominator}"),
+            hash=d.hash,
         )
-        return head + "\n" + frame.to_string(index=False)
+
+    def sections(self, lang: str = DEFAULT_LANG) -> list[RateTable]:
+        """One report section: dots with whiskers by group, or a line over the periods."""
+        from hitrate.report._model import RateTable
+
+        frame = self.to_frame()
+        if not len(frame):
+            return []
+        if self.period:
+            frame = frame.assign(period=[" · ".join(map(str, r)) for r in frame[[*self.by, "period"]].values])
+            label, kind = "period", "trend"
+        elif self.by:
+            label, kind = self.by[0], "bars"
+        else:
+            frame = frame.assign(all=Message("rates.all").render(lang))
+            label, kind = "all", "bars"
+        labels = [label] + [c for c in (*self.by,) if c != label and not self.period]
+        return [RateTable(self.title().render(lang), frame[[*labels, *RATE_COLUMNS]], label, kind)]

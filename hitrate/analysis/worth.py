@@ -60,7 +60,7 @@ def worth(
 
     from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import Query
 
     if not 0 < points < 100:
@@ -68,7 +68,7 @@ def worth(
     if by and by not in fields_available(source):
         raise UnknownFieldError(by, fields_available(source), "--by")
     defs = resolve_definitions(source, definitions, None)
-    t = _classified(source, defs, Query(), {"amount"} | ({by} if by else set()))
+    t = classified(source, defs, Query(), {"amount"} | ({by} if by else set()))
     decided = t._won | t._lost
     won_amount = t._won & t.amount.notnull()
     amount = t.amount.cast("float64")

@@ -11,7 +11,7 @@ import functools
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -177,6 +177,15 @@ def _out() -> Console:
     return Console(soft_wrap=True, width=160)
 
 
+#: Library parameters whose command-line option is not ``--`` + the name with dashes.
+FLAG_NAMES: dict[str, str] = {"date_from": "--from", "date_to": "--to", "definitions": "--definitions"}
+
+
+def flag_name(parameter: str) -> str:
+    """How the command line writes a library parameter: ``by`` -> ``--by``, ``date_from`` -> ``--from``."""
+    return FLAG_NAMES.get(parameter, "--" + parameter.replace("_", "-"))
+
+
 def user_errors(func: F) -> F:
     """Turn hitrate's errors (user mistakes) into a one-line message and exit code 2, never a traceback."""
 
@@ -187,7 +196,7 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except HitrateError as exc:
-            _err().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            _err().print(f"[bold red]error:[/] {exc.render('en', flag_name)}", markup=True, highlight=False)
             raise typer.Exit(2) from None
         except Exception as exc:  # the store locked by another process is common enough to explain
             if type(exc).__name__ == "IOException" and "lock" in str(exc).lower():
@@ -679,7 +688,7 @@ def rates_cmd(
     _emit_rates(result, fmt)
 
 
-def _warn(notes: list[str]) -> None:
+def _warn(notes: Sequence[object]) -> None:
     """Warnings on stderr: coloured on a terminal, plain text otherwise (no Rich import for a pipe)."""
     if not notes:
         return

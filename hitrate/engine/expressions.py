@@ -75,10 +75,10 @@ def compile_condition(cond: Condition, t: ir.Table, where: str = "definitions") 
     if op == "not_null":
         return col.notnull()
     if op in ("in", "not_in"):
-        values = [_coerce(col, v, where) for v in cond.values or []]
+        values = [coerce_value(col, v, where) for v in cond.values or []]
         expr = col.isin(values)
         return (col.isnull() | ~expr) if op == "not_in" else expr
-    value = _coerce(col, cond.value, where)
+    value = coerce_value(col, cond.value, where)
     if op == "ne":
         return col.isnull() | (col != value)
     cmp = {"eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[op]
@@ -92,7 +92,7 @@ def compile_conditions(conds: Sequence[Condition], t: ir.Table, where: str) -> i
     return functools.reduce(operator.and_, [compile_condition(c, t, f"{where}[{i}]") for i, c in enumerate(conds)])
 
 
-def _coerce(col: ir.Value, value: Any, where: str = "definitions") -> Any:
+def coerce_value(col: ir.Value, value: Any, where: str = "definitions") -> Any:
     """A condition's value in the column's type (numbers and timestamps given as text are parsed)."""
     dtype = col.type()
     if dtype.is_string():
@@ -138,7 +138,7 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
     for f, values in query.where:
         col = t[f]
         # Values compare in the column's own type: text of a number is engine-specific ('5.0' vs '5').
-        t = t.filter(col.isin([_coerce(col, v, f"--where {f}") for v in values]))
+        t = t.filter(col.isin([coerce_value(col, v, f"--where {f}") for v in values]))
     pdate = t[date_field]
     if query.date_from is not None:
         t = t.filter(pdate >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
@@ -169,7 +169,7 @@ def check_definitions(con: Any, defs: Definitions) -> None:
     count_expr(con, defs, Query())
 
 
-def _classified(con: Any, defs: Definitions, query: Query, extra: set[str]) -> ir.Table:
+def classified(con: Any, defs: Definitions, query: Query, extra: set[str]) -> ir.Table:
     """Opportunities that count (definitions' ``opportunity``), with ``_won``/``_lost`` and the query's filters."""
     fields = set(query.by) | defs.fields() | {k for k, _ in query.where} | extra
     t = analysis_table(con, fields)
@@ -182,7 +182,7 @@ def _classified(con: Any, defs: Definitions, query: Query, extra: set[str]) -> i
     t = t.mutate(_won=won, _lost=lost)
     for f, values in query.where:
         col = t[f]
-        t = t.filter(col.isin([_coerce(col, v, f"--where {f}") for v in values]))
+        t = t.filter(col.isin([coerce_value(col, v, f"--where {f}") for v in values]))
     return t
 
 
@@ -205,7 +205,7 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
     ``wins``: per cohort and age, the number of rows won at that age (for cohort curves).
     """
     period = query.period or "month"
-    t = _classified(con, defs, query, {"created_at", "closed_at"})
+    t = classified(con, defs, query, {"created_at", "closed_at"})
     t = t.filter(t.created_at.notnull())
     if query.date_from is not None:
         t = t.filter(t.created_at >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
@@ -244,7 +244,7 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
 def model_expected_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, list[str]]:
     """Per group, over attempts that have a lead score (table ``lead_scores``, joined by ``id``): the number
     of scored attempts, their hits and the sum of their scored probabilities (the hits a model expects)."""
-    t = _classified(con, defs, query, {"id"})
+    t = classified(con, defs, query, {"id"})
     if defs.basis == "closed":
         t = t.filter(t._won | t._lost)
     scores = con.table("lead_scores")

@@ -501,14 +501,14 @@ def _activities(
 ) -> list[dict[str, Any]]:
     """Activities per decided opportunity by type: the rep, the peers and the team's best (one grouped query)."""
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified
+    from hitrate.engine.expressions import classified
     from hitrate.engine.query import Query
     from hitrate.stats.adjust import garwood_interval
 
     act = source.table("activities")
     if not {"opportunity_id", "type"} <= set(act.columns):
         return []
-    opps = _classified(source, defs, Query.build(where={"rep": [rep, *peers]}), {"id", "rep"})
+    opps = classified(source, defs, Query.build(where={"rep": [rep, *peers]}), {"id", "rep"})
     if defs.basis == "closed":
         opps = opps.filter(opps._won | opps._lost)
     o = opps.select("id", "rep")

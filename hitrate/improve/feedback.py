@@ -41,12 +41,12 @@ def _deal(store: Store, deal_id: str) -> dict[str, Any] | None:
     """The deal's rep, team (when known) and whether it is lost under the definitions in force."""
     from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import Query
 
     defs = resolve_definitions(store, None, None)
     extra = {"id", "rep"} | ({"team"} if "team" in fields_available(store) else set())
-    t = _classified(store, defs, Query(), extra)
+    t = classified(store, defs, Query(), extra)
     t = t.filter(t.id == deal_id)
     cols = {"rep": t.rep, "team": t.team if "team" in t.columns else t.rep, "won": t._won, "lost": t._lost}
     c = fetch(store, t.select(**cols).limit(1))
@@ -159,7 +159,7 @@ def reasons(
 
     from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified, fields_available
+    from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import PERIODS, Query, period_label
     from hitrate.stats.compare import change_flags
     from hitrate.stats.intervals import wilson_interval
@@ -170,7 +170,7 @@ def reasons(
     defs = resolve_definitions(source, None, "closed")
     date_field = defs.effective_period_date
     has_crm = "loss_reason" in fields_available(source)
-    t = _classified(source, defs, query, {"id", date_field} | ({"loss_reason"} if has_crm else set()))
+    t = classified(source, defs, query, {"id", date_field} | ({"loss_reason"} if has_crm else set()))
     t = t.filter(t._lost & ~t._won)
     if LOST_AT in by:
         t = _with_lost_at_stage(source, t)

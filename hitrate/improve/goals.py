@@ -110,7 +110,7 @@ def _date(value: str | dt.date, flag: str) -> dt.date:
 def check_subject(store: Store, field: str, value: str) -> None:
     """Refuse a field the data does not have, or a value no opportunity has (the message names it)."""
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _coerce, analysis_table, fields_available
+    from hitrate.engine.expressions import analysis_table, coerce_value, fields_available
 
     check_text(value, field)
     available = fields_available(store)
@@ -118,7 +118,7 @@ def check_subject(store: Store, field: str, value: str) -> None:
         raise UnknownFieldError(field, available, "goal/intervention")
     t = analysis_table(store, {field})
     col = t[field]
-    hit = t.filter(col == _coerce(col, value, field))
+    hit = t.filter(col == coerce_value(col, value, field))
     n = fetch(store, hit.aggregate(n=hit.count()))["n"]
     if not int(n[0]):
         raise UserInputError(f"{field} '{value}': no opportunity has this {field}")
@@ -335,14 +335,14 @@ def _pipeline(
     import ibis
 
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified
+    from hitrate.engine.expressions import classified
     from hitrate.engine.query import Query
 
     empty = np.zeros(0)
     if curve is None or as_of > goal.end:
         return empty, empty, "no open deals can close within the period"
     query = Query.build(where={goal.field: [goal.value]})
-    t = _classified(store, defs, query, {"id", "created_at"})
+    t = classified(store, defs, query, {"id", "created_at"})
     o = t.filter(~(t._won | t._lost) & t.created_at.notnull())
     if defs.basis == "cohort":  # only deals created in the period are among its attempts
         o = o.filter(

@@ -206,7 +206,7 @@ def effect(
 
     from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified, _coerce
+    from hitrate.engine.expressions import classified, coerce_value
     from hitrate.engine.query import Query
     from hitrate.stats.compare import compare_proportions
 
@@ -215,7 +215,7 @@ def effect(
     item = get_intervention(store, intervention_id)
     defs = resolve_definitions(store, None, "closed")
     date_field = defs.effective_period_date
-    t = _classified(store, defs, Query.build(where=where), {item.field, date_field})
+    t = classified(store, defs, Query.build(where=where), {item.field, date_field})
     col = t[item.field]
     t = t.filter((t._won | t._lost) & col.notnull() & t[date_field].notnull())
     start = dt.datetime.combine(item.started, dt.time())
@@ -228,7 +228,7 @@ def effect(
     bin_ = (d >= ibis.timestamp(start)).ifelse(
         2, (d >= ibis.timestamp(start - w)).ifelse(1, (d >= ibis.timestamp(start - 2 * w)).ifelse(0, 3))
     )
-    t = t.mutate(_group=(col == _coerce(col, item.value, item.field)).cast("int8"), _bin=bin_.cast("int8"))
+    t = t.mutate(_group=(col == coerce_value(col, item.value, item.field)).cast("int8"), _bin=bin_.cast("int8"))
     c = fetch(store, t.group_by(["_group", "_bin"]).aggregate(attempts=t.count(), hits=t.count(where=t._won)))
     table = np.zeros((2, 4, 2))  # group, bin, (attempts, hits)
     for g, b, n, k in zip(c["_group"], c["_bin"], c["attempts"], c["hits"], strict=True):

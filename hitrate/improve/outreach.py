@@ -115,7 +115,7 @@ def touches(
     import ibis
 
     from hitrate.analysis.rates import resolve_definitions
-    from hitrate.engine.expressions import _classified
+    from hitrate.engine.expressions import classified
     from hitrate.engine.query import Query
 
     acts = _activities(source)
@@ -132,7 +132,7 @@ def touches(
     a = a.mutate(_lead=lead).drop("_k_opp", "_k_lead")
 
     defs = resolve_definitions(source, definitions, None)
-    opps = _classified(source, defs, Query(), {"id"})
+    opps = classified(source, defs, Query(), {"id"})
     o = opps.select(_o_id=opps.id, _o_won=opps._won)
     sel = a.select("_lead", "opportunity_id")
     lo = sel.left_join(o, sel.opportunity_id == o._o_id)

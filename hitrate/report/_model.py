@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
-from hitrate.analysis.results import RATE_COLUMNS
+from hitrate.report.result import RATE_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd

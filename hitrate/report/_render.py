@@ -276,7 +276,7 @@ def _figure(fig: go.Figure, div_id: str, label: str, caption: str) -> dict[str, 
     from hitrate.report._charts import figure_html
 
     html: Markup = Markup(figure_html(fig, div_id=div_id, filename=div_id.removesuffix("-chart")))
-    return {"type": "figure", "html": html, "label": label, "caption": caption}
+    return {"type": "figure", "html": html, "label": label, "caption": caption, "figure": fig}
 
 
 def _message(text: str, cls: str) -> dict[str, Any]:
@@ -520,6 +520,12 @@ def section_blocks(section: Section, section_id: str, s: dict[str, str], lang: s
     if isinstance(section, SeasonalPlot):
         return _seasonal_blocks(section, section_id, s, lang)
     return _cohort_blocks(section, section_id, s, lang)
+
+
+def section_figures(section: Section, lang: str = "en") -> list[go.Figure]:
+    """The Plotly figures the report draws for ``section`` (none when no row has attempts)."""
+    blocks = section_blocks(section, _slug(section.title, 1), strings(lang), lang)
+    return [block["figure"] for block in blocks if block["type"] == "figure"]
 
 
 #: Footer paragraphs (term, explanation) shown when the report has a section of the kind.

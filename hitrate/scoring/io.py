@@ -184,7 +184,7 @@ def save_model(
         )
     if not hasattr(model, "classes_"):
         raise UserInputError(f"model: the {type(model).__name__} is not fitted; call fit first")
-    from hitrate import __version__
+    from hitrate._version import __version__
 
     blob = sio.dumps(model)
     metadata: dict[str, Any] = {

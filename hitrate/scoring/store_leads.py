@@ -25,7 +25,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from hitrate.engine.expressions import _classified, as_of_expr, fields_available
+from hitrate.engine.expressions import as_of_expr, classified, fields_available
 from hitrate.engine.query import Query
 from hitrate.errors import UserInputError
 from hitrate.scoring.training import OUTCOME_FIELDS, LeadFrame
@@ -104,7 +104,7 @@ def read_store_leads(store: Any, defs: Definitions) -> LeadFrame:
         where = getattr(store, "path", "the engine")
         raise UserInputError(f"the store {where} holds no opportunities to score; import some first")
     fields = set(fields_available(con))
-    t = _classified(con, defs, Query(), fields)
+    t = classified(con, defs, Query(), fields)
     as_of = as_of_expr(con).execute()
     as_of_lit = ibis.timestamp(pd.Timestamp(as_of).to_pydatetime()) if as_of is not None else ibis.now()
     if "hired_at" in t.columns and "created_at" in t.columns:

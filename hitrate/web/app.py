@@ -26,7 +26,7 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
     """
     import jinja2
 
-    from hitrate import __version__
+    from hitrate._version import __version__
     from hitrate.store.embedded import Store, default_path
     from hitrate.web import api, improve, pages
 

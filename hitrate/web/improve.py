@@ -96,14 +96,14 @@ def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50
     from hitrate.analysis.rates import resolve_definitions
     from hitrate.analysis.results import clean
     from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import _classified
+    from hitrate.engine.expressions import classified
     from hitrate.engine.query import Query
 
     w = scoped_where(user)
 
     def compute(store: Store) -> list[dict[str, Any]]:
         defs = resolve_definitions(store, None, None)
-        t = _classified(store, defs, Query.build(where=w), {"id", "closed_at", "loss_reason"})
+        t = classified(store, defs, Query.build(where=w), {"id", "closed_at", "loss_reason"})
         t = t.filter(t._lost & ~t._won)
         c = fetch(store, t.select("id", "closed_at", "loss_reason").order_by([t.closed_at.desc(), t.id]).limit(limit))
         return [{k: clean(c[k][i]) for k in c} for i in range(len(c["id"]))]

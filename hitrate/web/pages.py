@@ -181,7 +181,7 @@ def _card(p: Page, key: str, row: dict[str, Any] | None) -> dict[str, str]:
 def _frame(rows: list[dict[str, Any]], labels: list[str]) -> Any:
     import pandas as pd
 
-    from hitrate.analysis.results import RATE_COLUMNS
+    from hitrate.report.result import RATE_COLUMNS
 
     frame = pd.DataFrame(rows)
     for column in RATE_COLUMNS:  # a trend's rows have no amounts: shown as missing
