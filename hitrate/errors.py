@@ -133,7 +133,7 @@ class UnknownFieldError(UserInputError):
     (``Param("by")``), or a definitions key (``"won[0]"``).
     """
 
-    def __init__(self, field: str, available: Sequence[str], where: str = "") -> None:
+    def __init__(self, field: str, available: Sequence[str], where: str | Message = "") -> None:
         self.field = field
         self.available = sorted(available)
         self.where = where

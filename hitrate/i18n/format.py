@@ -6,8 +6,10 @@ One function per kind of value, each taking the language: ``percent(0.4502, "en"
 line, report, web, rep card) formats through here, so a number reads the same wherever it is shown.
 Missing values (None, NaN, NaT, ``pd.NA``) print as :data:`MISSING`, an en dash.
 
-Babel is imported on first use, and its non-breaking spaces are written as plain spaces, so text
-compares and wraps the same in a terminal, a test and a browser.
+The signs, patterns and month names come from CLDR through Babel (imported on first use); the rounding is
+Python's own, so a number reads the same in every language and as the command line has always printed it.
+Babel's non-breaking spaces are written as plain spaces, so text compares and wraps the same in a terminal,
+a test and a browser.
 """
 
 from __future__ import annotations
@@ -46,26 +48,38 @@ def _locale(lang: str) -> Any:
 
 
 @cache
-def _percent_pattern(lang: str, digits: int) -> str:
-    """The locale's percent pattern with ``digits`` decimals (``#,##0.0%`` in English, ``#,##0.0 %`` in Danish)."""
-    pattern = str(_locale(lang).percent_formats[None].pattern)
-    decimals = "." + "0" * digits if digits else ""
-    return pattern.replace("#,##0", "#,##0" + decimals, 1)
+def _symbols(lang: str) -> tuple[str, str, str, str, str]:
+    """(decimal sign, group sign, minus sign, percent prefix, percent suffix) of the language, from CLDR."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+
+    locale = _locale(lang)
+    pattern = locale.percent_formats[None]
+    return (
+        get_decimal_symbol(locale),
+        get_group_symbol(locale),
+        get_minus_sign_symbol(locale),
+        str(pattern.prefix[0]),
+        str(pattern.suffix[0]).translate(_SPACES),
+    )
 
 
-def _decimal_pattern(digits: int, group: bool = True) -> str:
-    return ("#,##0" if group else "0") + ("." + "0" * digits if digits else "")
+def _localised(text: str, lang: str) -> str:
+    """Python's ``1,234.5`` / ``-3`` written with the language's signs."""
+    decimal, group, minus, _, _ = _symbols(lang)
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group).replace("-", minus)
 
 
 def number(value: Any, lang: str, digits: int = 2) -> str:
-    """A number with ``digits`` decimals and the language's separators (``1,234.50`` / ``1.234,50``)."""
+    """A number with ``digits`` decimals and the language's separators (``1,234.50`` / ``1.234,50``).
+
+    Rounding is Python's (the value's exact binary expansion, halves to even), so a number reads the same
+    in every language and as the command line always printed it; the signs come from CLDR (Babel).
+    """
     if is_missing(value):
         return MISSING
     if math.isinf(float(value)):
         return "∞" if float(value) > 0 else "-∞"
-    from babel.numbers import format_decimal
-
-    return str(format_decimal(float(value), format=_decimal_pattern(digits), locale=_locale(lang))).translate(_SPACES)
+    return _localised(f"{float(value):,.{digits}f}", lang)
 
 
 def integer(value: Any, lang: str) -> str:
@@ -102,20 +116,15 @@ def percent(value: Any, lang: str, digits: int = 1) -> str:
     """A proportion as a percentage: ``0.4502`` -> ``45.0%`` (en) / ``45,0 %`` (da)."""
     if is_missing(value):
         return MISSING
-    from babel.numbers import format_percent
-
-    text = format_percent(float(value), format=_percent_pattern(lang, digits), locale=_locale(lang))
-    return str(text).translate(_SPACES)
+    _, _, _, prefix, suffix = _symbols(lang)
+    return prefix + percent_number(value, lang, digits) + suffix
 
 
 def percent_number(value: Any, lang: str, digits: int = 1) -> str:
     """A proportion as a percentage without the sign: ``0.4502`` -> ``45.0`` / ``45,0``."""
     if is_missing(value):
         return MISSING
-    from babel.numbers import format_decimal
-
-    text = format_decimal(float(value) * 100, format=_decimal_pattern(digits, group=False), locale=_locale(lang))
-    return str(text).translate(_SPACES)
+    return _localised(f"{float(value):.{digits}%}"[:-1], lang)
 
 
 def interval(low: Any, high: Any, lang: str, digits: int = 1) -> str:

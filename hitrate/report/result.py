@@ -68,6 +68,8 @@ def json_ready(value: Any) -> Any:
     scalars through :func:`clean`, messages to their English sentences."""
     if isinstance(value, Result):
         return value.to_dict()
+    if isinstance(value, Message):
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: json_ready(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
     if isinstance(value, Mapping):
