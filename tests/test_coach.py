@@ -179,7 +179,7 @@ def test_peers_by_none_compares_with_every_other_rep(demo) -> None:
         warnings.simplefilter("ignore")
         everyone = rep_card(store, rep, peers_by=None, segment_fields=[])
     assert everyone.team is None and len(everyone.peers) == len(data.reps) - 1
-    assert everyone.segments == {} and everyone.statements[0].startswith("Hit rate")
+    assert everyone.segments == {} and str(everyone.statements[0]).startswith("Hit rate")
 
 
 def test_peers_by_an_unknown_field_is_named(demo) -> None:
@@ -338,7 +338,7 @@ def test_a_store_without_history_or_activities_gives_a_card_without_them(tmp_pat
     assert card.stages == [] and card.weak_stage is None and card.activities == []
     said = " ".join(str(w.message) for w in caught)
     assert "stage history" in said and "activities" in said
-    assert card.statements[0].startswith("Hit rate") and not any("Weak stage" in s for s in card.statements)
+    assert str(card.statements[0]).startswith("Hit rate") and not any("Weak stage" in s for s in card.statements)
 
 
 def test_any_ibis_backend_gives_the_same_card(demo, card) -> None:
