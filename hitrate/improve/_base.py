@@ -14,18 +14,26 @@ result base for tables of rows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from hitrate.errors import InvalidParameterError, UserInputError
 from hitrate.i18n import DEFAULT_LANG, Message, Param, ParamNames, plain_names
-from hitrate.report.result import Result
+from hitrate.report.result import Result, json_ready
 
 if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
     from hitrate.report import RateTable
+
+
+class _Record(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+T = TypeVar("T", bound=_Record)
 
 
 class InvalidValueError(InvalidParameterError):
@@ -53,6 +61,22 @@ class Worded(str):
     def render(self, lang: str = DEFAULT_LANG, names: ParamNames = plain_names) -> str:
         """The sentence in ``lang``."""
         return self.message.render(lang, names)
+
+
+def json_data(value: Any) -> Any:
+    """Result data as JSON-ready data, messages as their English sentences (a message is a dataclass, so it is
+    turned into text before :func:`~hitrate.report.result.json_ready` would spread its fields)."""
+    if isinstance(value, Message):
+        return str(value)
+    if isinstance(value, Worded):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): json_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_data(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and not isinstance(value, Result):
+        return {f.name: json_data(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+    return json_ready(value)
 
 
 def as_message(value: Message | str) -> Message | str:
@@ -119,7 +143,15 @@ def rate_table(
     return RateTable(title, frame, label, "bars", overall, note)
 
 
-class RowsResult(Result):
+class DataResult(Result):
+    """A dataclass result whose ``to_dict()`` is its fields, JSON-ready, messages in English."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, in order, as JSON-ready data."""
+        return {f.name: json_data(getattr(self, f.name)) for f in dataclasses.fields(self) if f.repr}  # type: ignore[arg-type]
+
+
+class RowsResult(DataResult):
     """A result whose table is ``self.rows`` (a list of dicts) and whose notes are ``self.warnings``."""
 
     rows: list[dict[str, Any]]
@@ -130,9 +162,29 @@ class RowsResult(Result):
         """The rows as a DataFrame (nested values spread into ``outer_inner`` columns)."""
         return rows_frame(self.rows, self.COLUMNS)
 
-    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
-        """The chart of the result (its first report section)."""
-        return super().plot(lang)
+
+class RecordList(list[T], Result):
+    """A list of records (goals, interventions) that is also a result: ``to_dict()`` is ``{KEY: [...]}``, the
+    frame one row per record; a subclass gives ``KEY``, ``TITLE`` and ``HEADLINE`` (message ids, the headline
+    with the count ``n``) and ``plot``."""
+
+    KEY: ClassVar[str] = "items"
+    TITLE: ClassVar[str] = ""
+    HEADLINE: ClassVar[str] = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per record."""
+        return rows_frame(r.to_dict() for r in self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{KEY: [record, ...]}``, JSON-ready."""
+        return {self.KEY: [r.to_dict() for r in self]}
+
+    def title(self) -> Message:
+        return Message(self.TITLE)
+
+    def headline(self) -> Message:
+        return Message(self.HEADLINE, n=len(self))
 
 
 def interval_figure(
