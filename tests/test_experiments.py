@@ -144,3 +144,15 @@ def test_cli_compare_json(demo) -> None:
     assert {"attempts", "hits", "rate", "ci_low", "ci_high", "difference", "p_value", "prob_beat", "prob_best"} <= set(
         out["rows"][1]
     )
+
+
+def test_experiment_results_show_the_result_face(demo) -> None:
+    from hitrate.improve.experiments import experiment_compare, experiment_plan
+    from tests.improve_faces import check_face
+
+    planned = experiment_plan(baseline=0.2, lift=0.05)
+    assert planned.to_dict() == plan(0.2, 0.05) and planned.n_per_variant == 1092
+    check_face(planned)
+    path, _ = demo
+    with Store(path) as store:
+        check_face(experiment_compare(store, by="variant"))

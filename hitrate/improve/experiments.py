@@ -76,7 +76,7 @@ class ExperimentPlan(DataResult):
 
     def to_frame(self) -> pd.DataFrame:
         """One row: the inputs and the sizes."""
-        return rows_frame([self.to_dict()])
+        return rows_frame([{k: v for k, v in self.to_dict().items() if k != "method"}])
 
     def title(self) -> Message:
         return Message("experiments.plan_title")
