@@ -171,7 +171,7 @@ class ReasonsResult(RowsResult):
     rows: list[dict[str, Any]]
     recorded: int
     lost: int
-    method: Message | str
+    method: str  # a Worded message: the command line prints it as a table caption
     warnings: list[Message | str] = field(default_factory=list)
 
     COLUMNS = ("reason", "lost", "of", "share", "ci_low", "ci_high")
