@@ -251,25 +251,5 @@ def experiment(
     return ExperimentResult(step, by, ctl, rows, campaign, tuple(types), warnings)
 
 
-def experiment_compare(
-    store: Any,
-    *,
-    by: str = "variant",
-    step: str = "response",
-    campaign: str | None = None,
-    types: Sequence[str] = DEFAULT_TYPES,
-    control: str | None = None,
-    definitions: Definitions | None = None,
-    confidence: float = 0.95,
-) -> ExperimentResult:
-    """``hitrate experiment compare``: the variants compared on a funnel step (:func:`experiment`)."""
-    return experiment(
-        store,
-        by=by,
-        step=step,
-        campaign=campaign,
-        types=types,
-        control=control,
-        definitions=definitions,
-        confidence=confidence,
-    )
+#: ``hitrate experiment compare``: the variants compared on a funnel step (:func:`experiment`, by the command's name).
+experiment_compare = experiment

@@ -372,31 +372,13 @@ def effect(
     caveats: list[Message | str] = list(CAVEATS)
     below = compare_proportions(cells[2]["hits"], cells[2]["attempts"], cells[0]["hits"], cells[0]["attempts"])
     if below.high < 0:  # the group was clearly below its peers just before the start
-        caveats.append(
-            Message(
-                "interventions.caveat_below_peers",
-                value=item.value,
-                rate=below.rate_a,
-                peers=below.rate_b,
-                low=_signed_pct(below.low),
-                high=_signed_pct(below.high),
-            )
-        )
+        caveats.append(_caveat("interventions.caveat_below_peers", item.value, below))
     history = table[:, 0] + table[:, 3]  # per group: the year (at least one window) before the "before" window
     baseline: dict[str, float | None] = {"did_logodds": None, "did_logodds_low": None, "did_logodds_high": None}
     if history[1, 0] > 0 and history[0, 0] > 0:
         spell = compare_proportions(cells[2]["hits"], cells[2]["attempts"], int(history[1, 1]), int(history[1, 0]))
         if spell.high < 0:
-            caveats.append(
-                Message(
-                    "interventions.caveat_bad_spell",
-                    value=item.value,
-                    rate=spell.rate_a,
-                    year=spell.rate_b,
-                    low=_signed_pct(spell.low),
-                    high=_signed_pct(spell.high),
-                )
-            )
+            caveats.append(_caveat("interventions.caveat_bad_spell", item.value, spell))
         baseline = did_counts(
             [int(history[0, 1]), cells[1]["hits"], int(history[1, 1]), cells[3]["hits"]],
             [int(history[0, 0]), cells[1]["attempts"], int(history[1, 0]), cells[3]["attempts"]],
@@ -440,18 +422,16 @@ def effect(
     )
 
 
+def _caveat(key: str, value: str, c: Any) -> Message:
+    """A caveat on the group's rate against another (its peers, its own year before), with the difference."""
+    low, high = _signed_pct(c.low), _signed_pct(c.high)
+    return Message(key, value=value, rate=c.rate_a, other=c.rate_b, low=low, high=high)
+
+
 def _signed_pct(value: float) -> Message:
     """A difference of proportions as a signed percentage, ``+3.2%`` / ``-1.5%``."""
     return Message("interventions.signed_pct", sign="-" if value < 0 else "+", value=abs(value))
 
 
-def intervention_effect(
-    store: Store,
-    intervention_id: int,
-    *,
-    window: int = 90,
-    where: Mapping[str, Sequence[str]] | None = None,
-    confidence: float = 0.95,
-) -> EffectResult:
-    """``hitrate intervention effect ID``: did it work? (:func:`effect`)."""
-    return effect(store, intervention_id, window=window, where=where, confidence=confidence)
+#: ``hitrate intervention effect ID``: did it work? (:func:`effect`, by the command's name).
+intervention_effect = effect
