@@ -35,6 +35,7 @@ from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
 from hitrate.improve._base import InvalidValueError, RecordList, RowsResult, Worded
 
 if TYPE_CHECKING:
+    import pandas as pd
     import plotly.graph_objects as go
 
     from hitrate.store.embedded import Store
@@ -242,6 +243,13 @@ class GoalsProgress(RowsResult):
     warnings: list[Message | str] = field(default_factory=list)
 
     COLUMNS = ("goal_id", "field", "value", "target", "probability", "off_track")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per goal (``win_probability_from`` a message, so a summary says it in its language)."""
+        from hitrate.improve._base import as_message, rows_frame
+
+        rows = [{**r, "win_probability_from": as_message(r["win_probability_from"])} for r in self.rows]
+        return rows_frame(rows, self.COLUMNS)
 
     def off_track(self) -> list[dict[str, Any]]:
         """Goals whose probability of being reached is below the threshold."""
