@@ -179,7 +179,7 @@ def test_peers_by_none_compares_with_every_other_rep(demo) -> None:
         warnings.simplefilter("ignore")
         everyone = rep_card(store, rep, peers_by=None, segment_fields=[])
     assert everyone.team is None and len(everyone.peers) == len(data.reps) - 1
-    assert everyone.segments == {} and everyone.statements[0].startswith("Hit rate")
+    assert everyone.segments == {} and str(everyone.statements[0]).startswith("Hit rate")
 
 
 def test_peers_by_an_unknown_field_is_named(demo) -> None:
@@ -338,7 +338,7 @@ def test_a_store_without_history_or_activities_gives_a_card_without_them(tmp_pat
     assert card.stages == [] and card.weak_stage is None and card.activities == []
     said = " ".join(str(w.message) for w in caught)
     assert "stage history" in said and "activities" in said
-    assert card.statements[0].startswith("Hit rate") and not any("Weak stage" in s for s in card.statements)
+    assert str(card.statements[0]).startswith("Hit rate") and not any("Weak stage" in s for s in card.statements)
 
 
 def test_any_ibis_backend_gives_the_same_card(demo, card) -> None:
@@ -354,3 +354,27 @@ def test_any_ibis_backend_gives_the_same_card(demo, card) -> None:
     finally:
         con.disconnect()
     assert other == card.to_dict()
+
+
+# ---- the result face -----------------------------------------------------------------------------------------------
+def test_the_card_and_the_stage_gaps_show_the_result_face(demo, card) -> None:
+    from tests.improve_faces import check_face
+
+    path, _ = demo
+    check_face(card)
+    with Store(path) as store:
+        check_face(stage_gaps(store))
+    assert card.to_dict()["statements"] == [str(s) for s in card.statements]
+    da = card.summary("da")
+    assert da.startswith(f"Sælgerkort: {card.rep}") and "Hitrate " in da and "mod kolleger" in da
+    assert set(card.to_frame()["part"]) >= {"hit_rate", "stage"}
+
+
+def test_the_card_is_worded_from_its_data_in_both_languages(card) -> None:
+    """The web renders the card from its JSON: the same sentences as the card's own messages."""
+    from hitrate.improve.coach import statements
+
+    data = card.to_dict()
+    assert statements(data, "en") == data["statements"] == statements(card, "en")
+    assert statements(data, "da") == statements(card, "da")
+    assert statements(data, "da")[0].startswith("Hitrate ") and " point (" in statements(data, "da")[0]

@@ -137,3 +137,19 @@ def test_reasons_by_the_stage_a_deal_was_lost_from_recover_the_generators_mix(tm
         assert row["ci_low"] <= truth <= row["ci_high"], row
     assert np.isclose(sum(x["share"] for x in r.rows if x["lost_at_stage"] == "Proposal"), 1.0)
     assert "stage history" in r.method
+
+
+def test_reasons_show_the_result_face_and_recent_lost_deals_are_plain_data(lost_store):
+    from hitrate.improve.feedback import recent_lost_deals
+    from tests.improve_faces import check_face
+
+    check_face(reasons(lost_store, by=["team"], period="year"))
+    deals = recent_lost_deals(lost_store, limit=5)
+    assert len(deals) == 5 and set(deals[0]) == {"id", "closed_at", "loss_reason"}
+    dates = [d["closed_at"] for d in deals]
+    assert dates == sorted(dates, reverse=True)
+    lost = {r[0] for r in lost_store.fetch("SELECT id FROM opportunities WHERE outcome = 'lost'")}
+    assert {d["id"] for d in deals} <= lost
+    team = _lost(lost_store, 1)[0][2]
+    mine = recent_lost_deals(lost_store, where={"team": [team]}, limit=1000)
+    assert mine and len(mine) < len(lost)

@@ -259,3 +259,20 @@ def test_goals_cli_set_list_progress_and_user_errors(pipeline_store):
         assert message in r.stderr and "Traceback" not in r.output
     r = run(app, ["goals", "progress", "--goal", "9", "--db", path])
     assert r.exit_code == 2 and "goal 9" in r.stderr
+
+
+def test_goal_results_show_the_result_face(pipeline_store):
+    from hitrate.improve.goals import goals_progress, list_goals
+    from tests.improve_faces import check_face
+
+    s = pipeline_store
+    team = sorted(set(s.truth.reps.team))[0]  # type: ignore[attr-defined]
+    set_goal(s, f"team={team}", target=0.3, period="2024-Q4", set_by="t")
+    set_goal(s, field="team", value=team, target=0.9, date_from="2024-10-01", date_to="2024-12-31")
+    goals = list_goals(s)
+    assert [g.goal_id for g in goals] == [1, 2] and goals.to_dict()["goals"][0] == goals[0].to_dict()
+    check_face(goals)
+    result = goals_progress(s, off_track=True)
+    assert [r["goal_id"] for r in result.rows] == [r["goal_id"] for r in progress(s).off_track()]
+    check_face(goals_progress(s))
+    assert "Antagelser:" in goals_progress(s).summary("da")

@@ -129,3 +129,15 @@ def test_a_rebound_after_a_bad_spell_is_caught_by_the_longer_baseline(tmp_path: 
     assert r.did_logodds_low > 0  # the headline is fooled
     assert r.baseline_low < 0 < r.baseline_high  # the longer baseline is not
     assert any("bad spell" in c for c in r.caveats)
+
+
+def test_intervention_results_show_the_result_face(planted):
+    from hitrate.improve.interventions import intervention_effect, list_interventions
+    from tests.improve_faces import check_face
+
+    add_intervention(planted, "team=Team North", kind="coaching", start="2024-01-01", added_by="t")
+    check_face(list_interventions(planted))
+    result = intervention_effect(planted, 1)
+    check_face(result)
+    assert result.to_dict()["caveats"][0].startswith("parallel trends")
+    assert "parallelle tendenser" in result.summary("da")

@@ -1,7 +1,8 @@
 """The rep card as report sections and as a self-contained HTML file (the report's offline Plotly machinery).
 
 Each proportion on the card (hit rate, stage conversion, rate by segment) becomes a :class:`hitrate.report.RateTable`
-section, so the file and the dashboard draw it with its attempts and Wilson interval like every other rate.
+section, so the file and the dashboard draw it with its attempts and Wilson interval like every other rate. The
+words are in the ``coach_card`` catalogue.
 """
 
 from __future__ import annotations
@@ -10,53 +11,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hitrate.i18n import LANGS, Joined, Message
+
 if TYPE_CHECKING:
     from hitrate.improve.coach import RepCard
     from hitrate.report import RateTable
 
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Rep card: {rep}",
-        "who": "who",
-        "rep": "{rep}",
-        "peers": "peers ({n} reps)",
-        "stage": "stage",
-        "segment_value": "value",
-        "hit_rate": "Hit rate against peers",
-        "hit_rate_note": "The line is the team's rate, the rep included.",
-        "trend": "Trend ({period})",
-        "trend_note": "The rep's rate per period; the band is the 95% interval.",
-        "stages": "Conversion to the next stage",
-        "stages_note": "Each stage for the rep and for the peers: deals that moved on of deals that reached it.",
-        "segments": "Hit rate by {field}",
-        "segments_note": "The rep and the peers in each value.",
-        "of_rep": "{label} · rep",
-        "won": "won",
-        "of_peers": "{label} · peers",
-    },
-    "da": {
-        "title": "Sælgerkort: {rep}",
-        "who": "hvem",
-        "rep": "{rep}",
-        "peers": "kolleger ({n} sælgere)",
-        "stage": "fase",
-        "segment_value": "værdi",
-        "hit_rate": "Hitrate mod kolleger",
-        "hit_rate_note": "Linjen er teamets hitrate, sælgeren medregnet.",
-        "trend": "Udvikling ({period})",
-        "trend_note": "Sælgerens hitrate pr. periode; båndet er 95 %-intervallet.",
-        "stages": "Konvertering til næste fase",
-        "stages_note": "Hver fase for sælgeren og for kollegerne: handler der gik videre af handler der nåede den.",
-        "segments": "Hitrate pr. {field}",
-        "segments_note": "Sælgeren og kollegerne i hver værdi.",
-        "of_rep": "{label} · sælger",
-        "won": "vundet",
-        "of_peers": "{label} · kolleger",
-    },
-}
+PERIODS = ("week", "month", "quarter", "year")
 
 
-def _row(label_col: str, label: str, r: dict[str, Any]) -> dict[str, Any]:
+def _row(label_col: str, label: str, r: Mapping[str, Any]) -> dict[str, Any]:
     return {
         label_col: label,
         "attempts": int(r["attempts"]),
@@ -69,7 +33,7 @@ def _row(label_col: str, label: str, r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _as_rate(c: dict[str, Any]) -> dict[str, Any]:
+def _as_rate(c: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "attempts": c["reached"],
         "hits": c["advanced"],
@@ -80,71 +44,76 @@ def _as_rate(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def card_sections(card: RepCard | Mapping[str, Any], lang: str = "en", period: str = "quarter") -> list[RateTable]:
-    """The card's proportions (a :class:`hitrate.coach.RepCard` or its ``to_dict()``) as report sections: hit
-    rate, trend, stage conversions, segments."""
+    """The card's proportions (a :class:`hitrate.improve.coach.RepCard` or its ``to_dict()``) as report sections:
+    hit rate, trend, stage conversions, segments."""
     import pandas as pd
 
     from hitrate.improve.coach import RepCard
+    from hitrate.improve.coach._words import stage_label
     from hitrate.report import RateTable
 
-    c = card.to_dict() if isinstance(card, RepCard) else card
-    s = TEXT[lang]
+    c = card.data() if isinstance(card, RepCard) else card
+
+    def say(key: str, **params: Any) -> str:
+        return Message(f"coach_card.{key}", **params).render(lang)
+
     h = c["hit_rate"]
-    who = s["who"]
-    peers = s["peers"].format(n=c["n_peers"])
+    who = say("who")
+    peers = say("peers", n=c["n_peers"])
     sections = [
         RateTable(
-            s["hit_rate"],
+            say("hit_rate"),
             pd.DataFrame([_row(who, c["rep"], h), _row(who, peers, h["peers"])]),
             who,
             "bars",
             h["team_rate"],
-            s["hit_rate_note"],
+            say("hit_rate_note"),
         )
     ]
     trend = [_row("period", r["period"], r) for r in c["trend"] if r["attempts"]]
     if trend:
+        when: Message | str = Message(f"coach_card.period_{period}") if period in PERIODS else period
         sections.append(
-            RateTable(s["trend"].format(period=period), pd.DataFrame(trend), "period", "trend", None, s["trend_note"])
+            RateTable(say("trend", period=when), pd.DataFrame(trend), "period", "trend", None, say("trend_note"))
         )
     if c["stages"]:
-        stage = s["stage"]
+        stage = say("stage")
         rows = []
         for r in c["stages"]:
-            label = f"{r['stage']} → {s['won'] if r['to'] == 'won' else r['to']}"
-            rows.append(_row(stage, s["of_rep"].format(label=label), _as_rate(r)))
-            rows.append(_row(stage, s["of_peers"].format(label=label), _as_rate(r["peers"])))
-        sections.append(RateTable(s["stages"], pd.DataFrame(rows), stage, "bars", None, s["stages_note"]))
+            label = stage_label(r, lang)
+            rows.append(_row(stage, say("of_rep", label=label), _as_rate(r)))
+            rows.append(_row(stage, say("of_peers", label=label), _as_rate(r["peers"])))
+        sections.append(RateTable(say("stages"), pd.DataFrame(rows), stage, "bars", None, say("stages_note")))
     for f, values in c["segments"].items():
-        col = s["segment_value"]
+        col = say("segment_value")
         rows = []
         for r in values:
-            rows.append(_row(col, s["of_rep"].format(label=r[f]), r))
-            rows.append(_row(col, s["of_peers"].format(label=r[f]), r["peers"]))
+            rows.append(_row(col, say("of_rep", label=r[f]), r))
+            rows.append(_row(col, say("of_peers", label=r[f]), r["peers"]))
         if rows:
             sections.append(
-                RateTable(s["segments"].format(field=f), pd.DataFrame(rows), col, "bars", None, s["segments_note"])
+                RateTable(say("segments", field=f), pd.DataFrame(rows), col, "bars", None, say("segments_note"))
             )
     return sections
 
 
-def write_card(card: RepCard, path: str | Path, *, lang: str = "en", period: str = "quarter") -> Path:
+def write_card(card: RepCard, path: str | Path, *, lang: str = "en", period: str | None = None) -> Path:
     """Write the rep card as one self-contained HTML file (English ``en`` or Danish ``da``) and return its path.
-    The card's statements head the file; each proportion is drawn with its interval and tabled below."""
-    from hitrate.improve.coach import statements
+    The card's statements head the file; each proportion is drawn with its interval and tabled below. ``period``
+    names the trend's periods (default: the card's)."""
+    from hitrate.improve._base import InvalidValueError
     from hitrate.report import write_report
 
-    if lang not in TEXT:
-        raise ValueError(f"The 'lang' parameter of write_card must be one of {sorted(TEXT)}. Got {lang!r}.")
-    c = card.to_dict()
-    lines = statements(c, lang)
-    title = TEXT[lang]["title"].format(rep=card.rep)
+    if lang not in LANGS:
+        raise InvalidValueError("coach_card.unknown_lang", parameter="lang", got=lang, langs=Joined(LANGS))
+    lines = [m.render(lang) for m in card.statements]
+    title = card.title().render(lang)
     return write_report(
         path,
         title=title,
         subtitle=lines[0] if lines else title,
         definitions_hash=card.definitions.hash,
-        sections=card_sections(c, lang, period),
-        notes=[*lines[1:], *card.warnings],
+        sections=card_sections(card, lang, period or card.period),
+        notes=[*lines[1:], *(w.render(lang) for w in card.warnings)],
         lang=lang,
     )

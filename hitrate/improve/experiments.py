@@ -28,54 +28,129 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.errors import UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.improve._base import DataResult, InvalidValueError, rows_frame
+from hitrate.improve._touch_results import DEFAULT_TYPES, EXPERIMENT_METHOD, ExperimentResult
 from hitrate.improve.outreach import TOUCH_STEPS
 from hitrate.spec.model import Definitions
 
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+__all__ = [
+    "DEFAULT_TYPES",
+    "METHOD",
+    "STEPS",
+    "ExperimentPlan",
+    "ExperimentResult",
+    "experiment",
+    "experiment_compare",
+    "experiment_plan",
+    "plan",
+    "prob_to_beat",
+]
+
 STEPS: tuple[str, ...] = tuple(TOUCH_STEPS)  # response, meeting, opportunity, won
-DEFAULT_TYPES = ("email", "call")
-METHOD = (
-    "each variant against the control: Newcombe hybrid score interval for the difference, Pearson chi-square "
-    "test (Fisher's exact test for small cells); probability to beat the control and to be best under "
-    "independent Beta(1, 1) priors, by numerical integration"
-)
+METHOD = EXPERIMENT_METHOD
 _GRID = 4001
 
 
-def plan(baseline: float, lift: float, *, power: float = 0.8, alpha: float = 0.05) -> dict[str, Any]:
-    """Units per variant for a two-sided test to detect ``baseline`` → ``baseline + lift`` (absolute).
+@dataclass
+class ExperimentPlan(DataResult):
+    """The sample size of an A/B test (:func:`experiment_plan`): units per variant and in all."""
 
-    Cohen's h and statsmodels' ``NormalIndPower().solve_power`` (normal approximation, equal groups),
-    rounded up. Raises :class:`UserInputError` for rates outside (0, 1) or levels outside (0, 1).
-    """
+    baseline: float
+    target: float
+    lift: float
+    power: float
+    alpha: float
+    effect_size_h: float
+    n_per_variant: int
+    n_total: int
+    method: Message | str = field(default_factory=lambda: Message("experiments.plan_method"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the inputs and the sizes."""
+        return rows_frame([{k: v for k, v in self.to_dict().items() if k != "method"}])
+
+    def title(self) -> Message:
+        return Message("experiments.plan_title")
+
+    def headline(self) -> Message:
+        return Message(
+            "experiments.plan_headline",
+            n=self.n_per_variant,
+            total=self.n_total,
+            baseline=self.baseline,
+            target=self.target,
+            power=self.power,
+            alpha=self.alpha,
+            h=self.effect_size_h,
+            method=self.method,
+        )
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """Units per variant against the lift to detect (half to twice the planned one), the plan marked."""
+        import plotly.graph_objects as go
+
+        lifts = [self.lift * f for f in np.linspace(0.5, 2.0, 31)]
+        points = [(d, _units(self.baseline, d, self.power, self.alpha)) for d in lifts if 0 < self.baseline + d < 1]
+        fig = go.Figure(go.Scatter(x=[d for d, _ in points], y=[n for _, n in points], mode="lines"))
+        fig.add_trace(go.Scatter(x=[self.lift], y=[self.n_per_variant], mode="markers", marker={"size": 12}))
+        fig.update_layout(
+            title=self.title().render(lang),
+            xaxis_title=Message("experiments.plan_lift").render(lang),
+            yaxis_title=Message("experiments.plan_units").render(lang),
+            showlegend=False,
+        )
+        fig.update_xaxes(tickformat=".1%")
+        return fig
+
+
+def _units(baseline: float, lift: float, power: float, alpha: float) -> int:
+    """Units per variant (Cohen's h, statsmodels' normal-approximation power), rounded up."""
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
 
-    target = baseline + lift
-    for name, value in (("--baseline", baseline), ("--baseline + --lift", target), ("--power", power)):
-        if not 0 < value < 1:
-            raise UserInputError(f"{name}: expected a number between 0 and 1, got {value:g}")
-    if not 0 < alpha < 0.5:
-        raise UserInputError(f"--alpha: expected a number between 0 and 0.5, got {alpha:g}")
-    if lift == 0:
-        raise UserInputError("--lift: expected a non-zero change in the rate (e.g. 0.05 for +5 points)")
-    h = float(proportion_effectsize(target, baseline))
+    h = float(proportion_effectsize(baseline + lift, baseline))
     n = float(NormalIndPower().solve_power(effect_size=abs(h), alpha=alpha, power=power, ratio=1.0))
-    return {
-        "baseline": baseline,
-        "target": target,
-        "lift": lift,
-        "power": power,
-        "alpha": alpha,
-        "effect_size_h": h,
-        "n_per_variant": int(math.ceil(n - 1e-9)),
-        "n_total": 2 * int(math.ceil(n - 1e-9)),
-        "method": "two-sided z-test for two proportions, Cohen's h, normal approximation (statsmodels NormalIndPower)",
-    }
+    return int(math.ceil(n - 1e-9))
+
+
+def experiment_plan(*, baseline: float, lift: float, power: float = 0.8, alpha: float = 0.05) -> ExperimentPlan:
+    """``hitrate experiment plan``: units per variant for a two-sided test to detect ``baseline`` →
+    ``baseline + lift`` (absolute).
+
+    Cohen's h and statsmodels' ``NormalIndPower().solve_power`` (normal approximation, equal groups),
+    rounded up. Raises :class:`~hitrate.errors.InvalidParameterError` for rates outside (0, 1) or levels
+    outside (0, 1).
+    """
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    target = baseline + lift
+    both = Message("experiments.sum", a=Param("baseline"), b=Param("lift"))
+    for name, value, shown in (("baseline", baseline, Param("baseline")), ("lift", target, both)):
+        if not 0 < value < 1:
+            raise InvalidValueError("experiments.between_0_1", parameter=name, got=value, name=shown)
+    if not 0 < power < 1:
+        raise InvalidValueError("experiments.between_0_1", parameter="power", got=power, name=Param("power"))
+    if not 0 < alpha < 0.5:
+        raise InvalidValueError("experiments.alpha_range", parameter="alpha", got=alpha)
+    if lift == 0:
+        raise InvalidValueError("experiments.zero_lift", parameter="lift", got=lift)
+    h = float(proportion_effectsize(target, baseline))
+    n = _units(baseline, lift, power, alpha)
+    return ExperimentPlan(baseline, target, lift, power, alpha, h, n, 2 * n)
+
+
+def plan(baseline: float, lift: float, *, power: float = 0.8, alpha: float = 0.05) -> dict[str, Any]:
+    """:func:`experiment_plan` as plain data (its ``to_dict()``)."""
+    return experiment_plan(baseline=baseline, lift=lift, power=power, alpha=alpha).to_dict()
 
 
 def prob_to_beat(hits: Sequence[int], attempts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -101,32 +176,6 @@ def prob_to_beat(hits: Sequence[int], attempts: Sequence[int]) -> tuple[np.ndarr
         others = np.prod(np.delete(cdf, i, axis=0), axis=0) if len(dists) > 1 else np.ones_like(x)
         best[i] = np.trapezoid(pdf[i] * others, x)
     return np.clip(beat, 0, 1), np.clip(best / best.sum(), 0, 1)
-
-
-@dataclass
-class ExperimentResult:
-    """Per variant: touches, hits at the step, rate with Wilson interval, and the comparison with the
-    control (difference, Newcombe interval, p-value, probability to beat, probability best)."""
-
-    step: str
-    by: str
-    control: str
-    rows: list[dict[str, Any]]
-    campaign: str | None = None
-    types: tuple[str, ...] = DEFAULT_TYPES
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "by": self.by,
-            "control": self.control,
-            "campaign": self.campaign,
-            "types": list(self.types),
-            "method": METHOD,
-            "warnings": self.warnings,
-            "rows": self.rows,
-        }
 
 
 def experiment(
@@ -155,18 +204,14 @@ def experiment(
     if not arms:
         from hitrate.improve.outreach import explain_empty
 
-        raise UserInputError(
-            f"--by {by}: an experiment needs two or more values with touches; found none: "
-            f"{explain_empty(source, campaign, types)}"
-        )
+        why = explain_empty(source, campaign, types).message
+        raise InvalidValueError("experiments.none_with_touches", parameter="by", got=by, why=why)
     if len(arms) < 2:
-        raise UserInputError(
-            f"--by {by}: an experiment needs two or more values with touches; found {arms or 'none'}"
-            + (f" in campaign {campaign!r}" if campaign else "")
-        )
+        key = "experiments.one_with_touches_in" if campaign else "experiments.one_with_touches"
+        raise InvalidValueError(key, parameter="by", got=by, found=str(arms), campaign=repr(campaign))
     ctl = control if control is not None else arms[0]
     if ctl not in arms:
-        raise UserInputError(f"--control {ctl}: not a value of {by}; expected one of {', '.join(arms)}")
+        raise InvalidValueError("experiments.bad_control", parameter="control", got=ctl, by=by, arms=Joined(arms))
     order = [ctl, *[a for a in arms if a != ctl]]
     idx = [arms.index(a) for a in order]
     n = np.asarray(c["attempts"], dtype=float)[idx]
@@ -197,10 +242,14 @@ def experiment(
                 prob_beat=float(beat[i]),
             )
         rows.append(row)
-    warnings = []
+    warnings: list[Message | str] = []
     if len(order) > 2:
-        warnings.append(f"{len(order) - 1} variants are each compared with {ctl}: p-values are not adjusted")
+        warnings.append(Message("experiments.not_adjusted", n=len(order) - 1, control=ctl))
     small = [a for a, m in zip(order, n, strict=True) if m < 100]
     if small:
-        warnings.append(f"fewer than 100 touches for {', '.join(small)}: too few to tell most lifts apart")
+        warnings.append(Message("experiments.few_touches", arms=Joined(small)))
     return ExperimentResult(step, by, ctl, rows, campaign, tuple(types), warnings)
+
+
+#: ``hitrate experiment compare``: the variants compared on a funnel step (:func:`experiment`, by the command's name).
+experiment_compare = experiment

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.errors import UserInputError
+from hitrate.errors import InvalidParameterError, NotFoundError, PermissionDeniedError, UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.improve._base import InvalidValueError, RowsResult, Worded, json_data, rate_table
 
 if TYPE_CHECKING:
+    from hitrate.report import RateTable
     from hitrate.store.embedded import Store
     from hitrate.store.users import User
 
@@ -33,8 +36,12 @@ MAX_REASON = 80
 MAX_NOTE = 500
 
 
-class NotYourDeal(UserInputError):
+class NotYourDeal(PermissionDeniedError):
     """A deal outside the caller's scope, or one that does not exist (the two look the same to them)."""
+
+    def __init__(self, deal_id: str) -> None:
+        self.deal_id = deal_id
+        super().__init__("feedback.not_yours", deal=deal_id)
 
 
 def _deal(store: Store, deal_id: str) -> dict[str, Any] | None:
@@ -66,37 +73,49 @@ def _in_scope(user: User | None, deal: dict[str, Any]) -> bool:
 
 
 def add_feedback(
-    store: Store, *, deal_id: str, reason: str, note: str = "", user: User | None = None, recorded_by: str = ""
+    store: Store,
+    deal: str | None = None,
+    *,
+    reason: str,
+    note: str = "",
+    user: User | None = None,
+    recorded_by: str = "",
+    deal_id: str | None = None,
 ) -> dict[str, Any]:
-    """Record (or replace) the reason and note for a lost deal; ``user`` None is the command line (no scope)."""
+    """``hitrate feedback add DEAL``: record (or replace) the reason and note for a lost deal (``deal``, or
+    ``deal_id``); ``user`` None is the command line (no scope)."""
+    if deal is None and deal_id is None:
+        raise InvalidParameterError("deal", Message("feedback.a_deal_id"), None, caller="add_feedback")
+    deal_id = str(deal if deal is not None else deal_id)
     reason = " ".join(reason.split())
     if not reason or len(reason) > MAX_REASON:
-        raise UserInputError(f"reason '{reason}': give a reason of 1-{MAX_REASON} characters")
+        raise InvalidValueError("feedback.bad_reason", parameter="reason", got=reason, most=MAX_REASON)
     if len(note) > MAX_NOTE:
-        raise UserInputError(f"note: at most {MAX_NOTE} characters (got {len(note)})")
+        raise InvalidValueError("feedback.long_note", parameter="note", got=len(note), most=MAX_NOTE)
     from hitrate.improve.goals import check_text
 
     check_text(deal_id, "deal")
     check_text(reason, "reason")
-    deal = _deal(store, deal_id)
-    if deal is None or not _in_scope(user, deal):
+    found = _deal(store, deal_id)
+    if found is None or not _in_scope(user, found):
         if user is None or user.role == "admin":
-            raise UserInputError(f"deal '{deal_id}': no opportunity has this id")
-        raise NotYourDeal(f"deal '{deal_id}': not found among your deals")
-    if not deal["lost"] or deal["won"]:
-        raise UserInputError(f"deal '{deal_id}': is not lost; reasons are recorded for lost deals")
+            raise NotFoundError("feedback.no_such_deal", deal=deal_id)
+        raise NotYourDeal(deal_id)
+    if not found["lost"] or found["won"]:
+        raise UserInputError("feedback.not_lost", deal=deal_id)
     who = recorded_by or (user.name if user else "")
     now = dt.datetime.now().replace(microsecond=0)
     store.raw.execute(
         "INSERT INTO deal_feedback VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, "
         "note = excluded.note, rep = excluded.rep, recorded_by = excluded.recorded_by, recorded = excluded.recorded",
-        [deal_id, reason, note, deal["rep"], who, now],
+        [deal_id, reason, note, found["rep"], who, now],
     )
-    return {"id": deal_id, "reason": reason, "note": note, "rep": deal["rep"], "recorded_by": who, "recorded": now}
+    return {"id": deal_id, "reason": reason, "note": note, "rep": found["rep"], "recorded_by": who, "recorded": now}
 
 
 def list_feedback(store: Store, *, user: User | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Recorded reasons, newest first, within ``user``'s scope (a rep: their deals; a manager: their teams)."""
+    """``hitrate feedback list``: recorded reasons, newest first, within ``user``'s scope (a rep: their deals; a
+    manager: their teams)."""
     from hitrate.engine.counting import fetch
     from hitrate.engine.expressions import analysis_table, fields_available
 
@@ -114,14 +133,37 @@ def list_feedback(store: Store, *, user: User | None = None, limit: int = 100) -
     return [{k: _plain(c[k][i]) for k in names} for i in range(len(c["id"]))]
 
 
+def recent_lost_deals(
+    store: Store, *, where: Mapping[str, Sequence[str]] | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The latest lost deals (lost and not won under the definitions in force) among the rows ``where`` selects,
+    newest close first: ``id``, ``closed_at`` and the CRM's ``loss_reason`` (None without that field), as plain
+    data. The web's feedback form offers them."""
+    import ibis
+
+    from hitrate.analysis.rates import resolve_definitions
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import classified, fields_available
+    from hitrate.engine.query import Query
+
+    defs = resolve_definitions(store, None, None)
+    has_crm = "loss_reason" in fields_available(store)
+    t = classified(store, defs, Query.build(where=where), {"id", "closed_at"} | ({"loss_reason"} if has_crm else set()))
+    t = t.filter(t._lost & ~t._won)
+    crm = t.loss_reason if has_crm else ibis.null().cast("string")
+    expr = t.select("id", "closed_at", loss_reason=crm)
+    c = fetch(store, expr.order_by([expr.closed_at.desc(), expr.id]).limit(limit))
+    return [{k: _plain(c[k][i]) for k in c} for i in range(len(c["id"]))]
+
+
 def _plain(value: Any) -> Any:
-    from hitrate.analysis.results import clean
+    from hitrate.report.result import clean
 
     return clean(value)
 
 
 @dataclass
-class ReasonsResult:
+class ReasonsResult(RowsResult):
     """Lost deals by reason per group (and period): counts, shares with Wilson intervals, changes."""
 
     by: list[str]
@@ -129,19 +171,51 @@ class ReasonsResult:
     rows: list[dict[str, Any]]
     recorded: int
     lost: int
-    method: str
-    warnings: list[str] = field(default_factory=list)
+    method: str  # a Worded message: the command line prints it as a table caption
+    warnings: list[Message | str] = field(default_factory=list)
+
+    COLUMNS = ("reason", "lost", "of", "share", "ci_low", "ci_high")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "by": self.by,
-            "period": self.period,
-            "lost": self.lost,
-            "recorded_by_reps": self.recorded,
-            "method": self.method,
-            "warnings": self.warnings,
-            "rows": self.rows,
-        }
+        """``by``, ``period``, ``lost``, ``recorded_by_reps``, ``method``, ``warnings``, ``rows``, JSON-ready."""
+        out: dict[str, Any] = json_data(
+            {
+                "by": self.by,
+                "period": self.period,
+                "lost": self.lost,
+                "recorded_by_reps": self.recorded,
+                "method": self.method,
+                "warnings": self.warnings,
+                "rows": self.rows,
+            }
+        )
+        return out
+
+    def title(self) -> Message:
+        return Message("feedback.reasons_title")
+
+    def headline(self) -> Message:
+        return Message("feedback.reasons_headline", lost=self.lost, recorded=self.recorded)
+
+    def notes(self) -> list[Message | str]:
+        return [*self.warnings, self.method]
+
+    def sections(self, lang: str = DEFAULT_LANG) -> list[RateTable]:
+        """Each reason's share of the lost deals (per group and period) with its Wilson interval."""
+        labels = [*self.by, *(["period"] if self.period else [])]
+        rows = [
+            (
+                " · ".join([*(str(r[k]) for k in labels), str(r["reason"])]),
+                r["of"],
+                r["lost"],
+                r["share"],
+                r["ci_low"],
+                r["ci_high"],
+            )
+            for r in self.rows
+        ]
+        table = rate_table(self.title().render(lang), rows, Message("feedback.reason").render(lang))
+        return [] if table is None else [table]
 
 
 def reasons(
@@ -219,23 +293,17 @@ def reasons(
         _add_changes(rows, list(by), change_flags, 1 - confidence)
     lost = int(n.sum())
     recorded = int(np.asarray(c["recorded"]).sum()) if len(n) else 0
-    notes = []
+    notes: list[Message | str] = []
     if lost and lost < 30:
-        notes.append(f"only {lost} lost deals: the shares are rough")
+        notes.append(Message("feedback.few_lost", lost=lost))
     if not has_crm and not recorded:
-        notes.append("no loss reasons: the data has no loss_reason field and reps recorded none")
-    method = (
-        "lost deals (closed basis) by their close date; reason = the rep's recorded reason when present, else the "
-        f"CRM's loss_reason, else {NO_REASON}, in lower case; shares with Wilson score intervals"
-        + (
-            "; change from the period before: Newcombe hybrid score interval, Pearson chi-square (Fisher when an "
-            "expected cell is below 5), Benjamini-Hochberg within each reason's series"
-            if query.period
-            else ""
-        )
-    )
+        notes.append(Message("feedback.no_reasons"))
+    parts = [Message("feedback.method", none=NO_REASON)]
+    if query.period:
+        parts.append(Message("feedback.method_change"))
     if LOST_AT in by:
-        method += f"; {LOST_AT} = the last stage in the deal's stage history before its closing stage"
+        parts.append(Message("feedback.method_lost_at", field=LOST_AT))
+    method = Worded(Joined(parts, "; "))
     return ReasonsResult(list(by), query.period, rows, recorded, lost, method, notes)
 
 
@@ -245,7 +313,7 @@ def _with_lost_at_stage(source: Store, t: Any) -> Any:
     import ibis
 
     if "stage_history" not in set(source.list_tables()):
-        raise UserInputError(f"--by {LOST_AT} needs the stage history: import it with --table stage_history")
+        raise UserInputError("feedback.needs_history", by=Param("by"), field=LOST_AT, table=Param("table"))
     opps = source.table("opportunities")
     h = source.table("stage_history")
     h = h.filter(h.entered_at.notnull())

@@ -24,20 +24,24 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from hitrate.errors import UnknownFieldError, UserInputError
+from hitrate.errors import NotFoundError, UnknownFieldError, UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.improve._base import InvalidValueError, RecordList, RowsResult, Worded
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
     from hitrate.store.embedded import Store
 
-ASSUMPTIONS = (
-    "deals are independent; an open deal's chance of being won does not depend on when it closes; deals not yet "
-    "created are not counted; past deals' time to close holds for the open ones"
-)
+#: The assumptions of the probability, stated in every output.
+ASSUMPTIONS = Message("goals.assumptions")
 RATE_DAYS = 365  # the window of the group's own rate, when an open deal has no lead score
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
@@ -58,16 +62,38 @@ class Goal:
     created: dt.datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "goal_id": self.goal_id,
-            "field": self.field,
-            "value": self.value,
-            "target": self.target,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "set_by": self.set_by,
-            "created": self.created.isoformat(timespec="seconds"),
-        }
+        """The goal as JSON-ready data (dates as ISO text)."""
+        from hitrate.report.result import json_ready
+
+        out: dict[str, Any] = json_ready(self)
+        out["created"] = self.created.isoformat(timespec="seconds")
+        return out
+
+
+class GoalList(RecordList[Goal]):
+    """The goals in the store (``hitrate goals list``): a list of :class:`Goal` that is also a result."""
+
+    KEY = "goals"
+    TITLE = "goals.list_title"
+    HEADLINE = "goals.list_headline"
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """Each goal's target, by who it is for."""
+        import plotly.graph_objects as go
+
+        fig = go.Figure(
+            go.Bar(
+                x=[g.target for g in self],
+                y=[f"{g.goal_id}: {g.field} {g.value}" for g in self],
+                orientation="h",
+                customdata=[[g.start.isoformat(), g.end.isoformat()] for g in self],
+                hovertemplate="%{y}: %{x:.1%} (%{customdata[0]} – %{customdata[1]})<extra></extra>",
+            )
+        )
+        fig.update_layout(title=self.title().render(lang), xaxis_title=Message("goals.target").render(lang))
+        fig.update_xaxes(tickformat=".0%", range=[0, 1])
+        fig.update_yaxes(autorange="reversed")
+        return fig
 
 
 def parse_period(
@@ -75,13 +101,13 @@ def parse_period(
 ) -> tuple[dt.date, dt.date]:
     """``2024-11`` (a month), ``2024-Q4`` (a quarter), ``2024`` (a year), or ``date_from``/``date_to`` (custom)."""
     if period is not None and (date_from is not None or date_to is not None):
-        raise UserInputError("give either --period or --from/--to, not both")
+        raise UserInputError("goals.period_or_dates", **_PERIOD_PARAMS)
     if period is not None:
         text = period.strip()
         if m := _MONTH.match(text):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:
-                raise UserInputError(f"--period '{period}': month {month} does not exist")
+                raise InvalidValueError("goals.no_such_month", parameter="period", got=period, month=month)
             return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
         if m := _QUARTER.match(text):
             year, q = int(m[1]), int(m[2])
@@ -89,22 +115,26 @@ def parse_period(
             return dt.date(year, last - 2, 1), dt.date(year, last, calendar.monthrange(year, last)[1])
         if m := _YEAR.match(text):
             return dt.date(int(m[1]), 1, 1), dt.date(int(m[1]), 12, 31)
-        raise UserInputError(f"--period '{period}': expected a month (2024-11), a quarter (2024-Q4) or a year (2024)")
+        raise InvalidValueError("goals.bad_period", parameter="period", got=period)
     if date_from is None or date_to is None:
-        raise UserInputError("a goal needs a period: --period 2024-Q4, or both --from and --to")
-    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+        raise UserInputError("goals.needs_period", **_PERIOD_PARAMS)
+    start, end = _date(date_from, "date_from"), _date(date_to, "date_to")
     if end < start:
-        raise UserInputError(f"--to {end} is before --from {start}")
+        raise UserInputError("goals.to_before_from", end=end, start=start, **_PERIOD_PARAMS)
     return start, end
 
 
-def _date(value: str | dt.date, flag: str) -> dt.date:
+_PERIOD_PARAMS = {"period": Param("period"), "date_from": Param("date_from"), "date_to": Param("date_to")}
+
+
+def _date(value: str | dt.date, parameter: str) -> dt.date:
+    """``value`` as a date; the error names ``parameter``."""
     if isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UserInputError(f"{flag}: '{value}' is not a date; expected YYYY-MM-DD") from None
+        raise InvalidValueError("goals.not_a_date", parameter=parameter, got=value) from None
 
 
 def check_subject(store: Store, field: str, value: str) -> None:
@@ -115,45 +145,66 @@ def check_subject(store: Store, field: str, value: str) -> None:
     check_text(value, field)
     available = fields_available(store)
     if field not in available:
-        raise UnknownFieldError(field, available, "goal/intervention")
+        raise UnknownFieldError(field, available, cast(str, Message("goals.subject_where")))
     t = analysis_table(store, {field})
     col = t[field]
     hit = t.filter(col == coerce_value(col, value, field))
     n = fetch(store, hit.aggregate(n=hit.count()))["n"]
     if not int(n[0]):
-        raise UserInputError(f"{field} '{value}': no opportunity has this {field}")
+        raise NotFoundError("goals.no_such_value", field=field, value=value)
 
 
 def parse_subject(text: str) -> tuple[str, str]:
     """``rep=Ana`` as ``("rep", "Ana")``."""
     name, sep, value = text.partition("=")
     if not sep or not name.strip() or not value.strip():
-        raise UserInputError(f"'{text}': expected FIELD=VALUE, e.g. rep=Ana or team=North")
+        raise UserInputError("goals.bad_subject", text=text)
     return name.strip(), check_text(value.strip(), name.strip())
 
 
 def check_text(value: str, what: str) -> str:
     """Refuse control characters (a NUL cannot reach a query) in a value the user typed; the message names it."""
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise UserInputError(f"{what} {value!r}: control characters are not allowed")
+        raise UserInputError("goals.control_characters", what=what, value=repr(value))
     return value
+
+
+def subject(who: str | None, field: str | None, value: str | None) -> tuple[str, str]:
+    """The group a goal or intervention is for: ``who`` (``rep=Ana``) or ``field`` and ``value``."""
+    if who is not None:
+        return parse_subject(who)
+    if field is None or value is None:
+        raise UserInputError("goals.needs_subject", who=Param("who"), field=Param("field"), value=Param("value"))
+    return field, value
 
 
 def set_goal(
     store: Store,
+    who: str | None = None,
     *,
-    field: str,
-    value: str,
     target: float,
-    start: dt.date,
-    end: dt.date,
-    set_by: str,
+    period: str | None = None,
+    date_from: str | dt.date | None = None,
+    date_to: str | dt.date | None = None,
+    set_by: str = "",
+    field: str | None = None,
+    value: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> Goal:
-    """Record a goal (checked: the field and value exist, the target is a rate strictly between 0 and 1)."""
+    """``hitrate goals set WHO``: record a goal (checked: the field and value exist, the target is a rate strictly
+    between 0 and 1).
+
+    The group is ``who`` (``"rep=Ana"``) or ``field`` and ``value``; the period is ``period`` (``2024-11``,
+    ``2024-Q4``, ``2024``), ``date_from`` and ``date_to``, or ``start`` and ``end`` (dates).
+    """
+    field, value = subject(who, field, value)
+    if start is None or end is None or period is not None or date_from is not None or date_to is not None:
+        start, end = parse_period(period, date_from, date_to)
     if not 0 < target < 1:
-        raise UserInputError(f"--target {target:g}: a hit-rate goal must be between 0 and 1 (e.g. 0.30)")
+        raise InvalidValueError("goals.target_range", parameter="target", got=target)
     if end < start:
-        raise UserInputError(f"the period ends ({end}) before it starts ({start})")
+        raise UserInputError("goals.ends_before_start", end=end, start=start)
     check_subject(store, field, value)
     row = store.fetch("SELECT coalesce(max(goal_id), 0) + 1 FROM goals")
     goal = Goal(
@@ -166,8 +217,8 @@ def set_goal(
     return goal
 
 
-def list_goals(store: Store, ids: list[int] | None = None) -> list[Goal]:
-    """The goals in the store (all, or those with these ids; an unknown id is an error)."""
+def list_goals(store: Store, ids: Sequence[int] | None = None) -> GoalList:
+    """``hitrate goals list``: the goals in the store (all, or those with these ids; an unknown id is an error)."""
     rows = store.fetch(
         "SELECT goal_id, field, value, target, period_start, period_end, set_by, created FROM goals ORDER BY goal_id"
     )
@@ -176,49 +227,107 @@ def list_goals(store: Store, ids: list[int] | None = None) -> list[Goal]:
         known = {g.goal_id for g in goals}
         missing = [i for i in ids if i not in known]
         if missing:
-            raise UserInputError(f"goal {missing[0]}: no such goal (hitrate goals list shows them)")
+            raise NotFoundError("goals.no_such_goal", goal=missing[0])
         goals = [g for g in goals if g.goal_id in ids]
-    return goals
+    return GoalList(goals)
 
 
 @dataclass
-class GoalsProgress:
+class GoalsProgress(RowsResult):
     """One row per goal (see :func:`progress`), the method in words and warnings."""
 
     rows: list[dict[str, Any]]
     as_of: dt.date
     threshold: float
-    method: str
-    warnings: list[str] = field(default_factory=list)
+    method: Message | str
+    warnings: list[Message | str] = field(default_factory=list)
+
+    COLUMNS = ("goal_id", "field", "value", "target", "probability", "off_track")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per goal (``win_probability_from`` a message, so a summary says it in its language)."""
+        from hitrate.improve._base import as_message, rows_frame
+
+        rows = [{**r, "win_probability_from": as_message(r["win_probability_from"])} for r in self.rows]
+        return rows_frame(rows, self.COLUMNS)
 
     def off_track(self) -> list[dict[str, Any]]:
         """Goals whose probability of being reached is below the threshold."""
         return [r for r in self.rows if r["off_track"]]
 
     def to_dict(self) -> dict[str, Any]:
+        """The as-of date, threshold, method, assumptions, warnings and rows, JSON-ready."""
+        from hitrate.report.result import json_ready
+
         return {
             "as_of": self.as_of.isoformat(),
             "threshold": self.threshold,
-            "method": self.method,
-            "assumptions": ASSUMPTIONS,
-            "warnings": self.warnings,
-            "rows": self.rows,
+            "method": str(self.method),
+            "assumptions": str(ASSUMPTIONS),
+            "warnings": [str(w) for w in self.warnings],
+            "rows": json_ready(self.rows),
         }
+
+    def title(self) -> Message:
+        return Message("goals.progress_title", as_of=self.as_of)
+
+    def headline(self) -> Message:
+        return Message("goals.progress_headline", off=len(self.off_track()), goals=len(self.rows))
+
+    def notes(self) -> list[Message | str]:
+        return [*self.warnings, Message("goals.method_and_assumptions", method=self.method, assumptions=ASSUMPTIONS)]
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """Per goal, the probability of making it as a bar (red when off track), the threshold as a line."""
+        import plotly.graph_objects as go
+
+        labels = [f"{r['goal_id']}: {r['field']} {r['value']}" for r in self.rows]
+        fig = go.Figure(
+            go.Bar(
+                x=[r["probability"] for r in self.rows],
+                y=labels,
+                orientation="h",
+                marker_color=["#c0392b" if r["off_track"] else "#2e86c1" for r in self.rows],
+                customdata=[[r["target"], r["hit_rate"]] for r in self.rows],
+                hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+            )
+        )
+        fig.add_vline(x=self.threshold, line_dash="dot", line_color="grey")
+        fig.update_layout(title=self.title().render(lang), xaxis_title=Message("goals.probability").render(lang))
+        fig.update_xaxes(tickformat=".0%", range=[0, 1])
+        fig.update_yaxes(autorange="reversed")
+        return fig
 
 
 def data_as_of(store: Store) -> dt.date:
     """The export date: the latest created or closed date in the data."""
     row = store.fetch("SELECT greatest(max(created_at), max(closed_at)) FROM opportunities")
     if not row or row[0][0] is None:
-        raise UserInputError("the store holds no dated opportunities; import data first")
+        raise UserInputError("goals.no_dated_opportunities")
     value = row[0][0]
     return value.date() if isinstance(value, dt.datetime) else value
+
+
+def goals_progress(
+    store: Store,
+    *,
+    goal: Sequence[int] | None = None,
+    threshold: float = 0.5,
+    off_track: bool = False,
+    confidence: float = 0.95,
+) -> GoalsProgress:
+    """``hitrate goals progress``: :func:`progress` of the goals ``goal`` (ids; all by default), only those off
+    track with ``off_track``."""
+    result = progress(store, ids=goal, threshold=threshold, confidence=confidence)
+    if off_track:
+        result.rows = result.off_track()
+    return result
 
 
 def progress(
     store: Store,
     *,
-    ids: list[int] | None = None,
+    ids: Sequence[int] | None = None,
     threshold: float = 0.5,
     confidence: float = 0.95,
 ) -> GoalsProgress:
@@ -233,15 +342,15 @@ def progress(
     from hitrate.stats.poisson_binomial import prob_rate_at_least
 
     if not 0 < threshold < 1:
-        raise UserInputError(f"--threshold {threshold:g}: must be between 0 and 1")
+        raise InvalidValueError("goals.threshold_range", parameter="threshold", got=threshold)
     goals = list_goals(store, ids)
     today = data_as_of(store)
     defs = resolve_definitions(store, None, None)
     curve = _time_to_close(store, today) if goals else None
     memo: dict[Any, Any] = {}  # seasonal factors and per-field rates, computed once for all goals
     rows: list[dict[str, Any]] = []
-    notes: list[str] = []
-    methods: set[str] = set()
+    notes: list[Message | str] = []
+    methods: set[Message | str] = set()
     for goal in goals:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -281,20 +390,13 @@ def progress(
                 "off_track": bool(ok and prob < threshold),
             }
         )
+        about = {"goal": goal.goal_id, "field": goal.field, "value": goal.value}
         if goal.start > today:
-            notes.append(
-                f"goal {goal.goal_id} ({goal.field} {goal.value}): the period has not started; the open "
-                "pipeline alone decides the probability"
-            )
+            notes.append(Message("goals.not_started", **about))
         elif rec["attempts"] < 10:
-            notes.append(f"goal {goal.goal_id} ({goal.field} {goal.value}): only {rec['attempts']} attempts so far")
-    method = (
-        "to date: Wilson score interval; P(close within the period): Aalen-Johansen time to close pooled over all "
-        "deals by age; P(won): lead score, else the group's hit rate over the last year shrunk towards its peers "
-        "(beta-binomial), times the month-of-year odds factor of the closing month (binomial-GLM seasonal "
-        "decomposition); final outcome: " + "; ".join(sorted(methods))
-    )
-    return GoalsProgress(rows, today, threshold, method, notes)
+            notes.append(Message("goals.few_attempts", n=rec["attempts"], **about))
+    outcomes = Joined(sorted(methods, key=str), "; ")
+    return GoalsProgress(rows, today, threshold, Message("goals.method", outcomes=outcomes), notes)
 
 
 def _time_to_close(store: Store, as_of: dt.date) -> tuple[np.ndarray, np.ndarray] | None:
@@ -329,7 +431,7 @@ def _pipeline(
     defs: Any,
     curve: tuple[np.ndarray, np.ndarray] | None,
     memo: dict[Any, Any],
-) -> tuple[np.ndarray, np.ndarray, str]:
+) -> tuple[np.ndarray, np.ndarray, Worded]:
     """P(won within the period) and P(lost within it) for each open deal of the goal's group, and where the
     win probabilities came from."""
     import ibis
@@ -340,7 +442,7 @@ def _pipeline(
 
     empty = np.zeros(0)
     if curve is None or as_of > goal.end:
-        return empty, empty, "no open deals can close within the period"
+        return empty, empty, Worded(Message("goals.source_none_in_period"))
     query = Query.build(where={goal.field: [goal.value]})
     t = classified(store, defs, query, {"id", "created_at"})
     o = t.filter(~(t._won | t._lost) & t.created_at.notnull())
@@ -357,7 +459,7 @@ def _pipeline(
     )
     c = fetch(store, j.group_by(["age", "_p"]).aggregate(n=j.count()))
     if not len(c["n"]):
-        return empty, empty, "no open deals"
+        return empty, empty, Worded(Message("goals.source_no_open"))
     counts = np.asarray(c["n"], dtype=np.int64)
     age = np.repeat(np.maximum(np.asarray(c["age"], dtype=float), 0.0), counts)
     score = np.repeat(np.asarray(c["_p"], dtype=float), counts)
@@ -382,14 +484,14 @@ def _pipeline(
     closing = np.minimum(closing, 1.0)
     won = np.minimum(won, closing)
     n_scored = int(scored.sum())
-    rest = f"shrunken rate {fallback:.1%}" + (" × season" if season else "")
+    rest = Message("goals.source_shrunk_season" if season else "goals.source_shrunk", rate=fallback)
     if n_scored == age.size:
-        source = f"lead scores ({age.size} of {age.size})"
+        source = Message("goals.source_scores", scored=age.size, of=age.size)
     elif n_scored:
-        source = f"lead scores ({n_scored} of {age.size}), else {rest}"
+        source = Message("goals.source_scores_else", scored=n_scored, of=age.size, rest=rest)
     else:
         source = rest
-    return won, closing - won, source
+    return won, closing - won, Worded(source)
 
 
 def _months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date, int]]:

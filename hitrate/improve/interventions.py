@@ -33,17 +33,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.errors import UserInputError
-from hitrate.improve.goals import _date, check_subject
+from hitrate.errors import InvalidParameterError, NotFoundError, UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.improve._base import DataResult, InvalidValueError, RecordList, interval_figure, rate_table
+from hitrate.improve.goals import _date, check_subject, subject
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from hitrate.report import RateTable
     from hitrate.store.embedded import Store
 
+#: The caveats stated with every estimate.
 CAVEATS = [
-    "parallel trends: the estimate is the intervention's effect only if the group would otherwise have changed "
-    "like its peers",
-    "regression to the mean: coaching started after a bad spell is followed by a rebound even if it does nothing",
-    "small samples: with few decided deals per window the interval is wide; a null result is not proof of no effect",
+    Message("interventions.caveat_parallel_trends"),
+    Message("interventions.caveat_regression"),
+    Message("interventions.caveat_small_samples"),
 ]
 SMALL_CELL = 30
 HISTORY_DAYS = 365  # the group's own history before the "before" window: the baseline against a bad spell
@@ -62,27 +68,65 @@ class Intervention:
     added_by: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "intervention_id": self.intervention_id,
-            "field": self.field,
-            "value": self.value,
-            "kind": self.kind,
-            "started": self.started.isoformat(),
-            "note": self.note,
-            "added_by": self.added_by,
-        }
+        """The intervention as JSON-ready data (the start as ISO text)."""
+        from hitrate.report.result import json_ready
+
+        out: dict[str, Any] = json_ready(self)
+        return out
+
+
+class InterventionList(RecordList[Intervention]):
+    """The recorded interventions (``hitrate intervention list``): a list that is also a result."""
+
+    KEY = "interventions"
+    TITLE = "interventions.list_title"
+    HEADLINE = "interventions.list_headline"
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """When each intervention started, by who it was for."""
+        import plotly.graph_objects as go
+
+        fig = go.Figure(
+            go.Scatter(
+                x=[i.started.isoformat() for i in self],
+                y=[f"{i.field} {i.value}" for i in self],
+                text=[f"{i.intervention_id}: {i.kind}" for i in self],
+                mode="markers+text",
+                textposition="top center",
+                marker={"size": 12},
+            )
+        )
+        fig.update_layout(title=self.title().render(lang), showlegend=False)
+        return fig
 
 
 def add_intervention(
-    store: Store, *, field: str, value: str, kind: str, started: dt.date | str, note: str = "", added_by: str
+    store: Store,
+    who: str | None = None,
+    *,
+    kind: str,
+    start: dt.date | str | None = None,
+    note: str = "",
+    added_by: str = "",
+    field: str | None = None,
+    value: str | None = None,
+    started: dt.date | str | None = None,
 ) -> Intervention:
-    """Record an intervention (the field and value must exist in the data)."""
+    """``hitrate intervention add WHO``: record an intervention (the field and value must exist in the data).
+
+    The group is ``who`` (``"team=North"``) or ``field`` and ``value``; the day it started is ``start`` (or
+    ``started``), a date or ``YYYY-MM-DD``.
+    """
+    field, value = subject(who, field, value)
     kind = kind.strip()
     if not kind or len(kind) > 80:
-        raise UserInputError(f"--kind '{kind}': say what was done in 1-80 characters (e.g. coaching)")
+        raise InvalidValueError("interventions.bad_kind", parameter="kind", got=kind)
     if len(note) > 500:
-        raise UserInputError(f"--note: at most 500 characters (got {len(note)})")
-    start = _date(started, "--start")
+        raise InvalidValueError("interventions.long_note", parameter="note", got=len(note))
+    day = start if start is not None else started
+    if day is None:
+        raise InvalidParameterError("start", Message("interventions.a_date"), None, caller="add_intervention")
+    start = _date(day, "start")
     check_subject(store, field, value)
     row = store.fetch("SELECT coalesce(max(intervention_id), 0) + 1 FROM interventions")
     item = Intervention(int(row[0][0]), field, value, kind, start, note, added_by)
@@ -93,24 +137,25 @@ def add_intervention(
     return item
 
 
-def list_interventions(store: Store) -> list[Intervention]:
-    """Every recorded intervention, oldest first."""
+def list_interventions(store: Store) -> InterventionList:
+    """``hitrate intervention list``: every recorded intervention, oldest first."""
     rows = store.fetch(
         "SELECT intervention_id, field, value, kind, started, note, added_by FROM interventions "
         "ORDER BY intervention_id"
     )
-    return [Intervention(int(r[0]), r[1], r[2], r[3], r[4], r[5] or "", r[6] or "") for r in rows]
+    return InterventionList(Intervention(int(r[0]), r[1], r[2], r[3], r[4], r[5] or "", r[6] or "") for r in rows)
 
 
 def get_intervention(store: Store, intervention_id: int) -> Intervention:
+    """The intervention with this id (:class:`~hitrate.errors.NotFoundError` when there is none)."""
     for item in list_interventions(store):
         if item.intervention_id == intervention_id:
             return item
-    raise UserInputError(f"intervention {intervention_id}: no such intervention (hitrate intervention list)")
+    raise NotFoundError("interventions.no_such", intervention=intervention_id)
 
 
 @dataclass
-class EffectResult:
+class EffectResult(DataResult):
     """Difference in differences of one intervention; see the module docstring."""
 
     intervention: Intervention
@@ -130,15 +175,72 @@ class EffectResult:
     baseline_low: float | None
     baseline_high: float | None
     history: list[dict[str, Any]]
-    method: str
-    caveats: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    method: Message | str
+    caveats: list[Message | str] = field(default_factory=list)
+    warnings: list[Message | str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "intervention"}
-        out["intervention"] = self.intervention.to_dict()
+        """Every field (the intervention last), and ``odds_ratio`` = exp(the log-odds DiD), JSON-ready."""
+        out = super().to_dict()
+        out["intervention"] = out.pop("intervention")
         out["odds_ratio"] = None if self.did_logodds is None else math.exp(self.did_logodds)
         return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The four cells: group (or peers) × window (before, after), decided deals, won and hit rate."""
+        from hitrate.improve._base import rows_frame
+
+        return rows_frame(self.cells, ("group", "window", "attempts", "hits", "hit_rate"))
+
+    def title(self) -> Message:
+        i = self.intervention
+        return Message(
+            "interventions.title", kind=i.kind, field=i.field, value=i.value, started=i.started, days=self.window_days
+        )
+
+    def headline(self) -> Message:
+        return Message(
+            "interventions.headline",
+            d=self.did_probability,
+            low=self.did_probability_low,
+            high=self.did_probability_high,
+        )
+
+    def notes(self) -> list[Message | str]:
+        return [*self.warnings, *self.caveats]
+
+    def sections(self, lang: str = DEFAULT_LANG) -> list[RateTable]:
+        """The four cells' hit rates with their Wilson intervals."""
+        from hitrate.stats.intervals import wilson_interval
+
+        label = Message("interventions.cell").render(lang)
+        rows = []
+        for c in self.cells:
+            low, high = wilson_interval(c["hits"], c["attempts"])
+            group = Message("interventions.peers") if c["group"] == "peers" else c["group"]
+            name = Message("interventions.cell_name", group=group, window=Message(f"interventions.{c['window']}"))
+            rows.append((name.render(lang), c["attempts"], c["hits"], c["hit_rate"], float(low), float(high)))
+        table = rate_table(self.title().render(lang), rows, label)
+        return [] if table is None else [table]
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """The difference in differences with its interval: on the probability scale, and on the log-odds scale
+        against the window before, the year before and the placebo."""
+        estimates = [
+            ("probability", self.did_probability, self.did_probability_low, self.did_probability_high),
+            ("logodds", self.did_logodds, self.did_logodds_low, self.did_logodds_high),
+            ("baseline", self.baseline_logodds, self.baseline_low, self.baseline_high),
+            ("placebo", self.placebo_logodds, self.placebo_low, self.placebo_high),
+        ]
+        shown = [e for e in estimates if e[1] is not None]
+        return interval_figure(
+            [Message(f"interventions.estimate_{e[0]}").render(lang) for e in shown],
+            [e[1] for e in shown],
+            [e[2] for e in shown],
+            [e[3] for e in shown],
+            title=self.title().render(lang),
+            axis=Message("interventions.estimate_axis").render(lang),
+        )
 
 
 def did_counts(
@@ -156,9 +258,7 @@ def did_counts(
     k = np.asarray(hits, dtype=float)
     n = np.asarray(attempts, dtype=float)
     if k.shape != (4,) or n.shape != (4,) or np.any(n <= 0):
-        raise UserInputError(
-            "a difference in differences needs decided deals in all four cells (group/peers × before/after)"
-        )
+        raise InvalidParameterError("attempts", Message("interventions.four_cells"), n.tolist(), caller="did_counts")
     z = float(norm.ppf(0.5 + confidence / 2))
     p = k / n
     d_prob = float((p[3] - p[2]) - (p[1] - p[0]))
@@ -211,7 +311,7 @@ def effect(
     from hitrate.stats.compare import compare_proportions
 
     if not 7 <= window <= 3660:
-        raise UserInputError(f"--window {window}: expected a number of days between 7 and 3660")
+        raise InvalidValueError("interventions.bad_window", parameter="window", got=window)
     item = get_intervention(store, intervention_id)
     defs = resolve_definitions(store, None, "closed")
     date_field = defs.effective_period_date
@@ -247,43 +347,38 @@ def effect(
         )
     attempts = [int(c["attempts"]) for c in cells]
     if not table[0, :, 0].sum():
-        raise UserInputError(
-            f"intervention {intervention_id}: no peers to compare with: no other {item.field} has decided deals "
-            "in these rows" + (" (--where, or your scope)" if where else "")
-        )
+        key = "interventions.no_peers_where" if where else "interventions.no_peers"
+        raise UserInputError(key, intervention=intervention_id, field=item.field, where=Param("where"))
     if min(attempts) == 0:
         empty = [f"{c['group']} {c['window']}" for c in cells if c["attempts"] == 0]
         raise UserInputError(
-            f"intervention {intervention_id}: no decided deals for {', '.join(empty)} within {window} days of "
-            f"{item.started}; try a longer --window"
+            "interventions.empty_cells",
+            intervention=intervention_id,
+            cells=Joined(empty),
+            days=window,
+            started=item.started,
+            window=Param("window"),
         )
     main = did_counts([c["hits"] for c in cells], attempts, confidence)
     placebo_n = [table[0, 0, 0], table[0, 1, 0], table[1, 0, 0], table[1, 1, 0]]
     placebo: dict[str, float | None] = {"did_logodds": None, "did_logodds_low": None, "did_logodds_high": None}
     if min(placebo_n) > 0:
         placebo = did_counts([table[0, 0, 1], table[0, 1, 1], table[1, 0, 1], table[1, 1, 1]], placebo_n, confidence)
-    notes = []
+    notes: list[Message | str] = []
     if min(attempts) < SMALL_CELL:
-        notes.append(f"a window has fewer than {SMALL_CELL} decided deals ({min(attempts)}): the estimate is fragile")
+        notes.append(Message("interventions.small_cell", minimum=SMALL_CELL, n=min(attempts)))
     if main["did_logodds"] is None:
-        notes.append("a window has no wins or no losses: the log-odds DiD is infinite; see the probability scale")
-    caveats = list(CAVEATS)
+        notes.append(Message("interventions.infinite_logodds"))
+    caveats: list[Message | str] = list(CAVEATS)
     below = compare_proportions(cells[2]["hits"], cells[2]["attempts"], cells[0]["hits"], cells[0]["attempts"])
     if below.high < 0:  # the group was clearly below its peers just before the start
-        caveats.append(
-            f"{item.value} was below its peers before the start ({below.rate_a:.1%} against {below.rate_b:.1%}, "
-            f"difference {below.low:+.1%} to {below.high:+.1%}): part of any rise may be regression to the mean"
-        )
+        caveats.append(_caveat("interventions.caveat_below_peers", item.value, below))
     history = table[:, 0] + table[:, 3]  # per group: the year (at least one window) before the "before" window
     baseline: dict[str, float | None] = {"did_logodds": None, "did_logodds_low": None, "did_logodds_high": None}
     if history[1, 0] > 0 and history[0, 0] > 0:
         spell = compare_proportions(cells[2]["hits"], cells[2]["attempts"], int(history[1, 1]), int(history[1, 0]))
         if spell.high < 0:
-            caveats.append(
-                f"{item.value} was in a bad spell when it started: {spell.rate_a:.1%} in the window before, against "
-                f"{spell.rate_b:.1%} in the year before that (difference {spell.low:+.1%} to {spell.high:+.1%}); "
-                "compare the DiD against that longer baseline"
-            )
+            caveats.append(_caveat("interventions.caveat_bad_spell", item.value, spell))
         baseline = did_counts(
             [int(history[0, 1]), cells[1]["hits"], int(history[1, 1]), cells[3]["hits"]],
             [int(history[0, 0]), cells[1]["attempts"], int(history[1, 0]), cells[3]["attempts"]],
@@ -292,12 +387,13 @@ def effect(
     if placebo["did_logodds_low"] is not None and not (
         placebo["did_logodds_low"] <= 0 <= (placebo["did_logodds_high"] or 0)
     ):
-        caveats.append("the placebo DiD between the two windows before the start is not 0: trends were not parallel")
-    method = (
-        f"difference in differences of closed-basis hit rates, decided deals by {date_field}, {window} days before "
-        "and after the start; log-odds: binomial GLM (logit) with group, after and group×after terms, Wald "
-        f"interval ({confidence:.0%}); probability scale: delta-method Wald interval; peers: every other "
-        f"{item.field}" + (" within the --where rows" if where else "")
+        caveats.append(Message("interventions.caveat_placebo"))
+    method = Message(
+        "interventions.method_where" if where else "interventions.method",
+        date_field=date_field,
+        days=window,
+        confidence=confidence,
+        field=item.field,
     )
     return EffectResult(
         intervention=item,
@@ -324,3 +420,18 @@ def effect(
         caveats=caveats,
         warnings=notes,
     )
+
+
+def _caveat(key: str, value: str, c: Any) -> Message:
+    """A caveat on the group's rate against another (its peers, its own year before), with the difference."""
+    low, high = _signed_pct(c.low), _signed_pct(c.high)
+    return Message(key, value=value, rate=c.rate_a, other=c.rate_b, low=low, high=high)
+
+
+def _signed_pct(value: float) -> Message:
+    """A difference of proportions as a signed percentage, ``+3.2%`` / ``-1.5%``."""
+    return Message("interventions.signed_pct", sign="-" if value < 0 else "+", value=abs(value))
+
+
+#: ``hitrate intervention effect ID``: did it work? (:func:`effect`, by the command's name).
+intervention_effect = effect

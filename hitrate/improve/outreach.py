@@ -30,12 +30,23 @@ beta-binomial shrinkage, Newcombe differences, Benjamini-Hochberg) run on the ag
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from hitrate.errors import UnknownFieldError, UserInputError
+from hitrate.i18n import Joined, Message, Param
+from hitrate.improve._base import InvalidValueError
+from hitrate.improve._touch_results import (
+    DEFAULT_TYPES,
+    FUNNEL_METHOD,
+    FUNNEL_STEPS,
+    LIFT_METHOD,
+    SEQUENCE_METHOD,
+    FunnelResult,
+    LiftResult,
+    SequenceRanking,
+)
 from hitrate.spec.model import Definitions
 
 __all__ = [
@@ -46,13 +57,12 @@ __all__ = [
     "LiftResult",
     "SequenceRanking",
     "funnel",
+    "outreach",
     "personalisation_lift",
     "rank_sequences",
     "touches",
 ]
 
-DEFAULT_TYPES: tuple[str, ...] = ("email", "call")
-FUNNEL_STEPS: tuple[str, ...] = ("touched", "replied", "meeting", "opportunity", "won")
 #: Touch-level steps and the flag column of :func:`touches` that marks them.
 TOUCH_STEPS: dict[str, str] = {
     "response": "_response",
@@ -65,36 +75,23 @@ MEETING_OUTCOMES: tuple[str, ...] = ("meeting_booked",)
 YES: tuple[str, ...] = ("yes", "y", "true", "t", "1", "ja", "personalised", "personalized")
 NO: tuple[str, ...] = ("no", "n", "false", "f", "0", "nej", "generic")
 SMALL_GROUP = 30
-
-FUNNEL_METHOD = (
-    "leads per group, each step including the previous; conversions from the previous step and from the "
-    "first with Wilson score intervals"
-)
-SEQUENCE_METHOD = (
-    "touches per sequence; raw rate with Wilson score interval; shrunk rate = posterior mean of a "
-    "beta-binomial empirical-Bayes model (prior fitted by marginal likelihood across sequences) with "
-    "equal-tailed credible interval; ranked by the shrunk rate"
-)
-LIFT_METHOD = (
-    "per group, personalised minus not personalised: Newcombe hybrid score interval, Pearson chi-square test "
-    "(Fisher's exact test for small cells), Benjamini-Hochberg adjusted p-values (q) across groups"
-)
+METHODS = (FUNNEL_METHOD, SEQUENCE_METHOD, LIFT_METHOD)
+VIEWS = ("funnel", "sequences", "personalisation")
 
 
 # -- the touches ------------------------------------------------------------------------------------------------
 def _activities(source: Any) -> Any:
     if "activities" not in set(source.list_tables()):
-        raise UserInputError(
-            "the store has no activities: import them with `hitrate import FILE --table activities` first"
-        )
+        raise UserInputError("outreach.no_activities")
     return source.table("activities")
 
 
 def _check_fields(acts: Any, fields: Sequence[str], flag: str) -> None:
     available = [c for c in acts.columns if not c.startswith("_")]
+    where = cast(str, Message("outreach.field_of_activities", param=Param(flag.removeprefix("--"))))
     for f in fields:
         if f not in acts.columns or f.startswith("_"):
-            raise UnknownFieldError(f, available, f"{flag}: a field of the activities")
+            raise UnknownFieldError(f, available, where)
 
 
 def touches(
@@ -104,12 +101,13 @@ def touches(
     campaign: str | None = None,
     definitions: Definitions | None = None,
     fields: Sequence[str] = (),
-    flag: str = "--by",
+    flag: str = "by",
 ) -> Any:
     """The touches as an Ibis table: the activity's columns plus ``_lead`` and the step flags
     ``_response``, ``_meeting``, ``_opportunity``, ``_won`` (see the module docstring).
 
-    ``fields`` are checked to be activity columns (:class:`UnknownFieldError` names ``flag`` otherwise).
+    ``fields`` are checked to be activity columns (:class:`UnknownFieldError` names the parameter ``flag``
+    otherwise).
     Raises :class:`UserInputError` when the source has no activities table.
     """
     import ibis
@@ -157,7 +155,7 @@ def touches(
 def check_step(step: str) -> str:
     """The flag column of a touch-level step; :class:`UserInputError` naming ``--step`` otherwise."""
     if step not in TOUCH_STEPS:
-        raise UserInputError(f"--step {step}: expected one of {', '.join(TOUCH_STEPS)}")
+        raise InvalidValueError("outreach.bad_step", parameter="step", got=step, steps=Joined(TOUCH_STEPS))
     return TOUCH_STEPS[step]
 
 
@@ -170,46 +168,49 @@ def explain_empty(source: Any, campaign: str | None, types: Sequence[str]) -> Us
         c = fetch(source, acts.group_by(_c=acts.campaign).aggregate(n=acts.count()).order_by("_c"))
         names = [str(x) for x in c["_c"] if x is not None]
         if campaign not in names:
-            return UserInputError(
-                f"--campaign {campaign}: no activities of that campaign; campaigns: {', '.join(names) or 'none'}"
-            )
+            found = Joined(names) if names else Message("outreach.none")
+            return InvalidValueError("outreach.no_campaign", parameter="campaign", got=campaign, campaigns=found)
     n = fetch(source, acts.aggregate(n=acts.count()))["n"]
     if not len(n) or int(n[0]) == 0:
-        return UserInputError(
-            "the store has no activities: import them with `hitrate import FILE --table activities` first"
-        )
-    where = f" in campaign {campaign!r}" if campaign else ""
-    return UserInputError(f"no touches (activities of type {', '.join(types)}){where}; try --type")
+        return UserInputError("outreach.no_activities")
+    key = "outreach.no_touches_in_campaign" if campaign else "outreach.no_touches"
+    return UserInputError(key, types=Joined(types), campaign=repr(campaign), type=Param("type"))
 
 
 def _label(value: Any) -> str:
     return "(none)" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
+def outreach(
+    store: Any,
+    *,
+    view: str = "funnel",
+    by: Sequence[str] | str | None = None,
+    campaign: str | None = None,
+    step: str = "response",
+    types: Sequence[str] = DEFAULT_TYPES,
+    definitions: Definitions | None = None,
+    confidence: float = 0.95,
+) -> FunnelResult | SequenceRanking | LiftResult:
+    """``hitrate outreach``: the ``funnel`` view (:func:`funnel`, grouped by the fields ``by``), the
+    ``sequences`` view (:func:`rank_sequences`, ``by`` one field, default ``sequence``) or the
+    ``personalisation`` view (:func:`personalisation_lift`, ``by`` one field, default ``segment``)."""
+    fields = [by] if isinstance(by, str) else list(by or [])
+    if view not in VIEWS:
+        raise InvalidValueError("outreach.bad_view", parameter="view", got=view, views=Joined(VIEWS))
+    if view != "funnel" and len(fields) > 1:
+        raise InvalidValueError("outreach.one_field", parameter="by", got=fields, view=view, fields=Joined(fields))
+    common: dict[str, Any] = {"campaign": campaign, "types": tuple(types), "definitions": definitions}
+    if view == "funnel":
+        return funnel(store, by=fields, confidence=confidence, **common)
+    if view == "sequences":
+        return rank_sequences(store, by=fields[0] if fields else "sequence", step=step, confidence=confidence, **common)
+    return personalisation_lift(
+        store, by=fields[0] if fields else "segment", step=step, confidence=confidence, **common
+    )
+
+
 # -- the funnel -------------------------------------------------------------------------------------------------
-@dataclass
-class FunnelResult:
-    """The outreach funnel: per group and step, leads reaching it and the conversions with Wilson intervals."""
-
-    by: list[str]
-    rows: list[dict[str, Any]]
-    campaign: str | None = None
-    types: tuple[str, ...] = DEFAULT_TYPES
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        return {
-            "by": self.by,
-            "campaign": self.campaign,
-            "types": list(self.types),
-            "steps": list(FUNNEL_STEPS),
-            "method": FUNNEL_METHOD,
-            "warnings": self.warnings,
-            "rows": self.rows,
-        }
-
-
 def funnel(
     source: Any,
     *,
@@ -247,7 +248,7 @@ def funnel(
     if not len(c["touched"]) or int(np.asarray(c["touched"]).sum()) == 0:
         raise explain_empty(source, campaign, types)
     rows: list[dict[str, Any]] = []
-    warnings: list[str] = []
+    warnings: list[Message | str] = []
     counts = np.array([np.asarray(c[s], dtype=float) for s in FUNNEL_STEPS])  # steps x groups
     first = counts[0]
     prev = np.vstack([counts[:1], counts[:-1]])
@@ -256,8 +257,9 @@ def funnel(
     for g in range(counts.shape[1]):
         labels = {k: _label(c[n][g]) for k, n in zip(keys, cols, strict=True)}
         if first[g] < SMALL_GROUP:
-            name = ", ".join(f"{k}={v}" for k, v in labels.items()) or "all"
-            warnings.append(f"{name}: {int(first[g])} leads, too few to tell most differences apart")
+            group = [f"{k}={v}" for k, v in labels.items()]
+            name: Joined | Message = Joined(group) if group else Message("outreach.all")
+            warnings.append(Message("outreach.few_leads", group=name, n=int(first[g])))
         for s, step in enumerate(FUNNEL_STEPS):
             n_prev, n_first = prev[s, g], first[g]
             rows.append(
@@ -302,32 +304,6 @@ def _touch_counts(
     return c
 
 
-@dataclass
-class SequenceRanking:
-    """Sequences ranked by their shrunk rate at a step, with the raw rate and attempts beside it."""
-
-    by: str
-    step: str
-    rows: list[dict[str, Any]]
-    prior: dict[str, Any]
-    campaign: str | None = None
-    types: tuple[str, ...] = DEFAULT_TYPES
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        return {
-            "by": self.by,
-            "step": self.step,
-            "campaign": self.campaign,
-            "types": list(self.types),
-            "method": SEQUENCE_METHOD,
-            "prior": self.prior,
-            "warnings": self.warnings,
-            "rows": self.rows,
-        }
-
-
 def rank_sequences(
     source: Any,
     *,
@@ -355,19 +331,20 @@ def rank_sequences(
         types=types,
         definitions=definitions,
         fields=[by],
-        flag="--by",
+        flag="by",
     )
     arms = [_label(a) for a in c["_arm"]]
     n = np.asarray(c["attempts"], dtype=float)
     k = np.asarray(c["hits"], dtype=float)
     keep = np.array([a != "(none)" for a in arms])
-    warnings = []
+    warnings: list[Message | str] = []
     if not keep.all():
-        warnings.append(f"{int(n[~keep].sum()):,} touches without a {by} are left out")
+        warnings.append(Message("outreach.left_out", n=int(n[~keep].sum()), by=by))
     arms = [a for a, ok in zip(arms, keep, strict=True) if ok]
     n, k = n[keep], k[keep]
     if len(arms) < 2:
-        raise UserInputError(f"--by {by}: ranking needs two or more values with touches; found {arms or 'none'}")
+        found = str(arms) if arms else Message("outreach.none")
+        raise InvalidValueError("outreach.ranking_needs_two", parameter="by", got=by, found=found)
     prior = fit_beta_binomial(k, n)
     mean, low, high = shrink(k, n, prior, confidence)
     w_low, w_high = wilson_interval(k, n, confidence)
@@ -393,9 +370,9 @@ def rank_sequences(
     ]
     small = [arms[i] for i in range(len(arms)) if n[i] < 100]
     if small:
-        warnings.append(f"fewer than 100 touches for {', '.join(small)}: their shrunk rates lean on the prior")
+        warnings.append(Message("outreach.few_touches_prior", arms=Joined(small)))
     if prior.complete_pooling:
-        warnings.append(f"the {by} values differ no more than chance would make them: all are shrunk to one rate")
+        warnings.append(Message("outreach.complete_pooling", by=by))
     info = {
         "alpha": prior.alpha,
         "beta": prior.beta,
@@ -408,41 +385,14 @@ def rank_sequences(
 
 
 # -- personalisation lift ---------------------------------------------------------------------------------------
-@dataclass
-class LiftResult:
-    """Per group: rate of personalised and of other touches, the lift with interval, p and BH q."""
-
-    by: str
-    step: str
-    rows: list[dict[str, Any]]
-    alpha: float = 0.05
-    campaign: str | None = None
-    types: tuple[str, ...] = DEFAULT_TYPES
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        return {
-            "by": self.by,
-            "step": self.step,
-            "alpha": self.alpha,
-            "campaign": self.campaign,
-            "types": list(self.types),
-            "method": LIFT_METHOD,
-            "warnings": self.warnings,
-            "rows": self.rows,
-        }
-
-
 def personalised_field(source: Any) -> str:
     """The activities' personalisation column (``personalised`` or ``personalized``)."""
     acts = _activities(source)
     for name in ("personalised", "personalized"):
         if name in acts.columns:
             return name
-    raise UnknownFieldError(
-        "personalised", [c for c in acts.columns if not c.startswith("_")], "the personalisation lift table"
-    )
+    where = cast(str, Message("outreach.lift_table"))
+    raise UnknownFieldError("personalised", [c for c in acts.columns if not c.startswith("_")], where)
 
 
 def personalisation_lift(
@@ -476,7 +426,7 @@ def personalisation_lift(
         return [t[by].cast("string").name("_g"), flag.name("_p")]
 
     c = _touch_counts(
-        source, group, step=step, campaign=campaign, types=types, definitions=definitions, fields=[by], flag="--by"
+        source, group, step=step, campaign=campaign, types=types, definitions=definitions, fields=[by], flag="by"
     )
     cells: dict[tuple[str, str], tuple[int, int]] = {}
     left_out = 0
@@ -485,12 +435,12 @@ def personalisation_lift(
             left_out += int(n)
             continue
         cells[(_label(g), str(p))] = (int(k), int(n))
-    warnings = []
+    warnings: list[Message | str] = []
     if left_out:
-        warnings.append(f"{left_out:,} touches without a yes/no value of {pers} are left out")
+        warnings.append(Message("outreach.no_yes_no", n=left_out, field=pers))
     groups = sorted({g for g, _ in cells})
     if not groups:
-        raise UserInputError(f"no touches with a yes/no value of {pers}")
+        raise UserInputError("outreach.none_yes_no", field=pers)
     rows: list[dict[str, Any]] = []
     for g in groups:
         ky, ny = cells.get((g, "yes"), (0, 0))
@@ -506,9 +456,9 @@ def personalisation_lift(
             row.update(lift=d.difference, lift_low=d.low, lift_high=d.high, p_value=d.p_value)
         else:
             row.update(lift=None, lift_low=None, lift_high=None, p_value=None)
-            warnings.append(f"{by}={g}: touches on one side only, no lift")
+            warnings.append(Message("outreach.one_side", by=by, group=g))
         if min(ny, nn) < 100 and ny and nn:
-            warnings.append(f"{by}={g}: fewer than 100 touches on one side, too few to tell most lifts apart")
+            warnings.append(Message("outreach.few_touches_side", by=by, group=g))
         rows.append(row)
     q = benjamini_hochberg([np.nan if r["p_value"] is None else r["p_value"] for r in rows])
     for r, qi in zip(rows, q, strict=True):

@@ -93,20 +93,12 @@ def feedback_json(store_access: data.StoreAccess, user: User, limit: int = 100) 
 
 def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50) -> list[dict[str, Any]]:
     """The latest lost deals in the user's scope (id, close date, CRM reason): the form's suggestions."""
-    from hitrate.analysis.rates import resolve_definitions
-    from hitrate.analysis.results import clean
-    from hitrate.engine.counting import fetch
-    from hitrate.engine.expressions import classified
-    from hitrate.engine.query import Query
+    from hitrate.improve.feedback import recent_lost_deals
 
     w = scoped_where(user)
 
     def compute(store: Store) -> list[dict[str, Any]]:
-        defs = resolve_definitions(store, None, None)
-        t = classified(store, defs, Query.build(where=w), {"id", "closed_at", "loss_reason"})
-        t = t.filter(t._lost & ~t._won)
-        c = fetch(store, t.select("id", "closed_at", "loss_reason").order_by([t.closed_at.desc(), t.id]).limit(limit))
-        return [{k: clean(c[k][i]) for k in c} for i in range(len(c["id"]))]
+        return recent_lost_deals(store, where=w, limit=limit)
 
     return store_access.cached(("recent_lost", limit, scope_key(user)), compute)
 
