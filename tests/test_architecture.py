@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": BASE | {"spec"},
     "report": BASE,
     "engine": BASE | {"store", "spec"},
-    "ingest": BASE | {"store", "spec"},
+    "ingest": BASE | {"store", "spec", "report"},
     "synth": BASE | {"store", "spec"},
     "scoring": BASE | {"engine", "ingest", "store", "spec", "stats", "report"},
     "analysis": BASE | {"engine", "store", "spec", "stats", "scoring", "report"},

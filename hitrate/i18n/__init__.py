@@ -22,6 +22,7 @@ Parameters are formatted for the language by the placeholder's format spec (see
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +33,8 @@ from typing import Any
 
 LANGS: tuple[str, ...] = ("en", "da")
 DEFAULT_LANG = "en"
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}\.[a-z0-9_.]{1,200}$")
 
 #: How a face writes a library parameter: ``"by"`` -> ``"--by"`` (command line), ``"by"`` (web).
 ParamNames = Callable[[str], str]
@@ -99,7 +102,9 @@ def catalogue(lang: str) -> dict[str, str]:
 
 def template(key: str, lang: str = DEFAULT_LANG) -> str | None:
     """The text of message ``key`` in ``lang`` (English when ``lang`` lacks it), or None when no
-    catalogue has it."""
+    catalogue has it (or ``key`` is not an id at all)."""
+    if not _ID.match(key):
+        return None
     name, _, rest = key.partition(".")
     found = namespace(lang, name).get(rest)
     if found is None and lang != DEFAULT_LANG:
