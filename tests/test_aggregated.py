@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.analysis.rates import rates
-from hitrate.cli import app
+from hitrate.cli import app, flag_name
 from hitrate.errors import InputFileError
 from hitrate.ingest import import_files
 
@@ -43,10 +43,12 @@ def test_bad_counts_name_the_file_row_and_column(store, tmp_path, body, message)
     path.write_text("channel,visits,purchases\n" + body)
     with pytest.raises(InputFileError, match=message):
         import_files(store, [path], attempts="visits", hits="purchases")
-    with pytest.raises(InputFileError, match="--attempts visitz: no such column"):
+    with pytest.raises(InputFileError, match="attempts visitz: no such column") as info:
         import_files(store, [path], attempts="visitz", hits="purchases")
-    with pytest.raises(InputFileError, match="give both"):
+    assert "--attempts visitz: no such column" in info.value.render("en", flag_name)
+    with pytest.raises(InputFileError, match="give both") as info:
         import_files(store, [path], attempts="visits")
+    assert info.value.render("en", flag_name).startswith("--attempts/--hits: give both")
 
 
 def test_row_level_success_column_and_cli(tmp_path):

@@ -194,18 +194,18 @@ def test_a_large_file_read_straight_from_disk_or_again_gives_what_the_python_rea
     """A large clean file is stored straight from disk; a file that turns out not to be clean after the
     first rows (problems, a repeated key, currency codes, a bad record, a line break) is imported again from
     a table. Either way, the stored rows, the quarantine and the report equal the Python reader's."""
-    from hitrate.ingest import importer
+    from hitrate.ingest import detect, direct
 
     path = write(tmp_path / "f.csv", _clean_rows(400) + tail)
-    monkeypatch.setattr(importer, "_DATE_SAMPLE", 50)  # the first rows are all clean
+    monkeypatch.setattr(detect, "DATE_SAMPLE", 50)  # the first rows are all clean
     attempts: list[bool] = []
-    original = importer._store_direct
+    original = direct.store_direct
 
     def spy(*args: object, **kwargs: object) -> object:
         attempts.append(True)
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(importer, "_store_direct", spy)
+    monkeypatch.setattr(direct, "store_direct", spy)
     read_again: list[bool] = []
     materialized = RawTable.materialized
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from hitrate.analysis.rates import rates
+from hitrate.cli import flag_name
 from hitrate.errors import AmbiguousDateFormatError, InputFileError, StrictImportError
 from hitrate.ingest import import_files, parse_map_flags
 from hitrate.ingest.readers import decode, read_file, sniff_delimiter
@@ -85,7 +86,7 @@ def test_reader_keeps_wrong_field_counts_aside_with_line_numbers(tmp_path):
     p = write_lines(tmp_path / "a.csv", ["id,stage,amount", "1,Won,5", "2,Lost", "", "3,Won,1,extra", '4,"Won', 'x",2'])
     raw = read_file(p)
     assert raw.cells.num_rows == 2  # row 1 and the quoted multi-line record
-    assert [(b.row, b.reason) for b in raw.bad] == [
+    assert [(b.row, str(b.reason)) for b in raw.bad] == [
         (3, "expected 3 fields, found 2"),
         (5, "expected 3 fields, found 4"),
     ]
@@ -253,7 +254,8 @@ def test_ambiguous_dates_are_refused_naming_column_and_flag(store, tmp_path):
     p = write_lines(tmp_path / "amb.csv", ["id,stage,Lukkedato", "1,Won,05/06/2017", "2,Won,06/05/2017"])
     with pytest.raises(AmbiguousDateFormatError) as info:
         import_files(store, [p], mapping={"closed_at": "Lukkedato"})
-    msg = str(info.value)
+    assert "date_format DD/MM/YYYY or date_format MM/DD/YYYY" in str(info.value)  # the library's parameter
+    msg = info.value.render("en", flag_name)  # as the command line says it
     assert "Lukkedato" in msg and "--date-format DD/MM/YYYY" in msg and "--date-format MM/DD/YYYY" in msg
     report = import_files(store, [p], mapping={"closed_at": "Lukkedato"}, date_format="DD/MM/YYYY")
     assert report.imported == 2
@@ -285,8 +287,9 @@ def test_unknown_preset_table_map_and_missing_stage_are_clear_errors(store, tmp_
     p = write_lines(tmp_path / "x.csv", ["id,status", "1,Won"])
     with pytest.raises(InputFileError, match="unknown preset 'nope'; expected one of: .*maven.*auto or a YAML file"):
         import_files(store, [p], preset="nope")
-    with pytest.raises(InputFileError, match=r"no column for 'stage'.*--map stage=COLUMN.*id, status"):
+    with pytest.raises(InputFileError, match=r"no column for 'stage'.*map stage=COLUMN.*id, status") as info:
         import_files(store, [p])
+    assert "name it with --map stage=COLUMN" in info.value.render("en", flag_name)
     with pytest.raises(InputFileError, match="no column 'Fase'"):
         import_files(store, [p], mapping={"stage": "Fase"})
     with pytest.raises(InputFileError, match="FIELD=COLUMN"):
@@ -387,3 +390,109 @@ def test_normalise_name(name, expected):
 
     assert normalise_name(name) == expected
     assert IDENTIFIER.match(normalise_name(name))
+
+
+# --- the report as a result object, and its words in Danish -----------------------------------------------------
+def _small_import(store, tmp_path):
+    p = write_lines(
+        tmp_path / "r.csv",
+        ["id,stage,amount,created_at", "1,Won,5,2024-01-01", "2,Lost,x,2024-01-02", "3,Won,7,2024-01-03"],
+    )
+    return import_files(store, [p])
+
+
+def test_an_import_report_shows_itself_as_frame_text_html_chart_and_json(store, tmp_path):
+    report = _small_import(store, tmp_path)
+    frame = report.to_frame()
+    assert frame.to_dict("records") == [
+        {
+            "file": "r.csv",
+            "table": "opportunities",
+            "read": 3,
+            "imported": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "quarantined": 1,
+            "skipped_non_data": 0,
+        }
+    ]
+    assert str(report.title()) == f"Import batch {report.batch_id}"
+    assert str(report.headline()) == "Read 3 rows: 2 imported, 0 updated, 0 unchanged, 1 quarantined."
+    text = report.summary()
+    assert text.splitlines()[:2] == [str(report.title()), str(report.headline())] and "r.csv" in text
+    assert "Læste 3 rækker: 2 importeret, 0 opdateret, 0 uændret, 1 i karantæne." in report.summary("da")
+    html = report._repr_html_()
+    assert "Import batch" in html and "<table" in html and "r.csv" in html
+    figure = report.plot()
+    assert [bar.name for bar in figure.data] == ["imported", "updated", "unchanged", "quarantined"]
+    assert [tuple(bar.y) for bar in figure.data] == [(2,), (0,), (0,), (1,)] and tuple(figure.data[0].x) == ("r.csv",)
+    assert [bar.name for bar in report.plot("da").data] == ["importeret", "opdateret", "uændret", "i karantæne"]
+    data = report.to_dict()
+    assert list(data) == [
+        "read",
+        "imported",
+        "updated",
+        "unchanged",
+        "quarantined",
+        "skipped_non_data",
+        "batch_id",
+        "warnings",
+        "files",
+        "unmatched_keys",
+        "quarantine_sample",
+    ]
+    assert data["quarantine_sample"] == [
+        {
+            "source": str(tmp_path / "r.csv"),
+            "row": 3,
+            "column": "amount",
+            "reason": "column 'amount': 'x' is not a number (decimal '.')",
+        }
+    ]
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_a_file_report_shows_itself_too(store, tmp_path):
+    file = _small_import(store, tmp_path).files[0]
+    assert file.to_frame()["quarantined"].tolist() == [1]
+    assert str(file.title()) == "Import of r.csv into opportunities"
+    assert file.summary().splitlines()[1] == "Read 3 rows: 2 imported, 0 updated, 0 unchanged, 1 quarantined."
+    assert "Import af r.csv til opportunities" in file.summary("da")
+    assert "Import of r.csv" in file._repr_html_()
+    assert [tuple(bar.y) for bar in file.plot().data] == [(2,), (0,), (0,), (1,)]
+    data = file.to_dict()
+    assert list(data)[:7] == ["path", "table", "read", "imported", "updated", "unchanged", "quarantined"]
+    assert data["outcome_from"] == ["stage"] and data["warnings"] == [] and data["preset_reason"] == ""
+
+
+def test_quarantine_reasons_are_english_in_the_store_and_messages_in_the_report(store, tmp_path):
+    report = _small_import(store, tmp_path)
+    assert store.fetch("SELECT reason FROM quarantine") == [("column 'amount': 'x' is not a number (decimal '.')",)]
+    reason = report.quarantine_sample[0]["reason"]
+    assert reason.render("da") == "kolonnen 'amount': 'x' er ikke et tal (decimaltegn '.')"
+
+
+def test_import_errors_name_the_parameter_each_face_its_way(store, tmp_path):
+    p = write_lines(tmp_path / "x.csv", ["id,stage", "1,Won"])
+    with pytest.raises(InputFileError) as info:
+        import_files(store, [p], table="nope")
+    assert str(info.value).startswith("table: unknown table 'nope'; expected one of: opportunities")
+    assert info.value.render("en", flag_name).startswith("--table: unknown table 'nope'")
+    assert info.value.render("da", flag_name).startswith("--table: ukendt tabel 'nope'; forventede en af:")
+    with pytest.raises(ValueError, match="decimal: expected ',' or '.'; got ';'"):  # also a ValueError
+        import_files(store, [p], decimal=";")
+    with pytest.raises(LookupError):  # an unknown preset is also a NotFoundError
+        import_files(store, [p], preset="nope")
+
+
+def test_steps_are_announced_as_english_labels_that_carry_their_message(store, tmp_path):
+    p = write_lines(tmp_path / "s.csv", ["id,stage", "1,Won", "2,Lost"])
+    steps: list[str] = []
+    import_files(store, [p], stage=steps.append)
+    assert steps == ["Reading s.csv", "Checking 2 rows of s.csv", "Storing s.csv", "Committing"]
+    assert [step.message.render("da") for step in steps] == [  # type: ignore[attr-defined]
+        "Læser s.csv",
+        "Kontrollerer 2 rækker i s.csv",
+        "Gemmer s.csv",
+        "Gennemfører importen",
+    ]

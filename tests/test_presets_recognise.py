@@ -6,7 +6,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from hitrate.cli import app
+from hitrate.cli import app, flag_name
 from hitrate.errors import InputFileError
 from hitrate.ingest import import_files, load_preset, preset_names
 from hitrate.ingest.recognise import recognise
@@ -48,15 +48,20 @@ def test_presets_list_names_every_preset_and_its_tables():
 def test_two_presets_that_fit_alike_are_refused_with_the_candidates(store, tmp_path):
     header = ["Record ID", "Deal Name", "Deal Stage", "Deal Owner.id", "Account Name.id", "Closing Date"]
     path = write_csv(tmp_path / "mixed.csv", header, [{"Deal Stage": "Closed Won"}])
-    with pytest.raises(InputFileError, match=r"cannot tell which CRM.*zoho \(score.*hubspot \(score.*--preset zoho"):
+    with pytest.raises(
+        InputFileError, match=r"cannot tell which CRM.*zoho \(score.*hubspot \(score.*preset zoho"
+    ) as info:
         import_files(store, [path], preset="auto")
+    assert "Name it with --preset zoho or --preset hubspot, or map the columns with --map" in info.value.render(
+        "en", flag_name
+    )
     result = runner.invoke(app, ["import", str(path), "--db", str(tmp_path / "s.duckdb")])
     assert result.exit_code == 2 and "cannot tell which CRM" in result.stderr and "Traceback" not in result.output
 
 
 def test_a_header_with_no_evidence_is_read_by_column_names(store, tmp_path):
     rec = recognise("x.csv", ["id", "stage", "amount"])
-    assert rec.preset is None and rec.reason.startswith("no preset recognised")
+    assert rec.preset is None and str(rec.reason).startswith("no preset recognised")
     path = write_csv(tmp_path / "plain.csv", ["id", "stage"], [{"id": "1", "stage": "Won"}])
     rep = import_files(store, [path], preset="auto").files[0]
     assert (rep.preset, rep.outcomes) == (None, {"won": 1})

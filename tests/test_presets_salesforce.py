@@ -181,7 +181,7 @@ def test_an_open_deals_close_date_is_a_forecast(store, tmp_path):
 def test_an_export_without_lost_deals_warns_how_to_include_them(store, tmp_path):
     rows = [r for r in api_rows("1", "", "2024-11-10", "2024-01-22") if r["StageName"] != "Closed Lost"]
     report = import_files(store, [write_csv(tmp_path / "o.csv", API_HEADER, rows)], preset="auto")
-    [warning] = report.warnings
+    [warning] = [str(w) for w in report.warnings]  # messages, in English
     assert warning.startswith("o.csv: no lost deals among 9 rows") and "Opportunity Status" in warning
     assert report.to_dict()["warnings"] == [warning]
 

@@ -1,12 +1,18 @@
 """Readers, CRM presets, validation and quarantine: getting any CRM export into the store."""
 
-from hitrate.ingest.importer import FileReport, ImportReport, import_files, unmatched_keys
+from hitrate.ingest.errors import ImportParameterError, UnknownPresetError
+from hitrate.ingest.import_report import FileReport, ImportReport
+from hitrate.ingest.importer import StepLabel, import_files
 from hitrate.ingest.mapping import parse_map_flags
 from hitrate.ingest.presets import load_preset, preset_names
+from hitrate.ingest.upsert import unmatched_keys
 
 __all__ = [
     "FileReport",
+    "ImportParameterError",
     "ImportReport",
+    "StepLabel",
+    "UnknownPresetError",
     "import_files",
     "load_preset",
     "parse_map_flags",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hitrate.errors import InputFileError
+from hitrate.i18n import Joined, Param
 from hitrate.ingest import mapping as mapping_mod
 from hitrate.ingest.readers import RawTable
 
@@ -31,14 +32,16 @@ def expand_counts(raw: RawTable, attempts: str, hits: str) -> RawTable:
     import duckdb
 
     idx = {}
-    for flag, name in (("--attempts", attempts), ("--hits", hits)):
+    for param, name in (("attempts", attempts), ("hits", hits)):
         i = mapping_mod.find_column(raw.columns, name)
         if i is None:
-            raise InputFileError(raw.path, f"{flag} {name}: no such column; the columns are: {', '.join(raw.columns)}")
-        idx[flag] = i
-    a, h = idx["--attempts"], idx["--hits"]
+            raise InputFileError(
+                raw.path, "ingest.count_no_column", param=Param(param), column=name, columns=Joined(raw.columns)
+            )
+        idx[param] = i
+    a, h = idx["attempts"], idx["hits"]
     if a == h:
-        raise InputFileError(raw.path, "--attempts and --hits name the same column")
+        raise InputFileError(raw.path, "ingest.counts_same_column", attempts=Param("attempts"), hits=Param("hits"))
     keep = [i for i in range(len(raw.columns)) if i not in (a, h)]
     con = duckdb.connect()
     try:
@@ -54,12 +57,15 @@ def expand_counts(raw: RawTable, attempts: str, hits: str) -> RawTable:
             row, av, hv, bad_a, bad_h = bad
             if bad_a or bad_h:
                 col, value = (raw.columns[a], av) if bad_a else (raw.columns[h], hv)
-                raise InputFileError(
-                    raw.path, f"row {row}, column '{col}': '{value}' is not a whole number of 0 or more"
-                )
+                raise InputFileError(raw.path, "ingest.count_not_whole", row=row, column=col, value=value)
             raise InputFileError(
                 raw.path,
-                f"row {row}: {raw.columns[h]} {hv} is more than {raw.columns[a]} {av} (hits cannot exceed attempts)",
+                "ingest.hits_above_attempts",
+                row=row,
+                hits=raw.columns[h],
+                h=hv,
+                attempts=raw.columns[a],
+                a=av,
             )
         cols = ", ".join(f"c{i} AS c{k}" for k, i in enumerate(keep))
         n = len(keep)

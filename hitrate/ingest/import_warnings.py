@@ -1,18 +1,22 @@
 """Warnings for imports where hit rate would silently go wrong.
 
 - **No lost deals** in an export whose CRM hides lost ones by default (Odoo archives them; a
-  Salesforce report may filter them out): hit rate would be inflated. The preset says how to include them.
+  Salesforce report may filter them out): hit rate would be inflated. The preset says how to include them
+  (``warn_no_lost``: the advice is the preset's own text, a user's preset file can have its own; the
+  sentence around it comes from the catalogue).
 - **Several pipelines** in one export (HubSpot, Pipedrive, Zoho): stages and hit rates differ per pipeline.
 - **Several currencies** behind one amount column (a currency column, or codes/signs in the amount
   cells): value-weighted rates add unlike units.
 
-The SQL reads only generated identifiers (scratch tables, ``c0``..., checked field names).
+Each warning is a :class:`~hitrate.i18n.Message`. The SQL reads only generated identifiers (scratch tables,
+``c0``..., checked field names).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hitrate.i18n import Joined, Message
 from hitrate.ingest.mapping import ColumnMap
 from hitrate.ingest.presets import PresetTable
 
@@ -38,29 +42,20 @@ def file_warnings(
     ptable: PresetTable | None,
     cmap: ColumnMap,
     outcomes: dict[str, int],
-) -> list[str]:
+) -> list[Message]:
     """Warnings for one imported file; ``stored`` holds its rows as stored, ``raw`` its text cells (None:
     the caller made sure no amount cell carries a currency code)."""
-    out: list[str] = []
+    out: list[Message] = []
     rows = sum(outcomes.values())
     if ptable is not None and ptable.warn_no_lost and rows and not outcomes.get("lost"):
-        out.append(
-            f"no lost deals among {rows} rows, so hit rate counts only wins and is inflated. {ptable.warn_no_lost}"
-        )
+        out.append(Message("ingest_warnings.no_lost", rows=rows, advice=ptable.warn_no_lost))
     if "pipeline" in cmap.fields:
         pipelines = _counts(store, f"SELECT pipeline, count(*) FROM {stored} WHERE pipeline IS NOT NULL GROUP BY 1")
         if len(pipelines) > 1:
-            out.append(
-                f"{len(pipelines)} pipelines in one export ({_list(pipelines)}): stages and hit rates differ "
-                "between pipelines; see them apart with `hitrate rates --by pipeline`"
-            )
+            out.append(Message("ingest_warnings.pipelines", n=len(pipelines), counts=_list(pipelines)))
     currencies = _currencies(store, stored, raw, cmap)
     if len(currencies) > 1:
-        out.append(
-            f"amounts in {len(currencies)} currencies ({_list(currencies)}): value-weighted rates add them as one "
-            "unit and are not comparable; compare with `hitrate rates --by currency`, or convert the amounts to "
-            "one currency before importing"
-        )
+        out.append(Message("ingest_warnings.currencies", n=len(currencies), counts=_list(currencies)))
     return out
 
 
@@ -80,5 +75,5 @@ def _counts(store: Store, sql: str) -> dict[str, int]:
     return {str(k): int(n) for k, n in store.raw.execute(f"{sql} ORDER BY 2 DESC, 1").fetchall()}
 
 
-def _list(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {n}" for k, n in counts.items())
+def _list(counts: dict[str, int]) -> Joined:
+    return Joined([Message("ingest_warnings.value_count", value=k, n=n) for k, n in counts.items()])

@@ -1,6 +1,6 @@
 """Which source column feeds which canonical field.
 
-Order of precedence: ``--map FIELD=COLUMN``, then the preset, then a column whose
+Order of precedence: ``mapping`` (``--map FIELD=COLUMN``), then the preset, then a column whose
 normalised name is the field's own name. Every other column is kept as a text
 dimension under its normalised name, so nothing in the file is lost.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hitrate.errors import InputFileError
+from hitrate.i18n import Joined, Param
+from hitrate.ingest.errors import ImportParameterError
 from hitrate.store.schema import IDENTIFIER, TableSchema, normalise_name
 
 RESERVED = {"outcome", "_batch", "_key", "_row"}
@@ -34,10 +36,12 @@ def parse_map_flags(flags: list[str] | None) -> dict[str, str]:
         field, sep, column = flag.partition("=")
         field, column = field.strip(), column.strip()
         if not sep or not field or not column:
-            raise InputFileError("--map", f"'{flag}' is not FIELD=COLUMN (e.g. --map rep=Sælger)")
+            raise ImportParameterError(
+                "ingest.map_not_field_column", parameters=["map"], value=flag, param=Param("map")
+            )
         name = normalise_name(field)
         if not IDENTIFIER.match(name) or name in RESERVED:
-            raise InputFileError("--map", f"'{field}' cannot be a field name")
+            raise ImportParameterError("ingest.map_not_a_field_name", parameters=["map"], field=field)
         out[name] = column
     return out
 
@@ -81,7 +85,7 @@ def resolve(
         idx = find_column(columns, column)
         if idx is None:
             raise InputFileError(
-                path, f"--map {field}={column}: no column '{column}'; the columns are: {', '.join(columns)}"
+                path, "ingest.map_no_column", param=Param("map"), field=field, column=column, columns=Joined(columns)
             )
         fields[field] = idx
     for field, candidates in preset_map.items():
@@ -101,8 +105,11 @@ def resolve(
         field = missing[0]
         raise InputFileError(
             path,
-            f"no column for '{field}' (the {schema.name} table needs it); name it with --map {field}=COLUMN "
-            f"(the columns are: {', '.join(columns)})",
+            "ingest.no_column_for",
+            field=field,
+            table=schema.name,
+            param=Param("map"),
+            columns=Joined(columns),
         )
     dims: list[str] = [f for f in fields if f not in schema.fields]  # mapped under a dimension's name
     for idx, column in enumerate(columns):

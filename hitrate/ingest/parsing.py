@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hitrate.errors import InputFileError
+from hitrate.ingest.errors import ImportParameterError
 
 _TIMES = (
     "",
@@ -85,11 +85,7 @@ def date_format_from_flag(flag: str) -> DateFormat:
         return _ALIASES[key]
     if "%" in flag and _STRPTIME_OK.match(flag):
         return DateFormat("custom", (flag,), flag)
-    raise InputFileError(
-        "--date-format",
-        f"'{flag}' is not a date format; expected YYYY-MM-DD, DD-MM-YYYY, DD/MM/YYYY, MM/DD/YYYY, "
-        "DD.MM.YYYY or a strptime pattern such as %d-%m-%Y",
-    )
+    raise ImportParameterError("ingest.not_a_date_format", parameters=["date_format"], value=flag)
 
 
 def text_sql(column: str) -> str:

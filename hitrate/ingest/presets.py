@@ -26,6 +26,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hitrate.errors import InputFileError
+from hitrate.i18n import Joined, Message
+from hitrate.ingest.errors import UnknownPresetError
 from hitrate.store.schema import TABLES
 
 Condition = bool | float | list[str] | str
@@ -49,9 +51,9 @@ class OutcomeRule(BaseModel):
     @classmethod
     def _stage_condition(cls, when: dict[str, Condition]) -> dict[str, Condition]:
         if "stage" in when and when["stage"] not in ("won", "lost"):
-            raise ValueError("a condition on 'stage' must be 'won' or 'lost' (the table's stage lists)")
+            raise ValueError(Message("ingest_presets.stage_condition"))
         if not when:
-            raise ValueError("a rule needs at least one condition")
+            raise ValueError(Message("ingest_presets.no_condition"))
         return when
 
 
@@ -89,7 +91,7 @@ class PresetTable(BaseModel):
         for rule in self.outcome:
             unknown = set(rule.when) - set(self.signals) - {"stage"}
             if unknown:
-                raise ValueError(f"outcome rule names {sorted(unknown)}, which are not in signals")
+                raise ValueError(Message("ingest_presets.rule_names_no_signal", names=str(sorted(unknown))))
         return self
 
     def columns_for(self, field: str) -> list[str]:
@@ -135,30 +137,30 @@ def load_preset(name: str) -> Preset:
     if is_preset_file(name):
         return _load_file(Path(name))
     if name not in preset_names():
-        raise InputFileError(
-            "--preset", f"unknown preset '{name}'; expected one of: {', '.join(preset_names())}, auto or a YAML file"
+        raise UnknownPresetError(
+            "ingest_presets.unknown", parameters=["preset"], name=name, names=Joined(preset_names())
         )
-    text = (resources.files("hitrate.ingest") / "presets" / f"{name}.yaml").read_text(encoding="utf-8")
-    return _validate(_parse_yaml(text, f"preset {name}"), f"preset {name}")
+    source = resources.files("hitrate.ingest") / "presets" / f"{name}.yaml"
+    return _validate(_parse_yaml(source.read_text(encoding="utf-8"), str(source)), str(source))
 
 
 def _parse_yaml(text: str, where: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InputFileError(where, f"not valid YAML ({exc})") from None
+        raise InputFileError(where, "ingest_presets.not_yaml", error=str(exc)) from None
 
 
 def _load_file(path: Path) -> Preset:
     if not path.is_file():
-        raise InputFileError(str(path), "no such preset file")
+        raise InputFileError(str(path), "ingest_presets.no_such_file")
     data = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
     if not isinstance(data, dict):
-        raise InputFileError(str(path), "expected a mapping with 'name' and 'tables' (or 'extends')")
+        raise InputFileError(str(path), "ingest_presets.not_a_mapping")
     base_name = data.pop("extends", None)
     if base_name is not None:
         if not isinstance(base_name, str) or is_preset_file(base_name):
-            raise InputFileError(str(path), f"extends: expected a shipped preset name; got {base_name!r}")
+            raise InputFileError(str(path), "ingest_presets.extends_not_shipped", got=repr(base_name))
         base = load_preset(base_name).model_dump(exclude_defaults=True)
         base.pop("name")
         data = merge(base, data)
@@ -182,15 +184,26 @@ def _validate(data: Any, where: str) -> Preset:
     try:
         preset = Preset.model_validate(data)
     except ValidationError as exc:
-        raise InputFileError(where, _problems(exc)) from None
+        raise InputFileError(where, "ingest_presets.invalid", problems=_problems(exc)) from None
     unknown = set(preset.tables) - set(TABLES)
     if unknown:
-        raise InputFileError(where, f"unknown tables {sorted(unknown)}; expected some of: {', '.join(TABLES)}")
+        raise InputFileError(
+            where, "ingest_presets.unknown_tables", tables=str(sorted(unknown)), expected=Joined(TABLES)
+        )
     return preset
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+def _problems(exc: ValidationError) -> Joined:
+    """Each problem pydantic found, at its place in the file: our own validators' messages (a
+    :class:`~hitrate.i18n.Message` inside the ``ValueError``) in the reader's language, pydantic's own as
+    pydantic words them."""
+    found: list[Message] = []
+    for e in exc.errors():
+        error = e.get("ctx", {}).get("error")
+        own = error.args[0] if isinstance(error, ValueError) and error.args else None
+        problem = Message("ingest_presets.value_error", problem=own) if isinstance(own, Message) else e["msg"]
+        found.append(Message("ingest_presets.problem_at", at=".".join(str(p) for p in e["loc"]), problem=problem))
+    return Joined(found, "; ")
 
 
 def preset_yaml(preset: Preset) -> str:

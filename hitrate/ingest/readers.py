@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from hitrate.errors import InputFileError
+from hitrate.i18n import Message
 from hitrate.ingest import fastcsv
 
 Progress = Callable[[int, int], None]
@@ -35,10 +36,10 @@ csv.field_size_limit(2**31 - 1)
 
 @dataclass
 class BadRecord:
-    """A record that could not be read as a row (wrong number of fields)."""
+    """A record that could not be read as a row (wrong number of fields): its line, why, and its text."""
 
     row: int
-    reason: str
+    reason: Message
     raw: str
 
 
@@ -143,9 +144,9 @@ def read_file(path: str | Path, *, progress: Progress | None = None, con: Any = 
     :mod:`hitrate.ingest.fastcsv` and :meth:`RawTable.materialized`)."""
     p = Path(path)
     if not p.exists():
-        raise InputFileError(str(p), "no such file")
+        raise InputFileError(str(p), "ingest_files.no_such_file")
     if p.is_dir():
-        raise InputFileError(str(p), "is a folder, expected a CSV, .xlsx or .parquet file")
+        raise InputFileError(str(p), "ingest_files.is_a_folder")
     suffix = p.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
         return read_xlsx(p)
@@ -199,17 +200,17 @@ def read_csv(path: Path, *, progress: Progress | None = None, con: Any = None, f
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFileError(str(path), f"cannot read the file ({exc.strerror})") from None
+        raise InputFileError(str(path), "ingest_files.cannot_read", error=exc.strerror) from None
     text, encoding = decode(data, str(path))
     if not text.strip():
-        raise InputFileError(str(path), "the file is empty (expected a header row and data rows)")
+        raise InputFileError(str(path), "ingest_files.empty")
     delimiter = sniff_delimiter(text[:_SNIFF_CHARS])
     total = text.count("\n") + 1
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except csv.Error as exc:
-        raise InputFileError(str(path), f"line 1: cannot read the header ({exc})") from None
+        raise InputFileError(str(path), "ingest_files.bad_header", error=str(exc)) from None
     header, renamed = _check_header([h.strip() for h in header], str(path))
     width = len(header)
     rows: list[list[str]] = []
@@ -222,12 +223,13 @@ def read_csv(path: Path, *, progress: Progress | None = None, con: Any = None, f
                 rows.append(record)
                 row_numbers.append(start)
             elif record and any(cell.strip() for cell in record):
-                bad.append(BadRecord(start, f"expected {width} fields, found {len(record)}", delimiter.join(record)))
+                reason = Message("ingest_quarantine.fields", expected=width, found=len(record))
+                bad.append(BadRecord(start, reason, delimiter.join(record)))
             start = reader.line_num + 1
             if progress is not None and len(rows) % _PROGRESS_EVERY == 0:
                 progress(start, total)
     except csv.Error as exc:
-        raise InputFileError(str(path), f"line {start}: cannot read the record ({exc})") from None
+        raise InputFileError(str(path), "ingest_files.bad_record", line=start, error=str(exc)) from None
     if progress is not None:
         progress(total, total)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
@@ -282,13 +284,13 @@ def read_xlsx(path: Path) -> RawTable:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise InputFileError(str(path), f"cannot open as an Excel workbook ({exc})") from None
+        raise InputFileError(str(path), "ingest_files.not_excel", error=str(exc)) from None
     try:
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)
         header_row = next(it, None)
         if header_row is None:
-            raise InputFileError(str(path), "the first worksheet is empty")
+            raise InputFileError(str(path), "ingest_files.empty_worksheet")
         header = ["" if v is None else str(v).strip() for v in header_row]
         while header and header[-1] == "":
             header.pop()
@@ -328,7 +330,7 @@ def read_parquet(path: Path) -> RawTable:
     try:
         table = pq.read_table(path)
     except Exception as exc:
-        raise InputFileError(str(path), f"cannot read as Parquet ({exc})") from None
+        raise InputFileError(str(path), "ingest_files.not_parquet", error=str(exc)) from None
     header, _ = _check_header([str(n) for n in table.column_names], str(path))
     arrays = {}
     for i, col in enumerate(table.columns):
@@ -346,13 +348,13 @@ def _check_header(header: list[str], path: str) -> tuple[list[str], list[str]]:
     it), so a second ``Site`` becomes ``Site (2)`` rather than stopping the import.
     """
     if not header or all(not h for h in header):
-        raise InputFileError(path, "no header row (expected column names in the first row)")
+        raise InputFileError(path, "ingest_files.no_header")
     out: list[str] = []
     renamed: list[str] = []
     taken = set(header)
     for i, name in enumerate(header, start=1):
         if not name:
-            raise InputFileError(path, f"header column {i} has no name")
+            raise InputFileError(path, "ingest_files.unnamed_column", number=i)
         unique, n = name, 2
         while unique in out or (unique != name and unique in taken):
             unique, n = f"{name} ({n})", n + 1

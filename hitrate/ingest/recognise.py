@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hitrate.errors import InputFileError
+from hitrate.i18n import Joined, Message, Param
 from hitrate.ingest.presets import Preset, load_preset, preset_names
 
 MIN_SCORE = 4.0
@@ -27,8 +28,9 @@ class Candidate:
     score: float
     matched: tuple[str, ...]
 
-    def describe(self) -> str:
-        return f"{self.preset} (score {self.score:g}: {', '.join(self.matched)})"
+    def describe(self) -> Message:
+        """``zoho (score 9: Deal Owner.id, Closing Date)``."""
+        return Message("ingest_recognise.candidate", preset=self.preset, score=self.score, columns=Joined(self.matched))
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Recognition:
     """The preset chosen for a file (``None``: no preset fits), why, and the other candidates."""
 
     preset: Preset | None
-    reason: str
+    reason: Message
     candidates: list[Candidate] = field(default_factory=list)
 
 
@@ -59,20 +61,32 @@ def recognise(path: str, columns: list[str], presets: list[Preset] | None = None
     ranked = sorted((score(p, columns) for p in pool), key=lambda c: -c.score)
     ranked = [c for c in ranked if c.score > 0]
     if not ranked or ranked[0].score < MIN_SCORE:
-        hint = f"; closest: {ranked[0].describe()}" if ranked else ""
-        return Recognition(None, f"no preset recognised, columns read by name{hint}", ranked)
+        if ranked:
+            return Recognition(None, Message("ingest_recognise.none_closest", closest=ranked[0].describe()), ranked)
+        return Recognition(None, Message("ingest_recognise.none"), ranked)
     top = ranked[0]
     runner = ranked[1] if len(ranked) > 1 else None
     if runner is not None and runner.score >= MIN_SCORE and top.score < MARGIN * runner.score:
         close = [c for c in ranked if c.score >= MIN_SCORE and top.score < MARGIN * c.score]
-        names = " or ".join(f"--preset {c.preset}" for c in close)
+        options = [Message("errors.option_value", param=Param("preset"), value=c.preset) for c in close]
         raise InputFileError(
             path,
-            "cannot tell which CRM this export comes from; candidates: "
-            + "; ".join(c.describe() for c in close)
-            + f". Name it with {names}, or map the columns with --map",
+            "ingest_recognise.ambiguous",
+            candidates=Joined([c.describe() for c in close], "; "),
+            options=Joined(options, Message("ingest_recognise.or")),
+            map=Param("map"),
         )
     chosen = next(p for p in pool if p.name == top.preset)
-    why = f"preset {top.preset} recognised from columns {', '.join(top.matched)} (score {top.score:g}"
-    why += f"; next {runner.preset} {runner.score:g})" if runner else ")"
+    matched = Joined(top.matched)
+    if runner is None:
+        why = Message("ingest_recognise.recognised", preset=top.preset, columns=matched, score=top.score)
+    else:
+        why = Message(
+            "ingest_recognise.recognised_next",
+            preset=top.preset,
+            columns=matched,
+            score=top.score,
+            next=runner.preset,
+            next_score=runner.score,
+        )
     return Recognition(chosen, why, ranked)
