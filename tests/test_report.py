@@ -972,7 +972,7 @@ def test_every_word_the_report_and_dashboard_use_is_in_the_catalogue() -> None:
             if path.suffix not in (".py", ".html"):
                 continue
             text = path.read_text(encoding="utf-8")
-            quoted = rf"""\b{name}[\[(]["']([a-z][a-z0-9_]*)["']"""  # s["key"], s("key", ...)
+            quoted = rf"""\b{name}[\[(]["']([a-z][a-z0-9_]*)["'][\]),]"""  # s["key"], s("key", ...)
             pattern = quoted + (rf"|\b{name}\.([a-z][a-z0-9_]*)" if path.suffix == ".html" else "")  # {{ s.key }}
             found += [(folder, path.name, "".join(keys)) for keys in re.findall(pattern, text)]
     report, web = strings("en"), web_words("en")

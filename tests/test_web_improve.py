@@ -83,7 +83,7 @@ def test_who_may_set_a_goal(client, web, role, who, status):
 
 @pytest.mark.parametrize(
     ("body", "named"),
-    [({"target": 1.4, "period": "2025-Q1"}, "--target 1.4"), ({"target": 0.3, "period": "2025-Q7"}, "2025-Q7")],
+    [({"target": 1.4, "period": "2025-Q1"}, "target 1.4"), ({"target": 0.3, "period": "2025-Q7"}, "2025-Q7")],
 )
 def test_bad_goals_are_named_never_a_500(client, web, body, named):
     r = call(client, web, "admin", "post", "/api/goals", json={"for": f"team={MANAGED}", **body})
