@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hitrate.i18n import format as fmt
+from hitrate.report import _rows as read
 from hitrate.report._errors import NotASectionError
-from hitrate.report._model import CaterpillarPlot, CohortCurves, FunnelPlot, RateTable, SeasonalPlot, Section
-from hitrate.report._rows import (
-    caterpillar_rows,
-    cohort_curves,
-    factor_rows,
-    factor_unit,
-    funnel_rows,
-    season_rows,
-    section_rows,
+from hitrate.report._model import (
+    CaterpillarPlot,
+    CaterpillarRow,
+    CohortCurves,
+    FunnelPlot,
+    FunnelRow,
+    RateTable,
+    SeasonalPlot,
+    Section,
 )
 from hitrate.report.words import Words, column_name, flag_text, unusual_text
 
@@ -135,7 +136,7 @@ def _numbers(s: Words, *keys: str) -> list[tuple[str, bool]]:
 def _rate_table_blocks(section: RateTable, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import bars_figure, trend_figure
 
-    rows = section_rows(section, lang)
+    rows = read.section_rows(section, lang)
     build = bars_figure if section.kind == "bars" else trend_figure
     blocks = _chart_blocks(
         section,
@@ -162,63 +163,63 @@ def _rate_table_blocks(section: RateTable, section_id: str, s: Words, lang: str)
     return [*blocks, _table_block(section, section_id, s, headers, cells)]
 
 
+def _group_blocks(
+    section: FunnelPlot | CaterpillarPlot,
+    section_id: str,
+    s: Words,
+    lang: str,
+    rows: Sequence[FunnelRow | CaterpillarRow],
+    draw: Callable[[], go.Figure],
+    headers: Sequence[tuple[str, bool]],
+    numbers: Callable[[Any], list[Cell]],
+) -> list[Block]:
+    """A section of groups (funnel, caterpillar): its chart, then a table of each group's label columns (the
+    last one the row's header), attempts, hits and ``numbers``."""
+    blocks = _chart_blocks(section, section_id, s, any(r.charted for r in rows), bool(rows), draw)
+    header_at = len(section.label_columns) - 1
+    cells = [_label_cells(r.labels, header_at) + _counts(r.attempts, r.hits, lang) + numbers(r) for r in rows]
+    table = _table_block(section, section_id, s, [*_numbers(s, "attempts", "hits"), *headers], cells)
+    return [*blocks, table]
+
+
 def _funnel_blocks(section: FunnelPlot, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import funnel_figure
 
-    rows = funnel_rows(section)
-    drawable = any(r.charted for r in rows)
-    blocks = _chart_blocks(
-        section, section_id, s, drawable, bool(rows), lambda: funnel_figure(rows, s, lang, section.overall_rate)
-    )
-    header_at = len(section.label_columns) - 1
-    cells = [
-        _label_cells(r.labels, header_at)
-        + _counts(r.attempts, r.hits, lang)
-        + [
-            _num(fmt.percent(r.rate, lang)),
-            _num(fmt.interval(r.ci_low, r.ci_high, lang)),
-            _num(fmt.interval(*r.limit95, lang)),
-            _num(fmt.interval(*r.limit998, lang)),
-            Cell(flag_text(r.flag, s)),
-        ]
-        for r in rows
-    ]
-    headers = [*_numbers(s, "attempts", "hits", "hit_rate", "interval", "limits95", "limits998"), (s["flag"], False)]
-    return [*blocks, _table_block(section, section_id, s, headers, cells)]
+    rows = read.funnel_rows(section)
+
+    def numbers(r: FunnelRow) -> list[Cell]:
+        limits = [_num(fmt.interval(*ends, lang)) for ends in (r.limit95, r.limit998)]
+        flag = Cell(flag_text(r.flag, s))
+        return [_num(fmt.percent(r.rate, lang)), _num(fmt.interval(r.ci_low, r.ci_high, lang)), *limits, flag]
+
+    headers = [*_numbers(s, "hit_rate", "interval", "limits95", "limits998"), (s["flag"], False)]
+    draw = lambda: funnel_figure(rows, s, lang, section.overall_rate)  # noqa: E731
+    return _group_blocks(section, section_id, s, lang, rows, draw, headers, numbers)
 
 
 def _caterpillar_blocks(section: CaterpillarPlot, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import caterpillar_figure
 
-    rows = caterpillar_rows(section)
-    drawable = any(r.charted for r in rows)
-    blocks = _chart_blocks(
-        section, section_id, s, drawable, bool(rows), lambda: caterpillar_figure(rows, s, lang, section.overall_rate)
-    )
-    header_at = len(section.label_columns) - 1
-    cells = [
-        _label_cells(r.labels, header_at)
-        + _counts(r.attempts, r.hits, lang)
-        + [
-            _num(fmt.percent(r.rate, lang)),
-            _num(fmt.percent(r.shrunk, lang)),
-            _num(fmt.interval(r.shrunk_low, r.shrunk_high, lang)),
-        ]
-        for r in rows
-    ]
-    headers = _numbers(s, "attempts", "hits", "raw_rate", "shrunk_rate", "shrunk_interval")
-    return [*blocks, _table_block(section, section_id, s, headers, cells)]
+    rows = read.caterpillar_rows(section)
+
+    def numbers(r: CaterpillarRow) -> list[Cell]:
+        rates = [_num(fmt.percent(rate, lang)) for rate in (r.rate, r.shrunk)]
+        return [*rates, _num(fmt.interval(r.shrunk_low, r.shrunk_high, lang))]
+
+    headers = _numbers(s, "raw_rate", "shrunk_rate", "shrunk_interval")
+    draw = lambda: caterpillar_figure(rows, s, lang, section.overall_rate)  # noqa: E731
+    return _group_blocks(section, section_id, s, lang, rows, draw, headers, numbers)
 
 
 def _seasonal_blocks(section: SeasonalPlot, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import factors_figure, seasonal_figure
 
-    rows = season_rows(section)
-    factors = factor_rows(section, lang)
+    rows = read.season_rows(section)
+    factors = read.factor_rows(section, lang)
     drawable = any(r.charted for r in rows)
     draw = lambda: seasonal_figure(rows, s, lang)  # noqa: E731
     blocks = _chart_blocks(section, section_id, s, drawable, bool(rows), draw, with_note=False)  # the note follows
-    unit = factor_unit(section.seasonal_factors) if section.seasonal_factors is not None else "month"
+    unit = read.factor_unit(section.seasonal_factors) if section.seasonal_factors is not None else "month"
     if factors:
         label = s("chart_label", title=s("factors_title", title=section.title))
         caption = s["read_factors"] if unit == "month" else s["read_factors_week"]
@@ -263,7 +264,7 @@ def _seasonal_blocks(section: SeasonalPlot, section_id: str, s: Words, lang: str
 def _cohort_blocks(section: CohortCurves, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import cohort_figure
 
-    curves = cohort_curves(section)
+    curves = read.cohort_curves(section)
     drawable = any(c.ages for c in curves)
     blocks = _chart_blocks(section, section_id, s, drawable, bool(curves), lambda: cohort_figure(curves, s, lang))
     cells = [

@@ -6,8 +6,8 @@ Missing values become NaN (rates), 0 (counts) or ``""`` (texts); labels are prin
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from hitrate.i18n import format as fmt
 from hitrate.report._model import (
@@ -22,11 +22,9 @@ from hitrate.report._model import (
     Row,
     SeasonalPlot,
     SeasonRow,
+    Section,
 )
 from hitrate.report.words import FLAGS, UNUSUAL, report_words
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def _number(value: Any) -> float:
@@ -44,51 +42,59 @@ def _text(value: Any) -> str:
     return "" if fmt.is_missing(value) else str(value).strip()
 
 
-def _read_labels(
-    frame: pd.DataFrame, label: str, label_columns: Sequence[str]
-) -> tuple[list[dict[str, Any]], list[tuple[str, ...]], list[str]]:
-    """A frame's records, each record's label texts, and each record's chart name.
+def _records(section: Section) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each record of a section's frame, with the fields every row has: its label texts, its chart name, its
+    attempts, hits and hit rate.
 
     The chart name of a row is its ``label`` value; if those repeat (say the same rep
     name in two teams) it is all label columns joined by `` · `` instead.
     """
-    records: list[dict[str, Any]] = [{str(k): v for k, v in rec.items()} for rec in frame.to_dict("records")]
-    labels_of = [tuple(fmt.label(rec[c]) for c in label_columns) for rec in records]
-    names = [fmt.label(rec[label]) for rec in records]
+    records: list[dict[str, Any]] = [{str(k): v for k, v in rec.items()} for rec in section.frame.to_dict("records")]
+    labels_of = [tuple(fmt.label(rec[c]) for c in section.label_columns) for rec in records]
+    names = [fmt.label(rec[section.label]) for rec in records]
     if len(set(names)) != len(names):
         names = [" · ".join(labels) for labels in labels_of]
-    return records, labels_of, names
+    for rec, labels, name in zip(records, labels_of, names, strict=True):
+        yield (
+            rec,
+            {
+                "labels": labels,
+                "name": name,
+                "attempts": _count(rec["attempts"]),
+                "hits": _count(rec["hits"]),
+                "rate": _number(rec["hit_rate"]),
+            },
+        )
+
+
+def _interval(rec: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ci_low": _number(rec["ci_low"]), "ci_high": _number(rec["ci_high"])}
+
+
+def _mark(value: Any, known: Sequence[str]) -> str:
+    """A flag or mark as the code knows it (``"Above"`` -> ``"above"``), another text as given."""
+    text = _text(value)
+    return text.lower() if text.lower() in known else text
 
 
 def section_rows(section: RateTable, lang: str) -> list[Row]:
-    """Read a section's frame into :class:`Row` objects with every number already printed.
-
-    The chart name of a row is its ``label`` value; if those repeat (say the same rep
-    name in two teams) it is all label columns joined by `` · `` instead.
-    """
-    records, labels_of, names = _read_labels(section.frame, section.label, section.label_columns)
+    """Read a section's frame into :class:`Row` objects with every number already printed."""
     rows: list[Row] = []
-    for rec, labels, name in zip(records, labels_of, names, strict=True):
-        attempts, hits = _count(rec["attempts"]), _count(rec["hits"])
-        rate, low, high = _number(rec["hit_rate"]), _number(rec["ci_low"]), _number(rec["ci_high"])
+    for rec, row in _records(section):
+        interval = _interval(rec)
         value_rate, amount = _number(rec["value_hit_rate"]), _number(rec["amount_won"])
         rows.append(
             Row(
-                labels=labels,
-                name=name,
-                attempts=attempts,
-                hits=hits,
-                rate=rate,
-                ci_low=low,
-                ci_high=high,
+                **row,
+                **interval,
                 value_rate=value_rate,
                 amount_won=amount,
-                rate_text=fmt.percent(rate, lang),
-                interval_text=fmt.interval(low, high, lang),
+                rate_text=fmt.percent(row["rate"], lang),
+                interval_text=fmt.interval(interval["ci_low"], interval["ci_high"], lang),
                 value_rate_text=fmt.percent(value_rate, lang),
                 amount_text=fmt.amount(amount, lang),
-                attempts_text=fmt.integer(attempts, lang),
-                hits_text=fmt.integer(hits, lang),
+                attempts_text=fmt.integer(row["attempts"], lang),
+                hits_text=fmt.integer(row["hits"], lang),
             )
         )
     return rows
@@ -96,65 +102,43 @@ def section_rows(section: RateTable, lang: str) -> list[Row]:
 
 def funnel_rows(section: FunnelPlot) -> list[FunnelRow]:
     """Read a funnel plot's frame, one :class:`FunnelRow` per group, in frame order."""
-    records, labels_of, names = _read_labels(section.frame, section.label, section.label_columns)
-    rows: list[FunnelRow] = []
-    for rec, labels, name in zip(records, labels_of, names, strict=True):
-        flag = _text(rec["flag"])
-        rows.append(
-            FunnelRow(
-                labels=labels,
-                name=name,
-                attempts=_count(rec["attempts"]),
-                hits=_count(rec["hits"]),
-                rate=_number(rec["hit_rate"]),
-                ci_low=_number(rec["ci_low"]),
-                ci_high=_number(rec["ci_high"]),
-                flag=flag.lower() if flag.lower() in FLAGS else flag,
-                limit95=(_number(rec["funnel95_low"]), _number(rec["funnel95_high"])),
-                limit998=(_number(rec["funnel998_low"]), _number(rec["funnel998_high"])),
-            )
+    return [
+        FunnelRow(
+            **row,
+            **_interval(rec),
+            flag=_mark(rec["flag"], FLAGS),
+            limit95=(_number(rec["funnel95_low"]), _number(rec["funnel95_high"])),
+            limit998=(_number(rec["funnel998_low"]), _number(rec["funnel998_high"])),
         )
-    return rows
+        for rec, row in _records(section)
+    ]
 
 
 def caterpillar_rows(section: CaterpillarPlot) -> list[CaterpillarRow]:
     """Read a caterpillar plot's frame, one :class:`CaterpillarRow` per group, in frame order."""
-    records, labels_of, names = _read_labels(section.frame, section.label, section.label_columns)
     return [
         CaterpillarRow(
-            labels=labels,
-            name=name,
-            attempts=_count(rec["attempts"]),
-            hits=_count(rec["hits"]),
-            rate=_number(rec["hit_rate"]),
+            **row,
             shrunk=_number(rec["shrunk_rate"]),
             shrunk_low=_number(rec["shrunk_low"]),
             shrunk_high=_number(rec["shrunk_high"]),
         )
-        for rec, labels, name in zip(records, labels_of, names, strict=True)
+        for rec, row in _records(section)
     ]
 
 
 def season_rows(section: SeasonalPlot) -> list[SeasonRow]:
     """Read a seasonal plot's frame, one :class:`SeasonRow` per period, in frame order."""
-    records, _, names = _read_labels(section.frame, section.label, section.label_columns)
-    rows: list[SeasonRow] = []
-    for rec, name in zip(records, names, strict=True):
-        unusual = _text(rec["unusual"])
-        rows.append(
-            SeasonRow(
-                name=name,
-                attempts=_count(rec["attempts"]),
-                hits=_count(rec["hits"]),
-                rate=_number(rec["hit_rate"]),
-                ci_low=_number(rec["ci_low"]),
-                ci_high=_number(rec["ci_high"]),
-                trend=_number(rec["trend"]),
-                adjusted=_number(rec["adjusted_rate"]),
-                unusual=unusual.lower() if unusual.lower() in UNUSUAL else unusual,
-            )
+    return [
+        SeasonRow(
+            **{k: v for k, v in row.items() if k != "labels"},
+            **_interval(rec),
+            trend=_number(rec["trend"]),
+            adjusted=_number(rec["adjusted_rate"]),
+            unusual=_mark(rec["unusual"], UNUSUAL),
         )
-    return rows
+        for rec, row in _records(section)
+    ]
 
 
 def factor_unit(factors: Mapping[int, float]) -> str:

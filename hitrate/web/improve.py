@@ -23,7 +23,6 @@ from hitrate.i18n import format as fmt
 from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.api import ByParam, FiltersDep, PeriodParam, UserDep, access
-from hitrate.web.auth import csrf_ok
 from hitrate.web.i18n import error_text, renamed
 from hitrate.web.pages import Page, page, table
 from hitrate.web.scoping import Forbidden, scope_key, scoped_where
@@ -250,7 +249,7 @@ def goals_page(p: Page) -> dict[str, Any]:
         [
             f"{r['field']} {r['value']}",
             fmt.percent(r["target"], lang),
-            t("date_span", start=r["start"], end=r["end"]),
+            t("date_span", a=r["start"], b=r["end"]),
             t("counts", hits=r["hits"], attempts=r["attempts"]),
             fmt.percent(r["hit_rate"], lang),
             fmt.interval(r["ci_low"], r["ci_high"], lang) if r["hit_rate"] is not None else fmt.MISSING,
@@ -284,7 +283,7 @@ def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
     ]
     recorded_headers = [t["deal"], t["rep"], t["reason"], t["crm_reason"], t["note"], t["recorded_by"]]
     deals = [
-        {"id": d["id"], "label": t("lost_deal_label", closed=d["closed_at"], reason=d["loss_reason"] or "")}
+        {"id": d["id"], "label": t("lost_deal_label", day=d["closed_at"], why=d["loss_reason"] or "")}
         for d in recent_lost_json(p.access, p.user)
     ]
     tables = [
@@ -311,10 +310,9 @@ def reasons_form(
 ) -> Response:
     """Record a reason from the page's form (CSRF-checked, scoped like the API)."""
     p = Page(request)
-    if p.user is None:
-        return p.login_first("/reasons")
-    if not csrf_ok(p.session, csrf):
-        return p.show("reasons", 403, message=p.t["csrf"])
+    if (refused := p.refuse_form("reasons", csrf)) is not None:
+        return refused
+    assert p.user is not None
     try:
         rec = record_feedback(p.access, p.user, deal, reason, note)
     except HitrateError as exc:

@@ -74,6 +74,15 @@ class Page:
             set_cookie(response, self.request, self.app.state.sessions.dump(self.session))
         return response
 
+    def refuse_form(self, name: str, csrf: str) -> Response | None:
+        """The answer to a form sent to page ``name`` that may not go on: to the login page without a session,
+        403 without the form's token; None when it may."""
+        if self.user is None:
+            return self.login_first(f"/{name}")
+        if not csrf_ok(self.session, csrf):
+            return self.show(name, 403, message=self.t["csrf"])
+        return None
+
     def login_first(self, target: str | None = None) -> Response:
         """To the login page, and back to ``target`` (this page) after it."""
         return self.finish(RedirectResponse(f"/login?next={target or self.request.url.path}", status_code=303))
@@ -164,11 +173,9 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 def overview(p: Page) -> dict[str, Any]:
     """This month against last month and the same month last year, and the monthly series."""
     assert p.user is not None
-    where, teams, team = _team_filter(p)
-    result = data.rates_json(p.access, p.user, period="month", where=where)
-    rows = [r for r in result["rows"] if r["attempts"]]
+    context, _, rows = _monthly_rows(p, data.rates_json)
     if not rows:
-        return {"teams": teams, "team_selected": team, "message": p.t["no_data"]}
+        return {**context, "message": p.t["no_data"]}
     by_label = {r["period"]: r for r in rows}
     this = rows[-1]
     year, month = str(this["period"]).split("-", 1) if "-" in str(this["period"]) else (str(this["period"]), "")
@@ -180,7 +187,16 @@ def overview(p: Page) -> dict[str, Any]:
     cards = [_card(p, p.t[key], row) for key, row in picks]
     overall = sum(r["hits"] for r in rows) / max(1, sum(r["attempts"] for r in rows))
     sections = [_monthly(p, rows, overall)]
-    return {"teams": teams, "team_selected": team, "cards": cards, "sections": section_contexts(sections, p.lang)}
+    return {**context, "cards": cards, "sections": section_contexts(sections, p.lang)}
+
+
+def _monthly_rows(p: Page, compute: Callable[..., dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """The team filter's context (the menu and the team chosen), ``compute``'s monthly result within it, and the
+    result's months that have attempts."""
+    assert p.user is not None
+    where, teams, team = _team_filter(p)
+    result = compute(p.access, p.user, period="month", where=where)
+    return {"teams": teams, "team_selected": team}, result, [r for r in result["rows"] if r["attempts"]]
 
 
 def _card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = None) -> dict[str, str]:
@@ -265,10 +281,7 @@ def trends_page(p: Page) -> dict[str, Any]:
     from hitrate.report import CohortCurves, SeasonalPlot
 
     assert p.user is not None
-    where, teams, team = _team_filter(p)
-    result = data.trend_json(p.access, p.user, period="month", where=where)
-    rows = [r for r in result["rows"] if r["attempts"]]
-    context: dict[str, Any] = {"teams": teams, "team_selected": team}
+    context, result, rows = _monthly_rows(p, data.trend_json)
     if not rows:
         return {**context, "message": p.t["no_data"]}
     s = result["series"][0] if result["series"] else {}
@@ -289,7 +302,7 @@ def trends_page(p: Page) -> dict[str, Any]:
         ),
     ]
     if "created_at" in data.fields(p.access):
-        curves = pd.DataFrame(data.cohorts_json(p.access, p.user, where=where))
+        curves = pd.DataFrame(data.cohorts_json(p.access, p.user, where=_team_filter(p)[0]))
         if len(curves):
             sections.append(CohortCurves(p.t["cohorts"], curves, "cohort", p.t["cohorts_note"]))
     return {**context, "sections": section_contexts(sections, p.lang)}
@@ -353,7 +366,7 @@ def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
     lang, t = p.lang, p.t
 
     def ratio(part: Any, whole: Any, rate: Any) -> str:
-        return t("ratio", part=part, whole=whole, rate=rate)
+        return t("ratio", k=part, n=whole, p=rate)
 
     def diff(r: dict[str, Any]) -> str:
         if r.get("difference") is None:
@@ -366,7 +379,7 @@ def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
     def stage(r: dict[str, Any]) -> list[str]:
         name = t("stage_weak", stage=r["stage"]) if r["stage"] == weak else r["stage"]
         interval = fmt.interval(r["conversion_low"], r["conversion_high"], lang)
-        mine = t("ratio_interval", part=r["advanced"], whole=r["reached"], rate=r["conversion"], interval=interval)
+        mine = t("ratio_interval", k=r["advanced"], n=r["reached"], p=r["conversion"], ci=interval)
         peers = r["peers"]
         theirs = ratio(peers["advanced"], peers["reached"], peers["conversion"])
         return [name, r["to"], mine, theirs, diff(r), fmt.integer(r["lost_here"], lang)]
@@ -469,10 +482,9 @@ def import_upload(
     from hitrate.web.api import import_uploads
 
     p = Page(request)
-    if p.user is None:
-        return p.login_first("/import")
-    if not csrf_ok(p.session, csrf):
-        return p.show("import", 403, message=p.t["csrf"])
+    if (refused := p.refuse_form("import", csrf)) is not None:
+        return refused
+    assert p.user is not None
     if p.user.role != "admin":
         return p.show("import", 403, message=p.t["admins_only"])
     try:
