@@ -18,8 +18,8 @@ pytest.importorskip("jinja2")
 
 from hitrate.report import RateTable, render_report, write_report  # noqa: E402
 from hitrate.report._charts import bars_figure, trend_figure  # noqa: E402
-from hitrate.report._i18n import strings  # noqa: E402
 from hitrate.report._render import section_rows  # noqa: E402
+from hitrate.report.words import report_words as strings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIL = '<script>alert("pwned")</script>'
@@ -227,12 +227,12 @@ def test_tables_show_attempts_hits_rate_and_interval(html_en: str) -> None:
         low, high = wilson(h, n)
         assert row[1] == f"{n:,}"
         assert row[2] == f"{h:,}"
-        assert row[3] == f"{pct(h / n)} %"
-        assert row[4] == f"{pct(low)}–{pct(high)} %"
+        assert row[3] == f"{pct(h / n)}%"
+        assert row[4] == f"{pct(low)}–{pct(high)}%"
         assert row[6] == f"{h * 1000:,}"
-    assert body[0][1:5] == ["120", "54", "45.0 %", "36.4–53.9 %"]
+    assert body[0][1:5] == ["120", "54", "45.0%", "36.4–53.9%"]
     assert body[1][1] == "1,234"
-    assert body[0][5] == f"{pct(0.8 * 54 / 120)} %"
+    assert body[0][5] == f"{pct(0.8 * 54 / 120)}%"
     assert body[2][5] == "–"  # NaN value hit rate
 
     rep_table = tables[1]
@@ -328,7 +328,7 @@ def test_trend_with_period_labels(html_en: str) -> None:
     march = line.hovertext[PERIODS.index("2017-03")]
     low, high = wilson(20, 55)
     assert "20 hits of 55 attempts" in march
-    assert f"{pct(low)}–{pct(high)} %" in march
+    assert f"{pct(low)}–{pct(high)}%" in march
     assert [s.y0 for s in fig.layout.shapes] == [0.4]  # the overall line
     assert '"2017-03"' in html_en
 
@@ -344,7 +344,7 @@ def test_bars_sorted_with_overall_line_and_hover() -> None:
     (line,) = fig.layout.shapes
     assert (line.x0, line.x1) == (0.35, 0.35)
     north = trace.hovertext[list(trace.y).index("North")]
-    assert "54 hits of 120 attempts" in north and "36.4–53.9 %" in north
+    assert "54 hits of 120 attempts" in north and "36.4–53.9%" in north
     err = trace.error_x
     i = list(trace.y).index("North")
     low, high = wilson(54, 120)
@@ -433,8 +433,8 @@ COHORTS = {
 }
 # Share won within 30/60/90/180 days, worked out by hand from the step curves above; None: not reached.
 COHORT_MILESTONES = {
-    "2024-Q1": ["5.0 %", "15.0 %", "22.0 %", "30.0 %"],
-    "2024-Q3": ["12.0 %", "12.0 %", "20.0 %", None],
+    "2024-Q1": ["5.0%", "15.0%", "22.0%", "30.0%"],
+    "2024-Q3": ["12.0%", "12.0%", "20.0%", None],
     EVIL: [None, None, None, None],
 }
 
@@ -622,14 +622,14 @@ def test_funnel_table(bench_en: str) -> None:
         assert row[1:3] == [f"{n:,}", f"{h:,}"]
         if n:
             low, high = wilson(h, n)
-            assert row[3] == f"{pct(h / n)} %"
-            assert row[4] == f"{pct(low)}–{pct(high)} %"
-            assert row[5] == f"{pct(rec['funnel95_low'])}–{pct(rec['funnel95_high'])} %"
-            assert row[6] == f"{pct(rec['funnel998_low'])}–{pct(rec['funnel998_high'])} %"
+            assert row[3] == f"{pct(h / n)}%"
+            assert row[4] == f"{pct(low)}–{pct(high)}%"
+            assert row[5] == f"{pct(rec['funnel95_low'])}–{pct(rec['funnel95_high'])}%"
+            assert row[6] == f"{pct(rec['funnel998_low'])}–{pct(rec['funnel998_high'])}%"
         else:
             assert row[3:7] == ["–"] * 4
         assert row[7] == word
-    assert body[1][1:5] == ["300", "120", "40.0 %", "34.6–45.6 %"]
+    assert body[1][1:5] == ["300", "120", "40.0%", "34.6–45.6%"]
     assert "Funnel note &lt;script&gt;" in bench_en
 
 
@@ -662,7 +662,7 @@ def test_funnel_figure_limits_and_flags() -> None:
     inner, outer = traces["95% limits"], traces["99.8% limits"]
     assert inner.line.dash != outer.line.dash
     assert min(v for v in outer.y if v is not None) < min(v for v in inner.y if v is not None)
-    assert list(traces["Overall 35.0 %"].y) == [P0, P0]
+    assert list(traces["Overall 35.0%"].y) == [P0, P0]
 
     above, below, within = traces["Clearly above"], traces["Clearly below"], traces["Within chance"]
     assert (list(above.x), list(above.y)) == ([300], [0.4])
@@ -674,7 +674,7 @@ def test_funnel_figure_limits_and_flags() -> None:
     evil = below.hovertext[0]
     assert evil.startswith("<b>&lt;script&gt;alert(")
     low, high = wilson(10, 45)
-    for part in ("10 hits of 45 attempts", "Hit rate 22.2 %", f"{pct(low)}–{pct(high)} %", "Flag: Clearly below"):
+    for part in ("10 hits of 45 attempts", "Hit rate 22.2%", f"{pct(low)}–{pct(high)}%", "Flag: Clearly below"):
         assert part in evil, part
 
 
@@ -698,9 +698,9 @@ def test_caterpillar_table_and_figure(bench_en: str) -> None:
     for row, team, rep, n, h in zip(table[1:], REP_TEAMS, REPS, REP_ATTEMPTS, REP_HITS, strict=True):
         shrunk = (h + 7) / (n + 20)
         assert row[:4] == [team, rep, f"{n:,}", f"{h:,}"]
-        assert row[4] == (f"{pct(h / n)} %" if n else "–")
-        assert row[5] == f"{pct(shrunk)} %"
-        assert row[6] == f"{pct(shrunk - 0.08)}–{pct(shrunk + 0.09)} %"
+        assert row[4] == (f"{pct(h / n)}%" if n else "–")
+        assert row[5] == f"{pct(shrunk)}%"
+        assert row[6] == f"{pct(shrunk - 0.08)}–{pct(shrunk + 0.09)}%"
     assert '<th scope="row">Ann</th>' in section_html(bench_en, "s2-shrunk-rates-by-rep")  # rep is the row header
 
     section = bench_sections()[1]
@@ -728,7 +728,7 @@ def test_caterpillar_table_and_figure(bench_en: str) -> None:
     (line,) = fig.layout.shapes
     assert (line.x0, line.x1) == (P0, P0)
     assert "&lt;script&gt;" in shrunk.y[order.index(EVIL)]
-    assert "120 hits of 300 attempts" in shrunk.hovertext[i] and "Raw hit rate 40.0 %" in shrunk.hovertext[i]
+    assert "120 hits of 300 attempts" in shrunk.hovertext[i] and "Raw hit rate 40.0%" in shrunk.hovertext[i]
 
 
 def html_unescape(text: str) -> str:
@@ -755,13 +755,13 @@ def test_seasonal_tables(bench_en: str) -> None:
     for j, (row, rec) in enumerate(zip(periods[1:], frame.to_dict("records"), strict=True)):
         n, h = rec["attempts"], rec["hits"]
         assert row[1:3] == [f"{n:,}", f"{h:,}"]
-        assert row[5] == f"{pct(0.3 + 0.004 * j)} %"
+        assert row[5] == f"{pct(0.3 + 0.004 * j)}%"
         assert row[7] == {"high": "Unusually high", "low": "Unusually low"}.get(UNUSUAL.get(j, ""), "")
         if n:
             low, high = wilson(h, n)
-            assert row[3] == f"{pct(h / n)} %"
-            assert row[4] == f"{pct(low)}–{pct(high)} %"
-            assert row[6] == f"{pct(h / n * 0.95)} %"
+            assert row[3] == f"{pct(h / n)}%"
+            assert row[4] == f"{pct(low)}–{pct(high)}%"
+            assert row[6] == f"{pct(h / n * 0.95)}%"
         else:
             assert row[3:5] == ["–", "–"] and row[6] == "–"
     assert factors[0] == ["Month", "Seasonal factor (odds)", "95% interval"]
@@ -941,14 +941,48 @@ def test_benchmark_sections_in_danish(bench_da: str) -> None:
     assert rest.count('"separators":",."') == len(BENCH_CHARTS)
 
 
-def test_every_ui_string_is_in_both_languages() -> None:
-    from hitrate.report._i18n import STRINGS
+def test_the_report_and_the_dashboard_say_each_word_once() -> None:
+    """The report's words (``report``), the dashboard's (``web``) and the ones they share (``common``) are
+        one catalogue: no key of a face is also a shared one, and no English text stands in two of them (within one,
+    the same English may stand for two Danish words: "Import" the page and "Importér" the button)."""
+    from hitrate.i18n import namespace
 
-    assert set(STRINGS["en"]) == set(STRINGS["da"])
-    for key in STRINGS["en"]:
-        placeholders = sorted(re.findall(r"\{(\w+)\}", STRINGS["en"][key]))
-        assert sorted(re.findall(r"\{(\w+)\}", STRINGS["da"][key])) == placeholders, key
-    assert len(STRINGS["da"]["month_names"].split()) == 12
+    spaces = {name: namespace("en", name) for name in ("report", "web", "common")}
+    for face in ("report", "web"):
+        assert not set(spaces[face]) & set(spaces["common"]), face
+    seen: dict[str, str] = {}
+    for name, words in spaces.items():
+        for key, text in words.items():
+            other = seen.get(text, name)
+            assert other == name or text.startswith("{"), f"{name}.{key} repeats {other}"
+            seen[text] = name
+    for lang in ("en", "da"):
+        assert len(strings(lang)["month_names"].split()) == 12
+
+
+def test_every_word_the_report_and_dashboard_use_is_in_the_catalogue() -> None:
+    """``s["key"]``, ``s("key", ...)``, ``t.key`` in the code and templates of hitrate/report and hitrate/web
+    name keys the catalogues have (tests/test_i18n.py checks the ids given in full)."""
+    from hitrate.web.i18n import words as web_words
+
+    root = Path(__file__).resolve().parents[1] / "hitrate"
+    found: list[tuple[str, str, str]] = []
+    for folder, name in (("report", "s"), ("web", "t")):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix not in (".py", ".html"):
+                continue
+            text = path.read_text(encoding="utf-8")
+            quoted = rf"""\b{name}[\[(]["']([a-z][a-z0-9_]*)["'][\]),]"""  # s["key"], s("key", ...)
+            pattern = quoted + (rf"|\b{name}\.([a-z][a-z0-9_]*)" if path.suffix == ".html" else "")  # {{ s.key }}
+            found += [(folder, path.name, "".join(keys)) for keys in re.findall(pattern, text)]
+    report, web = strings("en"), web_words("en")
+    methods = {"get", "keys", "items", "values", "lang", "message_id"}
+    missing = [
+        f"{file}: {key}"
+        for folder, file, key in found
+        if key not in methods and key not in (report if folder == "report" else web)
+    ]
+    assert missing == []
 
 
 def test_benchmark_sections_reject_bad_input() -> None:

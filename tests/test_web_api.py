@@ -163,6 +163,57 @@ def test_bad_parameters_are_named_never_a_500(client, web, params, status, named
     assert named in r.text
 
 
+#: Today's engine still writes the command line's flag into its own error; the engine's Param("by") comes with
+#: issue 14 (another area). Until it lands, the end-to-end test below is an expected failure, and then a test.
+ENGINE_WRITES_THE_FLAG = 'UnknownFieldError(f, fields_available(con), "--by")' in Path(__file__).parents[1].joinpath(
+    "hitrate/engine/expressions.py"
+).read_text(encoding="utf-8")
+
+
+@pytest.mark.xfail(ENGINE_WRITES_THE_FLAG, reason="the engine names --by until it raises with Param('by')", strict=True)
+def test_an_unknown_field_is_named_as_the_api_caller_wrote_it(client, web):
+    r = get(client, web, "admin", "/api/rates", by="nosuch")
+    detail = r.json()["detail"]
+    assert r.status_code == 400 and "'nosuch' (by)" in detail and "--" not in detail, detail
+
+
+def test_library_parameters_are_written_the_webs_way_in_the_pages_language(web, monkeypatch):
+    """The web's part: a library error naming ``Param("by")`` reaches an API caller as ``by`` (English) and a
+    page in the page's language, never as the command line's ``--by``."""
+    from hitrate.errors import UnknownFieldError
+    from hitrate.i18n import Param
+    from hitrate.web import create_app, data
+
+    def unknown(*args: object, **kwargs: object) -> dict:
+        raise UnknownFieldError("nosuch", ["rep", "team"], Param("by"))
+
+    monkeypatch.setattr(data, "rates_json", unknown)
+    c = TestClient(create_app(web.path, secret="t"))
+    r = get(c, web, "admin", "/api/rates", by="nosuch")
+    assert (r.status_code, r.json()) == (400, {"detail": "unknown field 'nosuch' (by); expected one of: rep, team"})
+    login(c, "ann")
+    page = c.get("/?lang=da")
+    assert page.status_code == 400 and "ukendt felt &#39;nosuch&#39; (by); forventede et af: rep, team" in page.text
+
+
+def test_a_numeric_field_filters_by_its_value(tmp_path):
+    """``where=amount=1054`` keeps the lead whose amount is 1054.0: the engine compares in the field's type
+    (as text the two differ: '1054' against '1054.0')."""
+    from hitrate.store.embedded import Store
+    from hitrate.web import create_app
+
+    web = build_web_store(tmp_path / "n.duckdb", n=300)
+    with Store(web.path) as s:
+        lead = s.fetch("SELECT min(id) FROM lead_scores")[0][0]
+        s.raw.execute("UPDATE opportunities SET amount = 1054.0 WHERE id = ?", [lead])
+        same = {r[0] for r in s.fetch("SELECT id FROM lead_scores JOIN opportunities USING (id) WHERE amount = 1054")}
+    c = TestClient(create_app(web.path, secret="t"))
+    r = get(c, web, "admin", "/api/leads", where="amount=1054")
+    assert r.status_code == 200, r.text
+    assert {lead["id"] for lead in r.json()["leads"]} == same and lead in same
+    assert get(c, web, "admin", "/api/leads", where="amount=many").status_code == 400
+
+
 def test_benchmark_by_an_unknown_or_malformed_field(client, web):
     assert get(client, web, "admin", "/api/benchmark", by="nosuch").status_code == 400
     r = get(client, web, "admin", "/api/benchmark", by="a b")
@@ -273,7 +324,7 @@ def test_language_switch_formats_numbers_per_locale(web):
     login(c, "ann")
     en = c.get("/").text
     da = c.get("/?lang=da").text
-    assert re.search(r'class="rate">\d+\.\d %<', en)
+    assert re.search(r'class="rate">\d+\.\d%<', en)
     assert re.search(r'class="rate">\d+,\d %<', da)
     assert "Overblik" in da and 'lang="da"' in da
     assert "Overblik" in c.get("/").text  # the choice sticks to the session

@@ -83,11 +83,26 @@ def test_who_may_set_a_goal(client, web, role, who, status):
 
 @pytest.mark.parametrize(
     ("body", "named"),
-    [({"target": 1.4, "period": "2025-Q1"}, "--target 1.4"), ({"target": 0.3, "period": "2025-Q7"}, "2025-Q7")],
+    [({"target": 1.4, "period": "2025-Q1"}, "target 1.4"), ({"target": 0.3, "period": "2025-Q7"}, "2025-Q7")],
 )
 def test_bad_goals_are_named_never_a_500(client, web, body, named):
     r = call(client, web, "admin", "post", "/api/goals", json={"for": f"team={MANAGED}", **body})
     assert r.status_code == 400 and named in r.json()["detail"]
+
+
+def test_goal_errors_name_the_bodys_fields(client, web, monkeypatch):
+    """A goal's body says ``from``/``to``; a library error about ``date_from`` names ``from`` (as sent)."""
+    from hitrate.errors import InvalidParameterError
+    from hitrate.improve import goals
+
+    def bad_period(*args: object) -> object:
+        raise InvalidParameterError("date_from", "a date on or before 'to'", "2025-02-01")
+
+    monkeypatch.setattr(goals, "parse_period", bad_period)
+    body = {"for": f"team={MANAGED}", "target": 0.3, "from": "2025-02-01", "to": "2025-01-01"}
+    r = call(client, web, "admin", "post", "/api/goals", json=body)
+    assert r.status_code == 400
+    assert r.json()["detail"] == "The 'from' parameter must be a date on or before 'to'. Got '2025-02-01' instead."
 
 
 # -- feedback ------------------------------------------------------------------------------------------------------

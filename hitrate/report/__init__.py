@@ -22,7 +22,7 @@ The sections (see each class for the exact frame columns it needs):
   (``kind="trend"``), from a rates result's frame.
 * :class:`FunnelPlot` (``kind="funnel"``) -- hit rate against attempts inside 95% and
   99.8% control limits around the overall rate, dots by ``flag``; columns as in
-  :func:`hitrate.benchmarking.benchmark`.
+  :func:`hitrate.analysis.benchmark.benchmark`.
 * :class:`CaterpillarPlot` (``kind="caterpillar"``) -- shrunk rates sorted, with their
   intervals and a faint mark at each raw rate.
 * :class:`SeasonalPlot` (``kind="seasonal"``) -- a monthly series with its trend, its
@@ -30,12 +30,15 @@ The sections (see each class for the exact frame columns it needs):
 * :class:`CohortCurves` (``kind="cohorts"``) -- the cumulative share of each cohort's
   deals won by deal age.
 
-Every section has ``title`` and ``note``, and a ``kind`` naming the chart. Plotly and
-Jinja2 (the ``report`` extra) are imported only when a report is rendered.
+Every section has ``title`` and ``note``, and a ``kind`` naming the chart; a section given a frame it cannot
+draw raises :class:`SectionError` (a ``ValueError``). The report's words come from the catalogues
+(:mod:`hitrate.report.words`), its numbers from :mod:`hitrate.i18n.format`. Plotly and Jinja2 (the
+``report`` extra) are imported only when a report is rendered.
 """
 
 from __future__ import annotations
 
+from hitrate.report._errors import SectionError
 from hitrate.report._model import (
     METRIC_COLUMNS,
     CaterpillarPlot,
@@ -55,6 +58,7 @@ __all__ = [
     "RateTable",
     "SeasonalPlot",
     "Section",
+    "SectionError",
     "render_report",
     "write_report",
 ]

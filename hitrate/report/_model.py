@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
+from hitrate.i18n import Joined
+from hitrate.report._errors import SectionError
 from hitrate.report.result import RATE_COLUMNS
 
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ class RateTable:
     labels, in the frame's order, with a shaded 95% band and markers sized by attempts).
     ``note`` is a plain-words explanation printed under the chart.
 
-    Raises ``ValueError`` if ``kind`` is unknown or ``frame`` lacks ``label`` or a
+    Raises ``SectionError`` (a ``ValueError``) if ``kind`` is unknown or ``frame`` lacks ``label`` or a
     metric column.
     """
 
@@ -60,23 +62,12 @@ class RateTable:
 
     def __post_init__(self) -> None:
         if self.kind in SECTION_CLASSES:
-            raise ValueError(
-                f"RateTable {self.title!r}: kind {self.kind!r} is a section of its own; "
-                f"use {SECTION_CLASSES[self.kind]}(...) instead of RateTable(kind={self.kind!r})"
+            raise SectionError(
+                "report.errors.kind_is_a_section", title=self.title, kind=self.kind, section=SECTION_CLASSES[self.kind]
             )
         if self.kind not in KINDS:
-            raise ValueError(f"RateTable {self.title!r}: kind must be one of {KINDS}, not {self.kind!r}")
-        columns = [str(c) for c in self.frame.columns]
-        if self.label not in columns:
-            raise ValueError(
-                f"RateTable {self.title!r}: label column {self.label!r} is not in the frame "
-                f"(columns: {', '.join(columns)})"
-            )
-        if self.label in METRIC_COLUMNS:
-            raise ValueError(f"RateTable {self.title!r}: label column {self.label!r} is a metric column")
-        missing = [c for c in METRIC_COLUMNS if c not in columns]
-        if missing:
-            raise ValueError(f"RateTable {self.title!r}: frame lacks column(s): {', '.join(missing)}")
+            raise SectionError("report.errors.unknown_kind", title=self.title, kind=self.kind, kinds=Joined(KINDS))
+        _check_frame("RateTable", self.title, self.frame, [self.label], METRIC_COLUMNS)
 
     @property
     def label_columns(self) -> list[str]:
@@ -153,31 +144,55 @@ MILESTONES: tuple[int, ...] = (30, 60, 90, 180)
 
 
 def _check_frame(cls: str, title: str, frame: pd.DataFrame, labels: Sequence[str], required: Sequence[str]) -> None:
-    """Raise ``ValueError`` unless ``frame`` has every label column and every required column."""
+    """Raise :class:`SectionError` unless ``frame`` has every label column and every required column."""
     columns = [str(c) for c in frame.columns]
     for label in labels:
         if label not in columns:
-            raise ValueError(
-                f"{cls} {title!r}: label column {label!r} is not in the frame (columns: {', '.join(columns)})"
+            raise SectionError(
+                "report.errors.label_not_in_frame", section=cls, title=title, label=label, columns=Joined(columns)
             )
         if label in required:
-            raise ValueError(f"{cls} {title!r}: label column {label!r} is a number column")
+            raise SectionError("report.errors.label_is_a_number", section=cls, title=title, label=label)
     missing = [c for c in required if c not in columns]
     if missing:
-        raise ValueError(f"{cls} {title!r}: frame lacks column(s): {', '.join(missing)}")
+        raise SectionError("report.errors.missing_columns", section=cls, title=title, columns=Joined(missing))
 
 
 def _check_rate(cls: str, title: str, name: str, value: float | None, required: bool) -> None:
     if value is None:
         if required:
-            raise ValueError(f"{cls} {title!r}: {name} is required")
+            raise SectionError("report.errors.required", section=cls, title=title, name=name)
         return
     if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= 1):
-        raise ValueError(f"{cls} {title!r}: {name} must be a proportion in 0..1, not {value!r}")
+        raise SectionError("report.errors.not_a_proportion", section=cls, title=title, name=name, value=value)
+
+
+class _Groups:
+    """What the sections of groups (funnel, caterpillar) share: label columns ``extra_labels`` then ``label``,
+    and the checks of their frame and overall rate."""
+
+    columns: ClassVar[tuple[str, ...]]
+    overall_required: ClassVar[bool]
+    title: str
+    frame: pd.DataFrame
+    label: str
+    overall_rate: float | None
+    extra_labels: Sequence[str]
+
+    def __post_init__(self) -> None:
+        self.extra_labels = tuple(self.extra_labels)
+        name = type(self).__name__
+        _check_frame(name, self.title, self.frame, self.label_columns, self.columns)
+        _check_rate(name, self.title, "overall_rate", self.overall_rate, self.overall_required)
+
+    @property
+    def label_columns(self) -> list[str]:
+        """The table's label columns: ``extra_labels`` then ``label``."""
+        return [*self.extra_labels, self.label]
 
 
 @dataclass
-class FunnelPlot:
+class FunnelPlot(_Groups):
     """A funnel plot (``kind="funnel"``): is any group's hit rate further from the overall rate than chance?
 
     How to read it: each dot is a group, placed by its number of attempts (across) and its
@@ -193,16 +208,18 @@ class FunnelPlot:
     ``"below"`` or ``"within"``: the verdict of a test against the overall rate) and
     ``funnel95_low``, ``funnel95_high``, ``funnel998_low``, ``funnel998_high`` (each group's
     control limits at its own attempts, shown in the table) -- the columns of
-    :func:`hitrate.benchmarking.benchmark`. Other columns are ignored. ``overall_rate`` (0..1)
+    :func:`hitrate.analysis.benchmark.benchmark`. Other columns are ignored. ``overall_rate`` (0..1)
     is the centre of the funnel; the chart draws the limits as smooth curves from it over
     the whole range of attempts (exact binomial quantiles, interpolated). ``note`` is
     printed under the chart.
 
-    Raises ``ValueError`` if a column is missing or ``overall_rate`` is not a proportion.
+    Raises ``SectionError`` (a ``ValueError``) if a column is missing or ``overall_rate`` is not a
+    proportion.
     """
 
     kind: ClassVar[str] = "funnel"
     columns: ClassVar[tuple[str, ...]] = FUNNEL_COLUMNS
+    overall_required: ClassVar[bool] = True
 
     title: str
     frame: pd.DataFrame
@@ -211,19 +228,9 @@ class FunnelPlot:
     note: str = ""
     extra_labels: Sequence[str] = ()
 
-    def __post_init__(self) -> None:
-        self.extra_labels = tuple(self.extra_labels)
-        _check_frame("FunnelPlot", self.title, self.frame, self.label_columns, self.columns)
-        _check_rate("FunnelPlot", self.title, "overall_rate", self.overall_rate, required=True)
-
-    @property
-    def label_columns(self) -> list[str]:
-        """The table's label columns: ``extra_labels`` then ``label``."""
-        return [*self.extra_labels, self.label]
-
 
 @dataclass
-class CaterpillarPlot:
+class CaterpillarPlot(_Groups):
     """Shrunk hit rates, sorted (``kind="caterpillar"``): a fairer ranking of groups of unequal size.
 
     How to read it: each solid dot is a group's *shrunk* hit rate and its whisker the 95 %
@@ -235,14 +242,16 @@ class CaterpillarPlot:
 
     ``frame`` has the label column ``label`` (plus any ``extra_labels``, shown in the table
     before it) and ``attempts``, ``hits``, ``hit_rate`` (raw), ``shrunk_rate``,
-    ``shrunk_low`` and ``shrunk_high`` (as from :func:`hitrate.benchmarking.benchmark`);
+    ``shrunk_low`` and ``shrunk_high`` (as from :func:`hitrate.analysis.benchmark.benchmark`);
     other columns are ignored. ``overall_rate``, if given, is drawn as a dashed vertical line.
 
-    Raises ``ValueError`` if a column is missing or ``overall_rate`` is not a proportion.
+    Raises ``SectionError`` (a ``ValueError``) if a column is missing or ``overall_rate`` is not a
+    proportion.
     """
 
     kind: ClassVar[str] = "caterpillar"
     columns: ClassVar[tuple[str, ...]] = CATERPILLAR_COLUMNS
+    overall_required: ClassVar[bool] = False
 
     title: str
     frame: pd.DataFrame
@@ -250,16 +259,6 @@ class CaterpillarPlot:
     overall_rate: float | None = None
     note: str = ""
     extra_labels: Sequence[str] = ()
-
-    def __post_init__(self) -> None:
-        self.extra_labels = tuple(self.extra_labels)
-        _check_frame("CaterpillarPlot", self.title, self.frame, self.label_columns, self.columns)
-        _check_rate("CaterpillarPlot", self.title, "overall_rate", self.overall_rate, required=False)
-
-    @property
-    def label_columns(self) -> list[str]:
-        """The table's label columns: ``extra_labels`` then ``label``."""
-        return [*self.extra_labels, self.label]
 
 
 @dataclass
@@ -285,7 +284,7 @@ class SeasonalPlot:
     "fewer than two full cycles") is shown where the factor chart would be. Otherwise
     ``note`` is printed under the charts.
 
-    Raises ``ValueError`` if a column is missing, or if the factors and their interval
+    Raises ``SectionError`` (a ``ValueError``) if a column is missing, or if the factors and their interval
     ends are not given together with the same keys.
     """
 
@@ -304,17 +303,16 @@ class SeasonalPlot:
         _check_frame("SeasonalPlot", self.title, self.frame, [self.label], self.columns)
         given = [d is not None for d in (self.seasonal_factors, self.seasonal_factor_low, self.seasonal_factor_high)]
         if any(given) and not all(given):
-            raise ValueError(
-                f"SeasonalPlot {self.title!r}: give seasonal_factors, seasonal_factor_low and "
-                "seasonal_factor_high together (or none of them)"
-            )
+            raise SectionError("report.errors.factors_together", section="SeasonalPlot", title=self.title)
         if self.seasonal_factors is not None:
             keys = set(self.seasonal_factors)
             for name, ends in (("low", self.seasonal_factor_low), ("high", self.seasonal_factor_high)):
                 if ends is None or set(ends) != keys:
-                    raise ValueError(
-                        f"SeasonalPlot {self.title!r}: seasonal_factor_{name} must have the same keys as "
-                        "seasonal_factors"
+                    raise SectionError(
+                        "report.errors.factor_keys",
+                        section="SeasonalPlot",
+                        title=self.title,
+                        name=f"seasonal_factor_{name}",
                     )
 
     @property
@@ -343,7 +341,8 @@ class CohortCurves:
     reached and the share won within each of ``milestones`` days, blank where the cohort is
     not that old yet.
 
-    Raises ``ValueError`` if a column is missing or a milestone is not a positive whole number.
+    Raises ``SectionError`` (a ``ValueError``) if a column is missing or a milestone is not a positive
+    whole number.
     """
 
     kind: ClassVar[str] = "cohorts"
@@ -359,7 +358,7 @@ class CohortCurves:
         self.milestones = tuple(self.milestones)
         _check_frame("CohortCurves", self.title, self.frame, [self.label], self.columns)
         if any(isinstance(m, bool) or not isinstance(m, int) or m <= 0 for m in self.milestones):
-            raise ValueError(f"CohortCurves {self.title!r}: milestones must be positive whole days")
+            raise SectionError("report.errors.milestones", section="CohortCurves", title=self.title)
 
     @property
     def label_columns(self) -> list[str]:

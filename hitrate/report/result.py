@@ -121,7 +121,9 @@ class Result:
             figures = section_figures(section, lang)
             if figures:
                 return figures[0]
-        raise ValueError(f"{type(self).__name__}: nothing to chart (no row has any attempts)")
+        from hitrate.report._errors import NothingToChartError
+
+        raise NothingToChartError("report.errors.nothing_to_chart", kind=type(self).__name__)
 
     def summary(self, lang: str = DEFAULT_LANG) -> str:
         """Plain text for people: the title, the headline, the table, then the notes."""

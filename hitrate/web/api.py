@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi import Path as PathParam
 
 from hitrate.engine.query import parse_where
+from hitrate.i18n import Message, Param
 from hitrate.store.users import User
 from hitrate.web import data
-from hitrate.web.auth import NotAuthenticated, bearer_user
+from hitrate.web.auth import bearer_user
+from hitrate.web.scoping import Forbidden
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -26,6 +30,27 @@ WhereParam = Annotated[
     Query(description="FIELD=VALUE: keep only these rows; repeatable. Your scope still applies.", max_length=20),
 ]
 FieldParam = Annotated[str, Query(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description="A field of the data.")]
+ByParam = Annotated[list[str] | None, Query(description="Group by these fields (rep, team, ...).", max_length=5)]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The filters the analyses take, as the library's keyword arguments: a date range and ``where``."""
+
+    date_from: str | None
+    date_to: str | None
+    where: dict[str, list[str]]
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"date_from": self.date_from, "date_to": self.date_to, "where": self.where}
+
+
+def filters(date_from: DateParam = None, date_to: DateParam = None, where: WhereParam = None) -> Filters:
+    """``?date_from=&date_to=&where=FIELD=VALUE``, the ``where`` items read by the library."""
+    return Filters(date_from, date_to, parse_where(where, "where"))
+
+
+FiltersDep = Annotated[Filters, Depends(filters)]
 
 
 def access(request: Request) -> data.StoreAccess:
@@ -35,68 +60,46 @@ def access(request: Request) -> data.StoreAccess:
 def api_user(
     request: Request, authorization: Annotated[str | None, Header(description="Bearer <token>")] = None
 ) -> User:
-    """The caller, from their bearer token; 401 without one."""
-    try:
-        return bearer_user(access(request), authorization)
-    except NotAuthenticated as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    """The caller, from their bearer token; 401 without one (:class:`~hitrate.web.auth.NotAuthenticated`)."""
+    return bearer_user(access(request), authorization)
 
 
 UserDep = Annotated[User, Depends(api_user)]
+
+
+def admin_only(user: User, key: str) -> None:
+    """403 (``key`` says why) unless ``user`` is an admin."""
+    if user.role != "admin":
+        raise Forbidden(key)
 
 
 @router.get("/rates", summary="Hit rate per group (hitrate rates --format json)")
 def get_rates(
     request: Request,
     user: UserDep,
-    by: Annotated[
-        list[str] | None,
-        Query(description="Group by these fields (rep, team, ...).", max_length=5),
-    ] = None,
+    given: FiltersDep,
+    by: ByParam = None,
     period: PeriodParam | None = None,
     basis: BasisParam | None = None,
-    date_from: DateParam = None,
-    date_to: DateParam = None,
-    where: WhereParam = None,
 ) -> dict[str, Any]:
     """Hit rate per group with attempts, hits, a 95% Wilson interval and value hit rate."""
-    return data.rates_json(
-        access(request),
-        user,
-        by=by or [],
-        period=period,
-        basis=basis,
-        date_from=date_from,
-        date_to=date_to,
-        where=parse_where(where, "where"),
-    )
+    return data.rates_json(access(request), user, by=by or [], period=period, basis=basis, **given.kwargs())
 
 
 @router.get("/benchmark", summary="Compare groups (hitrate benchmark --format json)")
 def get_benchmark(
     request: Request,
     user: UserDep,
+    given: FiltersDep,
     by: FieldParam = "rep",
     adjust: Annotated[
         list[str] | None, Query(description="Adjust for lead mix over these fields.", max_length=5)
     ] = None,
     basis: BasisParam | None = None,
-    date_from: DateParam = None,
-    date_to: DateParam = None,
-    where: WhereParam = None,
 ) -> dict[str, Any]:
     """Shrunk rates, funnel flags and (with ``adjust``) the quality index. A rep benchmarked by rep gets their
     own row and ``peers``: quantiles of the other reps' rates, without names."""
-    return data.benchmark_json(
-        access(request),
-        user,
-        by=by,
-        adjust=adjust or [],
-        basis=basis,
-        date_from=date_from,
-        date_to=date_to,
-        where=parse_where(where, "where"),
-    )
+    return data.benchmark_json(access(request), user, by=by, adjust=adjust or [], basis=basis, **given.kwargs())
 
 
 @router.get("/coach/{rep}", summary="The rep card (hitrate coach REP --format json)")
@@ -130,8 +133,7 @@ def get_definitions(request: Request, user: UserDep) -> dict[str, Any]:
 @router.get("/quarantine", summary="Quarantined rows (hitrate quarantine list --format json)")
 def get_quarantine(request: Request, user: UserDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
     """Rows that could not be stored: file, row, column, reason. Admins only (raw rows name anyone)."""
-    if user.role != "admin":
-        raise HTTPException(403, "only an admin can read the quarantine")
+    admin_only(user, "web.errors.quarantine_admins_only")
     return data.quarantine_json(access(request), limit)
 
 
@@ -143,8 +145,7 @@ def post_imports(
     preset: Annotated[str | None, Form(pattern=r"^[a-z0-9_-]{1,40}$", description="A CRM preset, or auto.")] = None,
 ) -> dict[str, Any]:
     """Import files into the store through the server (admins only); the answer is the import report."""
-    if user.role != "admin":
-        raise HTTPException(403, "only an admin can import")
+    admin_only(user, "web.errors.import_admins_only")
     return import_uploads(access(request), files, preset)
 
 
@@ -166,6 +167,25 @@ def import_uploads(store_access: data.StoreAccess, files: list[UploadFile], pres
             with store_access.writing() as store:
                 report = import_files(store, paths, preset=preset)
         except UserInputError as exc:
-            raise UserInputError(re.sub(re.escape(folder) + r"/\d+/", "", str(exc))) from None
+            raise UserInputError(exc.key, **_without_folder(exc.message, folder).params) from None
         result: dict[str, Any] = report.to_dict()
     return result
+
+
+def _without_folder(message: Message, folder: str) -> Message:
+    """``message`` with the uploads' private folder (``<folder>/<n>/``) taken out of every path it names."""
+    prefix = re.compile(re.escape(folder) + r"/\d+/")
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, Message):
+            out = copy.copy(value)
+            object.__setattr__(out, "params", {k: strip(v) for k, v in value.params.items()})
+            return out
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, str | Path) and not isinstance(value, Param):
+            return prefix.sub("", str(value))
+        return value
+
+    stripped: Message = strip(message)
+    return stripped

@@ -10,10 +10,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from hitrate.errors import HitrateError, StoreError, UserInputError
-from hitrate.web.auth import LoginLimiter, Sessions
+from hitrate.errors import HitrateError, PermissionDeniedError, StoreError
+from hitrate.i18n import Message
+from hitrate.web.auth import LoginLimiter, NotAuthenticated, Sessions
 from hitrate.web.data import StoreAccess
-from hitrate.web.scoping import Forbidden
+from hitrate.web.i18n import error_text, param_name
 
 STATIC = Path(__file__).parent / "static"
 
@@ -82,34 +83,33 @@ def _add_static(app: FastAPI) -> None:
         return response
 
 
+#: The answer to each kind of error, the first that fits: no credentials 401, outside the scope 403, a store
+#: that refuses 409, any other error of hitrate (a user mistake) 400.
+STATUS: tuple[tuple[type[HitrateError], int], ...] = (
+    (NotAuthenticated, 401),
+    (PermissionDeniedError, 403),
+    (StoreError, 409),
+    (HitrateError, 400),
+)
+
+
 def _add_errors(app: FastAPI) -> None:
-    """User mistakes are 400 with the library's message (which names the field); scope is 403; a store
-    locked by a CLI import for longer than the wait is 503."""
-
-    @app.exception_handler(UserInputError)
-    def user_error(request: Request, exc: UserInputError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
-
-    @app.exception_handler(Forbidden)
-    def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=403)
-
-    @app.exception_handler(StoreError)
-    def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+    """hitrate's errors as JSON ``{"detail": ...}`` with the status of :data:`STATUS`, the message naming the
+    parameters as the caller sent them (:func:`hitrate.web.i18n.param_name`, or the route's own names in
+    ``request.state.param_names``); a store locked by a CLI import for longer than the wait is 503."""
 
     @app.exception_handler(HitrateError)
-    def other_error(request: Request, exc: HitrateError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+    def hitrate_error(request: Request, exc: HitrateError) -> JSONResponse:
+        status = next(code for kind, code in STATUS if isinstance(exc, kind))
+        names = getattr(request.state, "param_names", param_name)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": error_text(exc, "en", names)}, status_code=status, headers=headers)
 
     import duckdb
 
     @app.exception_handler(duckdb.IOException)
     def busy(request: Request, exc: duckdb.IOException) -> JSONResponse:
         if "lock" in str(exc).lower():
-            return JSONResponse(
-                {"detail": "the store is busy (another process is writing to it); try again"},
-                status_code=503,
-                headers={"Retry-After": "2"},
-            )
+            detail = Message("web.errors.store_busy").render()
+            return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "2"})
         raise exc

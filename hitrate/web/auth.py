@@ -16,6 +16,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitrate.errors import HitrateError
 from hitrate.store.users import User
 from hitrate.web.data import StoreAccess, user_for_token, user_named
 
@@ -25,8 +26,8 @@ MAX_FAILURES = 5
 FAILURE_WINDOW = 300.0
 
 
-class NotAuthenticated(Exception):
-    """No valid credentials."""
+class NotAuthenticated(HitrateError):
+    """No valid credentials (the API answers 401)."""
 
 
 @dataclass
@@ -103,13 +104,13 @@ def csrf_ok(session: dict[str, Any], token: str | None) -> bool:
 def bearer_user(access: StoreAccess, authorization: str | None) -> User:
     """The account of an ``Authorization: Bearer <token>`` header; :class:`NotAuthenticated` otherwise."""
     if not authorization:
-        raise NotAuthenticated("an API token is required: Authorization: Bearer <token> (hitrate users token NAME)")
+        raise NotAuthenticated("web.errors.token_required")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthenticated("expected Authorization: Bearer <token>")
+        raise NotAuthenticated("web.errors.bearer_expected")
     user = user_for_token(access, token.strip())
     if user is None:
-        raise NotAuthenticated("unknown or revoked API token")
+        raise NotAuthenticated("web.errors.token_unknown")
     return user
 
 

@@ -116,7 +116,8 @@ class StoreAccess:
             self._cache.clear()
 
 
-def _frozen(where: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def frozen(where: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``where`` as part of a cache key."""
     return tuple(sorted((k, tuple(v)) for k, v in where.items()))
 
 
@@ -144,7 +145,7 @@ def rates_json(
     from hitrate.analysis.rates import rates
 
     w = scoped_where(user, where)
-    key = ("rates", tuple(by), period, basis, date_from, date_to, _frozen(w), scope_key(user))
+    key = ("rates", tuple(by), period, basis, date_from, date_to, frozen(w), scope_key(user))
 
     def compute(store: Store) -> dict[str, Any]:
         result = _quiet(
@@ -175,7 +176,7 @@ def benchmark_json(
     w = scoped_where(user, where)
     if peers:  # the rows are filtered to the rep's own below, before anything leaves this function
         w = {k: v for k, v in w.items() if k != "rep"}
-    key = ("benchmark", by, tuple(adjust), basis, date_from, date_to, _frozen(w), scope_key(user))
+    key = ("benchmark", by, tuple(adjust), basis, date_from, date_to, frozen(w), scope_key(user))
 
     def compute(store: Store) -> dict[str, Any]:
         result = _quiet(
@@ -199,7 +200,7 @@ def coach_json(access: StoreAccess, user: User, rep: str) -> dict[str, Any]:
     from hitrate.improve.coach import rep_card
 
     if user.role != "admin" and rep not in field_values(access, user, "rep"):
-        raise Forbidden(f"rep {rep}: not in your scope")  # whether or not the rep exists
+        raise Forbidden("web.errors.rep_not_in_scope", rep=rep)  # whether or not the rep exists
     key = ("coach", rep, scope_key(user))
 
     def compute(store: Store) -> dict[str, Any]:
@@ -228,15 +229,17 @@ def leads_json(
 ) -> dict[str, Any]:
     """Scored open leads (``score predict`` kept them in the store) in the user's scope, best first."""
     w = scoped_where(user, where)
-    key = ("leads", _frozen(w), limit, scope_key(user))
+    key = ("leads", frozen(w), limit, scope_key(user))
     return access.cached(key, lambda store: _leads(store, w, limit))
 
 
 def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict[str, Any]:
     import json
 
-    from hitrate.engine.expressions import analysis_table, fields_available
+    from hitrate.engine.expressions import analysis_table, compile_condition, fields_available
     from hitrate.errors import UnknownFieldError
+    from hitrate.i18n import Param
+    from hitrate.spec.model import Condition
 
     if store.count("lead_scores") == 0:
         return {"total": 0, "leads": []}
@@ -244,8 +247,11 @@ def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict
     t = analysis_table(store.con, {"id", *shown, *where})
     for field, values in where.items():
         if field not in t.columns:
-            raise UnknownFieldError(field, fields_available(store.con), "where")
-        t = t.filter(t[field].cast("string").isin(list(values)))
+            raise UnknownFieldError(field, fields_available(store.con), Param("where"))
+        if not values:  # a scope of nothing (a manager of no team)
+            return {"total": 0, "leads": []}
+        # The engine compiles the filter: values compare in the field's own type (amount=1054 is 1054.0).
+        t = t.filter(compile_condition(Condition(field=field, op="in", values=list(values)), t, f"where {field}"))
     s = store.con.table("lead_scores")
     joined = s.inner_join(t.select("id", *shown), "id")
     total = int(joined.count().to_pyarrow().as_py())
@@ -334,7 +340,7 @@ def trend_json(
     from hitrate.analysis.trend import trend
 
     w = scoped_where(user, where)
-    key = ("trend", period, _frozen(w), scope_key(user))
+    key = ("trend", period, frozen(w), scope_key(user))
     return access.cached(key, lambda store: _quiet(trend, store, period=period, where=w).to_dict())
 
 
@@ -352,4 +358,4 @@ def cohorts_json(
         curves = _quiet(cohort_curves, store, defs, period="quarter", where=w)
         return {k: [x.item() if hasattr(x, "item") else x for x in v] for k, v in curves.items()}
 
-    return access.cached(("cohorts", _frozen(w), scope_key(user)), compute)
+    return access.cached(("cohorts", frozen(w), scope_key(user)), compute)

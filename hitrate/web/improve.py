@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from hitrate.engine.query import parse_where
 from hitrate.errors import HitrateError
+from hitrate.i18n import format as fmt
 from hitrate.store.users import User
-from hitrate.web import data, i18n
-from hitrate.web.api import UserDep, WhereParam, access
-from hitrate.web.auth import csrf_ok
+from hitrate.web import data
+from hitrate.web.api import ByParam, FiltersDep, PeriodParam, UserDep, access
+from hitrate.web.i18n import error_text, renamed
+from hitrate.web.pages import Page, page, table
 from hitrate.web.scoping import Forbidden, scope_key, scoped_where
 
 if TYPE_CHECKING:
@@ -75,12 +76,12 @@ def reasons_json(
     from hitrate.improve.feedback import reasons
 
     w = scoped_where(user, where)
-    key = ("reasons", tuple(by), period, date_from, date_to, tuple(sorted((k, tuple(v)) for k, v in w.items())))
+    key = ("reasons", tuple(by), period, date_from, date_to, data.frozen(w), scope_key(user))
 
     def compute(store: Store) -> dict[str, Any]:
         return reasons(store, by=by, period=period, date_from=date_from, date_to=date_to, where=w).to_dict()
 
-    return store_access.cached((*key, scope_key(user)), compute)
+    return store_access.cached(key, compute)
 
 
 def feedback_json(store_access: data.StoreAccess, user: User, limit: int = 100) -> list[dict[str, Any]]:
@@ -104,14 +105,15 @@ def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50
 
 
 def record_feedback(store_access: data.StoreAccess, user: User, deal: str, reason: str, note: str) -> dict[str, Any]:
-    """Record a reason through the server (one short write); a deal outside the scope (or none) is 403."""
+    """Record a reason through the server (one short write); a deal outside the scope (or none) is
+    :class:`Forbidden` (403), with the library's message."""
     from hitrate.improve.feedback import NotYourDeal, add_feedback
 
     try:
         with store_access.writing() as store:
             rec = add_feedback(store, deal_id=deal, reason=reason, note=note, user=user)
     except NotYourDeal as exc:
-        raise HTTPException(403, str(exc)) from None
+        raise Forbidden(exc.key, **exc.params) from None
     return {**rec, "recorded": rec["recorded"].isoformat()}
 
 
@@ -124,6 +126,10 @@ class GoalIn(BaseModel):
     period: str | None = Field(default=None, max_length=10, description="2025-01, 2025-Q1 or 2025.")
     date_from: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
     date_to: str | None = Field(default=None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+#: How the goal body names the library's parameters, where it differs (``from``/``to``, as on the command line).
+GOAL_FIELDS = renamed({"date_from": "from", "date_to": "to"})
 
 
 class FeedbackIn(BaseModel):
@@ -145,9 +151,10 @@ def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
     """Admins set any goal; managers goals of their teams and their teams' reps; reps none."""
     from hitrate.improve.goals import parse_period, parse_subject, set_goal
 
+    request.state.param_names = GOAL_FIELDS  # errors name the body's fields ("from", not "date_from")
     field, value = parse_subject(goal.who)
     if user.role == "rep" or not _may_see(user, field, value, _reps_in_scope(access(request), user)):
-        raise HTTPException(403, f"{field} {value}: not in your scope to set goals for")
+        raise Forbidden("web.errors.goal_not_in_scope", field=field, value=value)
     start, end = parse_period(goal.period, goal.date_from, goal.date_to)
     with access(request).writing() as store:
         made = set_goal(store, field=field, value=value, target=goal.target, start=start, end=end, set_by=user.name)
@@ -156,24 +163,10 @@ def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
 
 @api_router.get("/reasons", summary="Loss reasons by group and period (hitrate reasons --format json)")
 def get_reasons(
-    request: Request,
-    user: UserDep,
-    by: Annotated[list[str] | None, Query(description="Group by these fields.", max_length=5)] = None,
-    period: Annotated[str | None, Query(pattern=r"^(week|month|quarter|year)$")] = None,
-    date_from: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-    date_to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
-    where: WhereParam = None,
+    request: Request, user: UserDep, given: FiltersDep, by: ByParam = None, period: PeriodParam | None = None
 ) -> dict[str, Any]:
     """Lost deals by reason (the rep's recorded reason over the CRM's), shares with intervals, changes."""
-    return reasons_json(
-        access(request),
-        user,
-        by=by or [],
-        period=period,
-        date_from=date_from,
-        date_to=date_to,
-        where=parse_where(where, "where"),
-    )
+    return reasons_json(access(request), user, by=by or [], period=period, **given.kwargs())
 
 
 @api_router.get("/feedback", summary="Reasons recorded by reps (hitrate feedback list --format json)")
@@ -222,14 +215,14 @@ def get_intervention_effect(
 
     store_access = access(request)
     if user.role == "rep":
-        raise HTTPException(403, "a difference in differences needs peers outside a rep's scope")
+        raise Forbidden("web.errors.effect_needs_peers")
     reps = _reps_in_scope(store_access, user)
     w = scoped_where(user)
 
     def compute(store: Store) -> dict[str, Any]:
         item = get_intervention(store, intervention_id)
         if not _may_see(user, item.field, item.value, reps):
-            raise Forbidden(f"intervention {intervention_id}: not in your scope")
+            raise Forbidden("web.errors.intervention_not_in_scope", id=intervention_id)
         return effect(store, intervention_id, window=window, where=w or None).to_dict()
 
     key = ("effect", intervention_id, window, scope_key(user), tuple(sorted(reps)))
@@ -237,93 +230,66 @@ def get_intervention_effect(
 
 
 # -- pages ---------------------------------------------------------------------------------------------------------
-def _page(request: Request) -> Any:
-    from hitrate.web.pages import Page
-
-    return Page(request)
-
-
-def _render(p: Any, name: str, status: int = 200, **context: Any) -> Response:
-    response: Response = p.render("improve.html", status, title=p.t[name], page=name, **context)
-    return response
-
-
 @pages_router.get("/goals")
-def goals_page(request: Request) -> Response:
+@page("goals")
+def goals_page(p: Page) -> dict[str, Any]:
     """The goals in the user's scope with their progress; off-track goals marked."""
-    p = _page(request)
-    if p.user is None:
-        return p.finish(RedirectResponse("/login?next=/goals", status_code=303))  # type: ignore[no-any-return]
-    try:
-        body = goals_json(p.access, p.user)
-    except HitrateError as exc:
-        return _render(p, "goals", 400, message=str(exc))
+    assert p.user is not None
+    body = goals_json(p.access, p.user)
+    lang, t = p.lang, p.t
     rows = [
         [
             f"{r['field']} {r['value']}",
-            i18n.pct(r["target"], p.lang),
-            f"{i18n.date(r['start'], p.lang)} – {i18n.date(r['end'], p.lang)}",
-            f"{i18n.count(r['hits'], p.lang)} / {i18n.count(r['attempts'], p.lang)}",
-            "–" if r["hit_rate"] is None else i18n.pct(r["hit_rate"], p.lang),
-            i18n.interval(r["ci_low"], r["ci_high"], p.lang) if r["hit_rate"] is not None else "–",
-            i18n.count(r["open_deals"], p.lang),
-            "–" if r["probability"] is None else i18n.pct(r["probability"], p.lang),
-            p.t["off_track"] if r["off_track"] else p.t["on_track"],
+            fmt.percent(r["target"], lang),
+            t("date_span", a=r["start"], b=r["end"]),
+            t("counts", hits=r["hits"], attempts=r["attempts"]),
+            fmt.percent(r["hit_rate"], lang),
+            fmt.interval(r["ci_low"], r["ci_high"], lang) if r["hit_rate"] is not None else fmt.MISSING,
+            fmt.integer(r["open_deals"], lang),
+            fmt.percent(r["probability"], lang),
+            t["off_track"] if r["off_track"] else t["on_track"],
         ]
         for r in body["rows"]
     ]
-    table = {
-        "id": "goals",
-        "caption": p.t["goals_note"],
-        "headers": [p.t["goal_for"], p.t["target"], p.t["period"], p.t["hits"] + " / " + p.t["attempts"],
-                    p.t["hit_rate"], p.t["interval"], p.t["open_deals"], p.t["goal_probability"], p.t["status"]],
-        "rows": rows,
-    }  # fmt: skip
-    return _render(p, "goals", tables=[table], message=None if rows else p.t["no_goals"])
+    headers = [t["goal_for"], t["target"], t["period"], t["hits_over_attempts"], t["hit_rate"], t["interval"],
+               t["open_deals"], t["goal_probability"], t["status"]]  # fmt: skip
+    return {"tables": [table("goals", t["goals_note"], headers, rows)], "message": None if rows else t["no_goals"]}
 
 
-def _reasons_context(p: Any, message: str | None = None) -> dict[str, Any]:
+def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
+    """The reasons page: lost deals by reason, the reasons reps recorded, and the form (with the latest lost
+    deals in the user's scope as suggestions)."""
+    assert p.user is not None
+    lang, t = p.lang, p.t
     by = [] if p.user.role == "rep" else (["team"] if "team" in data.fields(p.access) else [])
     body = reasons_json(p.access, p.user, by=by)
-    reasons_table = {
-        "id": "reasons",
-        "caption": p.t["reasons_note"],
-        "headers": [*(p.t["team"] for _ in by), p.t["reason"], p.t["lost"], p.t["share"], p.t["interval"]],
-        "rows": [
-            [*(str(r[b]) for b in by), r["reason"], i18n.count(r["lost"], p.lang), i18n.pct(r["share"], p.lang),
-             i18n.interval(r["ci_low"], r["ci_high"], p.lang)]
-            for r in body["rows"]
-        ],
-    }  # fmt: skip
-    recorded = feedback_json(p.access, p.user, 50)
-    feedback_table = {
-        "id": "feedback",
-        "caption": p.t["feedback_recorded"],
-        "headers": [p.t["deal"], p.t["rep"], p.t["reason"], p.t["crm_reason"], p.t["note"], p.t["recorded_by"]],
-        "rows": [
-            [r["id"], r["rep"] or "", r["reason"], r["crm_reason"] or "", r["note"] or "", r["recorded_by"] or ""]
-            for r in recorded
-        ],
-    }
+    counted = [
+        [*(str(r[b]) for b in by), r["reason"], fmt.integer(r["lost"], lang), fmt.percent(r["share"], lang),
+         fmt.interval(r["ci_low"], r["ci_high"], lang)]
+        for r in body["rows"]
+    ]  # fmt: skip
+    headers = [*(t["team"] for _ in by), t["reason"], t["lost"], t["share"], t["interval"]]
+    recorded = [
+        [r["id"], r["rep"] or "", r["reason"], r["crm_reason"] or "", r["note"] or "", r["recorded_by"] or ""]
+        for r in feedback_json(p.access, p.user, 50)
+    ]
+    recorded_headers = [t["deal"], t["rep"], t["reason"], t["crm_reason"], t["note"], t["recorded_by"]]
     deals = [
-        {"id": d["id"], "label": f"{i18n.date(d['closed_at'], p.lang)} · {d['loss_reason'] or ''}"}
+        {"id": d["id"], "label": t("lost_deal_label", day=d["closed_at"], why=d["loss_reason"] or "")}
         for d in recent_lost_json(p.access, p.user)
     ]
-    return {"tables": [reasons_table, feedback_table], "feedback_form": True, "deals": deals, "message": message}
+    tables = [
+        table("reasons", t["reasons_note"], headers, counted),
+        table("feedback", t["feedback_recorded"], recorded_headers, recorded),
+    ]
+    return {"tables": tables, "feedback_form": True, "deals": deals, "message": message}
 
 
 @pages_router.get("/reasons")
-def reasons_page(request: Request) -> Response:
+@page("reasons")
+def reasons_page(p: Page) -> dict[str, Any]:
     """Loss reasons in the user's scope, the reasons reps recorded, and the form to record one."""
-    p = _page(request)
-    if p.user is None:
-        return p.finish(RedirectResponse("/login?next=/reasons", status_code=303))  # type: ignore[no-any-return]
-    try:
-        return _render(p, "reasons", **_reasons_context(p))
-    except Forbidden:
-        return _render(p, "reasons", 403, message=p.t["forbidden"])
-    except HitrateError as exc:
-        return _render(p, "reasons", 400, message=str(exc))
+    return _reasons_context(p)
 
 
 @pages_router.post("/reasons")
@@ -335,16 +301,13 @@ def reasons_form(
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Record a reason from the page's form (CSRF-checked, scoped like the API)."""
-    p = _page(request)
-    if p.user is None:
-        return p.finish(RedirectResponse("/login", 303))  # type: ignore[no-any-return]
-    if not csrf_ok(p.session, csrf):
-        return _render(p, "reasons", 403, message="CSRF")
+    p = Page(request)
+    if (refused := p.refuse_form("reasons", csrf)) is not None:
+        return refused
+    assert p.user is not None
     try:
         rec = record_feedback(p.access, p.user, deal, reason, note)
-    except HTTPException as exc:
-        return _render(p, "reasons", exc.status_code, **_reasons_context(p, str(exc.detail)))
     except HitrateError as exc:
-        return _render(p, "reasons", 400, **_reasons_context(p, str(exc)))
-    done = p.t["feedback_saved"].format(deal=rec["id"], reason=rec["reason"])
-    return _render(p, "reasons", **_reasons_context(p, done))
+        status = 403 if isinstance(exc, Forbidden) else 400
+        return p.show("reasons", status, **_reasons_context(p, error_text(exc, p.lang)))
+    return p.show("reasons", **_reasons_context(p, p.t("feedback_saved", deal=rec["id"], reason=rec["reason"])))

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hitrate.errors import HitrateError
+from hitrate.errors import HitrateError, PermissionDeniedError
+from hitrate.i18n import format as fmt
 from hitrate.store.users import User, check_password
 from hitrate.web import data, i18n
 from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, session_user, set_cookie
@@ -43,7 +44,7 @@ class Page:
         self.lang = i18n.pick_lang(asked, self.session.get("lang"))
         self.dirty = COOKIE not in request.cookies or (asked in i18n.LANGS and asked != self.session.get("lang"))
         self.session["lang"] = self.lang
-        self.t = i18n.text(self.lang)
+        self.t = i18n.words(self.lang)
         self.user: User | None = session_user(self.app.state.access, self.session)
 
     @property
@@ -57,10 +58,34 @@ class Page:
         )
         return self.finish(HTMLResponse(html, status_code=status))
 
+    def show(self, name: str, status: int = 200, **context: Any) -> Response:
+        """The page ``name`` (``page.html``), titled after it unless the context has a title."""
+        context.setdefault("title", self.t[name])
+        return self.render("page.html", status, page=name, **context)
+
+    def error(self, name: str, exc: HitrateError, **context: Any) -> Response:
+        """The page ``name`` saying what went wrong: 403 outside the user's scope, 400 for any other error."""
+        if isinstance(exc, PermissionDeniedError):
+            return self.show(name, 403, message=self.t["forbidden"], **context)
+        return self.show(name, 400, message=i18n.error_text(exc, self.lang), **context)
+
     def finish(self, response: Response) -> Response:
         if self.dirty:
             set_cookie(response, self.request, self.app.state.sessions.dump(self.session))
         return response
+
+    def refuse_form(self, name: str, csrf: str) -> Response | None:
+        """The answer to a form sent to page ``name`` that may not go on: to the login page without a session,
+        403 without the form's token; None when it may."""
+        if self.user is None:
+            return self.login_first(f"/{name}")
+        if not csrf_ok(self.session, csrf):
+            return self.show(name, 403, message=self.t["csrf"])
+        return None
+
+    def login_first(self, target: str | None = None) -> Response:
+        """To the login page, and back to ``target`` (this page) after it."""
+        return self.finish(RedirectResponse(f"/login?next={target or self.request.url.path}", status_code=303))
 
 
 def page(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., Response]]:
@@ -70,20 +95,22 @@ def page(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., R
         def view(request: Request) -> Response:
             p = Page(request)
             if p.user is None:
-                return p.finish(RedirectResponse(f"/login?next={request.url.path}", status_code=303))
+                return p.login_first()
             try:
                 context = func(p)
-            except Forbidden:
-                return p.render("page.html", 403, title=p.t[name], page=name, message=p.t["forbidden"])
             except HitrateError as exc:
-                return p.render("page.html", 400, title=p.t[name], page=name, message=str(exc))
-            context.setdefault("title", p.t[name])
-            return p.render("page.html", page=name, **context)
+                return p.error(name, exc)
+            return p.show(name, **context)
 
         view.__name__, view.__doc__ = func.__name__, func.__doc__  # not functools.wraps: FastAPI reads the signature
         return view
 
     return wrap
+
+
+def table(id: str, caption: str, headers: list[str], rows: list[list[Any]]) -> dict[str, Any]:
+    """A table of a page (``_tables.html``): its id, caption, column headers and rows of cells."""
+    return {"id": id, "caption": caption, "headers": headers, "rows": rows}
 
 
 def _team_filter(p: Page) -> tuple[dict[str, list[str]], list[str], str]:
@@ -95,10 +122,13 @@ def _team_filter(p: Page) -> tuple[dict[str, list[str]], list[str], str]:
     return ({"team": [team]} if team else {}), teams, team
 
 
+def _login_page(p: Page, status: int = 200, error: str | None = None) -> Response:
+    return p.render("login.html", status, title=p.t["login"], page="login", error=error)
+
+
 @router.get("/login")
 def login_form(request: Request) -> Response:
-    p = Page(request)
-    return p.render("login.html", title=p.t["login"], page="login")
+    return _login_page(Page(request))
 
 
 @router.post("/login")
@@ -110,16 +140,16 @@ def login(
 ) -> Response:
     p = Page(request)
     if not csrf_ok(p.session, csrf):
-        return p.render("login.html", 403, title=p.t["login"], page="login", error="CSRF")
+        return _login_page(p, 403, p.t["csrf"])
     limiter: LoginLimiter = request.app.state.limiter
     keys = (f"ip:{request.client.host if request.client else '?'}", f"user:{username}")
     if limiter.blocked(*keys):
-        return p.render("login.html", 429, title=p.t["login"], page="login", error=p.t["too_many"])
+        return _login_page(p, 429, p.t["too_many"])
     with p.access.reading() as store:
         user = check_password(store, username, password)
     if user is None:
         limiter.failed(*keys)
-        return p.render("login.html", 401, title=p.t["login"], page="login", error=p.t["bad_login"])
+        return _login_page(p, 401, p.t["bad_login"])
     limiter.succeeded(*keys)
     import secrets
 
@@ -142,14 +172,10 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 @page("overview")
 def overview(p: Page) -> dict[str, Any]:
     """This month against last month and the same month last year, and the monthly series."""
-    from hitrate.report import RateTable
-
     assert p.user is not None
-    where, teams, team = _team_filter(p)
-    result = data.rates_json(p.access, p.user, period="month", where=where)
-    rows = [r for r in result["rows"] if r["attempts"]]
+    context, _, rows = _monthly_rows(p, data.rates_json)
     if not rows:
-        return {"teams": teams, "team_selected": team, "message": p.t["no_data"]}
+        return {**context, "message": p.t["no_data"]}
     by_label = {r["period"]: r for r in rows}
     this = rows[-1]
     year, month = str(this["period"]).split("-", 1) if "-" in str(this["period"]) else (str(this["period"]), "")
@@ -158,49 +184,49 @@ def overview(p: Page) -> dict[str, Any]:
         ("last_period", rows[-2] if len(rows) > 1 else None),
         ("last_year", by_label.get(f"{int(year) - 1}-{month}") if year.isdigit() else None),
     ]
-    cards = [_card(p, key, row) for key, row in picks]
-    frame = _frame(rows, ["period"])
+    cards = [_card(p, p.t[key], row) for key, row in picks]
     overall = sum(r["hits"] for r in rows) / max(1, sum(r["attempts"] for r in rows))
-    sections = [RateTable(p.t["trend"], frame, "period", "trend", overall, p.t["trend_note"])]
-    return {"teams": teams, "team_selected": team, "cards": cards, "sections": _contexts(sections, p.lang)}
+    sections = [_monthly(p, rows, overall)]
+    return {**context, "cards": cards, "sections": section_contexts(sections, p.lang)}
 
 
-def _card(p: Page, key: str, row: dict[str, Any] | None) -> dict[str, str]:
+def _monthly_rows(p: Page, compute: Callable[..., dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """The team filter's context (the menu and the team chosen), ``compute``'s monthly result within it, and the
+    result's months that have attempts."""
+    assert p.user is not None
+    where, teams, team = _team_filter(p)
+    result = compute(p.access, p.user, period="month", where=where)
+    return {"teams": teams, "team_selected": team}, result, [r for r in result["rows"] if r["attempts"]]
+
+
+def _card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = None) -> dict[str, str]:
+    """A card: one hit rate in large type, with its period, interval and hits of attempts."""
     if row is None:
-        return {"title": p.t[key], "period": "–", "rate": "–", "interval": "–", "hits": "–", "attempts": "–"}
+        return {"title": title, **dict.fromkeys(("period", "rate", "interval", "hits", "attempts"), fmt.MISSING)}
     return {
-        "title": p.t[key],
-        "period": str(row.get("period", "")),
-        "rate": i18n.pct(row["hit_rate"], p.lang),
-        "interval": i18n.interval(row["ci_low"], row["ci_high"], p.lang),
-        "hits": i18n.count(row["hits"], p.lang),
-        "attempts": i18n.count(row["attempts"], p.lang),
+        "title": title,
+        "period": period or str(row.get("period", "")),
+        "rate": fmt.percent(row["hit_rate"], p.lang),
+        "interval": fmt.interval(row["ci_low"], row["ci_high"], p.lang),
+        "hits": fmt.integer(row["hits"], p.lang),
+        "attempts": fmt.integer(row["attempts"], p.lang),
     }
 
 
-def _frame(rows: list[dict[str, Any]], labels: list[str]) -> Any:
+def _monthly(p: Page, rows: list[dict[str, Any]], overall: float | None) -> Any:
+    """The monthly series as a trend section, its band the 95% interval (a trend's rows have no amounts: those
+    columns are shown as missing)."""
     import pandas as pd
 
+    from hitrate.report import RateTable
     from hitrate.report.result import RATE_COLUMNS
 
     frame = pd.DataFrame(rows)
-    for column in RATE_COLUMNS:  # a trend's rows have no amounts: shown as missing
+    for column in RATE_COLUMNS:
         if column not in frame.columns:
             frame[column] = float("nan")
-    return frame[[*labels, *RATE_COLUMNS]]
-
-
-def _contexts(sections: list[Any], lang: str) -> list[dict[str, Any]]:
-    from markupsafe import Markup
-
-    from hitrate.report._render import section_contexts
-
-    out = section_contexts(sections, lang)
-    for section in out:
-        for block in section["blocks"]:
-            if block.get("type") == "figure":
-                block["html"] = Markup(block["html"])
-    return out
+    frame = frame[["period", *RATE_COLUMNS]]
+    return RateTable(p.t["monthly"], frame, "period", "trend", overall, p.t["trend_note"])
 
 
 @router.get("/benchmark")
@@ -227,39 +253,23 @@ def benchmark_page(p: Page) -> dict[str, Any]:
     ]
     tables = []
     if adjust:
-        tables.append(
-            {
-                "id": "quality",
-                "caption": f"{p.t['quality']}: {p.t['quality_note']}",
-                "headers": [p.t["rep"], p.t["attempts"], "index", p.t["interval"]],
-                "rows": [
-                    [
-                        r["rep"],
-                        i18n.count(r["attempts"], p.lang),
-                        _factor(r.get("quality_index"), p.lang),
-                        f"{_factor(r.get('quality_low'), p.lang)}–{_factor(r.get('quality_high'), p.lang)}",
-                    ]
-                    for r in rows
-                ],
-            }
-        )
+        quality = [
+            [
+                r["rep"],
+                fmt.integer(r["attempts"], p.lang),
+                fmt.factor(r.get("quality_index"), p.lang),
+                fmt.factor_interval(r.get("quality_low"), r.get("quality_high"), p.lang),
+            ]
+            for r in rows
+        ]
+        headers = [p.t["rep"], p.t["attempts"], p.t["quality_index"], p.t["interval"]]
+        tables.append(table("quality", p.t["quality_caption"], headers, quality))
     peers = bench.get("peers")
     if peers and peers.get("hit_rate"):
-        tables.append(
-            {
-                "id": "peers",
-                "caption": f"{p.t['peers']}: {p.t['peers_note'].format(n=peers['n'])}",
-                "headers": [p.t["quantile"], p.t["hit_rate"]],
-                "rows": [[q, i18n.pct(v, p.lang)] for q, v in peers["hit_rate"].items()],
-            }
-        )
-    return {**context, "sections": _contexts(sections, p.lang), "tables": tables}
-
-
-def _factor(value: Any, lang: str) -> str:
-    from hitrate.report._i18n import fmt_factor
-
-    return fmt_factor(value, lang)
+        quantiles = [[q, fmt.percent(v, p.lang)] for q, v in peers["hit_rate"].items()]
+        caption = p.t("peers_caption", n=peers["n"])
+        tables.append(table("peers", caption, [p.t["quantile"], p.t["hit_rate"]], quantiles))
+    return {**context, "sections": section_contexts(sections, p.lang), "tables": tables}
 
 
 @router.get("/trends")
@@ -268,26 +278,22 @@ def trends_page(p: Page) -> dict[str, Any]:
     """The monthly series with its band, the seasonal view and cohort curves."""
     import pandas as pd
 
-    from hitrate.report import CohortCurves, RateTable, SeasonalPlot
+    from hitrate.report import CohortCurves, SeasonalPlot
 
     assert p.user is not None
-    where, teams, team = _team_filter(p)
-    result = data.trend_json(p.access, p.user, period="month", where=where)
-    rows = [r for r in result["rows"] if r["attempts"]]
-    context: dict[str, Any] = {"teams": teams, "team_selected": team}
+    context, result, rows = _monthly_rows(p, data.trend_json)
     if not rows:
         return {**context, "message": p.t["no_data"]}
-    frame = pd.DataFrame(rows)
     s = result["series"][0] if result["series"] else {}
 
     def ints(d: Any) -> Any:
         return None if d is None else {int(k): float(v) for k, v in d.items()}
 
     sections: list[Any] = [
-        RateTable(p.t["trend"], _frame(rows, ["period"]), "period", "trend", None, p.t["trend_note"]),
+        _monthly(p, rows, None),
         SeasonalPlot(
             p.t["seasonal"],
-            frame,
+            pd.DataFrame(rows),
             "period",
             ints(s.get("seasonal_factors")),
             ints(s.get("seasonal_factor_low")),
@@ -296,10 +302,10 @@ def trends_page(p: Page) -> dict[str, Any]:
         ),
     ]
     if "created_at" in data.fields(p.access):
-        curves = pd.DataFrame(data.cohorts_json(p.access, p.user, where=where))
+        curves = pd.DataFrame(data.cohorts_json(p.access, p.user, where=_team_filter(p)[0]))
         if len(curves):
             sections.append(CohortCurves(p.t["cohorts"], curves, "cohort", p.t["cohorts_note"]))
-    return {**context, "sections": _contexts(sections, p.lang)}
+    return {**context, "sections": section_contexts(sections, p.lang)}
 
 
 @router.get("/rep")
@@ -312,41 +318,34 @@ def rep_page(p: Page) -> dict[str, Any]:
     if not rep:
         return {"message": p.t["no_data"]}
     if rep not in reps:
-        raise Forbidden(f"rep {rep}: not in your scope")
+        raise Forbidden("web.errors.rep_not_in_scope", rep=rep)
+    title = p.t("rep_card", rep=rep)
     result = data.rates_json(p.access, p.user, period="month", where={"rep": [rep]})
     rows = [r for r in result["rows"] if r["attempts"]]
     if not rows:
-        return {"title": p.t["rep_card"].format(rep=rep), "message": p.t["no_data"]}
-    from hitrate.report import RateTable
-
+        return {"title": title, "message": p.t["no_data"]}
     total = data.rates_json(p.access, p.user, where={"rep": [rep]})["rows"][0]
-    cards = [{**_card(p, "hit_rate", total), "period": f"{rows[0]['period']} – {rows[-1]['period']}"}]
-    section = RateTable(p.t["trend"], _frame(rows, ["period"]), "period", "trend", total["hit_rate"], p.t["trend_note"])
-    sections: list[Any] = [section]
+    cards = [_card(p, p.t["hit_rate"], total, p.t("span", first=rows[0]["period"], last=rows[-1]["period"]))]
+    sections: list[Any] = [_monthly(p, rows, total["hit_rate"])]
     tables: list[dict[str, Any]] = []
     message = None
     try:
         card = data.coach_json(p.access, p.user, rep)
+    except PermissionDeniedError:
+        raise
     except HitrateError as exc:  # e.g. a rep without peers: the rest of the page still shows
-        message = p.t["coach_error"].format(error=exc)
+        message = p.t("coach_error", error=exc.message)
     else:
         from hitrate.improve.coach_card import card_sections
 
         tables += _coach_tables(p, card)
         sections += [s for s in card_sections(card, p.lang) if s.kind != "trend"]  # the page has a monthly one
     if p.user.role != "rep":
-        tables.append(
-            {
-                "id": "reps",
-                "caption": p.t["choose_rep"],
-                "headers": [p.t["rep"]],
-                "rows": [[r] for r in reps],
-            }
-        )
+        tables.append(table("reps", p.t["choose_rep"], [p.t["rep"]], [[r] for r in reps]))
     return {
-        "title": p.t["rep_card"].format(rep=rep),
+        "title": title,
         "cards": cards,
-        "sections": _contexts(sections, p.lang),
+        "sections": section_contexts(sections, p.lang),
         "tables": tables,
         "message": message,
     }
@@ -364,86 +363,48 @@ def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
     """The rep card's statements, stage conversions, activity mix and segments as page tables."""
     from hitrate.improve.coach import statements
 
-    lang = p.lang
+    lang, t = p.lang, p.t
 
-    def conv(c: dict[str, Any]) -> str:
-        return f"{i18n.count(c['advanced'], lang)}/{i18n.count(c['reached'], lang)} = {i18n.pct(c['conversion'], lang)}"
+    def ratio(part: Any, whole: Any, rate: Any) -> str:
+        return t("ratio", k=part, n=whole, p=rate)
 
     def diff(r: dict[str, Any]) -> str:
         if r.get("difference") is None:
-            return "–"
-        pts = [f"{100 * r[k]:+.1f}" for k in ("difference", "difference_low", "difference_high")]
-        text = f"{pts[0]} ({pts[1]} – {pts[2]})"
-        return text.replace(".", ",") if lang == "da" else text
+            return fmt.MISSING
+        return t("points_interval", d=r["difference"], low=r["difference_low"], high=r["difference_high"])
 
     def per(x: dict[str, Any]) -> str:
-        v = x.get("per_opportunity")
-        text = "–" if v is None else f"{v:.2f}"
-        return text.replace(".", ",") if lang == "da" else text
+        return fmt.number(x.get("per_opportunity"), lang, 2)
+
+    def stage(r: dict[str, Any]) -> list[str]:
+        name = t("stage_weak", stage=r["stage"]) if r["stage"] == weak else r["stage"]
+        interval = fmt.interval(r["conversion_low"], r["conversion_high"], lang)
+        mine = t("ratio_interval", k=r["advanced"], n=r["reached"], p=r["conversion"], ci=interval)
+        peers = r["peers"]
+        theirs = ratio(peers["advanced"], peers["reached"], peers["conversion"])
+        return [name, r["to"], mine, theirs, diff(r), fmt.integer(r["lost_here"], lang)]
 
     weak = (card.get("weak_stage") or {}).get("stage")
-    out = [
-        {
-            "id": "coach",
-            "caption": p.t["coach"],
-            "headers": [p.t["rep_card"].format(rep=card["rep"])],
-            "rows": [[line] for line in statements(card, lang)],
-        }
-    ]
+    out = [table("coach", t["coach"], [t("rep_card", rep=card["rep"])], [[line] for line in statements(card, lang)])]
     if card["stages"]:
-        out.append(
-            {
-                "id": "stages",
-                "caption": p.t["coach_stages"],
-                "headers": [
-                    p.t["stage"],
-                    p.t["to_stage"],
-                    p.t["rep"],
-                    p.t["peers_col"],
-                    p.t["difference"],
-                    p.t["lost_here"],
-                ],
-                "rows": [
-                    [
-                        r["stage"] + (f" ({p.t['weak_stage']})" if r["stage"] == weak else ""),
-                        r["to"],
-                        f"{conv(r)} ({i18n.interval(r['conversion_low'], r['conversion_high'], lang)})",
-                        conv(r["peers"]),
-                        diff(r),
-                        i18n.count(r["lost_here"], lang),
-                    ]
-                    for r in card["stages"]
-                ],
-            }
-        )
+        headers = [t["stage"], t["to_stage"], t["rep"], t["peers_col"], t["difference"], t["lost_here"]]
+        out.append(table("stages", t["coach_stages"], headers, [stage(r) for r in card["stages"]]))
     if card["activities"]:
-        out.append(
-            {
-                "id": "activities",
-                "caption": p.t["coach_activities"],
-                "headers": [p.t["activity"], p.t["rep"], p.t["peers_col"], p.t["best"]],
-                "rows": [[r["type"], per(r["rep"]), per(r["peers"]), per(r["best"])] for r in card["activities"]],
-            }
-        )
-    for f, rows in card["segments"].items():
-        out.append(
-            {
-                "id": f"segments-{f}",
-                "caption": p.t["coach_segments"].format(field=f),
-                "headers": [f, p.t["rep"], p.t["peers_col"], p.t["difference"]],
-                "rows": [
-                    [
-                        str(r[f]),
-                        f"{i18n.count(r['hits'], lang)}/{i18n.count(r['attempts'], lang)} = "
-                        f"{i18n.pct(r['hit_rate'], lang)}",
-                        f"{i18n.count(r['peers']['hits'], lang)}/{i18n.count(r['peers']['attempts'], lang)} = "
-                        f"{i18n.pct(r['peers']['hit_rate'], lang)}",
-                        diff(r),
-                    ]
-                    for r in rows
-                ],
-            }
-        )
+        rows = [[r["type"], per(r["rep"]), per(r["peers"]), per(r["best"])] for r in card["activities"]]
+        headers = [t["activity"], t["rep"], t["peers_col"], t["best"]]
+        out.append(table("activities", t["coach_activities"], headers, rows))
+    for f, segments in card["segments"].items():
+        rows = [
+            [
+                str(r[f]),
+                ratio(r["hits"], r["attempts"], r["hit_rate"]),
+                ratio(r["peers"]["hits"], r["peers"]["attempts"], r["peers"]["hit_rate"]),
+                diff(r),
+            ]
+            for r in segments
+        ]
+        headers = [f, t["rep"], t["peers_col"], t["difference"]]
+        out.append(table(f"segments-{f}", t("coach_segments", field=f), headers, rows))
     return out
 
 
@@ -461,12 +422,19 @@ def leads_page(p: Page) -> dict[str, Any]:
         return "; ".join(f"{f['feature']}={f['value']}" for f in items)
 
     rows = [
-        [r["id"], r.get("rep", ""), i18n.pct(r["probability"], p.lang), r["band"], reasons(r["up"]), reasons(r["down"])]
+        [
+            r["id"],
+            r.get("rep", ""),
+            fmt.percent(r["probability"], p.lang),
+            r["band"],
+            reasons(r["up"]),
+            reasons(r["down"]),
+        ]
         for r in result["leads"]
     ]
     headers = [p.t["lead"], p.t["rep"], p.t["probability"], p.t["band"], p.t["reasons_up"], p.t["reasons_down"]]
-    table = {"id": "leads", "caption": f"{result['total']}", "headers": headers, "rows": rows}
-    return {"teams": teams, "team_selected": team, "tables": [table]}
+    leads = table("leads", p.t("leads_caption", n=result["total"]), headers, rows)
+    return {"teams": teams, "team_selected": team, "tables": [leads]}
 
 
 @router.get("/definitions")
@@ -476,17 +444,13 @@ def definitions_page(p: Page) -> dict[str, Any]:
     import yaml
 
     d = data.definitions_json(p.access)
-    history = {
-        "id": "history",
-        "caption": p.t["history"],
-        "headers": ["#", p.t["hash"], p.t["source"], p.t["at"], ""],
-        "rows": [
-            [v["seq"], v["hash"], v["source"], i18n.date(v["at"], p.lang), p.t["in_force"] if v["in_force"] else ""]
-            for v in d["history"]
-        ],
-    }
+    rows = [
+        [v["seq"], v["hash"], v["source"], fmt.datetime(v["at"], p.lang), p.t["in_force"] if v["in_force"] else ""]
+        for v in d["history"]
+    ]
+    history = table("history", p.t["history"], ["#", p.t["hash"], p.t["source"], p.t["at"], ""], rows)
     body = yaml.safe_dump(d["definitions"], allow_unicode=True, sort_keys=False)
-    return {"message": f"{p.t['in_force']}: {p.t['hash']} {d['hash']}", "pre": body, "tables": [history]}
+    return {"message": p.t("in_force_hash", hash=d["hash"]), "pre": body, "tables": [history]}
 
 
 @router.get("/import")
@@ -503,12 +467,9 @@ def _quarantine_table(p: Page) -> dict[str, Any]:
     from pathlib import Path
 
     q = data.quarantine_json(p.access, 200)
-    return {
-        "id": "quarantine",
-        "caption": f"{p.t['quarantine']}: {i18n.count(q['total'], p.lang)}",
-        "headers": [p.t["file"], p.t["row"], p.t["column"], p.t["reason"]],
-        "rows": [[Path(str(r["source"])).name, r["row"], r["column"] or "", r["reason"]] for r in q["rows"]],
-    }
+    rows = [[Path(str(r["source"])).name, r["row"], r["column"] or "", r["reason"]] for r in q["rows"]]
+    headers = [p.t["file"], p.t["row"], p.t["column"], p.t["reason"]]
+    return table("quarantine", p.t("quarantine_caption", n=q["total"]), headers, rows)
 
 
 @router.post("/import")
@@ -521,20 +482,21 @@ def import_upload(
     from hitrate.web.api import import_uploads
 
     p = Page(request)
-    title = p.t["import"]
-    if p.user is None:
-        return p.finish(RedirectResponse("/login", 303))
-    if not csrf_ok(p.session, csrf):
-        return p.render("page.html", 403, title=title, page="import", message="CSRF")
+    if (refused := p.refuse_form("import", csrf)) is not None:
+        return refused
+    assert p.user is not None
     if p.user.role != "admin":
-        return p.render("page.html", 403, title=title, page="import", message=p.t["admins_only"])
+        return p.show("import", 403, message=p.t["admins_only"])
     try:
         report = import_uploads(p.access, files, preset or None)
     except HitrateError as exc:
-        return p.render("page.html", 400, title=title, page="import", message=str(exc), upload=True)
-    message = p.t["imported"].format(
-        **{k: i18n.count(report[k], p.lang) for k in ("imported", "updated", "unchanged", "quarantined")}
-    )
-    return p.render(
-        "page.html", title=title, page="import", message=message, upload=True, tables=[_quarantine_table(p)]
-    )
+        return p.error("import", exc, upload=True)
+    counts = {k: report[k] for k in ("imported", "updated", "unchanged", "quarantined")}
+    return p.show("import", message=p.t("imported", **counts), upload=True, tables=[_quarantine_table(p)])
+
+
+def section_contexts(sections: list[Any], lang: str) -> list[dict[str, Any]]:
+    """The report's sections as the pages draw them (``_section.html``, the report's own template)."""
+    from hitrate.report._render import section_contexts as contexts
+
+    return contexts(sections, lang)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from hitrate.errors import PermissionDeniedError
+from hitrate.i18n import Joined
 from hitrate.store.users import User
 
 
-class Forbidden(Exception):
-    """The user asked for data outside their scope."""
+class Forbidden(PermissionDeniedError):
+    """The user asked for data outside their scope (the API answers 403, a page says so)."""
 
 
 def scoped_where(user: User, where: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[str]]:
@@ -25,7 +27,7 @@ def scoped_where(user: User, where: Mapping[str, Sequence[str]] | None = None) -
         return _narrow(out, "team", list(user.teams))
     if user.role == "rep" and user.rep:
         return _narrow(out, "rep", [user.rep])
-    raise Forbidden(f"user {user.name} has no scope")
+    raise Forbidden("web.errors.no_scope", name=user.name)
 
 
 def _narrow(where: dict[str, list[str]], field: str, allowed: list[str]) -> dict[str, list[str]]:
@@ -35,7 +37,7 @@ def _narrow(where: dict[str, list[str]], field: str, allowed: list[str]) -> dict
         return where
     kept = [v for v in asked if v in allowed]
     if not kept:
-        raise Forbidden(f"{field} {', '.join(asked)}: not in your scope ({', '.join(allowed)})")
+        raise Forbidden("web.errors.not_in_scope", field=field, asked=Joined(asked), allowed=Joined(allowed))
     where[field] = kept
     return where
 
