@@ -129,5 +129,8 @@ def normalise_name(name: str) -> str:
 def quote(identifier: str) -> str:
     """Quote an identifier that has already been checked against :data:`IDENTIFIER`."""
     if not IDENTIFIER.match(identifier):
-        raise ValueError(f"not a safe identifier: {identifier!r}")
+        from hitrate.errors import InvalidParameterError
+        from hitrate.i18n import Message
+
+        raise InvalidParameterError("identifier", Message("store.identifier_expected"), identifier, caller="quote")
     return f'"{identifier}"'
