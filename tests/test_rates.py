@@ -188,10 +188,13 @@ def test_lookup_fields_group_through_reps_and_products(maven_store):
 
 
 def test_unknown_fields_are_named(maven_store):
-    with pytest.raises(UnknownFieldError, match=r"unknown field 'reep' \(--by\); expected one of: .*rep"):
+    """The library names its parameter (``by``); the command line writes it its way (``--by``)."""
+    with pytest.raises(UnknownFieldError, match=r"unknown field 'reep' \(by\); expected one of: .*rep") as info:
         rates(maven_store, by=["reep"])
-    with pytest.raises(UnknownFieldError, match="--where"):
+    assert "unknown field 'reep' (--by)" in info.value.render("en", lambda p: f"--{p}")
+    with pytest.raises(UnknownFieldError, match=r"\(where\)") as info:
         rates(maven_store, where={"colour": ["red"]})
+    assert "(--where)" in info.value.render("en", lambda p: f"--{p}")
     defs = parse_definitions("won: [{field: status, op: eq, value: won}]", source="d.yaml")
     with pytest.raises(UnknownFieldError, match=r"'status' \(won\[0\]\)"):
         rates(maven_store, definitions=defs)
@@ -289,8 +292,9 @@ def test_where_compares_numbers_as_numbers(maven_store, maven_dir):
     expected = int(((raw["close_value"] == 1054) & raw["deal_stage"].isin(["Won", "Lost"])).sum())
     for text in ("1054", "1054.0", "1054.00"):
         assert rates(maven_store, where={"amount": [text]}).rows.iloc[0]["attempts"] == expected
-    with pytest.raises(UserInputError, match="--where amount: 'lots' is not a number"):
+    with pytest.raises(UserInputError, match="where amount: 'lots' is not a number") as info:
         rates(maven_store, where={"amount": ["lots"]})
+    assert info.value.render("en", lambda p: f"--{p}").startswith("--where amount: 'lots' is not a number")
 
 
 def test_a_single_small_group_is_warned_about(store):

@@ -22,58 +22,101 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hitrate.analysis._common import DefinitionsArg, as_fields, english_fields, resolve_definitions
 from hitrate.errors import UnknownFieldError, UserInputError
-from hitrate.spec.model import Definitions
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.report.result import Result
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
 
 
 @dataclass
-class StageFunnel:
+class StageFunnel(Result):
     """Rows per group and stage; see the module docstring for the columns."""
 
     stages: list[str]
     by: str | None
     rows: list[dict[str, Any]]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message | str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stages": self.stages, "by": self.by, "warnings": self.warnings, "rows": self.rows}
+        """``stages``, ``by``, ``warnings`` (English) and ``rows``."""
+        return english_fields(stages=self.stages, by=self.by, warnings=self.warnings, rows=self.rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group and open stage."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    def title(self) -> Message:
+        """``Stage funnel`` (``by segment``)."""
+        return Message("funnel.title_by", by=self.by) if self.by else Message("funnel.title")
+
+    def headline(self) -> Message | None:
+        """Over all groups: the win rate from the first stage, and the stage where most deals are lost."""
+        if not self.rows or not self.stages:
+            return None
+        first = [r for r in self.rows if r["stage"] == self.stages[0]]
+        reached, won = sum(r["reached"] for r in first), sum(r["won"] for r in first)
+        lost = {s: sum(r["lost_here"] for r in self.rows if r["stage"] == s) for s in self.stages}
+        return Message(
+            "funnel.headline",
+            stage=self.stages[0],
+            won=won,
+            reached=reached,
+            rate=won / reached if reached else None,
+            leak=max(self.stages, key=lambda s: lost[s]),
+        )
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """The deals that reached each stage, as a funnel (one per group)."""
+        from hitrate.analysis._figures import stage_funnel_figure
+
+        return stage_funnel_figure(self, lang)
 
 
 def stage_funnel(
     source: Any,
     *,
     by: str | None = None,
-    stages: Sequence[str] | None = None,
-    definitions: Definitions | None = None,
+    stages: str | Sequence[str] | None = None,
+    definitions: DefinitionsArg = None,
     confidence: float = 0.95,
-    where: Mapping[str, Sequence[str]] | None = None,
+    where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
 ) -> StageFunnel:
     """Compute the stage funnel (see the module docstring); ``where`` keeps only the opportunities whose
     fields have one of the given values (as ``rates --where``). The pipeline order is inferred from the whole
-    history either way."""
+    history either way.
+
+    The keyword arguments are the command line's options (``hitrate funnel``): ``stages`` may be given as
+    there, ``"Prospecting,Qualified,Proposal"``; ``where`` as ``FIELD=VALUE`` items; ``definitions`` as a
+    file's path.
+    """
     import ibis
 
-    from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
     from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import Query
     from hitrate.stats.intervals import wilson_interval
 
     if "stage_history" not in set(source.list_tables()):
-        raise UserInputError("the store has no stage history: import it with --table stage_history first")
+        raise UserInputError("funnel.no_history", table=Param("table"))
     defs = resolve_definitions(source, definitions, None)
     extra = {"id"} | ({by} if by else set())
     if by and by not in fields_available(source):
-        raise UnknownFieldError(by, fields_available(source), "--by")
+        raise UnknownFieldError(by, fields_available(source), Param("by"))
     opps = classified(source, defs, Query.build(where=where), extra)
     history = source.table("stage_history")
     h = history.filter(history.entered_at.notnull())
     if int(h.count().execute()) == 0:
-        raise UserInputError("the stage history is empty: import it with --table stage_history first")
+        raise UserInputError("funnel.empty_history", table=Param("table"))
 
     # Pipeline order: each stage's median position within its deals' histories.
     pos = h.mutate(_pos=ibis.row_number().over(group_by=h.id, order_by=[h.entered_at, h.stage]))
@@ -87,15 +130,17 @@ def stage_funnel(
     decided_ids = opps.filter(opps._won | opps._lost).select("id")
     closing = _closing_stages(source, pos, decided_ids)
     if stages:
-        unknown = [s for s in stages if s not in names]
+        open_stages = as_fields(stages)
+        unknown = [s for s in open_stages if s not in names]
         if unknown:
-            raise UserInputError(f"--stages: {', '.join(unknown)} not in the stage history; it has {', '.join(names)}")
-        open_stages = list(stages)
+            raise UserInputError(
+                "funnel.unknown_stages", param=Param("stages"), unknown=Joined(unknown), names=Joined(names)
+            )
     else:
         ranked = sorted(zip(order["position"].tolist(), names, strict=True))
         open_stages = [s for _, s in ranked if s not in closing]
     if not open_stages:
-        raise UserInputError("no open stages found in the stage history (every stage ends deals)")
+        raise UserInputError("funnel.no_open_stages")
 
     def ranked_stage(t: Any) -> Any:  # the stage's position in the pipeline; NULL for closing stages
         return t.stage.cases(*[(name, i) for i, name in enumerate(open_stages)], else_=None)
@@ -163,9 +208,9 @@ def stage_funnel(
                 median_days=median.get(i),
             )
             rows.append(row)
-    warnings = []
+    warnings: list[Message | str] = []
     if closing:
-        warnings.append(f"stages that end deals, not shown as open stages: {', '.join(sorted(closing))}")
+        warnings.append(Message("funnel.closing_stages", stages=Joined(sorted(closing))))
     return StageFunnel(open_stages, by, rows, warnings)
 
 

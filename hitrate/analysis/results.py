@@ -6,6 +6,7 @@ command that only prints JSON never imports pandas.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from hitrate.spec.model import Definitions
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hitrate.report._model import RateTable
+    from hitrate.report._model import Section
 
 __all__ = ["RATE_COLUMNS", "RatesResult", "clean"]
 
@@ -100,7 +101,7 @@ class RatesResult(Result):
             hash=d.hash,
         )
 
-    def sections(self, lang: str = DEFAULT_LANG) -> list[RateTable]:
+    def sections(self, lang: str = DEFAULT_LANG) -> Sequence[Section]:
         """One report section: dots with whiskers by group, or a line over the periods."""
         from hitrate.report._model import RateTable
 
