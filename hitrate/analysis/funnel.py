@@ -26,34 +26,28 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.analysis._common import DefinitionsArg, as_fields, english_fields, resolve_definitions
+from hitrate.analysis._common import DefinitionsArg, as_fields, resolve_definitions
+from hitrate.analysis.results import RecordsResult
 from hitrate.errors import UnknownFieldError, UserInputError
 from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
-from hitrate.report.result import Result
 
 if TYPE_CHECKING:
-    import pandas as pd
     import plotly.graph_objects as go
 
 
 @dataclass
-class StageFunnel(Result):
-    """Rows per group and stage; see the module docstring for the columns."""
+class StageFunnel(RecordsResult):
+    """Rows per group and open stage (``to_frame()``); see the module docstring for the columns.
+
+    ``to_dict()``: ``stages``, ``by``, ``warnings`` (English) and ``rows``.
+    """
+
+    dict_keys = ("stages", "by", "warnings", "rows")
 
     stages: list[str]
     by: str | None
     rows: list[dict[str, Any]]
     warnings: list[Message | str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """``stages``, ``by``, ``warnings`` (English) and ``rows``."""
-        return english_fields(stages=self.stages, by=self.by, warnings=self.warnings, rows=self.rows)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per group and open stage."""
-        import pandas as pd
-
-        return pd.DataFrame(self.rows)
 
     def title(self) -> Message:
         """``Stage funnel`` (``by segment``)."""
@@ -223,3 +217,7 @@ def _closing_stages(source: Any, pos: Any, decided_ids: Any) -> set[str]:
         source, d.group_by("stage").aggregate(ends=d.count(where=d._pos == d._n - 1), n=d.count()).order_by("stage")
     )
     return {str(s) for s, e, n in zip(ends["stage"], ends["ends"], ends["n"], strict=True) if n and e / n >= 0.9}
+
+
+#: The stage funnel under the command's name (``hitrate funnel``).
+funnel = stage_funnel

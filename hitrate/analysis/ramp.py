@@ -30,13 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.analysis._common import DefinitionsArg, english_fields, resolve_definitions
+from hitrate.analysis._common import DefinitionsArg, resolve_definitions
+from hitrate.analysis.results import RecordsResult
 from hitrate.errors import UserInputError
 from hitrate.i18n import DEFAULT_LANG, Message
-from hitrate.report.result import Result
 
 if TYPE_CHECKING:
-    import pandas as pd
     import plotly.graph_objects as go
 
 BIN_DAYS = 15
@@ -46,28 +45,22 @@ _TAU_GRID = np.geomspace(5.0, 730.0, 28)
 
 
 @dataclass
-class RampResult(Result):
+class RampResult(RecordsResult):
     """Curves per hiring cohort and the fitted ramp (see the module docstring).
 
     ``curves``: per hiring cohort and month since hire, ``reps``, ``attempts``, ``hits``, ``hit_rate`` and its
     interval; ``tenured``: the tenured reps' attempts, hits and rate; ``fit``: the ramp estimate (``depth``,
     ``tau_days``, ``days_to_90``, ``months_to_90`` with intervals, ``method``), or None without new hires.
+    ``to_frame()`` is the curves; ``to_dict()``: ``curves``, ``tenured``, ``fit`` and ``warnings``.
     """
+
+    records = "curves"
+    dict_keys = ("curves", "tenured", "fit", "warnings")
 
     curves: list[dict[str, Any]]
     tenured: dict[str, Any]
     fit: dict[str, Any] | None
     warnings: list[Message | str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """``curves``, ``tenured``, ``fit`` and ``warnings``, sentences in English."""
-        return english_fields(curves=self.curves, tenured=self.tenured, fit=self.fit, warnings=self.warnings)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The ramp curves: one row per hiring cohort and month since hire."""
-        import pandas as pd
-
-        return pd.DataFrame(self.curves)
 
     def title(self) -> Message:
         """``Hit rate by month since hire, per hiring cohort``."""

@@ -22,39 +22,36 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.analysis._common import DefinitionsArg, english_fields, resolve_definitions
+from hitrate.analysis._common import DefinitionsArg, resolve_definitions
 from hitrate.analysis._words import Number
+from hitrate.analysis.results import RecordsResult
 from hitrate.errors import UnknownFieldError, UserInputError
 from hitrate.i18n import DEFAULT_LANG, Message, Param
-from hitrate.report.result import Result
 
 if TYPE_CHECKING:
-    import pandas as pd
     import plotly.graph_objects as go
 
 ASSUMPTION = Message("worth.assumption")
 
 
 @dataclass
-class WorthResult(Result):
-    """One row per group; see the module docstring."""
+class WorthResult(RecordsResult):
+    """One row per group (one in all without ``by``); see the module docstring.
+
+    ``to_dict()``: ``points``, ``by``, ``assumption`` and ``warnings`` (English), ``rows``.
+    """
+
+    dict_keys = ("points", "by", "assumption", "warnings", "rows")
 
     points: float
     by: str | None
     rows: list[dict[str, Any]]
     warnings: list[Message | str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        """``points``, ``by``, ``assumption``, ``warnings`` (English) and ``rows``."""
-        return english_fields(
-            points=self.points, by=self.by, assumption=ASSUMPTION, warnings=self.warnings, rows=self.rows
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per group (one row in all without ``by``)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.rows)
+    @property
+    def assumption(self) -> Message:
+        """What every number rests on: the extra wins are like the deals won today."""
+        return ASSUMPTION
 
     def title(self) -> Message:
         """``+5 points of hit rate``."""
