@@ -109,12 +109,13 @@ def write_store_report(
     store: Any,
     path: str | Path,
     *,
-    title: str = "hitrate report",
+    title: str | None = None,
     lang: str = "en",
     definitions: DefinitionsArg = None,
 ) -> Path:
     """Write the store's report (English ``en`` or Danish ``da``) as one self-contained HTML file; ``store``
-    may also be any Ibis backend holding the canonical tables (``--engine``), ``definitions`` a file's path.
+    may also be any Ibis backend holding the canonical tables (``--engine``), ``definitions`` a file's path,
+    ``title`` the report's title (``hitrate report`` in its language by default).
 
     Raises :class:`~hitrate.errors.InvalidParameterError` for a language hitrate has no words for."""
     if lang not in LANGS:
@@ -139,5 +140,11 @@ def write_store_report(
     else:
         subtitle = _text("empty", lang, denominator=denominator)
     return write_report(
-        path, title=title, subtitle=subtitle, definitions_hash=defs.hash, sections=sections, notes=notes, lang=lang
+        path,
+        title=_text("title", lang) if title is None else title,
+        subtitle=subtitle,
+        definitions_hash=defs.hash,
+        sections=sections,
+        notes=notes,
+        lang=lang,
     )
