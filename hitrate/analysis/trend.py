@@ -71,8 +71,8 @@ class TrendResult(RatesResult):
         out = []
         for s in self.series:
             rows = frame
-            for f in self.by:
-                rows = rows[rows[f] == s[f]]
+            for f in self.by:  # a series of rows without a value for the field is that field's missing group
+                rows = rows[rows[f].isna() if s[f] is None else rows[f] == s[f]]
             name = " · ".join(str(s[f]) for f in self.by) or self.title().render(lang)
             note = render_all([s.get("note") or ""], lang)[0]
             out.append(seasonal_plot(name, rows.reset_index(drop=True), s, note))
