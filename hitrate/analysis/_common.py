@@ -45,7 +45,7 @@ def query_echo(query: Query) -> dict[str, Any]:
     }
 
 
-def as_fields(value: str | Sequence[str] | None) -> list[str]:
+def comma_list(value: str | Sequence[str] | None) -> list[str]:
     """Field names given as a list or the command line's way, ``"a,b"``: ``["a", "b"]``."""
     if value is None:
         return []

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.analysis._common import DefinitionsArg, as_fields, query_echo, resolve_definitions, warn_all
+from hitrate.analysis._common import DefinitionsArg, comma_list, query_echo, resolve_definitions, warn_all
 from hitrate.analysis.results import RatesResult
 from hitrate.engine.counting import count
 from hitrate.engine.query import Query
@@ -118,7 +118,7 @@ def benchmark(
     from hitrate.stats.shrinkage import fit_beta_binomial, shrink, shrink_within
 
     defs = resolve_definitions(source, definitions, basis)
-    adjust = as_fields(adjust)
+    adjust = comma_list(adjust)
     _check_fields(by, within, adjust)
     group_fields = [by] if within is None else [within, by]
     base = Query.build(by=group_fields, date_from=date_from, date_to=date_to, where=where)

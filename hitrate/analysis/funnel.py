@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.analysis._common import DefinitionsArg, as_fields, resolve_definitions
+from hitrate.analysis._common import DefinitionsArg, comma_list, resolve_definitions
 from hitrate.analysis.results import RecordsResult
 from hitrate.errors import UnknownFieldError, UserInputError
 from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
@@ -124,7 +124,7 @@ def stage_funnel(
     decided_ids = opps.filter(opps._won | opps._lost).select("id")
     closing = _closing_stages(source, pos, decided_ids)
     if stages:
-        open_stages = as_fields(stages)
+        open_stages = comma_list(stages)
         unknown = [s for s in open_stages if s not in names]
         if unknown:
             raise UserInputError(
