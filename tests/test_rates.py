@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hitrate.analysis.rates import rates
-from hitrate.engine.query import period_label
+from hitrate.engine.query import Query, period_label
 from hitrate.errors import UnknownFieldError, UserInputError, ValueRateWarning
 from hitrate.spec.model import parse_definitions
 from hitrate.stats import wilson_interval
@@ -188,10 +188,13 @@ def test_lookup_fields_group_through_reps_and_products(maven_store):
 
 
 def test_unknown_fields_are_named(maven_store):
-    with pytest.raises(UnknownFieldError, match=r"unknown field 'reep' \(--by\); expected one of: .*rep"):
+    """The library names its parameter (``by``); the command line writes it its way (``--by``)."""
+    with pytest.raises(UnknownFieldError, match=r"unknown field 'reep' \(by\); expected one of: .*rep") as info:
         rates(maven_store, by=["reep"])
-    with pytest.raises(UnknownFieldError, match="--where"):
+    assert "unknown field 'reep' (--by)" in info.value.render("en", lambda p: f"--{p}")
+    with pytest.raises(UnknownFieldError, match=r"\(where\)") as info:
         rates(maven_store, where={"colour": ["red"]})
+    assert "(--where)" in info.value.render("en", lambda p: f"--{p}")
     defs = parse_definitions("won: [{field: status, op: eq, value: won}]", source="d.yaml")
     with pytest.raises(UnknownFieldError, match=r"'status' \(won\[0\]\)"):
         rates(maven_store, definitions=defs)
@@ -289,8 +292,9 @@ def test_where_compares_numbers_as_numbers(maven_store, maven_dir):
     expected = int(((raw["close_value"] == 1054) & raw["deal_stage"].isin(["Won", "Lost"])).sum())
     for text in ("1054", "1054.0", "1054.00"):
         assert rates(maven_store, where={"amount": [text]}).rows.iloc[0]["attempts"] == expected
-    with pytest.raises(UserInputError, match="--where amount: 'lots' is not a number"):
+    with pytest.raises(UserInputError, match="where amount: 'lots' is not a number") as info:
         rates(maven_store, where={"amount": ["lots"]})
+    assert info.value.render("en", lambda p: f"--{p}").startswith("--where amount: 'lots' is not a number")
 
 
 def test_a_single_small_group_is_warned_about(store):
@@ -391,3 +395,32 @@ def test_eventual_rates_work_without_any_lost_deal(store):
     assert rows["eventual_rate"].notna().all()
     assert (rows["eventual_rate"] >= rows["hit_rate"]).all()
     assert np.isnan(rows["median_days_to_lose"]).all() or (rows["median_days_to_lose"] >= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("build", "library", "command_line"),
+    [
+        (lambda: Query.build(by=["team", "team"]), "by names a field twice: team, team", "--by names a field twice"),
+        (lambda: Query.build(by=["period"]), "use period week|month", "use --period week|month"),
+        (lambda: Query.build(date_from="yesterday"), "date_from: 'yesterday' is not a date", "--from: 'yesterday'"),
+        (lambda: Query.build(date_to="2024-13-01"), "date_to: '2024-13-01' is not a date", "--to: '2024-13-01'"),
+        (lambda: Query.build(where=["team"]), "where 'team': expected FIELD=VALUE", "--where 'team': expected"),
+    ],
+)
+def test_query_errors_name_the_parameter_each_face_writes_its_way(build, library, command_line):
+    """The library names its parameters (``by``, ``date_from``); the command line writes them as its options."""
+    flags = {"date_from": "--from", "date_to": "--to"}
+    with pytest.raises(UserInputError) as info:
+        build()
+    assert library in str(info.value)
+    assert command_line in info.value.render("en", lambda p: flags.get(p, f"--{p}"))
+
+
+def test_query_accepts_the_command_lines_forms():
+    """One field for ``by``, ``FIELD=VALUE`` items for ``where``, as the command line takes them."""
+    assert Query.build(by="rep").by == ("rep",)
+    assert Query.build(where=["team=North", "team=South", "segment=SMB"]).where == (
+        ("segment", ("SMB",)),
+        ("team", ("North", "South")),
+    )
+    assert Query.build(where={"team": "North"}).where == (("team", ("North",)),)

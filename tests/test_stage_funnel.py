@@ -95,8 +95,9 @@ def test_errors(demo, tmp_path: Path) -> None:
     with Store(path) as store:
         with pytest.raises(UnknownFieldError):
             stage_funnel(store, by="nope")
-        with pytest.raises(UserInputError, match="--stages"):
+        with pytest.raises(UserInputError, match="stages: Nope not in the stage history") as info:
             stage_funnel(store, stages=["Prospecting", "Nope"])
+        assert info.value.render("en", lambda p: f"--{p}").startswith("--stages: Nope")
     with Store(tmp_path / "empty.duckdb") as empty, pytest.raises(UserInputError, match="stage history"):
         stage_funnel(empty)
 

@@ -329,3 +329,36 @@ def test_no_opportunities() -> None:
     d = generate(n_opportunities=0)
     assert d.opportunities.empty and list(d.opportunities.columns) == OPP_COLUMNS
     assert d.truth.p_win.size == 0 and np.isnan(d.truth.true_rate())
+
+
+def test_the_same_seed_gives_the_same_data_byte_for_byte():
+    """The generator's modules (reps, deals, truth, history, outreach) draw in one fixed order: the tables of
+    ``generate(seed=7, n_opportunities=5000)`` are pinned as written by the single-function generator they
+    were split from (a changed digest means the demo data changed)."""
+    import hashlib
+
+    data = generate(seed=7, n_opportunities=5000)
+    digest = hashlib.sha256()
+    for name in ("opportunities", "reps", "stage_history", "activities"):
+        digest.update(getattr(data, name).to_csv(index=False).encode())
+    digest.update(data.truth.p_win.tobytes())
+    assert digest.hexdigest() == "cc02a4c135652bc783dc84b0a0424cef774a8bfa0e6238d3c762e595601c37ae"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"n_opportunities": -1}, "n_opportunities"),
+        ({"n_teams": 0}, "n_teams"),
+        ({"reps_per_team": 0}, "reps_per_team"),
+        ({"n_teams": 40, "reps_per_team": 50}, "reps_per_team"),
+        ({"weak_stage_share": 1.5}, "weak_stage_share"),
+        ({"start": "2024-01-01", "end": "2023-01-01"}, "end"),
+    ],
+)
+def test_impossible_parameters_are_named(kwargs, parameter):
+    from hitrate.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=f"The '{parameter}' parameter of generate") as info:
+        generate(**{"n_opportunities": 10, **kwargs})
+    assert info.value.parameter == parameter

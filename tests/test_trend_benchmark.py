@@ -75,8 +75,9 @@ def test_within_fits_a_prior_per_parent(demo):
     result = benchmark(store, by="rep", within="team")
     assert set(result.priors) == {"Team Central", "Team East", "Team North", "Team South", "Team West"}
     assert result.by == ("team", "rep")
-    with pytest.raises(UserInputError, match="--within"):
+    with pytest.raises(UserInputError, match="within must name a field other than by") as info:
         benchmark(store, by="rep", within="rep")
+    assert info.value.render("en", lambda p: f"--{p}") == "--within must name a field other than --by"
 
 
 def test_trend_recovers_the_true_seasonal_factors(demo):

@@ -46,8 +46,9 @@ def test_matches_pandas(demo) -> None:
 
 def test_points_out_of_range_and_cli(demo) -> None:
     path, _ = demo
-    with Store(path) as store, pytest.raises(UserInputError, match="--points"):
+    with Store(path) as store, pytest.raises(UserInputError, match="points: expected percentage points") as info:
         worth(store, points=0)
+    assert info.value.render("en", lambda p: f"--{p}").startswith("--points: expected percentage points")
     result = CliRunner().invoke(app, ["worth", "--points", "3", "--format", "json", "--db", str(path)])
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)

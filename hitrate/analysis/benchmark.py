@@ -1,52 +1,88 @@
 """Benchmarking groups honestly: shrinkage for small samples, funnel limits, lead-mix adjustment.
 
-Everything here runs on the engine's aggregated counts (:func:`hitrate.counting.count`):
+Everything here runs on the engine's aggregated counts (:func:`hitrate.engine.count`):
 one query for the groups, one more for the group × stratum cross-tab when ``adjust`` is given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.analysis.rates import resolve_definitions
-from hitrate.analysis.results import RatesResult, clean
+from hitrate.analysis._common import DefinitionsArg, comma_list, query_echo, resolve_definitions, warn_all
+from hitrate.analysis.results import RatesResult
 from hitrate.engine.counting import count
 from hitrate.engine.query import Query
 from hitrate.errors import SmallSampleWarning, UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.report.result import json_ready
 from hitrate.spec.model import Definitions
 from hitrate.stats.intervals import wilson_interval
 
+if TYPE_CHECKING:
+    from hitrate.report import CaterpillarPlot, FunnelPlot
+
 SMALL_GROUP = 20  # attempts below which a group's rate supports no claim on its own
 
-METHOD = (
-    "Raw rate with a Wilson score interval; shrunk rate = posterior mean and equal-tailed credible interval "
-    "under a beta-binomial empirical-Bayes prior fitted by marginal likelihood across the compared groups; "
-    "funnel-plot control limits (95% and 99.8%, exact binomial) around the overall rate, with flags from exact "
-    "binomial tests against the overall rate after Benjamini-Hochberg false-discovery-rate control; "
-    "quality index = observed / expected hits by indirect standardisation over the adjustment strata, with an "
-    "exact Poisson interval"
-)
+METHOD = Message("benchmark.method")
 
 
 @dataclass
 class BenchmarkResult(RatesResult):
     """Per group: raw rate and interval, shrunk rate and interval, funnel flag, and (with ``adjust``)
-    expected hits, quality index and adjusted rate. ``priors`` describes the fitted beta prior(s)."""
+    expected hits, quality index and adjusted rate. ``priors`` describes the fitted beta prior(s).
+
+    Drawn (:meth:`sections`, :meth:`plot`) as the report draws reps: a funnel plot against the overall rate,
+    then a caterpillar plot of the shrunk rates.
+    """
 
     priors: dict[str, dict[str, Any]] = field(default_factory=dict)
     adjust: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["priors"] = {k: {kk: clean(vv) for kk, vv in v.items()} for k, v in self.priors.items()}
-        out["adjust"] = list(self.adjust)
-        return out
+        """The rates result's keys, then ``priors`` and ``adjust``."""
+        return {**super().to_dict(), "priors": json_ready(self.priors), "adjust": list(self.adjust)}
+
+    @property
+    def overall_rate(self) -> float:
+        """Hits over attempts of all groups together: the centre of the funnel."""
+        return float(self.query["overall_rate"])
+
+    def title(self) -> Message:
+        """``Benchmark by rep``."""
+        return Message("benchmark.title", by=self.by[-1])
+
+    def headline(self) -> Message:
+        """The overall rate, and how many groups the funnel flags above and below it."""
+        flags = [str(f) for f in self.columns["flag"]]
+        return Message(
+            "benchmark.headline",
+            rate=self.overall_rate,
+            above=flags.count("above"),
+            below=flags.count("below"),
+            groups=len(flags),
+        )
+
+    def sections(self, lang: str = DEFAULT_LANG) -> list[FunnelPlot | CaterpillarPlot]:
+        """A funnel plot of the groups against the overall rate, and their shrunk rates as a caterpillar plot
+        (the report's charts of reps)."""
+        from hitrate.report import CaterpillarPlot, FunnelPlot
+
+        frame = self.to_frame()
+        if not len(frame):
+            return []
+        label, extra = self.by[-1], self.by[:-1]
+        rate = self.overall_rate
+        funnel = Message("benchmark.funnel_title", by=label).render(lang)
+        caterpillar = Message("benchmark.caterpillar_title", by=label).render(lang)
+        return [
+            FunnelPlot(funnel, frame, label, rate, Message("benchmark.funnel_note").render(lang), extra),
+            CaterpillarPlot(caterpillar, frame, label, rate, Message("benchmark.caterpillar_note").render(lang), extra),
+        ]
 
 
 def benchmark(
@@ -54,12 +90,12 @@ def benchmark(
     *,
     by: str,
     within: str | None = None,
-    adjust: Sequence[str] = (),
+    adjust: str | Sequence[str] = (),
     basis: str | None = None,
     date_from: dt.date | str | None = None,
     date_to: dt.date | str | None = None,
-    where: Mapping[str, Sequence[str]] | None = None,
-    definitions: Definitions | None = None,
+    where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+    definitions: DefinitionsArg = None,
     confidence: float = 0.95,
 ) -> BenchmarkResult:
     """Compare groups (reps, teams, segments...) without fooling anyone.
@@ -72,16 +108,18 @@ def benchmark(
     that many groups do not produce false alarms; and, with ``adjust`` (e.g. ``["lead_source"]``), the
     **expected hits** given the group's own mix of those fields, the **quality index** (observed / expected,
     indirect standardisation, exact Poisson interval) and the **adjusted rate** (quality index × overall
-    rate): a rep who works weak leads is not a weak rep.
+    rate): a rep who works weak leads is not a weak rep. ``adjust=["model"]`` (or ``"model"``) takes the
+    expected hits from the lead scores in the store instead.
+
+    The keyword arguments are the command line's options: ``adjust`` may be given as it is there,
+    ``"lead_source,segment"``; ``where`` as ``FIELD=VALUE`` items; ``definitions`` as a file's path.
     """
     from hitrate.stats.funnel_plot import funnel_flags, funnel_limits
     from hitrate.stats.shrinkage import fit_beta_binomial, shrink, shrink_within
 
     defs = resolve_definitions(source, definitions, basis)
-    if within is not None and within == by:
-        raise UserInputError("--within must name a field other than --by")
-    if by in adjust or (within is not None and within in adjust):
-        raise UserInputError("--adjust fields must differ from --by and --within")
+    adjust = comma_list(adjust)
+    _check_fields(by, within, adjust)
     group_fields = [by] if within is None else [within, by]
     base = Query.build(by=group_fields, date_from=date_from, date_to=date_to, where=where)
     cross = None
@@ -94,13 +132,10 @@ def benchmark(
         c = count(source, defs, base).columns
     n, k = c["attempts"], c["hits"]
     if not len(n) or n.sum() == 0:
-        raise UserInputError(
-            "no attempts to benchmark: the store holds no opportunities that count under the "
-            "definitions and filters; import some first"
-        )
+        raise UserInputError("benchmark.no_attempts")
     rate = np.divide(k, n, out=np.full(len(n), np.nan), where=n > 0)
     low, high = wilson_interval(k, n, confidence)
-    notes: list[str] = []
+    notes: list[Message] = []
     priors: dict[str, dict[str, Any]] = {}
     if within is None:
         prior = fit_beta_binomial(k, n)
@@ -135,29 +170,26 @@ def benchmark(
     if cross is not None:
         columns.update(_adjusted(cross, group_fields, list(adjust), c, confidence))
     if by_model:
-        extra, note = _model_adjusted(source, defs, base, c, group_fields, confidence)
+        extra, model_notes = _model_adjusted(source, defs, base, c, group_fields, confidence)
         columns.update(extra)
-        if note:
-            notes.append(note)
+        if model_notes:
+            notes.append(Joined(model_notes, "; "))
     small = int(((n > 0) & (n < SMALL_GROUP)).sum())
     if small:
-        notes.append(
-            f"{small} of {len(n)} groups have fewer than {SMALL_GROUP} attempts: too few to support any claim about "
-            "them on their own; their shrunk rates lean on the other groups"
-        )
-    for note in notes:
-        warnings.warn(note, SmallSampleWarning, stacklevel=2)
-    q = {
-        "by": by,
-        "within": within,
-        "adjust": list(adjust),
-        "from": base.date_from and base.date_from.isoformat(),
-        "to": base.date_to and base.date_to.isoformat(),
-        "where": {a: list(b) for a, b in base.where},
-        "confidence": confidence,
-        "overall_rate": p0,
-    }
-    return BenchmarkResult(columns, defs, tuple(group_fields), None, q, list(notes), METHOD, priors, tuple(adjust))
+        notes.append(Message("benchmark.small_groups", small=small, groups=len(n), minimum=SMALL_GROUP))
+    warn_all(notes, SmallSampleWarning, stacklevel=2)
+    q = {"by": by, "within": within, "adjust": list(adjust), **query_echo(base), "confidence": confidence}
+    q["overall_rate"] = p0
+    notes_out: list[Message | str] = list(notes)
+    return BenchmarkResult(columns, defs, tuple(group_fields), None, q, notes_out, METHOD, priors, tuple(adjust))
+
+
+def _check_fields(by: str, within: str | None, adjust: Sequence[str]) -> None:
+    """``within`` names another field than ``by``; ``adjust`` names neither."""
+    if within is not None and within == by:
+        raise UserInputError("benchmark.within_is_by", within=Param("within"), by=Param("by"))
+    if by in adjust or (within is not None and within in adjust):
+        raise UserInputError("benchmark.adjust_overlap", adjust=Param("adjust"), by=Param("by"), within=Param("within"))
 
 
 def _prior_dict(prior: Any) -> dict[str, Any]:
@@ -230,8 +262,8 @@ def _adjusted(
 
 def _model_adjusted(
     source: Any, defs: Definitions, base: Query, c: dict[str, np.ndarray], group_fields: list[str], confidence: float
-) -> tuple[dict[str, np.ndarray], str]:
-    """``--adjust model``: expected hits = the sum of the lead-scoring model's probabilities over each group's
+) -> tuple[dict[str, np.ndarray], list[Message]]:
+    """``adjust=["model"]``: expected hits = the sum of the lead-scoring model's probabilities over each group's
     scored attempts (``hitrate score predict`` keeps them in the store); quality index = observed / expected
     hits over those attempts, with the exact Poisson (Garwood) interval; adjusted rate = index × overall rate."""
     from hitrate.engine.counting import fetch
@@ -254,7 +286,7 @@ def _model_adjusted(
             out["scored"][row] = float(m["scored"][i])
             observed[row] = float(m["scored_hits"][i])
     if not np.isfinite(out["expected_hits"]).any():
-        raise UserInputError("--adjust model needs lead scores in the store: run hitrate score predict first")
+        raise UserInputError("benchmark.no_lead_scores", adjust=Param("adjust"))
     with np.errstate(invalid="ignore", divide="ignore"):
         low, high = garwood_interval(np.nan_to_num(observed), confidence)
         expected = out["expected_hits"]
@@ -264,12 +296,12 @@ def _model_adjusted(
     overall = float(c["hits"].sum() / c["attempts"].sum()) if c["attempts"].sum() else float("nan")
     out["adjusted_rate"] = np.clip(out["quality_index"] * overall, 0, 1)
     unscored = int(np.nansum(c["attempts"] - np.nan_to_num(out["scored"])))
-    notes = [f"{unscored} attempts have no lead score and are left out of the model adjustment"] if unscored else []
+    notes = [Message("benchmark.unscored", n=unscored)] if unscored else []
     notes += _rep_feature_notes(source, group_fields)
-    return out, "; ".join(notes)
+    return out, notes
 
 
-def _rep_feature_notes(source: Any, group_fields: list[str]) -> list[str]:
+def _rep_feature_notes(source: Any, group_fields: list[str]) -> list[Message]:
     """A warning when the scoring model used attributes of the reps while groups are reps or rep attributes:
     expected hits then already credit what is being compared, and the quality index is pulled towards 1."""
     from hitrate.scoring.io import read_metadata
@@ -293,7 +325,4 @@ def _rep_feature_notes(source: Any, group_fields: list[str]) -> list[str]:
         used |= {f for f, table in sources.items() if table == "reps"}
     if not used:
         return []
-    return [
-        f"the scoring model uses rep attributes ({', '.join(sorted(used))}): expected hits already credit them, "
-        f"so differences between groups shrink; train with --exclude for a lead-mix-only adjustment"
-    ]
+    return [Message("benchmark.rep_features", fields=Joined(sorted(used)), exclude=Param("exclude"))]

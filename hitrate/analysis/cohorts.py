@@ -18,6 +18,7 @@ import numpy as np
 from hitrate.engine.counting import fetch
 from hitrate.engine.query import Query, period_label
 from hitrate.errors import UserInputError
+from hitrate.i18n import Message
 from hitrate.spec.model import Definitions
 
 EVENTUAL_COLUMNS = ("eventual_rate", "eventual_low", "eventual_high", "median_days_to_win", "median_days_to_lose")
@@ -37,7 +38,7 @@ def as_of(source: Any) -> dt.datetime | None:
 
 def eventual_columns(
     source: Any, defs: Definitions, query: Query, row_keys: list[tuple[Any, ...]], confidence: float = 0.95
-) -> tuple[dict[str, np.ndarray], list[str]]:
+) -> tuple[dict[str, np.ndarray], list[Message]]:
     """Eventual rate (with a prediction interval) and median days to win / to lose, aligned with ``row_keys``
     (the ``by`` values, then the period label when ``query.period`` is set)."""
     from hitrate.engine.expressions import cohort_expr
@@ -45,15 +46,12 @@ def eventual_columns(
 
     size = len(row_keys)
     out = {name: np.full(size, np.nan) for name in EVENTUAL_COLUMNS}
-    notes: list[str] = []
+    notes: list[Message] = []
     if defs.effective_period_date != "created_at":
-        return out, [
-            "eventual rates need cohorts by created_at; the definitions put rows in periods by "
-            f"{defs.effective_period_date}"
-        ]
+        return out, [Message("cohorts.eventual_needs_created_at", date=defs.effective_period_date)]
     when = as_of(source)
     if when is None:
-        return out, ["eventual rates need dates: the data has no created or closed dates"]
+        return out, [Message("cohorts.eventual_needs_dates")]
     exprs = cohort_expr(
         source,
         defs,
@@ -133,7 +131,7 @@ def cohort_curves(
 
     when = as_of(source)
     if when is None:
-        raise UserInputError("cohort curves need dates: the data has no created or closed dates")
+        raise UserInputError("cohorts.curves_need_dates")
     exprs = cohort_expr(source, defs.with_overrides(basis="cohort"), Query.build(period=period, where=where), when)
     wins, cohorts = fetch(source, exprs["wins"]), fetch(source, exprs["cohorts"])
     size = {s: int(n) for s, n in zip(cohorts["period_start"].tolist(), cohorts["n"].tolist(), strict=True)}

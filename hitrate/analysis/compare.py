@@ -5,19 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hitrate.analysis.rates import resolve_definitions
+from hitrate.analysis._common import DefinitionsArg, resolve_definitions
+from hitrate.analysis._words import Number
 from hitrate.analysis.results import clean
 from hitrate.engine.counting import count
-from hitrate.engine.query import Query, period_label
+from hitrate.engine.query import Query, as_where, period_label
 from hitrate.errors import UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.report.result import Result
 from hitrate.spec.model import Definitions
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+SHOWN_LABELS = 12  # labels an error names, of those found
 
 
 @dataclass(frozen=True)
-class ComparisonResult:
-    """Rate A minus rate B, with attempts and hits of each, a Newcombe interval and a two-sided p-value."""
+class ComparisonResult(Result):
+    """Rate A minus rate B, with attempts and hits of each, a Newcombe interval and a two-sided p-value.
+
+    ``label`` names what was compared: the field (``team``) or the periods (``quarters``).
+    """
 
     label: str
     a: str
@@ -26,6 +38,8 @@ class ComparisonResult:
     definitions: Definitions
 
     def to_dict(self) -> dict[str, Any]:
+        """``definitions``, ``compared``, ``a`` and ``b`` (label, attempts, hits, hit rate), ``difference`` with
+        ``ci_low``/``ci_high``, ``p_value`` and ``method``, JSON-ready."""
         d = self.difference
         return {
             "definitions": {"hash": self.definitions.hash, "basis": self.definitions.basis},
@@ -36,10 +50,10 @@ class ComparisonResult:
             "ci_low": clean(d.low),
             "ci_high": clean(d.high),
             "p_value": clean(d.p_value),
-            "method": d.method,
+            "method": clean(d.method),
         }
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """The comparison as a one-row DataFrame."""
         import pandas as pd
 
@@ -61,14 +75,38 @@ class ComparisonResult:
             ]
         )
 
-    def summary(self) -> str:
-        """The comparison in plain words."""
+    def title(self) -> Message:
+        """``Team North against Team South``."""
+        return Message("compare.title", a=self.a, b=self.b)
+
+    def headline(self) -> Message:
+        """Both rates with their counts, the difference with its interval, and the p-value, in one sentence."""
         d = self.difference
-        return (
-            f"{self.a}: {d.hits_a:,} of {d.attempts_a:,} ({d.rate_a:.1%}); {self.b}: {d.hits_b:,} of {d.attempts_b:,} "
-            f"({d.rate_b:.1%}). Difference {d.difference:+.1%} (95% interval {d.low:+.1%} to {d.high:+.1%}), "
-            f"p = {d.p_value:.3g}."
+        return Message(
+            "compare.summary",
+            a=self.a,
+            hits_a=d.hits_a,
+            attempts_a=d.attempts_a,
+            rate_a=Number(d.rate_a, ".1%"),
+            b=self.b,
+            hits_b=d.hits_b,
+            attempts_b=d.attempts_b,
+            rate_b=Number(d.rate_b, ".1%"),
+            difference=Number(d.difference, "+.1%"),
+            low=Number(d.low, "+.1%"),
+            high=Number(d.high, "+.1%"),
+            p=Number(d.p_value, ".3g"),
         )
+
+    def summary(self, lang: str = DEFAULT_LANG) -> str:
+        """The comparison in plain words (what ``hitrate compare`` prints)."""
+        return self.headline().render(lang)
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """The two hit rates as dots with their 95% Wilson intervals, the difference in the title."""
+        from hitrate.analysis._figures import two_rates
+
+        return two_rates(self, lang)
 
 
 def compare(
@@ -79,22 +117,27 @@ def compare(
     by: str | None = None,
     period: str | None = None,
     basis: str | None = None,
-    where: Mapping[str, Sequence[str]] | None = None,
+    where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
     date_from: dt.date | str | None = None,
     date_to: dt.date | str | None = None,
-    definitions: Definitions | None = None,
+    definitions: DefinitionsArg = None,
     confidence: float = 0.95,
 ) -> ComparisonResult:
     """Compare two values of ``by`` (e.g. two reps) or two period labels (``period``, e.g. ``2017-Q1`` and
     ``2017-Q2``): difference of hit rates with the Newcombe hybrid score interval and a two-sided p-value
-    (see :func:`hitrate.stats.compare.compare_proportions`)."""
+    (see :func:`hitrate.stats.compare.compare_proportions`).
+
+    The keyword arguments are the command line's options (``where`` as a mapping or ``FIELD=VALUE`` items,
+    ``definitions`` or a file's path). Raises :class:`~hitrate.errors.UserInputError` unless exactly one of
+    ``by`` and ``period`` is given, or when ``a`` or ``b`` has no attempts.
+    """
     from hitrate.stats.compare import compare_proportions
 
     if (by is None) == (period is None):
-        raise UserInputError("compare needs exactly one of --by FIELD (two of its values) or --period (two periods)")
+        raise UserInputError("compare.by_or_period", by=Param("by"), period=Param("period"))
     defs = resolve_definitions(source, definitions, basis)
     if by is not None:
-        query = Query.build(by=[by], date_from=date_from, date_to=date_to, where={**(where or {}), by: [a, b]})
+        query = Query.build(by=[by], date_from=date_from, date_to=date_to, where={**as_where(where), by: [a, b]})
         c = count(source, defs, query).columns
         labels = [str(v) for v in c[by].tolist()]
         label = by
@@ -103,10 +146,18 @@ def compare(
         c = count(source, defs, query).columns
         labels = [period_label(s, str(period)) for s in c["period_start"].astype("datetime64[us]").tolist()]
         label = f"{period}s"
+    among = label if by is not None else Message(f"compare.periods_{period}")
     found = {lab: (int(n), int(k)) for lab, n, k in zip(labels, c["attempts"], c["hits"], strict=True)}
     for value in (a, b):
         if value not in found:
-            shown = ", ".join(labels[:12]) + (" ..." if len(labels) > 12 else "")
-            raise UserInputError(f"'{value}' has no attempts among the {label}; found: {shown or 'nothing'}")
+            raise UserInputError("compare.no_attempts", value=value, among=among, found=_shown(labels))
     (na, ka), (nb, kb) = found[a], found[b]
     return ComparisonResult(label, a, b, compare_proportions(ka, na, kb, nb, confidence=confidence), defs)
+
+
+def _shown(labels: list[str]) -> Message:
+    """The first labels found, for a message (``nothing`` when none)."""
+    if not labels:
+        return Message("compare.nothing")
+    more = [Message("compare.more")] if len(labels) > SHOWN_LABELS else []
+    return Joined([Joined(labels[:SHOWN_LABELS]), *more], " ")

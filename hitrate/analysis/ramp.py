@@ -26,12 +26,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hitrate.analysis._common import DefinitionsArg, resolve_definitions
+from hitrate.analysis.results import RecordsResult
 from hitrate.errors import UserInputError
-from hitrate.spec.model import Definitions
+from hitrate.i18n import DEFAULT_LANG, Message
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 BIN_DAYS = 15
 MAX_BIN = 48  # tenure beyond 720 days is one bin: the ramp has long faded there
@@ -40,29 +45,71 @@ _TAU_GRID = np.geomspace(5.0, 730.0, 28)
 
 
 @dataclass
-class RampResult:
-    """Curves per hiring cohort and the fitted ramp (see the module docstring)."""
+class RampResult(RecordsResult):
+    """Curves per hiring cohort and the fitted ramp (see the module docstring).
+
+    ``curves``: per hiring cohort and month since hire, ``reps``, ``attempts``, ``hits``, ``hit_rate`` and its
+    interval; ``tenured``: the tenured reps' attempts, hits and rate; ``fit``: the ramp estimate (``depth``,
+    ``tau_days``, ``days_to_90``, ``months_to_90`` with intervals, ``method``), or None without new hires.
+    ``to_frame()`` is the curves; ``to_dict()``: ``curves``, ``tenured``, ``fit`` and ``warnings``.
+    """
+
+    records = "curves"
+    dict_keys = ("curves", "tenured", "fit", "warnings")
 
     curves: list[dict[str, Any]]
     tenured: dict[str, Any]
     fit: dict[str, Any] | None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message | str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"curves": self.curves, "tenured": self.tenured, "fit": self.fit, "warnings": self.warnings}
+    def title(self) -> Message:
+        """``Hit rate by month since hire, per hiring cohort``."""
+        return Message("ramp.title")
+
+    def headline(self) -> Message | None:
+        """How far below new hires start and how long until 90% of the gap is gone; else the tenured rate."""
+        f = self.fit
+        if f is not None:
+            high = f["days_to_90_high"]
+            return Message(
+                "ramp.headline",
+                depth=f["depth"],
+                depth_low=f["depth_low"],
+                depth_high=f["depth_high"],
+                days=f["days_to_90"],
+                days_low=f["days_to_90_low"],
+                days_high=Message("ramp.unbounded") if high is None else Message("ramp.days", days=high),
+                months=f["months_to_90"],
+            )
+        ten = self.tenured
+        if ten["hit_rate"] is None:
+            return None
+        return Message("ramp.tenured", rate=ten["hit_rate"], low=ten["ci_low"], high=ten["ci_high"], n=ten["attempts"])
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """Hit rate by month since hire, one line per hiring cohort, against the tenured reps' rate."""
+        from hitrate.analysis._figures import ramp_figure
+
+        return ramp_figure(self, lang)
 
 
 def ramp(
     source: Any,
     *,
+    tenured_after: int | None = None,
     tenured_after_days: int = 365,
-    definitions: Definitions | None = None,
+    definitions: DefinitionsArg = None,
     confidence: float = 0.95,
 ) -> RampResult:
-    """Ramp curves and the ramp estimate; see the module docstring."""
+    """Ramp curves and the ramp estimate; see the module docstring.
+
+    ``tenured_after`` (the command line's ``--tenured-after``) is the number of days after hire from which a
+    rep counts as tenured; ``tenured_after_days`` is its earlier name (365 by default) and still works.
+    ``definitions`` may be a file's path. Raises :class:`~hitrate.errors.UserInputError` when no rep has a
+    hire date.
+    """
     import ibis
 
-    from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
     from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import Query
@@ -73,7 +120,9 @@ def ramp(
         reps = source.table("reps")
         has_hires = int(reps.filter(reps.hired_at.notnull()).count().execute()) > 0
     if not has_hires:
-        raise UserInputError("ramp curves need the reps' hire dates: import a reps table with a hired_at column")
+        raise UserInputError("ramp.no_hire_dates")
+    if tenured_after is not None:
+        tenured_after_days = tenured_after
     defs = resolve_definitions(source, definitions, None)
     t = classified(source, defs, Query(), {"rep", "created_at", "hired_at", "closed_at"})
     t = t.filter((t._won | t._lost) & t.created_at.notnull() & t.hired_at.notnull() & t.rep.notnull())
@@ -129,15 +178,15 @@ def ramp(
             months["_cohort"], months["_month"], months["reps"], months["n"], months["k"], c_low, c_high, strict=True
         )
     ]
-    warnings: list[str] = []
+    warnings: list[Message | str] = []
     fit = None
     new_reps = {r for r, ten in zip(bins["rep"], bins["_tenured"], strict=True) if not ten}
     if not new_reps:
-        warnings.append("no rep has deals in their first year: no ramp to estimate")
+        warnings.append(Message("ramp.no_new_reps"))
     else:
         fit = _fit(bins, confidence)
         if fit["tau_high"] is None:
-            warnings.append("the ramp's time constant is not bounded above by the data: too few new hires' deals")
+            warnings.append(Message("ramp.unbounded_tau"))
     return RampResult(curves, tenured, fit, warnings)
 
 
@@ -204,9 +253,7 @@ def _fit(bins: dict[str, np.ndarray], confidence: float) -> dict[str, Any]:
     z = float(norm.ppf(0.5 + confidence / 2))
     ln10 = math.log(10)
     return {
-        "method": "binomial GLM with fixed effects per rep and calendar month, logit p = a_rep + s_month - "
-        "D*exp(-tenure/tau); tau by profile "
-        "likelihood (likelihood-ratio interval), D by Wald interval at the best tau",
+        "method": Message("ramp.method"),
         "depth": d,
         "depth_low": d - z * se,
         "depth_high": d + z * se,

@@ -9,13 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from hitrate.analysis._common import DefinitionsArg, query_echo, resolve_definitions
 from hitrate.analysis.results import RatesResult
 from hitrate.engine.counting import Counts, count
 from hitrate.engine.query import Query, period_label
 from hitrate.errors import SmallSampleWarning, ValueRateWarning
 from hitrate.i18n import Message
-from hitrate.spec.model import Definitions, default_definitions
+from hitrate.spec.model import Definitions
 from hitrate.stats.intervals import wilson_interval
+
+__all__ = ["SMALL_SAMPLE", "finish", "rates", "resolve_definitions"]
 
 SMALL_SAMPLE = 10
 
@@ -23,13 +26,13 @@ SMALL_SAMPLE = 10
 def rates(
     source: Any,
     *,
-    by: Sequence[str] = (),
+    by: str | Sequence[str] = (),
     period: str | None = None,
     basis: str | None = None,
     date_from: dt.date | str | None = None,
     date_to: dt.date | str | None = None,
-    where: Mapping[str, Sequence[str]] | None = None,
-    definitions: Definitions | None = None,
+    where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+    definitions: DefinitionsArg = None,
     confidence: float = 0.95,
 ) -> RatesResult:
     """Hit rate per group with a Wilson score interval, and value hit rate.
@@ -39,7 +42,8 @@ def rates(
     source:
         A :class:`hitrate.Store`, or any Ibis backend holding an ``opportunities`` table.
     by:
-        Fields to group by (``rep``, ``team``, ``lead_source``...); none gives one row for all data.
+        Field(s) to group by (``"rep"``, ``["team", "rep"]``, ``lead_source``...); none gives one row for all
+        data.
     period:
         ``week``, ``month``, ``quarter`` or ``year``: adds a ``period`` label (``2017-W09``,
         ``2017-03``, ``2017-Q1``, ``2017``) from the definitions' period date.
@@ -49,7 +53,15 @@ def rates(
     date_from, date_to:
         Inclusive range on the period date.
     where:
-        Field -> accepted values (equality; several values mean any of them).
+        Field -> accepted values (equality; several values mean any of them), or ``FIELD=VALUE`` items as
+        the command line's ``--where`` takes them.
+    definitions:
+        The definitions to count under, or the path of a definitions file (``--definitions``); default: the
+        store's in force.
+    confidence:
+        Level of the Wilson intervals (0.95).
+
+    The keyword arguments are the command line's options (``date_from``/``date_to`` are ``--from``/``--to``).
 
     Count hit rate is hits / attempts with the Wilson score interval. Value hit rate is the amount
     won divided by the amount of all attempts whose amount is known.
@@ -69,21 +81,6 @@ def rates(
         result.warnings.extend(notes)
         result.add_method(Message("rates.eventual_method"))
     return result
-
-
-def resolve_definitions(source: Any, definitions: Definitions | None, basis: str | None) -> Definitions:
-    """The definitions a computation runs under: those given, else the store's in force (the built-in
-    default for another backend), with the ``basis`` override applied."""
-    from hitrate.store.embedded import Store
-
-    if definitions is None:
-        if isinstance(source, Store):
-            from hitrate.engine.definitions import definitions_in_force
-
-            definitions = definitions_in_force(source)
-        else:
-            definitions = default_definitions()
-    return definitions.with_overrides(basis=basis)
 
 
 def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 0.95) -> RatesResult:
@@ -116,14 +113,7 @@ def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 
         meaningless = isinstance(note, Message) and note.key == "rates.value_rate_meaningless"
         category = ValueRateWarning if meaningless else SmallSampleWarning
         warnings.warn(str(note), category, stacklevel=3)
-    q: dict[str, Any] = {
-        "by": list(query.by),
-        "period": query.period,
-        "from": query.date_from.isoformat() if query.date_from else None,
-        "to": query.date_to.isoformat() if query.date_to else None,
-        "where": {key: list(v) for key, v in query.where},
-        "confidence": confidence,
-    }
+    q = {"by": list(query.by), "period": query.period, **query_echo(query), "confidence": confidence}
     return RatesResult(columns, defs, query.by, query.period, q, notes)
 
 

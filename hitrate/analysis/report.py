@@ -3,61 +3,30 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hitrate.analysis.rates import rates, resolve_definitions
+from hitrate.analysis._common import DefinitionsArg, resolve_definitions
+from hitrate.analysis.rates import rates
 from hitrate.analysis.results import RATE_COLUMNS, RatesResult
 from hitrate.engine.expressions import fields_available
-from hitrate.errors import UserInputError
-from hitrate.i18n import Message
-from hitrate.report import CaterpillarPlot, CohortCurves, FunnelPlot, RateTable, SeasonalPlot, write_report
+from hitrate.errors import InvalidParameterError, UserInputError
+from hitrate.i18n import LANGS, Joined, Message, render_all
+from hitrate.report import CohortCurves, RateTable, SeasonalPlot, write_report
 from hitrate.spec.model import Definitions
 
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "by_team": "Hit rate by team",
-        "by_rep": "Hit rate by rep",
-        "trend": "Monthly trend",
-        "team_note": "Teams differ in the leads they work: a gap here is not yet a gap in skill.",
-        "rep_note": "Reps with few attempts have wide intervals: compare intervals, not dots.",
-        "trend_note": "Months by {date}; the band is the 95% interval.",
-        "subtitle": "{hits} hits of {attempts} {denominator}: {rate} ({low}–{high}), {basis} basis",
-        "empty": "No {denominator} in the store yet",
-        "funnel": "Funnel plot: reps against the overall rate",
-        "funnel_note": "Only reps outside the funnel, after control for many comparisons, are flagged.",
-        "caterpillar": "Reps after shrinkage for small samples",
-        "caterpillar_note": "Beta-binomial empirical Bayes: small samples lean towards the others.",
-        "seasonal": "Trend and season",
-        "cohorts": "Cohorts: share won by deal age",
-        "cohorts_note": "Young cohorts are not worse, only younger: compare at the same age.",
-    },
-    "da": {
-        "by_team": "Hitrate pr. team",
-        "by_rep": "Hitrate pr. sælger",
-        "trend": "Udvikling pr. måned",
-        "team_note": "Teams arbejder med forskellige leads: en forskel her er endnu ikke en forskel i evner.",
-        "rep_note": "Sælgere med få forsøg har brede intervaller: sammenlign intervaller, ikke punkter.",
-        "trend_note": "Måneder efter {date}; båndet er 95 %-intervallet.",
-        "subtitle": "{hits} vundne af {attempts} forsøg ({denominator}): {rate} ({low}–{high}), {basis}-basis",
-        "empty": "Ingen data i databasen endnu ({denominator})",
-        "funnel": "Tragtdiagram: sælgere mod den samlede hitrate",
-        "funnel_note": "Kun sælgere uden for tragten, efter kontrol for mange sammenligninger, markeres.",
-        "caterpillar": "Sælgere efter krympning for små stikprøver",
-        "caterpillar_note": "Beta-binomial empirisk Bayes: små stikprøver læner sig mod de andre.",
-        "seasonal": "Udvikling og sæson",
-        "cohorts": "Kohorter: andel vundet efter alder",
-        "cohorts_note": "Unge kohorter er ikke dårligere, kun yngre: sammenlign ved samme alder.",
-    },
-}
+
+def _text(key: str, lang: str, **params: Any) -> str:
+    """A sentence of the report (``store_report.<key>``) in ``lang``."""
+    return Message(f"store_report.{key}", **params).render(lang)
 
 
 def store_sections(
-    store: Any, lang: str = "en", definitions: Definitions | None = None
+    store: Any, lang: str = "en", definitions: DefinitionsArg = None
 ) -> tuple[list[RateTable], list[Message | str], RatesResult]:
     """The report's sections, its notes, and the overall result (for the header). ``store`` is the
     embedded store or any Ibis backend; ``definitions`` default to the store's in force."""
-    text = TEXT[lang]
     defs = resolve_definitions(store, definitions, None)
     available = set(fields_available(store))
     with warnings.catch_warnings():
@@ -67,93 +36,115 @@ def store_sections(
         overall_rate = float(overall.rows["hit_rate"].iloc[0]) if attempts else None
         notes = list(overall.warnings)
         sections: list[RateTable] = []
-        if "team" in available:
-            by_team = rates(store, by=["team"], definitions=defs)
-            sections.append(RateTable(text["by_team"], by_team.rows, "team", "bars", overall_rate, text["team_note"]))
-        if "rep" in available:
-            by_rep = rates(store, by=["rep"], definitions=defs)
-            sections.append(RateTable(text["by_rep"], by_rep.rows, "rep", "bars", overall_rate, text["rep_note"]))
-            notes += [w for w in by_rep.warnings if w not in notes]
+        for field, title, note in (("team", "by_team", "team_note"), ("rep", "by_rep", "rep_note")):
+            if field not in available:
+                continue
+            by_field = rates(store, by=[field], definitions=defs)
+            table = RateTable(_text(title, lang), by_field.rows, field, "bars", overall_rate, _text(note, lang))
+            sections.append(table)
+            if field == "rep":
+                notes += [w for w in by_field.warnings if w not in notes]
         trend = rates(store, period="month", definitions=defs)
-        note = text["trend_note"].format(date=defs.effective_period_date)
+        note = _text("trend_note", lang, date=defs.effective_period_date)
         frame = trend.rows[["period", *RATE_COLUMNS]]
-        sections.append(RateTable(text["trend"], frame, "period", "trend", overall_rate, note))
+        sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note))
         if attempts:
-            sections += _analysis_sections(store, defs, text, available, overall_rate)
+            sections += _analysis_sections(store, defs, lang, available)
     return sections, notes, overall
 
 
-def _analysis_sections(
-    store: Any, defs: Definitions, text: dict[str, str], available: set[str], overall_rate: float | None
-) -> list[Any]:
+def _analysis_sections(store: Any, defs: Definitions, lang: str, available: set[str]) -> list[Any]:
     """Funnel and caterpillar plots of reps, the seasonal decomposition and cohort curves."""
-    from hitrate.analysis.benchmark import benchmark
-    from hitrate.analysis.cohorts import cohort_curves
-    from hitrate.analysis.trend import trend
-
     out: list[Any] = []
     if "rep" in available:
-        bench = benchmark(store, by="rep", definitions=defs)
-        rate = float(bench.query["overall_rate"])
-        out.append(FunnelPlot(text["funnel"], bench.rows, "rep", rate, text["funnel_note"]))
-        out.append(CaterpillarPlot(text["caterpillar"], bench.rows, "rep", rate, text["caterpillar_note"]))
+        out += _rep_benchmark(store, defs, lang)
+    out += _seasonal(store, defs, lang)
+    if "created_at" in available:
+        out += _cohorts(store, defs, lang)
+    return out
+
+
+def _rep_benchmark(store: Any, defs: Definitions, lang: str) -> list[Any]:
+    """The benchmark of reps as its result draws it, with the report's titles and notes."""
+    from hitrate.analysis.benchmark import benchmark
+
+    bench = benchmark(store, by="rep", definitions=defs)
+    texts = [("funnel", "funnel_note"), ("caterpillar", "caterpillar_note")]
+    return [
+        replace(section, title=_text(title, lang), note=_text(note, lang))
+        for section, (title, note) in zip(bench.sections(lang), texts, strict=True)
+    ]
+
+
+def _seasonal(store: Any, defs: Definitions, lang: str) -> list[SeasonalPlot]:
+    """The monthly trend and season of all data; none without dated attempts (web sessions with a month name
+    only)."""
+    from hitrate.analysis.trend import seasonal_plot, trend
+
     try:
         season = trend(store, period="month", definitions=defs)
-    except UserInputError:  # no dated attempts (web sessions with a month name only): no seasonal picture
-        season = None
-    if season is not None:
-        s = season.series[0] if season.series else {}
-        out.append(
-            SeasonalPlot(
-                text["seasonal"],
-                season.rows,
-                "period",
-                s.get("seasonal_factors"),
-                s.get("seasonal_factor_low"),
-                s.get("seasonal_factor_high"),
-                s.get("note", ""),
-            )
-        )
-    if "created_at" in available:
-        import pandas as pd
+    except UserInputError:
+        return []
+    s = season.series[0] if season.series else {}
+    note = render_all([s.get("note") or ""], lang)[0]
+    return [seasonal_plot(_text("seasonal", lang), season.rows, s, note)]
 
-        try:
-            curves = pd.DataFrame(cohort_curves(store, defs, period="quarter"))
-        except UserInputError:  # the column is there but holds no dates
-            curves = pd.DataFrame()
-        if len(curves):
-            out.append(CohortCurves(text["cohorts"], curves, "cohort", text["cohorts_note"]))
-    return out
+
+def _cohorts(store: Any, defs: Definitions, lang: str) -> list[CohortCurves]:
+    """Cumulative win curves of the quarterly cohorts; none when the column holds no dates."""
+    import pandas as pd
+
+    from hitrate.analysis.cohorts import cohort_curves
+
+    try:
+        curves = pd.DataFrame(cohort_curves(store, defs, period="quarter"))
+    except UserInputError:
+        return []
+    if not len(curves):
+        return []
+    return [CohortCurves(_text("cohorts", lang), curves, "cohort", _text("cohorts_note", lang))]
 
 
 def write_store_report(
     store: Any,
     path: str | Path,
     *,
-    title: str = "hitrate report",
+    title: str | None = None,
     lang: str = "en",
-    definitions: Definitions | None = None,
+    definitions: DefinitionsArg = None,
 ) -> Path:
     """Write the store's report (English ``en`` or Danish ``da``) as one self-contained HTML file; ``store``
-    may also be any Ibis backend holding the canonical tables (``--engine``)."""
-    if lang not in TEXT:
-        raise ValueError(f"The 'lang' parameter of write_store_report must be one of {sorted(TEXT)}. Got {lang!r}.")
-    text = TEXT[lang]
+    may also be any Ibis backend holding the canonical tables (``--engine``), ``definitions`` a file's path,
+    ``title`` the report's title (``hitrate report`` in its language by default).
+
+    Raises :class:`~hitrate.errors.InvalidParameterError` for a language hitrate has no words for."""
+    if lang not in LANGS:
+        expected = Message("engine.one_of", options=Joined(LANGS))
+        raise InvalidParameterError("lang", expected, lang, caller="write_store_report")
     sections, notes, overall = store_sections(store, lang, definitions)
     defs = overall.definitions
     row = overall.rows.iloc[0] if len(overall.rows) else None
+    denominator = Message(f"store_report.denominator_{defs.denominator}")
     if row is not None and int(row["attempts"]) > 0:
-        subtitle = text["subtitle"].format(
-            hits=f"{int(row['hits']):,}",
-            attempts=f"{int(row['attempts']):,}",
-            denominator=defs.denominator,
-            rate=f"{row['hit_rate']:.1%}",
-            low=f"{row['ci_low']:.1%}",
-            high=f"{row['ci_high']:.1%}",
-            basis=defs.basis,
+        subtitle = _text(
+            "subtitle",
+            lang,
+            hits=int(row["hits"]),
+            attempts=int(row["attempts"]),
+            denominator=denominator,
+            rate=float(row["hit_rate"]),
+            low=float(row["ci_low"]),
+            high=float(row["ci_high"]),
+            basis=Message(f"store_report.basis_{defs.basis}"),
         )
     else:
-        subtitle = text["empty"].format(denominator=defs.denominator)
+        subtitle = _text("empty", lang, denominator=denominator)
     return write_report(
-        path, title=title, subtitle=subtitle, definitions_hash=defs.hash, sections=sections, notes=notes, lang=lang
+        path,
+        title=_text("title", lang) if title is None else title,
+        subtitle=subtitle,
+        definitions_hash=defs.hash,
+        sections=sections,
+        notes=notes,
+        lang=lang,
     )

@@ -6,12 +6,14 @@ command that only prints JSON never imports pandas.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from hitrate.analysis._common import english_fields
 from hitrate.i18n import DEFAULT_LANG, Joined, Message
 from hitrate.report.result import RATE_COLUMNS, Result, clean
 from hitrate.spec.model import Definitions
@@ -19,9 +21,30 @@ from hitrate.spec.model import Definitions
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hitrate.report._model import RateTable
+    from hitrate.report._model import Section
 
-__all__ = ["RATE_COLUMNS", "RatesResult", "clean"]
+__all__ = ["RATE_COLUMNS", "RatesResult", "RecordsResult", "clean"]
+
+
+class RecordsResult(Result):
+    """A result whose main table is a list of rows (dicts): the stage funnel, the ramp curves, worth.
+
+    ``to_frame()`` is the rows named by :attr:`records` as a DataFrame; ``to_dict()`` the attributes named by
+    :attr:`dict_keys`, in that order, with every message in them as its English sentence.
+    """
+
+    records: ClassVar[str] = "rows"
+    dict_keys: ClassVar[tuple[str, ...]] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame, one column per key."""
+        import pandas as pd
+
+        return pd.DataFrame(getattr(self, self.records))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The attributes of :attr:`dict_keys`, sentences in English."""
+        return english_fields(**{name: getattr(self, name) for name in self.dict_keys})
 
 
 @dataclass
@@ -100,7 +123,7 @@ class RatesResult(Result):
             hash=d.hash,
         )
 
-    def sections(self, lang: str = DEFAULT_LANG) -> list[RateTable]:
+    def sections(self, lang: str = DEFAULT_LANG) -> Sequence[Section]:
         """One report section: dots with whiskers by group, or a line over the periods."""
         from hitrate.report._model import RateTable
 

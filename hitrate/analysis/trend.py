@@ -5,17 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.analysis.rates import resolve_definitions
-from hitrate.analysis.results import RatesResult, clean
+from hitrate.analysis._common import DefinitionsArg, query_echo, resolve_definitions
+from hitrate.analysis.results import RatesResult
 from hitrate.engine.counting import count
 from hitrate.engine.query import Query, period_label
-from hitrate.errors import UserInputError
+from hitrate.errors import InvalidParameterError, UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, render_all
+from hitrate.report.result import json_ready
 from hitrate.spec.model import Definitions
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hitrate.report import SeasonalPlot
+
+PERIODS = ("month", "week")
 SERIES_COLUMNS = ("trend", "adjusted_rate", "remainder", "unusual", "yoy_difference", "yoy_low", "yoy_high", "yoy_p")
 
 
@@ -29,18 +37,54 @@ class TrendResult(RatesResult):
     seasonal_factors: dict[int, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out["seasonal_factors"] = (
-            None if self.seasonal_factors is None else {str(k): v for k, v in self.seasonal_factors.items()}
+        """The rates result's keys, then ``seasonal_factors`` (pooled over the series) and ``series``."""
+        factors = None if self.seasonal_factors is None else {str(k): v for k, v in self.seasonal_factors.items()}
+        return {**super().to_dict(), "seasonal_factors": factors, "series": json_ready(self.series)}
+
+    def title(self) -> Message:
+        """``Trend and season of hit rate per month`` (by a field, when asked)."""
+        period = Message(f"rates.period_{self.period}")
+        if self.by:
+            return Message("trend.title_by", by=Joined(self.by), period=period)
+        return Message("trend.title", period=period)
+
+    def headline(self) -> Message:
+        """The weakest and the strongest time of year by seasonal factor (without factors, the basis line)."""
+        factors = self.seasonal_factors
+        if not factors:
+            return super().headline()
+        low, high = min(factors, key=lambda k: factors[k]), max(factors, key=lambda k: factors[k])
+        return Message(
+            "trend.headline",
+            low=factors[low],
+            low_at=low,
+            high=factors[high],
+            high_at=high,
+            unit=Message(f"trend.unit_{self.period}"),
         )
-        out["series"] = [{k: _json(v) for k, v in s.items()} for s in self.series]
+
+    def sections(self, lang: str = DEFAULT_LANG) -> list[SeasonalPlot]:
+        """One seasonal plot per series (the report's chart of the monthly trend): the rates, their trend and
+        seasonally adjusted rate, and the seasonal odds factors."""
+
+        frame = self.to_frame()
+        out = []
+        for s in self.series:
+            rows = frame
+            for f in self.by:  # a series of rows without a value for the field is that field's missing group
+                rows = rows[rows[f].isna() if s[f] is None else rows[f] == s[f]]
+            name = " · ".join(str(s[f]) for f in self.by) or self.title().render(lang)
+            note = render_all([s.get("note") or ""], lang)[0]
+            out.append(seasonal_plot(name, rows.reset_index(drop=True), s, note))
         return out
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
-    return clean(value)
+def seasonal_plot(title: str, frame: pd.DataFrame, series: Mapping[str, Any], note: str) -> SeasonalPlot:
+    """The report's seasonal section of one series (``frame`` its rows, ``series`` its factors)."""
+    from hitrate.report import SeasonalPlot
+
+    low, high = series.get("seasonal_factor_low"), series.get("seasonal_factor_high")
+    return SeasonalPlot(title, frame, "period", series.get("seasonal_factors"), low, high, note)
 
 
 def trend(
@@ -51,8 +95,8 @@ def trend(
     basis: str | None = None,
     date_from: dt.date | str | None = None,
     date_to: dt.date | str | None = None,
-    where: Mapping[str, Sequence[str]] | None = None,
-    definitions: Definitions | None = None,
+    where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+    definitions: DefinitionsArg = None,
     confidence: float = 0.95,
 ) -> TrendResult:
     """Hit rate per period, decomposed into trend, seasonal factors and remainder.
@@ -60,19 +104,20 @@ def trend(
     The method (see :func:`hitrate.stats.seasonal.decompose`) is a binomial GLM on the per-period counts
     with a period-of-year effect and a smooth trend. With fewer than two full yearly cycles no seasonal
     factors are estimated, and the result says so instead of inventing them.
+
+    The keyword arguments are the command line's options (``period`` is ``month`` or ``week``; one series per
+    value of ``by``; ``where`` as a mapping or ``FIELD=VALUE`` items; ``definitions`` or a file's path).
     """
     from hitrate.stats.seasonal import decompose
 
-    if period not in ("month", "week"):
-        raise UserInputError(f"The 'period' parameter of trend must be 'month' or 'week'. Got '{period}'.")
+    if period not in PERIODS:
+        raise InvalidParameterError("period", Message("engine.one_of", options=Joined(PERIODS)), period, caller="trend")
     defs = resolve_definitions(source, definitions, basis)
     query = Query.build(by=[by] if by else [], period=period, date_from=date_from, date_to=date_to, where=where)
     c = count(source, defs, query).columns
     if not len(c["attempts"]):
-        raise UserInputError(
-            f"no attempts have a {defs.effective_period_date}, the date that puts them in a {period}: a trend needs "
-            "dated rows (map the date at import, or set period_date in the definitions)"
-        )
+        period_name = Message(f"rates.period_{period}")
+        raise UserInputError("trend.no_dated_attempts", date=defs.effective_period_date, period=period_name)
     keys = list(zip(*(c[f].tolist() for f in query.by), strict=True)) if by else [()] * len(c["attempts"])
     order: list[tuple[Any, ...]] = list(dict.fromkeys(keys))
     out: dict[str, list[Any]] = {
@@ -120,15 +165,8 @@ def trend(
         series.append(entry)
     pooled = series[0] if not by else _pooled(source, defs, query, period, confidence)
     columns = {name: _array(values) for name, values in out.items()}
-    notes = sorted({s["note"] for s in series if s["note"]})
-    q = {
-        "by": list(query.by),
-        "period": period,
-        "from": query.date_from and query.date_from.isoformat(),
-        "to": query.date_to and query.date_to.isoformat(),
-        "where": {a: list(b) for a, b in query.where},
-        "confidence": confidence,
-    }
+    notes = sorted({s["note"] for s in series if s["note"]}, key=str)
+    q = {"by": list(query.by), "period": period, **query_echo(query), "confidence": confidence}
     method = series[0]["method"] if series else ""
     result = TrendResult(columns, defs, query.by, period, q, notes, method, series, pooled.get("seasonal_factors"))
     return result

@@ -18,33 +18,65 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hitrate.analysis._common import DefinitionsArg, resolve_definitions
+from hitrate.analysis._words import Number
+from hitrate.analysis.results import RecordsResult
 from hitrate.errors import UnknownFieldError, UserInputError
-from hitrate.spec.model import Definitions
+from hitrate.i18n import DEFAULT_LANG, Message, Param
 
-ASSUMPTION = "extra wins are valued at the mean amount of the deals won today (same kind of deals)"
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+ASSUMPTION = Message("worth.assumption")
 
 
 @dataclass
-class WorthResult:
-    """One row per group; see the module docstring."""
+class WorthResult(RecordsResult):
+    """One row per group (one in all without ``by``); see the module docstring.
+
+    ``to_dict()``: ``points``, ``by``, ``assumption`` and ``warnings`` (English), ``rows``.
+    """
+
+    dict_keys = ("points", "by", "assumption", "warnings", "rows")
 
     points: float
     by: str | None
     rows: list[dict[str, Any]]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message | str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "points": self.points,
-            "by": self.by,
-            "assumption": ASSUMPTION,
-            "warnings": self.warnings,
-            "rows": self.rows,
-        }
+    @property
+    def assumption(self) -> Message:
+        """What every number rests on: the extra wins are like the deals won today."""
+        return ASSUMPTION
+
+    def title(self) -> Message:
+        """``+5 points of hit rate``."""
+        return Message("worth.title", points=Number(self.points, "g"))
+
+    def headline(self) -> Message:
+        """The extra wins and revenue over all groups, and what the open pipeline adds."""
+        total = {k: sum(r[k] or 0.0 for r in self.rows) for k in ("extra_wins", "pipeline_extra_wins")}
+        priced = [r["extra_revenue"] for r in self.rows if r["extra_revenue"] is not None]
+        return Message(
+            "worth.headline",
+            wins=total["extra_wins"],
+            revenue=sum(priced) if priced else None,
+            pipeline=total["pipeline_extra_wins"],
+        )
+
+    def notes(self) -> list[Message | str]:
+        """The assumption every number rests on, then the warnings."""
+        return [Message("worth.assumption_note", assumption=ASSUMPTION), *self.warnings]
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """The extra revenue per group with its interval (bars), on this volume."""
+        from hitrate.analysis._figures import worth_figure
+
+        return worth_figure(self, lang)
 
 
 def worth(
@@ -52,21 +84,25 @@ def worth(
     *,
     points: float,
     by: str | None = None,
-    definitions: Definitions | None = None,
+    definitions: DefinitionsArg = None,
     confidence: float = 0.95,
 ) -> WorthResult:
-    """+``points`` percentage points of hit rate in wins and revenue; see the module docstring."""
+    """+``points`` percentage points of hit rate in wins and revenue; see the module docstring.
+
+    The keyword arguments are the command line's options (``definitions`` may be a file's path). Raises
+    :class:`~hitrate.errors.UserInputError` unless ``0 < points < 100`` and
+    :class:`~hitrate.errors.UnknownFieldError` for a ``by`` the data does not have.
+    """
     from scipy.stats import t as student_t
 
-    from hitrate.analysis.rates import resolve_definitions
     from hitrate.engine.counting import fetch
     from hitrate.engine.expressions import classified, fields_available
     from hitrate.engine.query import Query
 
     if not 0 < points < 100:
-        raise UserInputError(f"--points: expected percentage points between 0 and 100, got {points:g}")
+        raise UserInputError("worth.points_range", param=Param("points"), points=Number(points, "g"))
     if by and by not in fields_available(source):
-        raise UnknownFieldError(by, fields_available(source), "--by")
+        raise UnknownFieldError(by, fields_available(source), Param("by"))
     defs = resolve_definitions(source, definitions, None)
     t = classified(source, defs, Query(), {"amount"} | ({by} if by else set()))
     decided = t._won | t._lost
@@ -116,9 +152,9 @@ def worth(
             pipeline_extra_revenue=None if mean is None else pipe * mean,
         )
         rows.append(row)
-    warnings = []
+    warnings: list[Message | str] = []
     if any(r["mean_won_amount"] is None for r in rows):
-        warnings.append("some groups have no won deals with an amount: their revenue cannot be valued")
+        warnings.append(Message("worth.unpriced"))
     return WorthResult(points, by, rows, warnings)
 
 

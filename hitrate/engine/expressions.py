@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 
 from hitrate.engine.query import PERIODS, Query
 from hitrate.errors import UnknownFieldError, UserInputError
+from hitrate.i18n import Message, Param
 from hitrate.spec.model import Condition, Definitions
 from hitrate.store.schema import LOOKUPS
 
@@ -92,8 +93,23 @@ def compile_conditions(conds: Sequence[Condition], t: ir.Table, where: str) -> i
     return functools.reduce(operator.and_, [compile_condition(c, t, f"{where}[{i}]") for i, c in enumerate(conds)])
 
 
-def coerce_value(col: ir.Value, value: Any, where: str = "definitions") -> Any:
-    """A condition's value in the column's type (numbers and timestamps given as text are parsed)."""
+def coerce_value(col: ir.Value, value: Any, where: str | Message = "definitions") -> Any:
+    """A user's value in the type of the column it is compared with: the engine's typed comparison.
+
+    Every comparison of a column with a value a person gave (a definitions condition, the query's
+    ``where``, a goal's subject) goes through here, so ``amount = '5'`` compares as a number on every engine
+    (the text of a number is engine-specific: ``'5.0'`` on one, ``'5'`` on another). The value comes back as
+
+    * text, for a text column (``True`` -> ``'true'``, ``5`` -> ``'5'``);
+    * a ``float``, for a numeric column given text (``'5'`` -> ``5.0``);
+    * a ``datetime``, for a timestamp column given ISO text (``'2024-03-01'``, ``'2024-03-01 09:30'``);
+    * unchanged, otherwise (a number for a numeric column, a date for a timestamp column).
+
+    ``where`` says where the value came from, for the message: a definitions key (``"won[0]"``) or a
+    :class:`~hitrate.i18n.Message` naming a parameter (``where team``). Raises
+    :class:`~hitrate.errors.UserInputError` (``engine.not_a_number``, ``engine.not_a_datetime``) when text
+    does not fit a numeric or timestamp column.
+    """
     dtype = col.type()
     if dtype.is_string():
         return str(value).lower() if isinstance(value, bool) else str(value)
@@ -101,13 +117,56 @@ def coerce_value(col: ir.Value, value: Any, where: str = "definitions") -> Any:
         try:
             return float(value)
         except ValueError:
-            raise UserInputError(f"{where}: '{value}' is not a number, but the field is numeric") from None
+            raise UserInputError("engine.not_a_number", at=where, value=value) from None
     if dtype.is_timestamp() and isinstance(value, str):
         try:
             return dt.datetime.fromisoformat(value)
         except ValueError:
-            raise UserInputError(f"{where}: '{value}' is not a date/time; expected YYYY-MM-DD[ HH:MM]") from None
+            raise UserInputError("engine.not_a_datetime", at=where, value=value) from None
     return value
+
+
+def apply_where(
+    t: ir.Table, where: Mapping[str, Sequence[Any]] | Iterable[tuple[str, Sequence[Any]]], available: Sequence[str] = ()
+) -> ir.Table:
+    """The rows of ``t`` whose fields have one of the accepted values: the query's ``where``.
+
+    ``where`` maps a field to its accepted values (several values mean any of them), or is the query's
+    ``(field, values)`` pairs. Each value is compared in the column's own type (:func:`coerce_value`); a
+    missing value matches nothing. Raises :class:`~hitrate.errors.UnknownFieldError` (naming the ``where``
+    parameter and the fields in ``available``, by default those of ``t``) for a field ``t`` does not have,
+    and :class:`~hitrate.errors.UserInputError` for a value that does not fit its column.
+    """
+    pairs = where.items() if isinstance(where, Mapping) else where
+    for field, values in pairs:
+        if field not in t.columns:
+            names = list(available) or [c for c in t.columns if not c.startswith("_")]
+            raise UnknownFieldError(field, names, Param("where"))
+        col = t[field]
+        at = Message("engine.where_field", param=Param("where"), field=field)
+        t = t.filter(col.isin([coerce_value(col, v, at) for v in values]))
+    return t
+
+
+def in_dates(t: ir.Table, column: str, date_from: dt.date | None, date_to: dt.date | None) -> ir.Table:
+    """The rows of ``t`` whose ``column`` falls from ``date_from`` to ``date_to`` (both days included; None
+    leaves that end open)."""
+    when = t[column]
+    if date_from is not None:
+        t = t.filter(when >= ibis.timestamp(dt.datetime.combine(date_from, dt.time())))
+    if date_to is not None:
+        t = t.filter(when < ibis.timestamp(dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())))
+    return t
+
+
+def _check_query_fields(con: Any, t: ir.Table, query: Query, extra: Iterable[str] = ()) -> None:
+    """Every field the query groups by (``by``), filters on (``where``) or needs (``extra``) is in ``t``."""
+    wanted: list[tuple[str, str]] = [(f, Param("by")) for f in query.by]
+    wanted += [(f, Param("where")) for f, _ in query.where]
+    wanted += [(f, "query") for f in sorted(extra)]
+    for field, where in wanted:
+        if field not in t.columns:
+            raise UnknownFieldError(field, fields_available(con), where)
 
 
 def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, list[str]]:
@@ -119,12 +178,7 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
     """
     fields = set(query.by) | defs.fields() | {k for k, _ in query.where} | {"amount"}
     t = analysis_table(con, fields)
-    for f in query.by:
-        if f not in t.columns:
-            raise UnknownFieldError(f, fields_available(con), "--by")
-    for f, _ in query.where:
-        if f not in t.columns:
-            raise UnknownFieldError(f, fields_available(con), "--where")
+    _check_query_fields(con, t, query)
     date_field = defs.effective_period_date
     if date_field not in t.columns:
         raise UnknownFieldError(date_field, fields_available(con), "definitions: period_date")
@@ -135,15 +189,7 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
     t = t.mutate(_won=won)
     if defs.basis == "closed":
         t = t.filter(t._won | lost)  # a row that is both counts as won
-    for f, values in query.where:
-        col = t[f]
-        # Values compare in the column's own type: text of a number is engine-specific ('5.0' vs '5').
-        t = t.filter(col.isin([coerce_value(col, v, f"--where {f}") for v in values]))
-    pdate = t[date_field]
-    if query.date_from is not None:
-        t = t.filter(pdate >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
-    if query.date_to is not None:
-        t = t.filter(pdate < ibis.timestamp(dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time())))
+    t = in_dates(apply_where(t, query.where), date_field, query.date_from, query.date_to)
     groups = list(query.by)
     if query.period is not None:
         t = t.filter(t[date_field].notnull())
@@ -170,20 +216,34 @@ def check_definitions(con: Any, defs: Definitions) -> None:
 
 
 def classified(con: Any, defs: Definitions, query: Query, extra: set[str]) -> ir.Table:
-    """Opportunities that count (definitions' ``opportunity``), with ``_won``/``_lost`` and the query's filters."""
+    """The opportunities that count, each classified won or lost, filtered by the query's ``where``.
+
+    The building block of every analysis that needs more than :func:`count_expr`'s four aggregates (the
+    stage funnel, ramp, worth, cohorts, the rep card...): it returns an Ibis table expression, not data, for
+    the caller to group and aggregate in the engine.
+
+    Rows: the opportunities that meet the definitions' ``opportunity`` conditions and the query's ``where``
+    (values compared in each column's type, :func:`coerce_value`). Nothing else is applied: not the basis
+    (open rows stay; filter on ``_won | _lost`` for decided ones), not the date range, not the period.
+
+    Columns: the fields the query names (``by``, ``where``), the fields the definitions read, the ``extra``
+    fields asked for (lookup-table attributes such as a rep's ``team`` or ``hired_at`` are joined in by key,
+    :func:`analysis_table`), and two booleans: ``_won`` (the definitions' ``won`` conditions hold) and
+    ``_lost`` (their ``lost`` conditions hold). A row can be both (it counts as won; use
+    ``_lost & ~_won`` for losses); a condition on a missing value is NULL, which filters and
+    ``count(where=...)`` treat as false.
+
+    Raises :class:`~hitrate.errors.UnknownFieldError` for a field the data does not have (naming the ``by``
+    or ``where`` parameter it came from, or ``query`` for an ``extra`` field) and
+    :class:`~hitrate.errors.UserInputError` when a value does not fit its column's type.
+    """
     fields = set(query.by) | defs.fields() | {k for k, _ in query.where} | extra
     t = analysis_table(con, fields)
-    for f in [*query.by, *(k for k, _ in query.where), *sorted(extra)]:
-        if f not in t.columns:
-            raise UnknownFieldError(f, fields_available(con), "query")
+    _check_query_fields(con, t, query, extra)
     t = t.filter(compile_conditions(defs.opportunity, t, "opportunity"))
     won = compile_conditions(defs.won, t, "won")
     lost = compile_conditions(defs.lost, t, "lost")
-    t = t.mutate(_won=won, _lost=lost)
-    for f, values in query.where:
-        col = t[f]
-        t = t.filter(col.isin([coerce_value(col, v, f"--where {f}") for v in values]))
-    return t
+    return apply_where(t.mutate(_won=won, _lost=lost), query.where)
 
 
 def as_of_expr(con: Any) -> ir.Scalar:
@@ -206,13 +266,7 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
     """
     period = query.period or "month"
     t = classified(con, defs, query, {"created_at", "closed_at"})
-    t = t.filter(t.created_at.notnull())
-    if query.date_from is not None:
-        t = t.filter(t.created_at >= ibis.timestamp(dt.datetime.combine(query.date_from, dt.time())))
-    if query.date_to is not None:
-        t = t.filter(
-            t.created_at < ibis.timestamp(dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time()))
-        )
+    t = in_dates(t.filter(t.created_at.notnull()), "created_at", query.date_from, query.date_to)
     decided = t._won | t._lost
     end = decided.ifelse(ibis.coalesce(t.closed_at, ibis.timestamp(as_of)), ibis.timestamp(as_of))
     t = t.mutate(

@@ -10,7 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hitrate.errors import UserInputError
+from hitrate.errors import InvalidParameterError, UserInputError
+from hitrate.i18n import Joined, Message, Param
 
 PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 
@@ -29,35 +30,63 @@ class Query:
     def build(
         cls,
         *,
-        by: Sequence[str] = (),
+        by: str | Sequence[str] | None = (),
         period: str | None = None,
         date_from: dt.date | str | None = None,
         date_to: dt.date | str | None = None,
-        where: Mapping[str, Sequence[str]] | None = None,
+        where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
     ) -> Query:
-        """Validate and normalise query parameters (dates may be ISO strings)."""
+        """Validate and normalise query parameters.
+
+        ``by`` may be one field name or several; dates may be ISO strings (``2024-01-31``); ``where`` maps a
+        field to its accepted values, or is a list of ``FIELD=VALUE`` items (as :func:`parse_where` reads
+        them). Raises :class:`~hitrate.errors.InvalidParameterError` for an unknown ``period`` and
+        :class:`~hitrate.errors.UserInputError` for a field named twice in ``by``, ``period`` named as a
+        field, or a date that is not one; every message names the parameter.
+        """
+        fields = as_fields(by)
         if period is not None and period not in PERIODS:
-            raise UserInputError(f"The 'period' parameter must be one of {', '.join(PERIODS)}. Got '{period}' instead.")
-        if len(set(by)) != len(by):
-            raise UserInputError(f"--by names a field twice: {', '.join(by)}")
-        if "period" in by:
-            raise UserInputError("'period' is not a field; use --period week|month|quarter|year")
+            raise InvalidParameterError("period", Message("engine.one_of", options=Joined(PERIODS)), period)
+        if len(set(fields)) != len(fields):
+            raise UserInputError("engine.by_twice", param=Param("by"), fields=Joined(fields))
+        if "period" in fields:
+            raise UserInputError("engine.period_not_a_field", param=Param("period"))
         return cls(
-            by=tuple(by),
+            by=fields,
             period=period,
-            date_from=_as_date(date_from, "--from"),
-            date_to=_as_date(date_to, "--to"),
-            where=tuple(sorted((k, tuple(v)) for k, v in (where or {}).items())),
+            date_from=as_date(date_from, "date_from"),
+            date_to=as_date(date_to, "date_to"),
+            where=tuple(sorted((k, tuple(v)) for k, v in as_where(where).items())),
         )
 
 
-def _as_date(value: dt.date | str | None, flag: str) -> dt.date | None:
+def as_fields(by: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``by`` as a tuple of field names: one name (``"rep"``) or several (``["team", "rep"]``)."""
+    if by is None:
+        return ()
+    return (by,) if isinstance(by, str) else tuple(by)
+
+
+def as_where(where: Mapping[str, Sequence[str]] | Sequence[str] | None) -> dict[str, list[str]]:
+    """``where`` as field -> accepted values: a mapping as it is, or ``FIELD=VALUE`` items (the command
+    line's ``--where``) read by :func:`parse_where`."""
+    if where is None:
+        return {}
+    if isinstance(where, Mapping):
+        return {str(k): [v] if isinstance(v, str) else list(v) for k, v in where.items()}
+    return parse_where([where] if isinstance(where, str) else list(where))
+
+
+def as_date(value: dt.date | str | None, parameter: str) -> dt.date | None:
+    """A date parameter (``date_from``, ``date_to``...) given as a date or ISO text; None stays None.
+
+    Raises :class:`~hitrate.errors.UserInputError` naming ``parameter`` when the text is not a date."""
     if value is None or isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UserInputError(f"{flag}: '{value}' is not a date; expected YYYY-MM-DD") from None
+        raise UserInputError("engine.not_a_date", param=Param(parameter), value=value) from None
 
 
 def period_label(start: dt.datetime | dt.date, period: str) -> str:
@@ -72,13 +101,16 @@ def period_label(start: dt.datetime | dt.date, period: str) -> str:
     return f"{start.year:04d}"
 
 
-def parse_where(items: Sequence[str] | None, name: str = "where") -> dict[str, list[str]]:
-    """``FIELD=VALUE`` items as field -> values (values of one field are alternatives); ``name`` is how the
-    caller calls the parameter, for the message."""
+def parse_where(items: Sequence[str] | None, name: str = Param("where")) -> dict[str, list[str]]:
+    """``FIELD=VALUE`` items as field -> values (values of one field are alternatives).
+
+    ``name`` is the parameter the items came from, for the message of
+    :class:`~hitrate.errors.UserInputError` on an item without ``=``: a :class:`~hitrate.i18n.Param` (each
+    face writes it its way: ``--where`` on the command line), or plain text shown as it is."""
     out: dict[str, list[str]] = {}
     for item in items or []:
         field, sep, value = item.partition("=")
         if not sep or not field.strip():
-            raise UserInputError(f"{name} '{item}': expected FIELD=VALUE (e.g. {name} team=North)")
+            raise UserInputError("engine.where_item", param=name, item=item)
         out.setdefault(field.strip(), []).append(value.strip())
     return out

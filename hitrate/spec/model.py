@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hitrate.errors import DefinitionsError
+from hitrate.errors import DefinitionsError, UserInputError
+from hitrate.i18n import Joined, Message, Param
 
 Op = Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "is_null", "not_null"]
 Scalar = str | int | float | bool
@@ -42,6 +43,11 @@ _VALUE_OPS = {"eq", "ne", "gt", "gte", "lt", "lte"}
 _LIST_OPS = {"in", "not_in"}
 
 
+class DefinitionsShapeError(UserInputError, ValueError):
+    """A condition or key of the wrong shape, found while validating; :func:`validate_definitions` reports it
+    inside a :class:`~hitrate.errors.DefinitionsError` with the key it was found at."""
+
+
 class Condition(BaseModel):
     """One structured condition: ``{field, op, value}``, ``{field, op, values}`` or ``{any: [...]}``.
 
@@ -60,18 +66,18 @@ class Condition(BaseModel):
     def _check_shape(self) -> Condition:
         if self.any is not None:
             if self.field is not None or self.value is not None or self.values is not None:
-                raise ValueError("'any' stands alone: give either 'any' or 'field'/'op'/'value(s)'")
+                raise DefinitionsShapeError("spec.any_alone")
             if not self.any:
-                raise ValueError("'any' needs at least one condition")
+                raise DefinitionsShapeError("spec.any_empty")
             return self
         if self.field is None:
-            raise ValueError("a condition needs 'field' (or 'any')")
+            raise DefinitionsShapeError("spec.needs_field")
         if self.op in _VALUE_OPS and (self.value is None or self.values is not None):
-            raise ValueError(f"op '{self.op}' takes one 'value' (not 'values')")
+            raise DefinitionsShapeError("spec.op_takes_value", op=self.op)
         if self.op in _LIST_OPS and (not self.values or self.value is not None):
-            raise ValueError(f"op '{self.op}' takes a non-empty list 'values' (not 'value')")
+            raise DefinitionsShapeError("spec.op_takes_values", op=self.op)
         if self.op in {"is_null", "not_null"} and (self.value is not None or self.values is not None):
-            raise ValueError(f"op '{self.op}' takes no value")
+            raise DefinitionsShapeError("spec.op_takes_nothing", op=self.op)
         return self
 
     def fields(self) -> set[str]:
@@ -116,11 +122,9 @@ class Definitions(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> Definitions:
         if self.denominator not in DENOMINATORS:
-            raise ValueError(f"'denominator' must be one of {', '.join(DENOMINATORS)}; got '{self.denominator}'")
+            raise DefinitionsShapeError("spec.denominator_choice", options=Joined(DENOMINATORS), got=self.denominator)
         if not self.won or not self.lost:
-            raise ValueError(
-                "'won' and 'lost' each need at least one condition (an empty list would hold for every row)"
-            )
+            raise DefinitionsShapeError("spec.won_lost_empty")
         return self
 
     # -- effective form and hash --------------------------------------------------------------
@@ -148,7 +152,8 @@ class Definitions(BaseModel):
         if basis is None or basis == self.basis:
             return self
         if basis not in BASES:
-            raise DefinitionsError("--basis", [("basis", f"must be one of {', '.join(BASES)}; got '{basis}'")])
+            problem = Message("spec.basis_choice", options=Joined(BASES), got=basis)
+            raise DefinitionsError(Param("basis"), [("basis", problem)])
         return self.model_copy(update={"basis": basis})
 
     def fields(self) -> set[str]:
@@ -209,18 +214,22 @@ def validate_definitions(data: Any, *, source: str) -> Definitions:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise DefinitionsError(source, [("", "expected a mapping of keys (denominator, won, lost, basis...)")])
+        raise DefinitionsError(source, [("", Message("spec.not_a_mapping"))])
     try:
         return Definitions.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key"
-            problems.append((key, msg))
+        problems = [(".".join(str(p) for p in err["loc"]), _problem(err)) for err in exc.errors()]
         raise DefinitionsError(source, problems) from None
+
+
+def _problem(err: Any) -> str | Message:
+    """What pydantic found, as our message where we raised it (or know its kind), else pydantic's words."""
+    found = (err.get("ctx") or {}).get("error")
+    if isinstance(found, DefinitionsShapeError):
+        return found.message
+    if err["type"] == "extra_forbidden":
+        return Message("spec.unknown_key")
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 def parse_definitions(text: str, *, source: str) -> Definitions:
@@ -231,8 +240,11 @@ def parse_definitions(text: str, *, source: str) -> Definitions:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise DefinitionsError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        problem = str(getattr(exc, "problem", exc))
+        if mark is None:
+            raise DefinitionsError(source, [("", Message("spec.not_yaml", problem=problem))]) from None
+        found = Message("spec.not_yaml_at", line=mark.line + 1, column=mark.column + 1, problem=problem)
+        raise DefinitionsError(source, [("", found)]) from None
     return validate_definitions(data, source=source)
 
 
@@ -242,5 +254,5 @@ def load_definitions(path: str | Path) -> Definitions:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DefinitionsError(str(p), [("", f"cannot read the file ({exc.strerror})")]) from None
+        raise DefinitionsError(str(p), [("", Message("spec.unreadable", reason=exc.strerror))]) from None
     return parse_definitions(text, source=str(p))

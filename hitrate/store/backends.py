@@ -14,8 +14,9 @@ holding the canonical tables (``opportunities`` and, when present, ``reps``, ``a
     of part files) or ``opportunities/``. Without a path, tables come from the session's catalog.
 
 Counting is the same Ibis expression on every engine (:mod:`hitrate.engine`); only the connection differs.
-Connection failures raise :class:`~hitrate.errors.UserInputError` naming the engine and what failed, with
-the password replaced by ``***``.
+Connection failures raise :class:`~hitrate.errors.UserInputError` (PySpark missing:
+:class:`~hitrate.errors.MissingDependencyError`) naming the engine and what failed, with the password replaced
+by ``***``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from hitrate.errors import UserInputError
+from hitrate.errors import MissingDependencyError, UserInputError
+from hitrate.i18n import Joined, Param
 from hitrate.store.schema import TABLES
 
 SCHEMES = ("duckdb", "postgresql", "postgres", "spark", "spark+local")
+#: The parameter an engine URL comes in by (``--engine`` on the command line), for messages.
+ENGINE = Param("engine")
 _EXTRA_TABLES = ("lead_scores",)
 
 
@@ -47,10 +51,7 @@ def scheme(url: str) -> str:
     """The engine named by ``url`` (``duckdb``, ``postgresql``, ``spark`` or ``spark+local``)."""
     name = urlsplit(url).scheme.lower()
     if name not in SCHEMES:
-        raise UserInputError(
-            f"--engine {redact(url)}: unknown engine '{name}'; expected a URL starting duckdb://, "
-            "postgresql://, spark:// or spark+local://"
-        )
+        raise UserInputError("store.unknown_engine", param=ENGINE, url=redact(url), name=name)
     return "postgresql" if name == "postgres" else name
 
 
@@ -59,7 +60,7 @@ def duckdb_path(url: str) -> Path:
     parts = urlsplit(url)
     path = unquote(parts.netloc + parts.path)
     if not path:
-        raise UserInputError(f"--engine {url}: expected duckdb:///path/to/store.duckdb")
+        raise UserInputError("store.duckdb_url", param=ENGINE, url=url)
     return Path(path)
 
 
@@ -86,7 +87,7 @@ def _postgres(url: str) -> Any:
     try:
         con = ibis.connect(url)
     except Exception as exc:  # psycopg's OperationalError and friends: say which engine, hide the password
-        raise UserInputError(f"--engine {redact(url)}: could not connect to PostgreSQL: {_clean(exc, url)}") from None
+        raise UserInputError("store.postgres_failed", param=ENGINE, url=redact(url), reason=_clean(exc, url)) from None
     _require_opportunities(con, url)
     return con
 
@@ -98,7 +99,7 @@ def _spark(url: str, *, local: bool) -> Any:
     master = "local[*]" if local else f"spark://{parts.netloc}"
     folder = Path(unquote(parts.path)) if parts.path not in ("", "/") else None
     if folder is not None and not folder.is_dir():
-        raise UserInputError(f"--engine {redact(url)}: {folder} is not a folder of Parquet tables")
+        raise UserInputError("store.not_parquet_folder", param=ENGINE, url=redact(url), folder=str(folder))
     if local:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: no network lookups, no warning
     try:
@@ -119,9 +120,9 @@ def _spark(url: str, *, local: bool) -> Any:
         session.conf.set("spark.sql.session.timeZone", "UTC")
         con = ibis.pyspark.connect(session)
     except ImportError:
-        raise UserInputError(f"--engine {redact(url)}: PySpark is not installed; install hitrate[spark]") from None
+        raise MissingDependencyError("store.no_pyspark", param=ENGINE, url=redact(url)) from None
     except Exception as exc:  # Java gateway or cluster errors
-        raise UserInputError(f"--engine {redact(url)}: could not start Spark: {_clean(exc, url)}") from None
+        raise UserInputError("store.spark_failed", param=ENGINE, url=redact(url), reason=_clean(exc, url)) from None
     if folder is not None:
         for name in (*TABLES, *_EXTRA_TABLES):
             path = _parquet_for(folder, name)
@@ -140,10 +141,7 @@ def _parquet_for(folder: Path, name: str) -> Path | None:
 
 def _require_opportunities(con: Any, url: str) -> None:
     if "opportunities" not in set(con.list_tables()):
-        raise UserInputError(
-            f"--engine {redact(url)}: no table 'opportunities' there; hitrate reads the canonical tables "
-            f"({', '.join(TABLES)}) by name"
-        )
+        raise UserInputError("store.no_opportunities", param=ENGINE, url=redact(url), tables=Joined(TABLES))
 
 
 def _clean(exc: Exception, url: str) -> str:

@@ -72,7 +72,10 @@ def token(value: str) -> str:
     second) the first time it binds one; user text never goes through here.
     """
     if not _TOKEN.match(value):
-        raise ValueError(f"not a hitrate token: {value!r}")
+        from hitrate.errors import InvalidParameterError
+        from hitrate.i18n import Message
+
+        raise InvalidParameterError("value", Message("store.token_expected"), value, caller="token")
     return f"'{value}'"
 
 
@@ -146,7 +149,7 @@ class Store:
         if self.read_only:
             from hitrate.errors import StoreError
 
-            raise StoreError(f"{self.path}: the store is at an older layout; open it once for writing to upgrade it")
+            raise StoreError("store.older_layout", path=self.path)
         for ddl in _BOOKKEEPING:
             self.raw.execute(ddl)
         for schema in TABLES.values():

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hitrate.i18n import Message
+
 FieldType = Literal["text", "timestamp", "number"]
 
 SQL_TYPES: dict[str, str] = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "number": "DOUBLE"}
@@ -27,7 +29,11 @@ class TableSchema:
     fields: dict[str, FieldType]
     required: tuple[str, ...] = ()
     derived: tuple[str, ...] = field(default=())
-    description: str = ""
+
+    @property
+    def description(self) -> Message:
+        """What one row of the table is (``one row per person``)."""
+        return Message(f"store.table_{self.name}")
 
     def sql_columns(self) -> list[tuple[str, str]]:
         """Known columns with their SQL types, key first, then bookkeeping columns."""
@@ -52,35 +58,30 @@ OPPORTUNITIES = TableSchema(
     },
     required=("stage",),
     derived=("outcome",),
-    description="one row per lead / inquiry / opportunity / bet / spin / session",
 )
 REPS = TableSchema(
     name="reps",
     key="rep",
     fields={"rep": "text", "team": "text", "manager": "text", "region": "text", "hired_at": "timestamp"},
     required=("rep",),
-    description="one row per person",
 )
 ACCOUNTS = TableSchema(
     name="accounts",
     key="account",
     fields={"account": "text", "sector": "text", "size": "text"},
     required=("account",),
-    description="one row per customer account",
 )
 PRODUCTS = TableSchema(
     name="products",
     key="product",
     fields={"product": "text"},
     required=("product",),
-    description="one row per product",
 )
 STAGE_HISTORY = TableSchema(
     name="stage_history",
     key="_key",
     fields={"id": "text", "stage": "text", "entered_at": "timestamp"},
     required=("id", "stage", "entered_at"),
-    description="one row per stage change of an opportunity",
 )
 ACTIVITIES = TableSchema(
     name="activities",
@@ -96,7 +97,6 @@ ACTIVITIES = TableSchema(
         "variant": "text",
         "outcome": "text",
     },
-    description="one row per call / email / meeting / touch",
 )
 
 TABLES: dict[str, TableSchema] = {
@@ -129,5 +129,8 @@ def normalise_name(name: str) -> str:
 def quote(identifier: str) -> str:
     """Quote an identifier that has already been checked against :data:`IDENTIFIER`."""
     if not IDENTIFIER.match(identifier):
-        raise ValueError(f"not a safe identifier: {identifier!r}")
+        from hitrate.errors import InvalidParameterError
+        from hitrate.i18n import Message
+
+        raise InvalidParameterError("identifier", Message("store.identifier_expected"), identifier, caller="quote")
     return f'"{identifier}"'

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from hitrate.errors import UserInputError
+from hitrate.errors import NotFoundError, UserInputError
+from hitrate.i18n import Joined, Param
 
 if TYPE_CHECKING:
     from hitrate.store.embedded import Store
 
 ROLES = ("admin", "manager", "rep")
+MIN_PASSWORD = 8
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
@@ -41,13 +43,13 @@ class User:
 
 def _check(name: str, role: str, teams: list[str], rep: str | None) -> None:
     if not _NAME.match(name):
-        raise UserInputError(f"user name {name!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
+        raise UserInputError("store.user_name", name=repr(name))
     if role not in ROLES:
-        raise UserInputError(f"--role {role!r}: must be one of {', '.join(ROLES)}")
+        raise UserInputError("store.role_choice", param=Param("role"), role=repr(role), options=Joined(ROLES))
     if role == "manager" and not teams:
-        raise UserInputError("--role manager needs at least one --team (the teams they manage)")
+        raise UserInputError("store.manager_needs_teams", param=Param("role"), teams=Param("teams"))
     if role == "rep" and not rep:
-        raise UserInputError("--role rep needs --rep (the rep name in the data)")
+        raise UserInputError("store.rep_needs_rep", param=Param("role"), rep=Param("rep"))
 
 
 def hash_password(password: str) -> str:
@@ -69,8 +71,8 @@ def add_user(
     """Create or replace an account; without ``password`` it can use API tokens only."""
     teams = [t for t in (teams or []) if t]
     _check(name, role, teams, rep)
-    if password is not None and len(password) < 8:
-        raise UserInputError("the password must have at least 8 characters")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise UserInputError("store.password_short", minimum=MIN_PASSWORD)
     hashed = hash_password(password) if password is not None else None
     store.raw.execute(
         "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET role = excluded.role, "
@@ -100,7 +102,7 @@ def _user(row: tuple[object, ...]) -> User:
 def new_token(store: Store, name: str) -> str:
     """A new API token for ``name`` (returned once; only its SHA-256 is kept)."""
     if get_user(store, name) is None:
-        raise UserInputError(f"no user called {name!r}; add one with `hitrate users add`")
+        raise NotFoundError("store.no_such_user", name=repr(name))
     token = "hr_" + secrets.token_urlsafe(32)
     store.raw.execute(
         "INSERT INTO api_tokens VALUES (?, ?, ?)", [_digest(token), name, datetime.now(UTC).replace(tzinfo=None)]

@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from hitrate.errors import StoreError
+from hitrate.i18n import Param
 from hitrate.store.embedded import Store
 from hitrate.store.schema import TABLES, normalise_name, quote
 from hitrate.synth.generator import SynthData, generate
@@ -76,10 +77,7 @@ def build_demo(store: Store, *, seed: int = 7, n_opportunities: int = 20_000, fo
     Refuses (:class:`StoreError`) a store that holds imported data, unless ``force``.
     """
     if store.has_imported_data() and not force:
-        raise StoreError(
-            f"{store.path} holds imported data; the demo would replace it. Use --force to replace it, "
-            "or --db to build the demo in another store"
-        )
+        raise StoreError("synth.demo_over_import", path=store.path, force=Param("force"), db=Param("db"))
     data = generate(seed=seed, n_opportunities=n_opportunities)
     load_synth(store, data, label=f"synth:seed={seed},n={n_opportunities}")
     return data
