@@ -163,14 +163,6 @@ def test_bad_parameters_are_named_never_a_500(client, web, params, status, named
     assert named in r.text
 
 
-#: Today's engine still writes the command line's flag into its own error; the engine's Param("by") comes with
-#: issue 14 (another area). Until it lands, the end-to-end test below is an expected failure, and then a test.
-ENGINE_WRITES_THE_FLAG = 'UnknownFieldError(f, fields_available(con), "--by")' in Path(__file__).parents[1].joinpath(
-    "hitrate/engine/expressions.py"
-).read_text(encoding="utf-8")
-
-
-@pytest.mark.xfail(ENGINE_WRITES_THE_FLAG, reason="the engine names --by until it raises with Param('by')", strict=True)
 def test_an_unknown_field_is_named_as_the_api_caller_wrote_it(client, web):
     r = get(client, web, "admin", "/api/rates", by="nosuch")
     detail = r.json()["detail"]
