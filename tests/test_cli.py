@@ -202,7 +202,7 @@ def test_report_language_definitions_folder_and_empty_store(db, tmp_path):
 
 
 def test_import_progress_bar_appears_only_after_a_second(monkeypatch):
-    from hitrate import cli
+    from hitrate.cli import output as cli
 
     clock = [100.0]
     monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
@@ -219,7 +219,7 @@ def test_import_progress_bar_appears_only_after_a_second(monkeypatch):
 
 
 def test_a_slow_step_after_a_fast_read_still_shows_the_bar(monkeypatch):
-    from hitrate import cli
+    from hitrate.cli import output as cli
 
     clock = [100.0]
     monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
