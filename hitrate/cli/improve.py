@@ -95,12 +95,17 @@ def card_view(card: Any) -> list[Any]:
     return lines
 
 
+def part_of(part: int, whole: int, shown_rate: str) -> str:
+    """``hits/attempts rate``: ``12/40 30.0% (17.9%-45.1%)``."""
+    return f"{integer(part)}/{integer(whole)} {shown_rate}"
+
+
 def conversion(r: dict[str, Any]) -> str:
     """``advanced/reached rate (interval)``."""
     shown = estimate(
         percent(r["conversion"]), percent(r["conversion_low"]), percent(r["conversion_high"]), style="hyphen"
     )
-    return text("cli.coach.of", part=integer(r["advanced"]), whole=integer(r["reached"]), rate=shown)
+    return part_of(r["advanced"], r["reached"], shown)
 
 
 def stages_table(card: Any) -> Any:
@@ -146,8 +151,8 @@ def segment_table(field: str, rows: list[dict[str, Any]]) -> Any:
         rep_rate = estimate(percent(r["hit_rate"]), percent(r["ci_low"]), percent(r["ci_high"]), style="hyphen")
         t.add_row(
             str(r[field]),
-            text("cli.coach.of", part=integer(r["hits"]), whole=integer(r["attempts"]), rate=rep_rate),
-            text("cli.coach.of", part=integer(p["hits"]), whole=integer(p["attempts"]), rate=percent(p["hit_rate"])),
+            part_of(r["hits"], r["attempts"], rep_rate),
+            part_of(p["hits"], p["attempts"], percent(p["hit_rate"])),
             points(r["difference"], r["difference_low"], r["difference_high"]),
         )
     return t

@@ -182,10 +182,7 @@ def explanation(result: dict[str, Any], limit: int) -> list[Any]:
     t = table(text("cli.score.factors_title", n=min(limit, len(result["leads"]))), heads, overflow="fold")
 
     def factors(items: list[dict[str, Any]]) -> str:
-        return "; ".join(
-            text("cli.score.factor", feature=f["feature"], value=f["value"], effect=percent(f["effect"], sign=True))
-            for f in items
-        )
+        return "; ".join(f"{f['feature']}={f['value']} ({percent(f['effect'], sign=True)})" for f in items)
 
     for row in result["leads"][:limit]:
         t.add_row(str(row["id"]), percent(row["probability"]), factors(row["up"]), factors(row["down"]))
