@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from hitrate.cli.cells import estimate, integer, interval, label, number, percent, rate, significant
 from hitrate.cli.options import (
     BasisOpt,
-    DbOpt,
-    DefsOpt,
-    EngineOpt,
     Format,
     FormatOpt,
     FromOpt,
@@ -18,37 +16,23 @@ from hitrate.cli.options import (
     ToOpt,
     WhereOpt,
     argument,
+    library_options,
     option,
     parse_where,
     quiet,
-    source,
+    reads,
     split_list,
-    value_of,
 )
-from hitrate.cli.output import (
-    Plain,
-    emit,
-    estimate,
-    headers,
-    integer,
-    interval,
-    label,
-    number,
-    percent,
-    rate,
-    say,
-    significant,
-    table,
-    text,
-    user_errors,
-)
+from hitrate.cli.output import Plain, emit, headers, say, table, text
 
 RATE_HEADERS = ("cli.col.attempts", "cli.col.hits", "cli.col.hit_rate", "cli.col.interval", "cli.col.value_hit_rate")
 
 
 # -- rates -----------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def rates_cmd(
+    data: Any,
+    defs: Any,
     by: Annotated[list[str] | None, option(help="cli_help.rates.by", show_default=False)] = None,
     period: Annotated[Period | None, option(help="cli_help.rates.period", show_default=False)] = None,
     basis: BasisOpt = None,
@@ -56,23 +40,12 @@ def rates_cmd(
     date_to: ToOpt = None,
     where: WhereOpt = None,
     fmt: RatesFormatOpt = RatesFormat.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.rates import rates
 
-    with source(db, engine, definitions) as (store, defs), quiet():
-        result = rates(
-            store,
-            definitions=defs,
-            by=by or [],
-            period=value_of(period),
-            basis=value_of(basis),
-            date_from=date_from,
-            date_to=date_to,
-            where=parse_where(where),
-        )
+    with quiet():
+        scope = library_options(period=period, basis=basis, date_from=date_from, date_to=date_to, where=where)
+        result = rates(data, definitions=defs, by=by or [], **scope)
     emit(result, fmt, rates_table, warnings=result.warnings)
 
 
@@ -102,8 +75,10 @@ def rates_table(result: Any, title: str | None = None) -> Any:
 
 
 # -- benchmark -------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def benchmark_cmd(
+    data: Any,
+    defs: Any,
     by: Annotated[str, option(help="cli_help.benchmark.by", show_default=False)],
     within: Annotated[str | None, option(help="cli_help.benchmark.within", show_default=False)] = None,
     adjust: Annotated[str | None, option(help="cli_help.benchmark.adjust", show_default=False)] = None,
@@ -112,24 +87,12 @@ def benchmark_cmd(
     date_to: ToOpt = None,
     where: WhereOpt = None,
     fmt: RatesFormatOpt = RatesFormat.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.benchmark import benchmark
 
-    with source(db, engine, definitions) as (store, defs), quiet():
-        result = benchmark(
-            store,
-            definitions=defs,
-            by=by,
-            within=within,
-            adjust=split_list(adjust),
-            basis=value_of(basis),
-            date_from=date_from,
-            date_to=date_to,
-            where=parse_where(where),
-        )
+    with quiet():
+        scope = library_options(basis=basis, date_from=date_from, date_to=date_to, where=where)
+        result = benchmark(data, definitions=defs, by=by, within=within, adjust=split_list(adjust), **scope)
     emit(result, fmt, benchmark_table, warnings=result.warnings)
 
 
@@ -168,8 +131,10 @@ def benchmark_table(result: Any) -> Any:
 
 
 # -- trend -----------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def trend_cmd(
+    data: Any,
+    defs: Any,
     period: Annotated[Period, option(help="cli_help.trend.period")] = Period.month,
     by: Annotated[str | None, option(help="cli_help.trend.by", show_default=False)] = None,
     basis: BasisOpt = None,
@@ -177,23 +142,11 @@ def trend_cmd(
     date_to: ToOpt = None,
     where: WhereOpt = None,
     fmt: RatesFormatOpt = RatesFormat.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.trend import trend
 
-    with source(db, engine, definitions) as (store, defs):
-        result = trend(
-            store,
-            definitions=defs,
-            period=period.value,
-            by=by,
-            basis=value_of(basis),
-            date_from=date_from,
-            date_to=date_to,
-            where=parse_where(where),
-        )
+    scope = library_options(period=period, basis=basis, date_from=date_from, date_to=date_to, where=where)
+    result = trend(data, definitions=defs, by=by, **scope)
     emit(result, fmt, trend_table, warnings=result.warnings)
 
 
@@ -247,8 +200,10 @@ def trend_table(result: Any) -> Any:
 
 
 # -- compare ---------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def compare_cmd(
+    data: Any,
+    defs: Any,
     a: Annotated[str, argument("cli_help.compare.a", show_default=False)],
     b: Annotated[str, argument("cli_help.compare.b", show_default=False)],
     by: Annotated[str | None, option(help="cli_help.compare.by", show_default=False)] = None,
@@ -256,23 +211,10 @@ def compare_cmd(
     basis: BasisOpt = None,
     where: WhereOpt = None,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.compare import compare
 
-    with source(db, engine, definitions) as (store, defs):
-        result = compare(
-            store,
-            a,
-            b,
-            definitions=defs,
-            by=by,
-            period=value_of(period),
-            basis=value_of(basis),
-            where=parse_where(where),
-        )
+    result = compare(data, a, b, definitions=defs, by=by, **library_options(period=period, basis=basis, where=where))
     emit(result, fmt, comparison)
 
 
@@ -298,21 +240,19 @@ def comparison(result: Any) -> Plain:
 
 
 # -- funnel ----------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def funnel_cmd(
+    data: Any,
+    defs: Any,
     by: Annotated[str | None, option(help="cli_help.funnel.by", show_default=False)] = None,
     stages: Annotated[str | None, option(help="cli_help.funnel.stages", show_default=False)] = None,
     where: WhereOpt = None,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.funnel import stage_funnel
 
     order = split_list(stages) or None
-    with source(db, engine, definitions) as (store, defs):
-        result = stage_funnel(store, by=by, stages=order, definitions=defs, where=parse_where(where))
+    result = stage_funnel(data, by=by, stages=order, definitions=defs, where=parse_where(where))
     emit(result, fmt, lambda r: funnel_table(r, by), warnings=result.warnings)
 
 

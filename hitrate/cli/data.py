@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hitrate.cli.cells import integer
 from hitrate.cli.options import (
     DbOpt,
     DefsOpt,
@@ -21,7 +22,7 @@ from hitrate.cli.options import (
     open_store,
     option,
     quiet,
-    source,
+    reads,
     value_of,
 )
 from hitrate.cli.output import (
@@ -29,7 +30,6 @@ from hitrate.cli.output import (
     Plain,
     emit,
     headers,
-    integer,
     note,
     say,
     show,
@@ -334,18 +334,16 @@ def demo_cmd(
     note("cli.demo.report_written", path=str(path), seconds=round(time.monotonic() - started, 1))
 
 
-@user_errors
+@reads
 def report_cmd(
+    data: Any,
+    defs: Any,
     output: Annotated[Path, option(help="cli_help.option.report")] = Path("hitrate-report.html"),
     lang: Annotated[Lang, option(help="cli_help.report.lang")] = Lang.en,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.report import write_store_report
 
-    with source(db, engine, definitions) as (store, defs):
-        path = write_store_report(store, output, lang=lang.value, definitions=defs)
+    path = write_store_report(data, output, lang=lang.value, definitions=defs)
     note("cli.report.written", path=str(path))
 
 

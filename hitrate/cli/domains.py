@@ -7,22 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from hitrate.cli.cells import MISSING, integer, interval, number, percent, significant
 from hitrate.cli.options import DbOpt, EngineOpt, Format, FormatOpt, Strategy, argument, option, source
-from hitrate.cli.output import (
-    MISSING,
-    Plain,
-    emit,
-    headers,
-    integer,
-    interval,
-    number,
-    percent,
-    say,
-    significant,
-    table,
-    text,
-    user_errors,
-)
+from hitrate.cli.output import Plain, emit, headers, say, table, text, user_errors
 
 slots_app = typer.Typer(help=text("cli_help.slots.help"), no_args_is_help=True)
 

@@ -4,10 +4,13 @@ reasons for lost deals) and ``reasons`` (why deals are lost)."""
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from hitrate.cli.cells import MISSING, estimate, integer, number, percent, significant
 from hitrate.cli.options import (
     DbOpt,
     Format,
@@ -17,25 +20,12 @@ from hitrate.cli.options import (
     ToOpt,
     WhereOpt,
     argument,
+    library_options,
     open_store,
     option,
     parse_where,
-    value_of,
 )
-from hitrate.cli.output import (
-    MISSING,
-    emit,
-    estimate,
-    headers,
-    integer,
-    number,
-    percent,
-    say,
-    significant,
-    table,
-    text,
-    user_errors,
-)
+from hitrate.cli.output import emit, headers, say, table, text, user_errors
 
 goals_app = typer.Typer(help=text("cli_help.goals.help"), no_args_is_help=True)
 intervention_app = typer.Typer(help=text("cli_help.intervention.help"), no_args_is_help=True)
@@ -50,6 +40,13 @@ def me() -> str:
         return getpass.getuser()
     except Exception:  # no user name in this environment
         return "cli"
+
+
+def listing(fetch: Callable[[Any], list[Any]], render: Callable[[Any], Any], fmt: Format, db: Path | None) -> None:
+    """What the store records (goals, interventions): ``fetch(store)``, emitted as a table or as their dicts."""
+    with open_store(db) as store:
+        items = fetch(store)
+    emit(items, fmt, render, data=[i.to_dict() for i in items])
 
 
 # -- goals -----------------------------------------------------------------------------------------------------
@@ -71,7 +68,15 @@ def goals_set(
     with open_store(db) as store:
         goal = set_goal(store, field=field, value=value, target=target, start=start, end=end, set_by=set_by or me())
     typer.echo(
-        text("cli.goals.set", id=goal.goal_id, field=field, value=value, target=percent(target), start=start, end=end)
+        text(
+            "cli.goals.set",
+            id=goal.goal_id,
+            field=field,
+            value=value,
+            target=percent(target),
+            start=start,
+            end=end,
+        )
     )
 
 
@@ -80,20 +85,17 @@ def goals_set(
 def goals_list(fmt: FormatOpt = Format.table, db: DbOpt = None) -> None:
     from hitrate.improve.goals import list_goals
 
-    with open_store(db) as store:
-        goals = list_goals(store)
-    emit(goals, fmt, goals_table, data=[g.to_dict() for g in goals])
+    listing(list_goals, goals_table, fmt, db)
 
 
 def goals_table(goals: list[Any]) -> Any:
     heads = ["cli.goals.id", "cli.goals.for", "cli.goals.target", "cli.goals.from", "cli.goals.to"]
-    t = table(text("cli.goals.title"), headers(*heads, "cli.goals.set_by", "cli.goals.set_on"))
-    for g in goals:
-        t.add_row(
-            str(g.goal_id), subject(g.field, g.value), percent(g.target), str(g.start), str(g.end), g.set_by,
-            g.created.date().isoformat(),
-        )  # fmt: skip
-    return t
+    rows = [
+        [str(g.goal_id), subject(g.field, g.value), percent(g.target), str(g.start), str(g.end), g.set_by,
+         g.created.date().isoformat()]
+        for g in goals
+    ]  # fmt: skip
+    return table(text("cli.goals.title"), headers(*heads, "cli.goals.set_by", "cli.goals.set_on"), rows=rows)
 
 
 def subject(field: str, value: str) -> str:
@@ -182,17 +184,16 @@ def intervention_add(
 def intervention_list(fmt: FormatOpt = Format.table, db: DbOpt = None) -> None:
     from hitrate.improve.interventions import list_interventions
 
-    with open_store(db) as store:
-        items = list_interventions(store)
-    emit(items, fmt, interventions_table, data=[i.to_dict() for i in items])
+    listing(list_interventions, interventions_table, fmt, db)
 
 
 def interventions_table(items: list[Any]) -> Any:
     heads = ["cli.goals.id", "cli.goals.for", "cli.intervention.what", "cli.intervention.started"]
-    t = table(text("cli.intervention.title"), headers(*heads, "cli.intervention.added_by", "cli.intervention.note"))
-    for i in items:
-        t.add_row(str(i.intervention_id), subject(i.field, i.value), i.kind, str(i.started), i.added_by, i.note)
-    return t
+    heads += ["cli.intervention.added_by", "cli.intervention.note"]
+    rows = [
+        [str(i.intervention_id), subject(i.field, i.value), i.kind, str(i.started), i.added_by, i.note] for i in items
+    ]
+    return table(text("cli.intervention.title"), headers(*heads), rows=rows)
 
 
 @intervention_app.command("effect", help=text("cli_help.intervention.effect.help"))
@@ -225,7 +226,13 @@ def effect_view(r: Any) -> list[Any]:
     heads += ["cli.intervention.won", "cli.col.hit_rate"]
     t = table(title, headers(*heads), "llrrr")
     for c in r.cells:
-        t.add_row(str(c["group"]), c["window"], integer(c["attempts"]), integer(c["hits"]), percent(c["hit_rate"]))
+        t.add_row(
+            str(c["group"]),
+            c["window"],
+            integer(c["attempts"]),
+            integer(c["hits"]),
+            percent(c["hit_rate"]),
+        )
     lines: list[Any] = [t]
     if r.did_logodds is not None:
         shown = log_odds(r.did_logodds, r.did_logodds_low, r.did_logodds_high)
@@ -277,13 +284,13 @@ def feedback_list(
 
 def feedback_table(rows: list[dict[str, Any]]) -> Any:
     heads = ["cli.feedback.deal", "cli.feedback.rep", "cli.feedback.reason", "cli.feedback.crm_reason"]
-    t = table(text("cli.feedback.title"), headers(*heads, "cli.feedback.note", "cli.feedback.by", "cli.feedback.when"))
-    for r in rows:
-        t.add_row(
-            r["id"], str(r["rep"]), r["reason"], str(r["crm_reason"] or ""), r["note"] or "", r["recorded_by"] or "",
-            str(r["recorded"]),
-        )  # fmt: skip
-    return t
+    heads += ["cli.feedback.note", "cli.feedback.by", "cli.feedback.when"]
+    cells = [
+        [r["id"], str(r["rep"]), r["reason"], str(r["crm_reason"] or ""), r["note"] or "", r["recorded_by"] or "",
+         str(r["recorded"])]
+        for r in rows
+    ]  # fmt: skip
+    return table(text("cli.feedback.title"), headers(*heads), rows=cells)
 
 
 @user_errors
@@ -299,14 +306,8 @@ def reasons_cmd(
     from hitrate.improve.feedback import reasons
 
     with open_store(db) as store:
-        result = reasons(
-            store,
-            by=by or [],
-            period=value_of(period),
-            date_from=date_from,
-            date_to=date_to,
-            where=parse_where(where),
-        )
+        scope = library_options(period=period, date_from=date_from, date_to=date_to, where=where)
+        result = reasons(store, by=by or [], **scope)
     emit(result, fmt, reasons_table, warnings=result.warnings)
 
 
@@ -325,7 +326,12 @@ def reasons_table(r: Any) -> Any:
     for row in r.rows:
         share = [percent(row[k]) for k in ("share", "ci_low", "ci_high")]
         cells = [str(row[c]) for c in labels]
-        cells += [row["reason"], integer(row["lost"]), integer(row["of"]), estimate(*share, style="spaced")]
+        cells += [
+            row["reason"],
+            integer(row["lost"]),
+            integer(row["of"]),
+            estimate(*share, style="spaced"),
+        ]
         if r.period:
             change = row.get("change")
             if change is not None:

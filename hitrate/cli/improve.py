@@ -8,11 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from hitrate.cli.cells import MISSING, estimate, integer, interval, number, percent, rate, significant
 from hitrate.cli.options import (
     CampaignOpt,
-    DbOpt,
-    DefsOpt,
-    EngineOpt,
     Format,
     FormatOpt,
     Lang,
@@ -22,49 +20,30 @@ from hitrate.cli.options import (
     argument,
     option,
     quiet,
-    source,
+    reads,
 )
-from hitrate.cli.output import (
-    MISSING,
-    Plain,
-    emit,
-    estimate,
-    headers,
-    integer,
-    interval,
-    note,
-    number,
-    percent,
-    rate,
-    say,
-    significant,
-    table,
-    text,
-    user_errors,
-    warn,
-)
+from hitrate.cli.output import Plain, emit, headers, note, say, table, text, user_errors, warn
 
 experiment_app = typer.Typer(help=text("cli_help.experiment.help"), no_args_is_help=True)
 
 
 # -- coach -----------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def coach_cmd(
+    data: Any,
+    defs: Any,
     rep: Annotated[str, argument("cli_help.coach.rep", show_default=False)],
     peers_by: Annotated[str, option("--peers-by", help="cli_help.coach.peers_by")] = "team",
     period: Annotated[Period, option(help="cli_help.coach.period")] = Period.quarter,
     html: Annotated[Path | None, option("--html", help="cli_help.coach.html", show_default=False)] = None,
     lang: Annotated[Lang, option(help="cli_help.coach.lang")] = Lang.en,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.improve.coach import rep_card
 
     peers = None if peers_by.lower() == "none" else peers_by
-    with source(db, engine, definitions) as (store, defs), quiet():
-        card = rep_card(store, rep, peers_by=peers, period=period.value, definitions=defs)
+    with quiet():
+        card = rep_card(data, rep, peers_by=peers, period=period.value, definitions=defs)
     warn(card.warnings)
     if html is not None:
         from hitrate.improve.coach_card import write_card
@@ -103,7 +82,10 @@ def part_of(part: int, whole: int, shown_rate: str) -> str:
 def conversion(r: dict[str, Any]) -> str:
     """``advanced/reached rate (interval)``."""
     shown = estimate(
-        percent(r["conversion"]), percent(r["conversion_low"]), percent(r["conversion_high"]), style="hyphen"
+        percent(r["conversion"]),
+        percent(r["conversion_low"]),
+        percent(r["conversion_high"]),
+        style="hyphen",
     )
     return part_of(r["advanced"], r["reached"], shown)
 
@@ -159,18 +141,16 @@ def segment_table(field: str, rows: list[dict[str, Any]]) -> Any:
 
 
 # -- ramp ------------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def ramp_cmd(
+    data: Any,
+    defs: Any,
     tenured_after: Annotated[int, option("--tenured-after", help="cli_help.ramp.tenured_after")] = 365,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.ramp import ramp
 
-    with source(db, engine, definitions) as (store, defs):
-        result = ramp(store, tenured_after_days=tenured_after, definitions=defs)
+    result = ramp(data, tenured_after_days=tenured_after, definitions=defs)
     emit(result, fmt, ramp_view, warnings=result.warnings)
 
 
@@ -207,19 +187,17 @@ def ramp_view(result: Any) -> list[Any]:
 
 
 # -- worth -----------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def worth_cmd(
+    data: Any,
+    defs: Any,
     points: Annotated[float, option(help="cli_help.worth.points", show_default=False)],
     by: Annotated[str | None, option(help="cli_help.worth.by", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.analysis.worth import worth
 
-    with source(db, engine, definitions) as (store, defs):
-        result = worth(store, points=points, by=by, definitions=defs)
+    result = worth(data, points=points, by=by, definitions=defs)
     emit(result, fmt, lambda r: worth_table(r, points, by), warnings=result.warnings)
 
 
@@ -290,30 +268,28 @@ def experiment_plan(
 
 
 @experiment_app.command("compare", help=text("cli_help.experiment.compare.help"))
-@user_errors
+@reads
 def experiment_compare(
+    data: Any,
+    defs: Any,
     by: Annotated[str, option(help="cli_help.experiment.compare.by")] = "variant",
     step: Annotated[str, option(help="cli_help.experiment.compare.step")] = "response",
     campaign: CampaignOpt = None,
     type_: TypesOpt = None,
     control: Annotated[str | None, option(help="cli_help.experiment.compare.control", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.improve.experiments import DEFAULT_TYPES, experiment
 
-    with source(db, engine, definitions) as (store, defs):
-        result = experiment(
-            store,
-            by=by,
-            step=step,
-            campaign=campaign,
-            types=type_ or DEFAULT_TYPES,
-            control=control,
-            definitions=defs,
-        )
+    result = experiment(
+        data,
+        by=by,
+        step=step,
+        campaign=campaign,
+        types=type_ or DEFAULT_TYPES,
+        control=control,
+        definitions=defs,
+    )
     emit(result, fmt, lambda r: experiment_table(r, by, step, campaign), warnings=result.warnings)
 
 
@@ -347,17 +323,16 @@ def experiment_table(result: Any, by: str, step: str, campaign: str | None) -> A
 
 
 # -- outreach --------------------------------------------------------------------------------------------------
-@user_errors
+@reads
 def outreach_cmd(
+    data: Any,
+    defs: Any,
     by: Annotated[list[str] | None, option(help="cli_help.outreach.by", show_default=False)] = None,
     campaign: CampaignOpt = None,
     view: Annotated[OutreachView, option(help="cli_help.outreach.view")] = OutreachView.funnel,
     step: Annotated[str, option(help="cli_help.outreach.step")] = "response",
     type_: TypesOpt = None,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: DefsOpt = None,
 ) -> None:
     from hitrate.errors import UserInputError
     from hitrate.improve import outreach
@@ -367,14 +342,13 @@ def outreach_cmd(
     if view is not OutreachView.funnel and len(fields) > 1:
         raise UserInputError("cli.outreach.one_field", view=view.value, fields=fields)
     result: Any
-    with source(db, engine, definitions) as (store, defs):
-        common: dict[str, Any] = {"campaign": campaign, "types": types, "definitions": defs}
-        if view is OutreachView.funnel:
-            result = outreach.funnel(store, by=fields, **common)
-        elif view is OutreachView.sequences:
-            result = outreach.rank_sequences(store, by=fields[0] if fields else "sequence", step=step, **common)
-        else:
-            result = outreach.personalisation_lift(store, by=fields[0] if fields else "segment", step=step, **common)
+    common: dict[str, Any] = {"campaign": campaign, "types": types, "definitions": defs}
+    if view is OutreachView.funnel:
+        result = outreach.funnel(data, by=fields, **common)
+    elif view is OutreachView.sequences:
+        result = outreach.rank_sequences(data, by=fields[0] if fields else "sequence", step=step, **common)
+    else:
+        result = outreach.personalisation_lift(data, by=fields[0] if fields else "segment", step=step, **common)
     render = {
         OutreachView.funnel: outreach_funnel_table,
         OutreachView.sequences: outreach_sequences_table,

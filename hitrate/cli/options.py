@@ -8,75 +8,44 @@ opens its data.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hitrate.cli.output import text
+from hitrate.cli.output import text, user_errors
 
 if TYPE_CHECKING:
     from hitrate.store.embedded import Store
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class RatesFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class Period(str, Enum):
-    week = "week"
-    month = "month"
-    quarter = "quarter"
-    year = "year"
-
-
-class Basis(str, Enum):
-    closed = "closed"
-    cohort = "cohort"
-
-
-class Strategy(str, Enum):
-    favourite = "favourite"
-    underdog = "underdog"
-    home = "home"
-    draw = "draw"
-    away = "away"
-    log = "log"
-
-
-class OutreachView(str, Enum):
-    funnel = "funnel"
-    sequences = "sequences"
-    personalisation = "personalisation"
-
-
-class Lang(str, Enum):
-    en = "en"
-    da = "da"
-
-
-class Table(str, Enum):
-    opportunities = "opportunities"
-    reps = "reps"
-    accounts = "accounts"
-    products = "products"
-    stage_history = "stage_history"
-    activities = "activities"
-
-
-class Role(str, Enum):
-    admin = "admin"
-    manager = "manager"
-    rep = "rep"
+#: The choices of options; each value is what the user types.
+Format = Enum("Format", [("table", "table"), ("json", "json")], type=str)
+RatesFormat = Enum("RatesFormat", [("table", "table"), ("json", "json"), ("csv", "csv")], type=str)
+Period = Enum("Period", [("week", "week"), ("month", "month"), ("quarter", "quarter"), ("year", "year")], type=str)
+Basis = Enum("Basis", [("closed", "closed"), ("cohort", "cohort")], type=str)
+Strategy = Enum(
+    "Strategy",
+    [("favourite", "favourite"), ("underdog", "underdog"), ("home", "home"), ("draw", "draw"), ("away", "away"),
+     ("log", "log")],
+    type=str,
+)  # fmt: skip
+OutreachView = Enum(
+    "OutreachView", [("funnel", "funnel"), ("sequences", "sequences"), ("personalisation", "personalisation")], type=str
+)
+Lang = Enum("Lang", [("en", "en"), ("da", "da")], type=str)
+Table = Enum(
+    "Table",
+    [("opportunities", "opportunities"), ("reps", "reps"), ("accounts", "accounts"), ("products", "products"),
+     ("stage_history", "stage_history"), ("activities", "activities")],
+    type=str,
+)  # fmt: skip
+Role = Enum("Role", [("admin", "admin"), ("manager", "manager"), ("rep", "rep")], type=str)
 
 
 def option(*names: str, help: str, show_default: bool = True, **kwargs: Any) -> Any:
@@ -175,6 +144,58 @@ def source(db: Path | None, engine: str | None, definitions: Path | None) -> Ite
         yield data, defs
     finally:
         close(data)
+
+
+def shared_options(
+    opener: Callable[..., AbstractContextManager[tuple[Any, Any]]],
+    front: Sequence[tuple[str, Any]] = (),
+    back: Sequence[tuple[str, Any]] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator giving commands the same options and what they open (and :func:`user_errors`).
+
+    The command's signature becomes: its own required parameters, ``front``, its own optional parameters,
+    ``back`` (each a ``(name, Annotated type)`` with default None; ``--help`` lists them in that order). The
+    command is called with the two values ``opener(**shared options)`` yields, then its own arguments (and the
+    shared options it names among its parameters).
+    """
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+    def shared(items: Sequence[tuple[str, Any]]) -> list[inspect.Parameter]:
+        return [inspect.Parameter(name, kind, default=None, annotation=hint) for name, hint in items]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        names = [name for name, _ in (*front, *back)]
+        own = list(inspect.signature(command, eval_str=True).parameters.values())[2:]
+        wanted = [p.name for p in own if p.name in names]  # shared options the command reads itself too
+        own = [p for p in own if p.name not in names]
+        required = [p for p in own if p.default is inspect.Parameter.empty]
+        optional = [p for p in own if p.default is not inspect.Parameter.empty]
+        params = required + shared(front) + optional + shared(back)
+
+        @functools.wraps(command)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name, None) for name in names}
+            with opener(**given) as (first, second):
+                return command(first, second, *args, **kwargs, **{name: given[name] for name in wanted})
+
+        run.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        return user_errors(run)
+
+    return decorate
+
+
+#: A command that reads the data: it takes ``--db``, ``--engine`` and ``--definitions`` after its own options, and
+#: is called with what they name (see :func:`source`) as its first two arguments, ``data`` and ``defs``.
+reads = shared_options(source, back=[("db", DbOpt), ("engine", EngineOpt), ("definitions", DefsOpt)])
+
+
+def library_options(**options: Any) -> dict[str, Any]:
+    """Options as the library takes them: a choice as its value, ``--where`` as a mapping of fields to values."""
+    out: dict[str, Any] = {}
+    for name, value in options.items():
+        out[name] = parse_where(value) if name == "where" else value_of(value) if isinstance(value, Enum) else value
+    return out
 
 
 @contextlib.contextmanager

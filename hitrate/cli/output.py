@@ -1,9 +1,8 @@
 """One way out of a command: the result on stdout (a table, JSON or CSV), warnings, notes and errors on stderr.
 
 Every word comes from the catalogues (namespaces ``cli`` and ``cli_help``) in the command line's language
-(:func:`language`), and every number from :mod:`hitrate.i18n.format`, rounded as Python rounds so the English
-output reads exactly as it always has. A library parameter inside a message is written as its option
-(:func:`flag_name`: ``date_from`` -> ``--from``).
+(:func:`language`), every number through :mod:`hitrate.cli.cells`. A library parameter inside a message is
+written as its option (:func:`flag_name`: ``date_from`` -> ``--from``).
 
 Rich is imported only when something is printed through it, so ``--help`` and JSON output start fast.
 """
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from hitrate import i18n
-from hitrate.i18n import format as fmt
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,9 +28,6 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _LANGUAGE = [i18n.DEFAULT_LANG]
-
-#: A cell whose value cannot be computed.
-MISSING = fmt.MISSING
 
 
 def language() -> str:
@@ -87,88 +81,6 @@ def say(value: Any) -> str:
     if isinstance(value, i18n.Message):
         return value.render(language(), flag_name)
     return str(value)
-
-
-# -- numbers (table cells) -------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _symbols(lang: str) -> tuple[str, str]:
-    """The language's (decimal, group) separators, read off the formatter."""
-    return fmt.number(0.5, lang, 1)[1], fmt.integer(1000, lang)[1]
-
-
-def _ungrouped(formatted: str) -> str:
-    return formatted.replace(_symbols(language())[1], "")
-
-
-def integer(value: Any, *, group: bool = True) -> str:
-    """A count with thousands separators (``1,234``); ``group=False`` without (``1234``)."""
-    if fmt.is_missing(value):
-        return fmt.MISSING
-    out = fmt.integer(value, language())
-    return out if group else _ungrouped(out)
-
-
-def number(value: Any, digits: int = 2, *, group: bool = True, sign: bool = False) -> str:
-    """A number with ``digits`` decimals (``1,234.5``); ``group=False`` leaves out the thousands separator (factors,
-    days), ``sign=True`` writes ``+`` before positive numbers."""
-    if fmt.is_missing(value):
-        return fmt.MISSING
-    value = float(value)
-    if math.isinf(value):
-        return fmt.number(value, language(), digits)
-    rounded = round(value, digits)
-    out = fmt.number(abs(rounded), language(), digits)
-    if not group:
-        out = _ungrouped(out)
-    negative = math.copysign(1.0, rounded) < 0
-    return ("-" if negative else "+" if sign else "") + out
-
-
-def percent(value: Any, digits: int = 1, *, sign: bool = False) -> str:
-    """A proportion as a percentage (``45.0%``); ``sign=True`` for a change (``+3.2%``, ``-1.5%``)."""
-    if fmt.is_missing(value):
-        return fmt.MISSING
-    rounded = round(float(value) * 100, digits)
-    out = _ungrouped(fmt.percent(abs(rounded) / 100, language(), digits))
-    negative = math.copysign(1.0, rounded) < 0
-    return ("-" if negative else "+" if sign else "") + out
-
-
-def significant(value: Any, digits: int = 3) -> str:
-    """A number to ``digits`` significant digits (p-values, ``0.0312``, ``1.2e-05``)."""
-    if fmt.is_missing(value):
-        return fmt.MISSING
-    return f"{float(value):.{digits}g}".replace(".", _symbols(language())[0])
-
-
-def interval(low: str, high: str, *, style: str = "dash") -> str:
-    """Two formatted ends as an interval: ``style`` ``dash`` (``1.0%–2.0%``), ``spaced`` (``1.0% – 2.0%``),
-    ``hyphen`` (``1.0%-2.0%``) or ``to`` (``+1.0% to +2.0%``)."""
-    return text(f"cli.range.{style}", low=low, high=high)
-
-
-def estimate(value: str, low: str, high: str, *, style: str = "dash") -> str:
-    """A formatted estimate with its interval: ``45.0% (40.1%–49.9%)`` (``style`` as in :func:`interval`)."""
-    return text("cli.estimate", value=value, interval=interval(low, high, style=style))
-
-
-def rate(value: Any, low: Any, high: Any, *, style: str = "dash", sign: bool = False, empty: str = "") -> str:
-    """A proportion with its interval as percentages (``45.0% (40.1%-49.9%)``); ``empty`` when it is missing."""
-    if fmt.is_missing(value):
-        return empty
-    return estimate(percent(value, sign=sign), percent(low, sign=sign), percent(high, sign=sign), style=style)
-
-
-def blank(value: Any, render: Callable[[Any], str]) -> str:
-    """``render(value)``, or an empty cell when the value is missing."""
-    return "" if fmt.is_missing(value) else render(value)
-
-
-def label(value: Any) -> str:
-    """A group's value as a table label (an empty cell when it is missing)."""
-    return "" if value is None else str(value)
 
 
 # -- consoles --------------------------------------------------------------------------------------------------
@@ -304,14 +216,24 @@ def show(rendered: Rendered) -> None:
             console.print(item)
 
 
-def table(title: str, columns: Sequence[str], align: str = "", *, caption: str | None = None, **options: Any) -> Table:
+def table(
+    title: str,
+    columns: Sequence[str],
+    align: str = "",
+    *,
+    caption: str | None = None,
+    rows: Iterable[Sequence[Any]] = (),
+    **options: Any,
+) -> Table:
     """A Rich table; ``align`` gives each column's side (``l`` or ``r``, one letter a column; columns past its
-    end are left-aligned), ``options`` apply to every column (``no_wrap``, ``overflow``)."""
+    end are left-aligned), ``options`` apply to every column (``no_wrap``, ``overflow``); ``rows`` fill it."""
     from rich.table import Table
 
     t = Table(title=title, caption=caption)
     for i, col in enumerate(columns):
         t.add_column(col, justify="right" if align[i : i + 1] == "r" else "left", **options)
+    for row in rows:
+        t.add_row(*row)
     return t
 
 

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hitrate.cli.options import DbOpt, EngineOpt, Format, FormatOpt, argument, open_store, option, source
-from hitrate.cli.output import (
-    emit,
-    headers,
-    integer,
-    note,
-    number,
-    percent,
-    say,
-    table,
-    text,
-    user_errors,
+from hitrate.cli.cells import integer, number, percent
+from hitrate.cli.options import (
+    DbOpt,
+    EngineOpt,
+    Format,
+    FormatOpt,
+    argument,
+    open_store,
+    option,
+    shared_options,
+    source,
 )
+from hitrate.cli.output import emit, headers, note, say, table, text
 
 score_app = typer.Typer(help=text("cli_help.score.help"), no_args_is_help=True)
 
@@ -35,17 +37,19 @@ WonOpt = Annotated[list[str] | None, option(help="cli_help.option.won", show_def
 LostOpt = Annotated[list[str] | None, option(help="cli_help.option.lost", show_default=False)]
 
 
-def score_leads(
+@contextlib.contextmanager
+def leads_of(
     files: list[Path] | None,
     preset: str | None,
     map_: list[str] | None,
     won: list[str] | None,
     lost: list[str] | None,
     db: Path | None,
+    engine: str | None,
     definitions: Path | None,
-    engine: str | None = None,
-) -> tuple[Any, Any]:
-    """The leads a score command works on: the FILES read as import reads them, or the store's leads."""
+) -> Iterator[tuple[Any, Any]]:
+    """The leads a score command works on, and the definitions: the FILES read as import reads them, or the store's
+    leads."""
     from hitrate.spec.model import default_definitions, load_definitions
 
     loaded = load_definitions(definitions) if definitions is not None else None
@@ -54,7 +58,8 @@ def score_leads(
         from hitrate.scoring.training import read_leads
 
         leads = read_leads(files, preset=preset, mapping=parse_map_flags(map_), won=won, lost=lost)
-        return leads, loaded or default_definitions()
+        yield leads, loaded or default_definitions()
+        return
     if preset or map_ or won or lost:
         from hitrate.errors import UserInputError
 
@@ -64,7 +69,18 @@ def score_leads(
 
     with source(db, engine, None) as (data, _):
         defs = resolve_definitions(data, loaded, None)
-        return read_store_leads(data, defs), defs
+        leads = read_store_leads(data, defs)
+    yield leads, defs
+
+
+#: A command that scores leads: it takes the lead files and how to read them (after its required options),
+#: ``--db``, ``--engine`` and ``--definitions`` (after the others), and is called with the leads and the
+#: definitions as its first two arguments.
+scores = shared_options(
+    leads_of,
+    front=[("files", ScoreFiles), ("preset", PresetOpt), ("map_", MapOpt), ("won", WonOpt), ("lost", LostOpt)],
+    back=[("db", DbOpt), ("engine", EngineOpt), ("definitions", ScoreDefsOpt)],
+)
 
 
 def metrics(m: dict[str, Any], keys: tuple[str, ...] = ("auc", "brier", "log_loss")) -> dict[str, str]:
@@ -73,24 +89,17 @@ def metrics(m: dict[str, Any], keys: tuple[str, ...] = ("auc", "brier", "log_los
 
 
 @score_app.command("train", help=text("cli_help.score.train.help"))
-@user_errors
+@scores
 def score_train(
+    leads: Any,
+    defs: Any,
     model: ModelOpt,
-    files: ScoreFiles = None,
-    preset: PresetOpt = None,
-    map_: MapOpt = None,
-    won: WonOpt = None,
-    lost: LostOpt = None,
     exclude: Annotated[list[str] | None, option(help="cli_help.score.train.exclude", show_default=False)] = None,
     allow: Annotated[list[str] | None, option(help="cli_help.score.train.allow", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: ScoreDefsOpt = None,
 ) -> None:
     from hitrate.scoring.training import train
 
-    leads, defs = score_leads(files, preset, map_, won, lost, db, definitions, engine)
     post = [c for c in defs.post_outcome if c in leads.features.columns]
     result = train(
         leads, model, exclude=exclude or [], allow=allow or [], post_outcome=post, definitions_hash=defs.hash
@@ -115,22 +124,15 @@ def training_report(result: Any) -> list[str]:
 
 
 @score_app.command("evaluate", help=text("cli_help.score.evaluate.help"))
-@user_errors
+@scores
 def score_evaluate(
+    leads: Any,
+    defs: Any,
     model: ModelOpt,
-    files: ScoreFiles = None,
-    preset: PresetOpt = None,
-    map_: MapOpt = None,
-    won: WonOpt = None,
-    lost: LostOpt = None,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: ScoreDefsOpt = None,
 ) -> None:
     from hitrate.scoring.training import evaluate_model
 
-    leads, _ = score_leads(files, preset, map_, won, lost, db, definitions, engine)
     result = evaluate_model(leads, model)
     emit(result, fmt, evaluation, data=result, warnings=list(result.get("warnings", [])))
 
@@ -151,24 +153,17 @@ def evaluation(result: dict[str, Any]) -> list[Any]:
 
 
 @score_app.command("explain", help=text("cli_help.score.explain.help"))
-@user_errors
+@scores
 def score_explain(
+    leads: Any,
+    defs: Any,
     model: ModelOpt,
-    files: ScoreFiles = None,
-    preset: PresetOpt = None,
-    map_: MapOpt = None,
-    won: WonOpt = None,
-    lost: LostOpt = None,
     top: Annotated[int, option(help="cli_help.score.explain.top")] = 3,
     limit: Annotated[int, option(help="cli_help.score.explain.limit")] = 20,
     fmt: FormatOpt = Format.table,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: ScoreDefsOpt = None,
 ) -> None:
     from hitrate.scoring.training import explain
 
-    leads, _ = score_leads(files, preset, map_, won, lost, db, definitions, engine)
     result = explain(leads, model, top=top)
     emit(result, fmt, lambda r: explanation(r, limit), data=result)
 
@@ -190,24 +185,19 @@ def explanation(result: dict[str, Any], limit: int) -> list[Any]:
 
 
 @score_app.command("predict", help=text("cli_help.score.predict.help"))
-@user_errors
+@scores
 def score_predict(
+    leads: Any,
+    defs: Any,
     model: ModelOpt,
     out: Annotated[Path, option("--out", help="cli_help.score.predict.out", show_default=False)],
-    files: ScoreFiles = None,
-    preset: PresetOpt = None,
-    map_: MapOpt = None,
-    won: WonOpt = None,
-    lost: LostOpt = None,
-    db: DbOpt = None,
-    engine: EngineOpt = None,
-    definitions: ScoreDefsOpt = None,
+    db: Path | None = None,
+    engine: str | None = None,
 ) -> None:
     from hitrate.errors import UserInputError
     from hitrate.scoring.training import predict, save_scores
     from hitrate.store.backends import is_embedded
 
-    leads, _ = score_leads(files, preset, map_, won, lost, db, definitions, engine)
     scores = predict(leads, model)
     suffix = out.suffix.lower()
     if suffix == ".csv":
