@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hitrate.cli.cells import integer
+from hitrate.cli.cells import integer, number
 from hitrate.cli.options import (
     DbOpt,
     DefsOpt,
@@ -331,7 +331,7 @@ def demo_cmd(
             result = rates(store, by=["team"])
         show(rates_table(result, title=text("cli.demo.title")))
         path = write_store_report(store, report, title=text("cli.demo.report_title"))
-    note("cli.demo.report_written", path=str(path), seconds=round(time.monotonic() - started, 1))
+    note("cli.demo.report_written", path=str(path), seconds=number(time.monotonic() - started, 1, group=False))
 
 
 @reads

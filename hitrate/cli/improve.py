@@ -56,7 +56,7 @@ def points(value: Any, low: Any, high: Any) -> str:
     """A difference of rates in percentage points with its interval (``+3.2 (-1.0 to +7.4)``)."""
     if value is None:
         return MISSING
-    ends = [number(100 * x, 1, sign=True) for x in (value, low, high)]
+    ends = [number(100 * x, 1, sign=True, group=False) for x in (value, low, high)]
     return estimate(*ends, style="to")
 
 

@@ -58,6 +58,7 @@ FLAG_NAMES: dict[str, str] = {
     "url": "--engine",
     "fmt": "--format",
     "subject": "WHO",
+    "who": "WHO",
     "deal_id": "DEAL",
     "intervention_id": "INTERVENTION_ID",
 }
