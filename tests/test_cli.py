@@ -202,7 +202,7 @@ def test_report_language_definitions_folder_and_empty_store(db, tmp_path):
 
 
 def test_import_progress_bar_appears_only_after_a_second(monkeypatch):
-    from hitrate import cli
+    from hitrate.cli import output as cli
 
     clock = [100.0]
     monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
@@ -219,7 +219,7 @@ def test_import_progress_bar_appears_only_after_a_second(monkeypatch):
 
 
 def test_a_slow_step_after_a_fast_read_still_shows_the_bar(monkeypatch):
-    from hitrate import cli
+    from hitrate.cli import output as cli
 
     clock = [100.0]
     monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
@@ -354,3 +354,66 @@ def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
         "score", "predict", str(test_csv), *m, "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "p.csv")
     )
     assert code == 2 and "Traceback" not in err
+
+
+def test_cells_read_as_python_formats_them():
+    """Numbers go through hitrate.i18n.format, yet the English cells read exactly as the f-strings they replaced
+    (Python's rounding, no thousands separators where there were none, a hyphen-minus, the en dash for missing)."""
+    from hitrate.cli import cells
+
+    values = [h / n for n in (7, 80, 160, 2000, 3) for h in range(n + 1)] + [-0.05, -0.00004, 0.0, 12.3456, -1234.5]
+    for v in values:
+        assert cells.percent(v) == f"{v:.1%}"
+        assert cells.percent(v, 2) == f"{v:.2%}"
+        assert cells.percent(v, sign=True) == f"{v:+.1%}"
+        assert cells.number(v * 1000, 1) == f"{v * 1000:,.1f}"
+        assert cells.number(v, 3, group=False) == f"{v:.3f}"
+        assert cells.number(v * 100, 1, sign=True, group=False) == f"{v * 100:+.1f}"
+        assert cells.significant(v) == f"{v:.3g}"
+    for n in (0, 7, 1234, 1234567, -42):
+        assert cells.integer(n) == f"{n:,}"
+        assert cells.integer(n, group=False) == str(n)
+    assert cells.percent(None) == cells.number(None) == cells.integer(None) == "–"
+    assert cells.rate(None, None, None) == ""
+    assert cells.rate(0.5, 0.25, 0.75, style="hyphen") == "50.0% (25.0%-75.0%)"
+
+
+def test_the_command_line_words_are_ready_for_danish():
+    """Every word and number of the command line follows one language setting (a later --lang only sets it)."""
+    from hitrate.cli import cells, output
+
+    assert output.language() == "en"
+    try:
+        output.set_language("da")
+        assert output.text("cli.col.attempts") == "forsøg"
+        assert cells.percent(0.4502) == "45,0 %" and cells.integer(1234567) == "1.234.567"
+        assert cells.rate(0.5, 0.25, 0.75, style="to") == "50,0 % (25,0 % til 75,0 %)"
+        assert output.text("cli.db_and_engine_differ", db="a", engine="b").startswith("--db a og --engine b")
+    finally:
+        output.set_language("en")
+
+
+@pytest.mark.parametrize(
+    ("parameter", "flag"),
+    [
+        ("by", "--by"),
+        ("date_from", "--from"),
+        ("date_to", "--to"),
+        ("peers_by", "--peers-by"),
+        ("mapping", "--map"),
+        ("types", "--type"),
+        ("tenured_after_days", "--tenured-after"),
+        ("n_opportunities", "--n"),
+        ("ids", "--goal"),
+        ("started", "--start"),
+        ("teams", "--team"),
+        ("--where", "--where"),
+    ],
+)
+def test_library_parameters_are_written_as_their_options(parameter, flag):
+    from hitrate.cli.output import flag_name
+    from hitrate.errors import InvalidParameterError
+
+    assert flag_name(parameter) == flag
+    err = InvalidParameterError(parameter, "something else", "x")
+    assert err.render("en", flag_name) == f"The '{flag}' parameter must be something else. Got 'x' instead."

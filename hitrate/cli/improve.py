@@ -1,363 +1,417 @@
-"""Commands that act on the numbers: goals, interventions ("did it work?"), loss reasons and rep feedback.
-
-Registered on :data:`hitrate.cli.app` when :mod:`hitrate.cli` is imported; like the rest of the command line
-they parse, call the library and render. Heavy libraries are imported inside the commands.
-"""
+"""Commands that help raise the hit rate: ``coach`` (the rep card), ``ramp``, ``worth``, ``outreach`` and
+``experiment``. Goals, interventions, feedback and loss reasons are in :mod:`hitrate.cli.goals`."""
 
 from __future__ import annotations
 
-import getpass
-import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hitrate.cli import DbOpt, Format, FromOpt, Period, ToOpt, WhereOpt, _open, _out, _parse_where, _warn, user_errors
+from hitrate.cli.cells import MISSING, estimate, integer, interval, number, percent, rate, significant
+from hitrate.cli.options import (
+    CampaignOpt,
+    Format,
+    FormatOpt,
+    Lang,
+    OutreachView,
+    Period,
+    TypesOpt,
+    argument,
+    option,
+    quiet,
+    reads,
+)
+from hitrate.cli.output import Plain, emit, headers, note, say, table, text, user_errors, warn
 
-goals_app = typer.Typer(help="Hit-rate goals per rep or team and period: progress and the chance of making it.")
-intervention_app = typer.Typer(help="Interventions (coaching, training) and whether they raised the hit rate.")
-feedback_app = typer.Typer(help="Reps' own reason and note for a lost deal.")
-for _sub in (goals_app, intervention_app, feedback_app):
-    _sub.info.no_args_is_help = True
-
-
-def register(app: typer.Typer) -> None:
-    """Add these commands to the ``hitrate`` app (called by :mod:`hitrate.cli`, also when run as ``-m``)."""
-    app.add_typer(goals_app, name="goals")
-    app.add_typer(intervention_app, name="intervention")
-    app.add_typer(feedback_app, name="feedback")
-    app.command("reasons")(reasons_cmd)
-
-
-WhoArg = Annotated[str, typer.Argument(help="FIELD=VALUE: the rep or team (rep=Ana, team=North).", show_default=False)]
-
-
-def _me() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment
-        return "cli"
+experiment_app = typer.Typer(help=text("cli_help.experiment.help"), no_args_is_help=True)
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _json(payload: Any) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# goals
-# --------------------------------------------------------------------------------------------------------------
-@goals_app.command("set")
-@user_errors
-def goals_set(
-    who: WhoArg,
-    target: Annotated[float, typer.Option(help="The hit rate to reach, between 0 and 1 (0.30).", show_default=False)],
-    period: Annotated[
-        str | None, typer.Option(help="2024-11 (month), 2024-Q4 (quarter) or 2024 (year).", show_default=False)
-    ] = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    set_by: Annotated[str | None, typer.Option(help="Who sets the goal (default: your login).")] = None,
-    db: DbOpt = None,
+# -- coach -----------------------------------------------------------------------------------------------------
+@reads
+def coach_cmd(
+    data: Any,
+    defs: Any,
+    rep: Annotated[str, argument("cli_help.coach.rep", show_default=False)],
+    peers_by: Annotated[str, option("--peers-by", help="cli_help.coach.peers_by")] = "team",
+    period: Annotated[Period, option(help="cli_help.coach.period")] = Period.quarter,
+    html: Annotated[Path | None, option("--html", help="cli_help.coach.html", show_default=False)] = None,
+    lang: Annotated[Lang, option(help="cli_help.coach.lang")] = Lang.en,
+    fmt: FormatOpt = Format.table,
 ) -> None:
-    """Set a hit-rate goal for a rep or team over a month, a quarter, a year or --from/--to."""
-    from hitrate.improve.goals import parse_period, parse_subject, set_goal
+    from hitrate.improve.coach import rep_card
 
-    field, value = parse_subject(who)
-    start, end = parse_period(period, date_from, date_to)
-    with _open(db) as store:
-        goal = set_goal(store, field=field, value=value, target=target, start=start, end=end, set_by=set_by or _me())
-    typer.echo(f"goal {goal.goal_id}: {field} {value} to reach {target:.1%} from {start} to {end}")
+    peers = None if peers_by.lower() == "none" else peers_by
+    with quiet():
+        card = rep_card(data, rep, peers_by=peers, period=period.value, definitions=defs)
+    warn(card.warnings)
+    if html is not None:
+        from hitrate.improve.coach_card import write_card
 
-
-@goals_app.command("list")
-@user_errors
-def goals_list(
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    db: DbOpt = None,
-) -> None:
-    """The goals in the store, with who set them."""
-    from hitrate.improve.goals import list_goals
-
-    with _open(db) as store:
-        goals = list_goals(store)
-    if fmt is Format.json:
-        _json([g.to_dict() for g in goals])
-        return
-    from rich.table import Table as RichTable
-
-    t = RichTable(title="Goals")
-    for col in ("id", "for", "target", "from", "to", "set by", "set on"):
-        t.add_column(col)
-    for g in goals:
-        t.add_row(
-            str(g.goal_id), f"{g.field} {g.value}", f"{g.target:.1%}", str(g.start), str(g.end), g.set_by,
-            g.created.date().isoformat(),
-        )  # fmt: skip
-    _out().print(t)
+        note("cli.coach.written", path=str(write_card(card, html, lang=lang.value, period=period.value)))
+    emit(card, fmt, card_view)
 
 
-@goals_app.command("progress")
-@user_errors
-def goals_progress(
-    goal: Annotated[
-        list[int] | None, typer.Option("--goal", help="Only this goal (id). Repeatable.", show_default=False)
-    ] = None,
-    threshold: Annotated[float, typer.Option(help="Off track below this probability of making it.")] = 0.5,
-    off_track: Annotated[bool, typer.Option("--off-track", help="Only goals that are off track.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    db: DbOpt = None,
-) -> None:
-    """Progress to date (as hitrate rates counts it) and the probability of reaching each goal by period end."""
-    from hitrate.improve.goals import ASSUMPTIONS, progress
+def points(value: Any, low: Any, high: Any) -> str:
+    """A difference of rates in percentage points with its interval (``+3.2 (-1.0 to +7.4)``)."""
+    if value is None:
+        return MISSING
+    ends = [number(100 * x, 1, sign=True, group=False) for x in (value, low, high)]
+    return estimate(*ends, style="to")
 
-    with _open(db) as store:
-        result = progress(store, ids=goal, threshold=threshold)
-    rows = result.off_track() if off_track else result.rows
-    _warn(result.warnings)
-    if fmt is Format.json:
-        payload = result.to_dict()
-        payload["rows"] = rows
-        _json(payload)
-        return
-    from rich.table import Table as RichTable
 
-    t = RichTable(
-        title=f"Goals{' off track' if off_track else ''} (data as of {result.as_of})",
-        caption=f"{result.method}. Assumptions: {ASSUMPTIONS}.",
+def card_view(card: Any) -> list[Any]:
+    """The card as its statements and three tables (stages, activities, segments)."""
+    title = text("cli.coach.title_team", rep=card.rep, team=card.team) if card.team else None
+    lines: list[Any] = [f"[bold]{title or text('cli.coach.title', rep=card.rep)}[/]"]
+    lines += [f"• {say(line)}" for line in card.statements]
+    if card.stages:
+        lines.append(stages_table(card))
+    if card.activities:
+        lines.append(activities_table(card))
+    for field, rows in card.segments.items():
+        lines.append(segment_table(field, rows))
+    return lines
+
+
+def part_of(part: int, whole: int, shown_rate: str) -> str:
+    """``hits/attempts rate``: ``12/40 30.0% (17.9%-45.1%)``."""
+    return f"{integer(part)}/{integer(whole)} {shown_rate}"
+
+
+def conversion(r: dict[str, Any]) -> str:
+    """``advanced/reached rate (interval)``."""
+    shown = estimate(
+        percent(r["conversion"]),
+        percent(r["conversion_low"]),
+        percent(r["conversion_high"]),
+        style="hyphen",
     )
-    cols = ("id", "for", "target", "from", "to", "days left", "attempts", "hits", "hit rate (95%)", "open",
-            "P(make it)", "P(won) from")  # fmt: skip
-    for col in cols:
-        t.add_column(col, justify="right" if col in {"days left", "attempts", "hits", "open", "P(make it)"} else "left")
+    return part_of(r["advanced"], r["reached"], shown)
+
+
+def stages_table(card: Any) -> Any:
+    heads = ["cli.coach.stage", "cli.coach.to", "cli.coach.rep", "cli.coach.peers_ci", "cli.coach.difference"]
+    heads += ["cli.coach.lost_here", "cli.coach.shrunk"]
+    t = table(text("cli.coach.stages_title"), headers(*heads), "llrrrrr", caption=say(card.method["stages"]))
+    weak = card.weak_stage["stage"] if card.weak_stage is not None else None
+    for r in card.stages:
+        t.add_row(
+            r["stage"] + (text("cli.coach.weak") if r["stage"] == weak else ""),
+            r["to"],
+            conversion(r),
+            conversion(r["peers"]),
+            points(r["difference"], r["difference_low"], r["difference_high"]),
+            integer(r["lost_here"]),
+            number(r["shrunk_log_odds_ratio"], 2, sign=True, group=False),
+        )
+    return t
+
+
+def activities_table(card: Any) -> Any:
+    heads = headers("cli.coach.type", "cli.coach.rep", "cli.coach.peers", "cli.coach.best")
+    t = table(text("cli.coach.activities_title"), heads, "lrrr", caption=text("cli.coach.best_caption", best=card.best))
+
+    def per(x: dict[str, Any], ci: bool = True) -> str:
+        if x["per_opportunity"] is None:
+            return MISSING
+        value = number(x["per_opportunity"], 2, group=False)
+        if not ci:
+            return value
+        return estimate(value, number(x["low"], 2, group=False), number(x["high"], 2, group=False), style="hyphen")
+
+    for r in card.activities:
+        t.add_row(r["type"], per(r["rep"]), per(r["peers"], False), per(r["best"]))
+    return t
+
+
+def segment_table(field: str, rows: list[dict[str, Any]]) -> Any:
+    heads = headers("cli.coach.rep", "cli.coach.peers_ci", "cli.coach.difference")
+    t = table(text("cli.coach.segment_title", field=field), [field, *heads], "lrrr")
     for r in rows:
+        p = r["peers"]
+        rep_rate = estimate(percent(r["hit_rate"]), percent(r["ci_low"]), percent(r["ci_high"]), style="hyphen")
         t.add_row(
-            str(r["goal_id"]),
-            f"{r['field']} {r['value']}",
-            f"{r['target']:.1%}",
-            r["start"],
-            r["end"],
-            str(r["days_left"]),
-            f"{r['attempts']:,}",
-            f"{r['hits']:,}",
-            "–" if r["hit_rate"] is None else f"{_pct(r['hit_rate'])} ({_pct(r['ci_low'])} – {_pct(r['ci_high'])})",
-            f"{r['open_deals']:,}",
-            ("[red]" if r["off_track"] else "") + _pct(r["probability"]),
-            r["win_probability_from"],
+            str(r[field]),
+            part_of(r["hits"], r["attempts"], rep_rate),
+            part_of(p["hits"], p["attempts"], percent(p["hit_rate"])),
+            points(r["difference"], r["difference_low"], r["difference_high"]),
         )
-    _out().print(t)
+    return t
 
 
-# --------------------------------------------------------------------------------------------------------------
-# interventions
-# --------------------------------------------------------------------------------------------------------------
-@intervention_app.command("add")
-@user_errors
-def intervention_add(
-    who: WhoArg,
-    kind: Annotated[str, typer.Option(help="What was done: coaching, training...", show_default=False)],
-    start: Annotated[str, typer.Option(help="The day it started (YYYY-MM-DD).", show_default=False)],
-    note: Annotated[str, typer.Option(help="A short note.")] = "",
-    added_by: Annotated[str | None, typer.Option(help="Who records it (default: your login).")] = None,
-    db: DbOpt = None,
+# -- ramp ------------------------------------------------------------------------------------------------------
+@reads
+def ramp_cmd(
+    data: Any,
+    defs: Any,
+    tenured_after: Annotated[int, option("--tenured-after", help="cli_help.ramp.tenured_after")] = 365,
+    fmt: FormatOpt = Format.table,
 ) -> None:
-    """Record an intervention for a rep or team, with the day it started."""
-    from hitrate.improve.goals import parse_subject
-    from hitrate.improve.interventions import add_intervention
+    from hitrate.analysis.ramp import ramp
 
-    field, value = parse_subject(who)
-    with _open(db) as store:
-        item = add_intervention(
-            store, field=field, value=value, kind=kind, started=start, note=note, added_by=added_by or _me()
+    result = ramp(data, tenured_after_days=tenured_after, definitions=defs)
+    emit(result, fmt, ramp_view, warnings=result.warnings)
+
+
+def ramp_view(result: Any) -> list[Any]:
+    """The tenured reps' rate, the fitted ramp, and the curves per hiring cohort."""
+    lines: list[Any] = []
+    ten = result.tenured
+    if ten["hit_rate"] is not None:
+        shown = rate(ten["hit_rate"], ten["ci_low"], ten["ci_high"], style="hyphen")
+        lines.append(text("cli.ramp.tenured", rate=shown, attempts=integer(ten["attempts"])))
+    f = result.fit
+    if f is not None:
+        high = (
+            text("cli.ramp.unbounded") if f["days_to_90_high"] is None else number(f["days_to_90_high"], 0, group=False)
         )
-    typer.echo(f"intervention {item.intervention_id}: {kind} for {field} {value} from {item.started}")
-
-
-@intervention_app.command("list")
-@user_errors
-def intervention_list(
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    db: DbOpt = None,
-) -> None:
-    """The recorded interventions."""
-    from hitrate.improve.interventions import list_interventions
-
-    with _open(db) as store:
-        items = list_interventions(store)
-    if fmt is Format.json:
-        _json([i.to_dict() for i in items])
-        return
-    from rich.table import Table as RichTable
-
-    t = RichTable(title="Interventions")
-    for col in ("id", "for", "what", "started", "added by", "note"):
-        t.add_column(col)
-    for i in items:
-        t.add_row(str(i.intervention_id), f"{i.field} {i.value}", i.kind, str(i.started), i.added_by, i.note)
-    _out().print(t)
-
-
-@intervention_app.command("effect")
-@user_errors
-def intervention_effect(
-    intervention_id: Annotated[int, typer.Argument(help="The intervention (id from list).", show_default=False)],
-    window: Annotated[int, typer.Option(help="Days before and after the start to compare.")] = 90,
-    where: WhereOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    db: DbOpt = None,
-) -> None:
-    """Did it work? Difference in differences of hit rate against peers, before and after the start."""
-    from hitrate.improve.interventions import effect
-
-    with _open(db) as store:
-        r = effect(store, intervention_id, window=window, where=_parse_where(where))
-    _warn(r.warnings)
-    if fmt is Format.json:
-        _json(r.to_dict())
-        return
-    from rich.table import Table as RichTable
-
-    i = r.intervention
-    t = RichTable(title=f"{i.kind} for {i.field} {i.value} from {i.started}: {r.window_days} days before and after")
-    for col in ("group", "window", "decided", "won", "hit rate"):
-        t.add_column(col, justify="left" if col in {"group", "window"} else "right")
-    for c in r.cells:
-        t.add_row(str(c["group"]), c["window"], f"{c['attempts']:,}", f"{c['hits']:,}", _pct(c["hit_rate"]))
-    out = _out()
-    out.print(t)
-    if r.did_logodds is not None:
-        out.print(
-            f"Difference in differences (log-odds): {r.did_logodds:+.3f} ({r.did_logodds_low:+.3f} to "
-            f"{r.did_logodds_high:+.3f}), p = {r.p_value:.3g}",
-            highlight=False,
+        depth = [number(f[k], 2, group=False) for k in ("depth", "depth_low", "depth_high")]
+        lines.append(
+            text(
+                "cli.ramp.fit",
+                depth=estimate(*depth, style="hyphen"),
+                days=number(f["days_to_90"], 0, group=False),
+                days_interval=interval(number(f["days_to_90_low"], 0, group=False), high, style="hyphen"),
+                months=number(f["months_to_90"], 1, group=False),
+            )
         )
-    out.print(
-        f"Difference in differences (probability): {r.did_probability:+.1%} ({r.did_probability_low:+.1%} to "
-        f"{r.did_probability_high:+.1%})",
-        highlight=False,
-    )
-    if r.baseline_logodds is not None:
-        out.print(
-            f"Against the year before the window (log-odds): {r.baseline_logodds:+.3f} ({r.baseline_low:+.3f} to "
-            f"{r.baseline_high:+.3f})",
-            highlight=False,
-        )
-    if r.placebo_logodds is not None:
-        out.print(
-            f"Placebo before the start (log-odds): {r.placebo_logodds:+.3f} ({r.placebo_low:+.3f} to "
-            f"{r.placebo_high:+.3f})",
-            highlight=False,
-        )
-    out.print(f"Method: {r.method}", highlight=False)
-    for caveat in r.caveats:
-        out.print(f"Caveat: {caveat}", highlight=False)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# feedback and reasons
-# --------------------------------------------------------------------------------------------------------------
-@feedback_app.command("add")
-@user_errors
-def feedback_add(
-    deal: Annotated[str, typer.Argument(help="The lost deal's id.", show_default=False)],
-    reason: Annotated[str, typer.Option(help="Why it was lost (price, timing...).", show_default=False)],
-    note: Annotated[str, typer.Option(help="A short note (at most 500 characters).")] = "",
-    recorded_by: Annotated[str | None, typer.Option(help="Who records it (default: your login).")] = None,
-    db: DbOpt = None,
-) -> None:
-    """Record (or replace) the reason and a short note for a lost deal."""
-    from hitrate.improve.feedback import add_feedback
-
-    with _open(db) as store:
-        rec = add_feedback(store, deal_id=deal, reason=reason, note=note, recorded_by=recorded_by or _me())
-    typer.echo(f"deal {rec['id']} ({rec['rep']}): lost to '{rec['reason']}'")
-
-
-@feedback_app.command("list")
-@user_errors
-def feedback_list(
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    db: DbOpt = None,
-) -> None:
-    """Recorded reasons and notes, newest first, beside the CRM's own loss reason."""
-    from hitrate.improve.feedback import list_feedback
-
-    with _open(db) as store:
-        rows = list_feedback(store, limit=limit)
-    if fmt is Format.json:
-        _json(rows)
-        return
-    from rich.table import Table as RichTable
-
-    t = RichTable(title="Rep feedback on lost deals")
-    for col in ("deal", "rep", "reason", "CRM reason", "note", "by", "when"):
-        t.add_column(col)
-    for r in rows:
+    heads = ["cli.ramp.cohort", "cli.ramp.month", "cli.ramp.reps", "cli.ramp.deals", "cli.benchmark.hit_rate"]
+    t = table(text("cli.ramp.title"), headers(*heads), "lrrrr")
+    for r in result.curves:
         t.add_row(
-            r["id"], str(r["rep"]), r["reason"], str(r["crm_reason"] or ""), r["note"] or "", r["recorded_by"] or "",
-            str(r["recorded"]),
+            r["cohort"], str(r["month"]), str(r["reps"]), integer(r["attempts"]),
+            rate(r["hit_rate"], r["ci_low"], r["ci_high"], style="hyphen"),
         )  # fmt: skip
-    _out().print(t)
+    return [*lines, t]
 
 
-@user_errors
-def reasons_cmd(
-    by: Annotated[
-        list[str] | None, typer.Option(help="Group by this field (team, segment, stage...). Repeatable.")
-    ] = None,
-    period: Annotated[Period | None, typer.Option(help="Split into periods and test the change.")] = None,
-    date_from: FromOpt = None,
-    date_to: ToOpt = None,
-    where: WhereOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
-    db: DbOpt = None,
+# -- worth -----------------------------------------------------------------------------------------------------
+@reads
+def worth_cmd(
+    data: Any,
+    defs: Any,
+    points: Annotated[float, option(help="cli_help.worth.points", show_default=False)],
+    by: Annotated[str | None, option(help="cli_help.worth.by", show_default=False)] = None,
+    fmt: FormatOpt = Format.table,
 ) -> None:
-    """Why deals are lost: reasons by group and period with shares, intervals and changes (reps' reasons first)."""
-    from hitrate.improve.feedback import reasons
+    from hitrate.analysis.worth import worth
 
-    with _open(db) as store:
-        r = reasons(
-            store,
-            by=by or [],
-            period=period.value if period else None,
-            date_from=date_from,
-            date_to=date_to,
-            where=_parse_where(where),
-        )
-    _warn(r.warnings)
-    if fmt is Format.json:
-        _json(r.to_dict())
-        return
-    from rich.table import Table as RichTable
+    result = worth(data, points=points, by=by, definitions=defs)
+    emit(result, fmt, lambda r: worth_table(r, points, by), warnings=result.warnings)
 
-    t = RichTable(
-        title=f"Loss reasons ({r.lost:,} lost deals, {r.recorded:,} with a rep's own reason)",
-        caption=r.method,
+
+def worth_table(result: Any, points: float, by: str | None) -> Any:
+    """Extra wins and revenue from +``points`` of hit rate, on the decided volume and the open pipeline."""
+    from hitrate.analysis.worth import ASSUMPTION
+
+    groups = [by] if by else []
+    heads = ["cli.worth.decided", "cli.col.hit_rate", "cli.worth.extra_wins", "cli.worth.extra_revenue"]
+    heads += ["cli.worth.open", "cli.worth.pipeline"]
+    t = table(
+        text("cli.worth.title", points=significant(points, 6)),
+        [*groups, *headers(*heads)],
+        "l" * len(groups) + "r" * len(heads),
+        caption=text("cli.worth.caption", assumption=say(ASSUMPTION)),
     )
-    labels = [*r.by, *(["period"] if r.period else [])]
-    for col in [*labels, "reason", "lost", "of", "share (95%)", *(["change (95%)", "p", ""] if r.period else [])]:
-        t.add_column(col, justify="left" if col in {*labels, "reason", ""} else "right")
-    for row in r.rows:
-        cells = [str(row[c]) for c in labels]
-        cells += [
-            row["reason"],
-            f"{row['lost']:,}",
-            f"{row['of']:,}",
-            f"{row['share']:.1%} ({row['ci_low']:.1%} – {row['ci_high']:.1%})",
-        ]
-        if r.period:
-            ch = row.get("change")
-            cells += [
-                "" if ch is None else f"{ch:+.1%} ({row['change_low']:+.1%} – {row['change_high']:+.1%})",
-                "" if row.get("change_p") is None else f"{row['change_p']:.3g}",
-                row.get("flag", ""),
-            ]
-        t.add_row(*cells)
-    _out().print(t)
+    for r in result.rows:
+        revenue = "" if r["extra_revenue"] is None else number(r["extra_revenue"], 0)
+        if r["extra_revenue_low"] is not None:
+            low, high = number(r["extra_revenue_low"], 0), number(r["extra_revenue_high"], 0)
+            revenue = text("cli.worth.revenue", revenue=revenue, interval=interval(low, high, style="hyphen"))
+        pipeline = ""
+        if r["pipeline_extra_revenue"] is not None:
+            wins, revenue_open = number(r["pipeline_extra_wins"], 1), number(r["pipeline_extra_revenue"], 0)
+            pipeline = text("cli.worth.pipeline_cell", wins=wins, revenue=revenue_open)
+        change = ""
+        if r["hit_rate"] is not None:
+            change = text("cli.worth.change", rate=percent(r["hit_rate"]), new=percent(r["new_hit_rate"]))
+        t.add_row(
+            *([str(r[by])] if by else []),
+            integer(r["decided"]),
+            change,
+            number(r["extra_wins"], 1),
+            revenue,
+            integer(r["open"]),
+            pipeline,
+        )
+    return t
 
 
-__all__ = ["feedback_app", "goals_app", "intervention_app", "reasons_cmd", "register"]
+# -- experiment ------------------------------------------------------------------------------------------------
+@experiment_app.command("plan", help=text("cli_help.experiment.plan.help"))
+@user_errors
+def experiment_plan(
+    baseline: Annotated[float, option(help="cli_help.experiment.plan.baseline", show_default=False)],
+    lift: Annotated[float, option(help="cli_help.experiment.plan.lift", show_default=False)],
+    power: Annotated[float, option(help="cli_help.experiment.plan.power")] = 0.8,
+    alpha: Annotated[float, option(help="cli_help.experiment.plan.alpha")] = 0.05,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from hitrate.improve.experiments import plan
+
+    result = plan(baseline, lift, power=power, alpha=alpha)
+    shown = Plain(
+        text(
+            "cli.experiment.plan",
+            n=integer(result["n_per_variant"]),
+            total=integer(result["n_total"]),
+            baseline=percent(baseline),
+            target=percent(result["target"]),
+            power=percent(power, 0),
+            alpha=significant(alpha, 6),
+            h=number(result["effect_size_h"], 3, group=False),
+            method=say(result["method"]),
+        )
+    )
+    emit(result, fmt, lambda _: shown, data=result, ascii=True)
+
+
+@experiment_app.command("compare", help=text("cli_help.experiment.compare.help"))
+@reads
+def experiment_compare(
+    data: Any,
+    defs: Any,
+    by: Annotated[str, option(help="cli_help.experiment.compare.by")] = "variant",
+    step: Annotated[str, option(help="cli_help.experiment.compare.step")] = "response",
+    campaign: CampaignOpt = None,
+    type_: TypesOpt = None,
+    control: Annotated[str | None, option(help="cli_help.experiment.compare.control", show_default=False)] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from hitrate.improve.experiments import DEFAULT_TYPES, experiment
+
+    result = experiment(
+        data,
+        by=by,
+        step=step,
+        campaign=campaign,
+        types=type_ or DEFAULT_TYPES,
+        control=control,
+        definitions=defs,
+    )
+    emit(result, fmt, lambda r: experiment_table(r, by, step, campaign), warnings=result.warnings)
+
+
+def with_campaign(title: str, campaign: str | None) -> str:
+    """A table title, narrowed to a campaign when one was asked for."""
+    return text("cli.campaign_suffix", title=title, campaign=campaign) if campaign else title
+
+
+def experiment_table(result: Any, by: str, step: str, campaign: str | None) -> Any:
+    heads = ["cli.experiment.touches", "cli.col.hits", "cli.experiment.rate", "cli.experiment.versus"]
+    heads += ["cli.experiment.p", "cli.experiment.p_beat", "cli.experiment.p_best"]
+    cols = [by, *(text(h, control=result.control) for h in heads)]
+    t = table(with_campaign(text("cli.experiment.title", step=step, by=by), campaign), cols, "l" + "r" * len(heads))
+    for r in result.rows:
+        diff = (
+            text("cli.experiment.control")
+            if r["control"]
+            else rate(r["difference"], r["diff_low"], r["diff_high"], style="to", sign=True)
+        )
+        t.add_row(
+            str(r[by]),
+            integer(r["attempts"]),
+            integer(r["hits"]),
+            rate(r["rate"], r["ci_low"], r["ci_high"], style="hyphen"),
+            diff,
+            "" if r["p_value"] is None else significant(r["p_value"]),
+            "" if r["prob_beat"] is None else percent(r["prob_beat"]),
+            percent(r["prob_best"]),
+        )
+    return t
+
+
+# -- outreach --------------------------------------------------------------------------------------------------
+@reads
+def outreach_cmd(
+    data: Any,
+    defs: Any,
+    by: Annotated[list[str] | None, option(help="cli_help.outreach.by", show_default=False)] = None,
+    campaign: CampaignOpt = None,
+    view: Annotated[OutreachView, option(help="cli_help.outreach.view")] = OutreachView.funnel,
+    step: Annotated[str, option(help="cli_help.outreach.step")] = "response",
+    type_: TypesOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    from hitrate.errors import UserInputError
+    from hitrate.improve import outreach
+
+    types = tuple(type_ or outreach.DEFAULT_TYPES)
+    fields = list(by or [])
+    if view is not OutreachView.funnel and len(fields) > 1:
+        raise UserInputError("cli.outreach.one_field", view=view.value, fields=fields)
+    result: Any
+    common: dict[str, Any] = {"campaign": campaign, "types": types, "definitions": defs}
+    if view is OutreachView.funnel:
+        result = outreach.funnel(data, by=fields, **common)
+    elif view is OutreachView.sequences:
+        result = outreach.rank_sequences(data, by=fields[0] if fields else "sequence", step=step, **common)
+    else:
+        result = outreach.personalisation_lift(data, by=fields[0] if fields else "segment", step=step, **common)
+    render = {
+        OutreachView.funnel: outreach_funnel_table,
+        OutreachView.sequences: outreach_sequences_table,
+        OutreachView.personalisation: outreach_lift_table,
+    }[view]
+    emit(result, fmt, lambda r: render(r, campaign), warnings=result.warnings)
+
+
+def outreach_funnel_table(result: Any, campaign: str | None) -> Any:
+    by = list(result.by)
+    title = text("cli.outreach.funnel_title_by", by=by) if by else text("cli.outreach.funnel_title")
+    heads = ["cli.outreach.leads", "cli.outreach.from_previous", "cli.outreach.from_touched"]
+    cols = [*by, text("cli.outreach.step"), *headers(*heads)]
+    t = table(with_campaign(title, campaign), cols, "l" * (len(by) + 1) + "r" * len(heads))
+    for r in result.rows:
+        touches = text("cli.outreach.touches", n=integer(r["touches"])) if r["step"] == "touched" else ""
+        t.add_row(
+            *[str(r[k]) for k in by],
+            r["step"] + touches,
+            integer(r["leads"]),
+            rate(r["from_previous"], r["previous_low"], r["previous_high"], style="hyphen"),
+            rate(r["from_first"], r["first_low"], r["first_high"], style="hyphen"),
+        )
+    return t
+
+
+def outreach_sequences_table(result: Any, campaign: str | None) -> Any:
+    title = text("cli.outreach.sequences_title", by=result.by, step=result.step)
+    heads = ["cli.experiment.touches", "cli.col.hits", "cli.outreach.raw_rate", "cli.outreach.raw_rank"]
+    heads += ["cli.outreach.shrunk_rate"]
+    cols = [text("cli.outreach.rank"), result.by, *headers(*heads)]
+    t = table(with_campaign(title, campaign), cols, "rl" + "r" * len(heads))
+    for r in result.rows:
+        t.add_row(
+            str(r["rank"]),
+            str(r[result.by]),
+            integer(r["attempts"]),
+            integer(r["hits"]),
+            rate(r["rate"], r["ci_low"], r["ci_high"], style="hyphen"),
+            str(r["raw_rank"]),
+            rate(r["shrunk"], r["shrunk_low"], r["shrunk_high"], style="hyphen"),
+        )
+    return t
+
+
+def outreach_lift_table(result: Any, campaign: str | None) -> Any:
+    title = text("cli.outreach.lift_title", by=result.by, step=result.step)
+    heads = ["cli.outreach.yes", "cli.outreach.n_yes", "cli.outreach.no", "cli.outreach.n_no", "cli.outreach.lift"]
+    heads += ["cli.experiment.p", "cli.outreach.q"]
+    t = table(with_campaign(title, campaign), [result.by, *headers(*heads)], "l" + "r" * len(heads))
+    for r in result.rows:
+        q = "" if r["q_value"] is None else significant(r["q_value"]) + (" *" if r["significant"] else "")
+        t.add_row(
+            str(r[result.by]),
+            rate(r["rate_yes"], r["yes_low"], r["yes_high"], style="hyphen"),
+            integer(r["attempts_yes"]),
+            rate(r["rate_no"], r["no_low"], r["no_high"], style="hyphen"),
+            integer(r["attempts_no"]),
+            rate(r["lift"], r["lift_low"], r["lift_high"], style="to", sign=True),
+            "" if r["p_value"] is None else significant(r["p_value"]),
+            q,
+        )
+    return t
+
+
+__all__ = ["coach_cmd", "experiment_app", "outreach_cmd", "ramp_cmd", "worth_cmd"]

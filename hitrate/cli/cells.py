@@ -1,0 +1,93 @@
+"""How a value reads in a table cell or a message: counts, numbers, percentages, intervals, p-values.
+
+Every number goes through :mod:`hitrate.i18n.format` in the command line's language, rounded first as Python's
+own format rounds (``f"{x:.1%}"``), so the English output reads exactly as it always has; ``group=False`` keeps a
+number without thousands separators where the command line always printed it so (counts in the import table,
+factors, days).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+from hitrate.cli.output import language, text
+from hitrate.i18n import format as fmt
+
+#: A cell whose value cannot be computed.
+MISSING = fmt.MISSING
+
+
+@functools.cache
+def _symbols(lang: str) -> tuple[str, str]:
+    """The language's (decimal, group) separators, read off the formatter."""
+    return fmt.number(0.5, lang, 1)[1], fmt.integer(1000, lang)[1]
+
+
+def _ungrouped(formatted: str) -> str:
+    return formatted.replace(_symbols(language())[1], "")
+
+
+def integer(value: Any, *, group: bool = True) -> str:
+    """A count with thousands separators (``1,234``); ``group=False`` without (``1234``)."""
+    if fmt.is_missing(value):
+        return fmt.MISSING
+    out = fmt.integer(value, language())
+    return out if group else _ungrouped(out)
+
+
+def number(value: Any, digits: int = 2, *, group: bool = True, sign: bool = False) -> str:
+    """A number with ``digits`` decimals (``1,234.5``); ``group=False`` leaves out the thousands separator (factors,
+    days), ``sign=True`` writes ``+`` before positive numbers."""
+    if fmt.is_missing(value):
+        return fmt.MISSING
+    value = float(value)
+    if math.isinf(value):
+        return fmt.number(value, language(), digits)
+    rounded = round(value, digits)
+    out = fmt.number(abs(rounded), language(), digits)
+    if not group:
+        out = _ungrouped(out)
+    negative = math.copysign(1.0, rounded) < 0
+    return ("-" if negative else "+" if sign else "") + out
+
+
+def percent(value: Any, digits: int = 1, *, sign: bool = False) -> str:
+    """A proportion as a percentage (``45.0%``); ``sign=True`` for a change (``+3.2%``, ``-1.5%``)."""
+    if fmt.is_missing(value):
+        return fmt.MISSING
+    rounded = round(float(value) * 100, digits)
+    out = _ungrouped(fmt.percent(abs(rounded) / 100, language(), digits))
+    negative = math.copysign(1.0, rounded) < 0
+    return ("-" if negative else "+" if sign else "") + out
+
+
+def significant(value: Any, digits: int = 3) -> str:
+    """A number to ``digits`` significant digits (p-values, ``0.0312``, ``1.2e-05``)."""
+    if fmt.is_missing(value):
+        return fmt.MISSING
+    return f"{float(value):.{digits}g}".replace(".", _symbols(language())[0])
+
+
+def interval(low: str, high: str, *, style: str = "dash") -> str:
+    """Two formatted ends as an interval: ``style`` ``dash`` (``1.0%–2.0%``), ``spaced`` (``1.0% – 2.0%``),
+    ``hyphen`` (``1.0%-2.0%``) or ``to`` (``+1.0% to +2.0%``)."""
+    return text(f"cli.range.{style}", low=low, high=high)
+
+
+def estimate(value: str, low: str, high: str, *, style: str = "dash") -> str:
+    """A formatted estimate with its interval: ``45.0% (40.1%–49.9%)`` (``style`` as in :func:`interval`)."""
+    return text("cli.estimate", value=value, interval=interval(low, high, style=style))
+
+
+def rate(value: Any, low: Any, high: Any, *, style: str = "dash", sign: bool = False, empty: str = "") -> str:
+    """A proportion with its interval as percentages (``45.0% (40.1%-49.9%)``); ``empty`` when it is missing."""
+    if fmt.is_missing(value):
+        return empty
+    return estimate(percent(value, sign=sign), percent(low, sign=sign), percent(high, sign=sign), style=style)
+
+
+def label(value: Any) -> str:
+    """A group's value as a table label (an empty cell when it is missing)."""
+    return "" if value is None else str(value)

@@ -1,0 +1,292 @@
+"""One way out of a command: the result on stdout (a table, JSON or CSV), warnings, notes and errors on stderr.
+
+Every word comes from the catalogues (namespaces ``cli`` and ``cli_help``) in the command line's language
+(:func:`language`), every number through :mod:`hitrate.cli.cells`. A library parameter inside a message is
+written as its option (:func:`flag_name`: ``date_from`` -> ``--from``).
+
+Rich is imported only when something is printed through it, so ``--help`` and JSON output start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from hitrate import i18n
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_LANGUAGE = [i18n.DEFAULT_LANG]
+
+
+def language() -> str:
+    """The language the command line speaks (English until a ``--lang`` option sets another)."""
+    return _LANGUAGE[0]
+
+
+def set_language(lang: str) -> None:
+    """Speak ``lang`` from now on (``en`` or ``da``): messages, table titles, headers and numbers."""
+    _LANGUAGE[0] = i18n.check_lang(lang)
+
+
+# -- words -----------------------------------------------------------------------------------------------------
+
+#: Library parameters whose command-line option (or argument) is not ``--`` + the name with dashes.
+FLAG_NAMES: dict[str, str] = {
+    "date_from": "--from",
+    "date_to": "--to",
+    "mapping": "--map",
+    "types": "--type",
+    "teams": "--team",
+    "started": "--start",
+    "ids": "--goal",
+    "tenured_after_days": "--tenured-after",
+    "n_opportunities": "--n",
+    "spins": "--simulate",
+    "password": "--password-stdin",
+    "url": "--engine",
+    "fmt": "--format",
+    "subject": "WHO",
+    "who": "WHO",
+    "deal_id": "DEAL",
+    "intervention_id": "INTERVENTION_ID",
+}
+
+
+def flag_name(parameter: str) -> str:
+    """How the command line writes a library parameter: ``by`` -> ``--by``, ``date_from`` -> ``--from``; a name
+    that already is an option (``--where``) stays as it is."""
+    if parameter.startswith("-"):
+        return parameter
+    return FLAG_NAMES.get(parameter, "--" + parameter.replace("_", "-"))
+
+
+def text(key: str, /, **params: Any) -> str:
+    """Message ``key`` of the catalogues in the command line's language, parameters written as options."""
+    return i18n.text(key, language(), flag_name, **params)
+
+
+def say(value: Any) -> str:
+    """A library message (or plain text) as the command line writes it."""
+    if isinstance(value, i18n.Message):
+        return value.render(language(), flag_name)
+    return str(value)
+
+
+# -- consoles --------------------------------------------------------------------------------------------------
+
+
+def stderr() -> Console:
+    """Standard error, through Rich."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def stdout() -> Console:
+    """Standard output; into a pipe or file, wide enough that tables keep their columns."""
+    import os
+
+    from rich.console import Console
+
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console(soft_wrap=True)
+    return Console(soft_wrap=True, width=160)
+
+
+def note(key: str, /, **params: Any) -> None:
+    """A line of information on stderr (what was written where)."""
+    stderr().print(text(key, **params), highlight=False)
+
+
+def warn(notes: Iterable[object]) -> None:
+    """Warnings on stderr: coloured on a terminal, plain text otherwise (no Rich import for a pipe)."""
+    lines = [say(n) for n in notes]
+    if not lines:
+        return
+    prefix = text("cli.warning")
+    if sys.stderr.isatty():
+        err = stderr()
+        for line in lines:
+            err.print(f"[yellow]{prefix}[/] {line}", highlight=False)
+    else:
+        for line in lines:
+            sys.stderr.write(f"{prefix} {line}\n")
+
+
+def user_errors(func: F) -> F:
+    """Turn hitrate's errors (user mistakes) into a one-line message and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from hitrate.errors import HitrateError
+
+        try:
+            return func(*args, **kwargs)
+        except HitrateError as exc:
+            _error(exc.render(language(), flag_name))
+            raise typer.Exit(2) from None
+        except Exception as exc:  # the store locked by another process is common enough to explain
+            if type(exc).__name__ == "IOException" and "lock" in str(exc).lower():
+                _error(text("cli.store_locked", error=str(exc)))
+                raise typer.Exit(2) from None
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _error(message: str) -> None:
+    stderr().print(f"[bold red]{text('cli.error')}[/] {message}", markup=True, highlight=False)
+
+
+# -- results ---------------------------------------------------------------------------------------------------
+
+
+class Plain(str):
+    """Text printed as it is (``typer.echo``), not through Rich."""
+
+    __slots__ = ()
+
+
+#: What a renderer gives: plain text, a Rich renderable, or a list of them (markup strings are printed by Rich).
+Rendered = Any
+
+
+def emit(
+    result: Any,
+    fmt_: Enum,
+    render: Callable[[Any], Rendered] | None = None,
+    *,
+    data: Any = None,
+    warnings: Iterable[object] = (),
+    ascii: bool = False,
+) -> None:
+    """Print a result as ``--format`` asks, after its warnings (on stderr).
+
+    ``json``: ``data`` (default ``result.to_dict()``) as one JSON document; ``csv``: ``result.records()`` with
+    ``result.columns`` as the header; ``table``: ``render(result)``.
+    """
+    warn(warnings)
+    if fmt_.value == "json":
+        print_json(result.to_dict() if data is None else data, ascii=ascii)
+    elif fmt_.value == "csv":
+        write_csv(list(result.columns), result.records())
+    elif render is not None:
+        show(render(result))
+
+
+def print_json(data: Any, *, ascii: bool = False) -> None:
+    """One JSON document on stdout (values JSON does not know, such as dates, as text)."""
+    typer.echo(json.dumps(data, ensure_ascii=ascii, default=str))
+
+
+def write_csv(columns: Sequence[str], records: Iterable[dict[str, Any]]) -> None:
+    """Records as CSV with a header row on stdout."""
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+
+
+def show(rendered: Rendered) -> None:
+    """Print what a renderer gave: :class:`Plain` text as it is, anything else through Rich on stdout."""
+    items = rendered if isinstance(rendered, list) else [rendered]
+    console: Console | None = None
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, Plain):
+            typer.echo(item)
+            continue
+        console = console or stdout()
+        if isinstance(item, str):
+            console.print(item, highlight=False)
+        else:
+            console.print(item)
+
+
+def table(
+    title: str,
+    columns: Sequence[str],
+    align: str = "",
+    *,
+    caption: str | None = None,
+    rows: Iterable[Sequence[Any]] = (),
+    **options: Any,
+) -> Table:
+    """A Rich table; ``align`` gives each column's side (``l`` or ``r``, one letter a column; columns past its
+    end are left-aligned), ``options`` apply to every column (``no_wrap``, ``overflow``); ``rows`` fill it."""
+    from rich.table import Table
+
+    t = Table(title=title, caption=caption)
+    for i, col in enumerate(columns):
+        t.add_column(col, justify="right" if align[i : i + 1] == "r" else "left", **options)
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+def headers(*keys: str) -> list[str]:
+    """Column headers from their message ids."""
+    return [text(k) for k in keys]
+
+
+# -- progress --------------------------------------------------------------------------------------------------
+
+
+class LazyProgress:
+    """A progress bar on stderr that appears only once work has taken more than a second."""
+
+    def __init__(self, label: Any) -> None:
+        self.label = say(label)
+        self.start = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def _shown(self) -> Any:
+        """The bar, started once a second has gone (None before)."""
+        if self.bar is None and time.monotonic() - self.start >= 1.0:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=stderr(), transient=True)
+            self.bar.start()
+        return self.bar
+
+    def __call__(self, done: int, total: int) -> None:
+        started = self.bar is not None
+        bar = self._shown()
+        if bar is None:
+            return
+        if not started:
+            self.task = bar.add_task(self.label, total=total)
+        bar.update(self.task, completed=done, total=total)
+
+    def stage(self, label: Any) -> None:
+        """A new step whose length is unknown: the bar shows its name and pulses."""
+        self.label = say(label)
+        started = self.bar is not None
+        bar = self._shown()
+        if bar is None:
+            return
+        if started:
+            bar.remove_task(self.task)
+        self.task = bar.add_task(self.label, total=None)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+_LazyProgress = LazyProgress  # the name tests and older code use
