@@ -23,14 +23,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from hitrate.errors import UserInputError
+from hitrate.scoring._errors import InvalidValueError, not_a_frame
 from hitrate.scoring.features import (
     DEFAULT_MISSING_VALUES,
     FeatureTransformer,
@@ -38,21 +37,21 @@ from hitrate.scoring.features import (
     check_columns,
     missing_mask,
 )
-from hitrate.scoring.model import outcome_array
+from hitrate.scoring.model import Scorer, outcome_array
 
 
 def _closed(X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray[Any, np.dtype[np.int64]]]:
     if not isinstance(X, pd.DataFrame):
-        raise UserInputError(f"X: expected a pandas DataFrame, got {type(X).__name__}")
+        raise not_a_frame("X", X)
     yy = outcome_array(y, len(X))
     keep = ~np.isnan(yy)
     yc = yy[keep].astype(np.int64)
     if len(np.unique(yc)) < 2:
-        raise UserInputError("y: expected both won (1) and lost (0) rows among the closed leads")
+        raise InvalidValueError("scoring.both_outcomes_closed", parameter="y")
     return X.loc[keep], yc
 
 
-class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class OdooNaiveBayes(Scorer):
     """Odoo-style naive Bayes lead scoring (see the module docstring).
 
     Parameters
@@ -78,6 +77,8 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     n_won_, n_lost_ : int
         Training won and lost leads (the prior).
     """
+
+    FITTED = "frequencies_"
 
     def __init__(
         self,
@@ -110,7 +111,7 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             fields = list(self.fields)
             check_columns(Xc, fields, "X")
         if not fields:
-            raise UserInputError("fields: expected at least one field to score on, found none")
+            raise InvalidValueError("scoring.no_fields", parameter="fields")
         s = float(self.smoothing)
         freq: dict[str, dict[str, list[float]]] = {}
         totals: dict[str, list[float]] = {}
@@ -138,8 +139,7 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X : pandas.DataFrame
             Leads with every field in ``fields_``.
         """
-        if not hasattr(self, "frequencies_"):
-            raise UserInputError("OdooNaiveBayes: not fitted yet; call fit(frame, y) first")
+        self._check_fitted()
         check_columns(X, self.fields_, "frame")
         log_won = np.full(len(X), np.log(self.n_won_), dtype=float)
         log_lost = np.full(len(X), np.log(self.n_lost_), dtype=float)
@@ -159,18 +159,8 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         p = 1.0 / (1.0 + np.exp(log_lost - log_won))
         return np.column_stack([1 - p, p])
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Return 1 where the probability of winning is at least 0.5, else 0.
 
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every field in ``fields_``.
-        """
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
-
-
-class LogisticBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class LogisticBaseline(Scorer):
     """Logistic regression on one-hot categoricals and standardised numerics (see the module docstring).
 
     Parameters
@@ -191,6 +181,8 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     pipeline_ : sklearn.pipeline.Pipeline
         Fitted encoder + logistic regression.
     """
+
+    FITTED = "pipeline_"
 
     def __init__(
         self,
@@ -244,16 +236,5 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X : pandas.DataFrame
             Leads with every feature column.
         """
-        if not hasattr(self, "pipeline_"):
-            raise UserInputError("LogisticBaseline: not fitted yet; call fit(frame, y) first")
+        self._check_fitted()
         return np.asarray(self.pipeline_.predict_proba(self.features_.transform(X)), dtype=float)
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Return 1 where the probability of winning is at least 0.5, else 0.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column.
-        """
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)

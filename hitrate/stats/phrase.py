@@ -60,5 +60,11 @@ def english(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [english(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and not hasattr(value, "to_dict"):
-        return {f.name: english(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
+        return english_fields(value)
     return value
+
+
+def english_fields(data: Any) -> dict[str, Any]:
+    """A dataclass's fields, in order, with every message as its English sentence (for a ``to_dict()`` that
+    is the fields)."""
+    return {f.name: english(getattr(data, f.name)) for f in dataclasses.fields(data) if f.repr}
