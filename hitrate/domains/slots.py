@@ -103,17 +103,8 @@ class SlotStats(Result):
 
     def headline(self) -> Message:
         """Hit frequency, payback and volatility in one sentence (what ``hitrate slots`` prints)."""
-        return Message(
-            "slots.headline",
-            source=self.source,
-            hit_frequency=self.hit_frequency,
-            hits=self.hits,
-            outcomes=self.outcomes,
-            payback=self.payback,
-            volatility=self.volatility,
-            wager=f"{self.wager:g}",
-            method=self.method,
-        )
+        measures = ("source", "hit_frequency", "hits", "outcomes", "payback", "volatility", "method")
+        return Message("slots.headline", wager=f"{self.wager:g}", **{m: getattr(self, m) for m in measures})
 
     def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
         """The distribution of pays (exact sources), or hit frequency and payback with their intervals."""

@@ -32,7 +32,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from hitrate.scoring._errors import InvalidValueError, not_a_frame
 from hitrate.scoring.features import (
     DEFAULT_MISSING_VALUES,
-    FeatureTransformer,
     as_text,
     check_columns,
     missing_mask,
@@ -94,19 +93,11 @@ class OdooNaiveBayes(Scorer):
         self.smoothing = smoothing
 
     def fit(self, X: pd.DataFrame, y: Any) -> OdooNaiveBayes:
-        """Count won and lost leads per field value; return self.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            One row per lead.
-        y : array-like
-            1 won / 0 lost / NaN open (open rows are not used).
-        """
+        """Count won and lost leads (``y``: 1 won / 0 lost / NaN open, not used) per field value of ``X``
+        (one row per lead); return self."""
         Xc, yc = _closed(X, y)
         if self.fields is None:
-            ft = FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values)).fit(Xc)
-            fields = list(ft.spec_.categorical)
+            fields = list(self._layout().fit(Xc).spec_.categorical)
         else:
             fields = list(self.fields)
             check_columns(Xc, fields, "X")
@@ -131,15 +122,7 @@ class OdooNaiveBayes(Scorer):
         self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Return an (n, 2) array: probability of lost, probability of won.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every field in ``fields_``.
-        """
-        self._check_fitted()
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
         check_columns(X, self.fields_, "frame")
         log_won = np.full(len(X), np.log(self.n_won_), dtype=float)
         log_lost = np.full(len(X), np.log(self.n_lost_), dtype=float)
@@ -156,8 +139,7 @@ class OdooNaiveBayes(Scorer):
             known = ~miss.to_numpy()
             log_won += np.where(known, w.to_numpy(), 0.0)
             log_lost += np.where(known, lo.to_numpy(), 0.0)
-        p = 1.0 / (1.0 + np.exp(log_lost - log_won))
-        return np.column_stack([1 - p, p])
+        return np.asarray(1.0 / (1.0 + np.exp(log_lost - log_won)), dtype=float)
 
 
 class LogisticBaseline(Scorer):
@@ -198,19 +180,10 @@ class LogisticBaseline(Scorer):
         self.max_iter = max_iter
 
     def fit(self, X: pd.DataFrame, y: Any) -> LogisticBaseline:
-        """Fit features, encoders and the logistic regression; return self.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            One row per lead.
-        y : array-like
-            1 won / 0 lost / NaN open (open rows are not used).
-        """
+        """Fit features, encoders and the logistic regression on ``X`` (one row per lead) and ``y`` (1 won /
+        0 lost / NaN open, not used); return self."""
         Xc, yc = _closed(X, y)
-        self.features_ = FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values)).fit(
-            Xc
-        )
+        self.features_ = self._layout().fit(Xc)
         F = self.features_.transform(Xc)
         spec = self.features_.spec_
         encode = ColumnTransformer(
@@ -228,13 +201,5 @@ class LogisticBaseline(Scorer):
         self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Return an (n, 2) array: probability of lost, probability of won.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column.
-        """
-        self._check_fitted()
-        return np.asarray(self.pipeline_.predict_proba(self.features_.transform(X)), dtype=float)
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return np.asarray(self.pipeline_.predict_proba(self.features_.transform(X))[:, 1], dtype=float)

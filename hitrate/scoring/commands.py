@@ -16,18 +16,26 @@ Each returns a result object (``summary()``, ``to_frame()``, ``to_dict()``, ``pl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from hitrate.i18n import Joined, Param
 from hitrate.scoring._errors import InvalidValueError
+from hitrate.scoring.training import ReadOptions
 
 if TYPE_CHECKING:
     from hitrate.scoring.results import EvaluationResult, ExplanationResult, ScoresResult, TrainResult
     from hitrate.scoring.training import LeadFrame
     from hitrate.spec.model import Definitions
+
+
+class LeadOptions(ReadOptions, total=False):
+    """Where the leads come from besides their source: how files are read (:class:`ReadOptions`) and the
+    ``definitions`` they count under (a :class:`~hitrate.spec.model.Definitions` or a definitions file)."""
+
+    definitions: Definitions | str | Path | None
 
 
 def _files(source: Any) -> list[Path] | None:
@@ -39,43 +47,28 @@ def _files(source: Any) -> list[Path] | None:
     return None
 
 
-def _definitions(given: Definitions | str | Path | None) -> Definitions | None:
-    if given is None or not isinstance(given, str | PathLike):
-        return given
-    from hitrate.spec.model import load_definitions
-
-    return load_definitions(Path(given))
-
-
 def leads_of(
-    source: Any,
-    *,
-    preset: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-    won: Sequence[str] | None = None,
-    lost: Sequence[str] | None = None,
-    definitions: Definitions | str | Path | None = None,
+    source: Any, *, definitions: Definitions | str | Path | None = None, **options: Unpack[ReadOptions]
 ) -> tuple[LeadFrame, Definitions]:
     """The leads to score and the definitions they count under.
 
-    Files (a path or a list of paths) are read as ``hitrate import`` reads them, under ``definitions`` (a
-    :class:`~hitrate.spec.model.Definitions` or a definitions file; default the built-in ones). A store gives
-    its leads under ``definitions`` or, by default, the definitions in force; ``preset``, ``mapping``,
-    ``won`` and ``lost`` apply to files only.
+    Files (a path or a list of paths) are read as ``hitrate import`` reads them (``preset``, ``mapping``,
+    ``won``, ``lost``, ``date_format``, ``decimal``), under ``definitions`` (default the built-in ones). A store
+    gives its leads under ``definitions`` or, by default, the definitions in force; the reading options apply
+    to files only.
     """
-    from hitrate.spec.model import default_definitions
+    from hitrate.spec.model import default_definitions, load_definitions
 
-    defs = _definitions(definitions)
+    defs = load_definitions(Path(definitions)) if isinstance(definitions, str | PathLike) else definitions
     files = _files(source)
     if files is not None:
         from hitrate.scoring.training import read_leads
 
-        leads = read_leads(files, preset=preset, mapping=dict(mapping or {}), won=won, lost=lost)
-        return leads, defs or default_definitions()
-    given = [name for name, value in (("preset", preset), ("mapping", mapping), ("won", won), ("lost", lost)) if value]
-    if given:
+        return read_leads(files, **options), defs or default_definitions()
+    used = [name for name, value in options.items() if value]
+    if used:
         raise InvalidValueError(
-            "scoring.file_options_without_files", parameter=given[0], options=Joined([Param(g) for g in given])
+            "scoring.file_options_without_files", parameter=used[0], options=Joined([Param(u) for u in used])
         )
     from hitrate.scoring.store_leads import read_store_leads
     from hitrate.store.embedded import Store
@@ -84,8 +77,8 @@ def leads_of(
         from hitrate.engine.definitions import definitions_in_force
 
         defs = definitions_in_force(source)
-    defs = defs or default_definitions()
-    return read_store_leads(source, defs), defs
+    in_force: Definitions = defs or default_definitions()
+    return read_store_leads(source, in_force), in_force
 
 
 def score_train(
@@ -94,58 +87,34 @@ def score_train(
     model: str | Path,
     exclude: Sequence[str] = (),
     allow: Sequence[str] = (),
-    preset: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-    won: Sequence[str] | None = None,
-    lost: Sequence[str] | None = None,
-    definitions: Definitions | str | Path | None = None,
+    **options: Unpack[LeadOptions],
 ) -> TrainResult:
     """Train a lead-scoring model on ``source``'s decided leads and save it to ``model``: the leakage guard
     (``exclude`` columns never used, ``allow`` columns kept despite it, the definitions' post-outcome columns
     excluded), gradient boosting with calibration, the baselines and an honest held-out split
-    (:func:`hitrate.scoring.training.train`)."""
+    (:func:`hitrate.scoring.training.train`). ``options``: see :func:`leads_of`."""
     from hitrate.scoring.training import train
 
-    leads, defs = leads_of(source, preset=preset, mapping=mapping, won=won, lost=lost, definitions=definitions)
+    leads, defs = leads_of(source, **options)
     post = [c for c in defs.post_outcome if c in leads.features.columns]
     return train(leads, model, exclude=exclude, allow=allow, post_outcome=post, definitions_hash=defs.hash)
 
 
-def score_evaluate(
-    source: Any,
-    *,
-    model: str | Path,
-    preset: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-    won: Sequence[str] | None = None,
-    lost: Sequence[str] | None = None,
-    definitions: Definitions | str | Path | None = None,
-) -> EvaluationResult:
+def score_evaluate(source: Any, *, model: str | Path, **options: Unpack[LeadOptions]) -> EvaluationResult:
     """Evaluate the saved ``model`` on ``source``'s decided leads: AUC, Brier, log loss, calibration, lift by
-    decile and the hit rate of the top k% (:func:`hitrate.scoring.training.evaluate_model`)."""
+    decile and the hit rate of the top k% (:func:`hitrate.scoring.training.evaluate_model`). ``options``: see
+    :func:`leads_of`."""
     from hitrate.scoring.training import evaluate_model
 
-    leads, _ = leads_of(source, preset=preset, mapping=mapping, won=won, lost=lost, definitions=definitions)
-    return evaluate_model(leads, model)
+    return evaluate_model(leads_of(source, **options)[0], model)
 
 
-def score_explain(
-    source: Any,
-    *,
-    model: str | Path,
-    top: int = 3,
-    preset: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-    won: Sequence[str] | None = None,
-    lost: Sequence[str] | None = None,
-    definitions: Definitions | str | Path | None = None,
-) -> ExplanationResult:
+def score_explain(source: Any, *, model: str | Path, top: int = 3, **options: Unpack[LeadOptions]) -> ExplanationResult:
     """Why each of ``source``'s leads scores as it does: its ``top`` factors up and down, and the model's
-    global importance (:func:`hitrate.scoring.training.explain`)."""
+    global importance (:func:`hitrate.scoring.training.explain`). ``options``: see :func:`leads_of`."""
     from hitrate.scoring.training import explain
 
-    leads, _ = leads_of(source, preset=preset, mapping=mapping, won=won, lost=lost, definitions=definitions)
-    return explain(leads, model, top=top)
+    return explain(leads_of(source, **options)[0], model, top=top)
 
 
 def score_predict(
@@ -155,22 +124,17 @@ def score_predict(
     out: str | Path | None = None,
     store: Any = None,
     top: int = 3,
-    preset: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-    won: Sequence[str] | None = None,
-    lost: Sequence[str] | None = None,
-    definitions: Definitions | str | Path | None = None,
+    **options: Unpack[LeadOptions],
 ) -> ScoresResult:
     """Score every lead of ``source`` (open or decided) with the saved ``model``: id, probability, band (A-D)
     and the top reasons. The scores are written to ``out`` (``.csv``, ``.json`` or ``.parquet``) when given,
     and kept in ``store``'s ``lead_scores`` table for the dashboard (default: ``source`` when it is the
-    embedded store)."""
+    embedded store). ``options``: see :func:`leads_of`."""
     from hitrate.scoring.results import ScoresResult
     from hitrate.scoring.training import predict, save_scores
     from hitrate.store.embedded import Store
 
-    leads, _ = leads_of(source, preset=preset, mapping=mapping, won=won, lost=lost, definitions=definitions)
-    result = ScoresResult(predict(leads, model, top=top), str(model))
+    result = ScoresResult(predict(leads_of(source, **options)[0], model, top=top), str(model))
     if out is not None:
         result.write(out)
         result.out = str(out)

@@ -132,26 +132,34 @@ def _apply_calibrator(cal: Any, p: np.ndarray[Any, Any]) -> np.ndarray[Any, np.d
 
 
 class Scorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
-    """What the scoring classifiers share: ``predict`` read off ``predict_proba``, and a guard against use
-    before ``fit`` (the fitted attribute is ``FITTED``)."""
+    """What the scoring classifiers share: ``predict_proba`` and ``predict`` read off the probability of
+    winning a subclass gives (``_won``), a guard against use before ``fit`` (``FITTED`` names the attribute
+    ``fit`` sets) and the feature layout of its ``exclude`` and ``missing_values``."""
 
     FITTED = "model_"
+    exclude: Sequence[str]
+    missing_values: Sequence[str]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, self.FITTED):
             raise not_fitted(self)
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def _layout(self) -> FeatureTransformer:
+        """A feature transformer (to fit) that leaves out ``exclude`` and reads ``missing_values`` as missing."""
+        return FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values))
+
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
         raise NotImplementedError
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Return 1 (won) where the probability of winning is at least 0.5, else 0.
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Return an (n, 2) array: probability of lost, probability of won, per row of ``X`` (leads with every
+        feature column, open leads included)."""
+        self._check_fitted()
+        p = self._won(X)
+        return np.column_stack([1 - p, p])
 
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column.
-        """
+    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Return 1 (won) where the probability of winning is at least 0.5, else 0, per row of ``X``."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
 
@@ -262,9 +270,7 @@ class LeadScorer(Scorer):
         counts = np.bincount(yc, minlength=2)
         if counts.min() < 10:
             raise InvalidValueError("scoring.too_few_to_fit", parameter="y", got=None, won=counts[1], lost=counts[0])
-        self.features_ = FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values)).fit(
-            Xc
-        )
+        self.features_ = self._layout().fit(Xc)
         F = self.features_.transform(Xc)
         F_a, F_b, y_a, y_b = train_test_split(
             F, yc, test_size=self.holdout_size, stratify=yc, random_state=self.random_state
@@ -319,17 +325,8 @@ class LeadScorer(Scorer):
             p = _apply_calibrator(self.calibrator_, p)
         return p
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Return an (n, 2) array: probability of lost, probability of won, per row of ``X``.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column (open leads included).
-        """
-        self._check_fitted()
-        p = self._proba_features(self.features_.transform(X))
-        return np.column_stack([1 - p, p])
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return self._proba_features(self.features_.transform(X))
 
     def contributions(self, X: pd.DataFrame, *, batch_rows: int = 200_000) -> pd.DataFrame:
         """Return the occlusion effect of every feature on every row (rows x features).

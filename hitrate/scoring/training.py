@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ __all__ = [
     "BANDS",
     "OUTCOME_FIELDS",
     "LeadFrame",
+    "ReadOptions",
     "TrainResult",
     "band",
     "evaluate_model",
@@ -51,32 +52,26 @@ class LeadFrame:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def read_leads(
-    paths: Sequence[str | Path],
-    *,
-    preset: str | None = None,
-    mapping: dict[str, str] | None = None,
-    won: Sequence[str] | None = None,
-    lost: Sequence[str] | None = None,
-    date_format: str | None = None,
-    decimal: str | None = None,
-) -> LeadFrame:
-    """Read lead files as ``hitrate import`` would, and return features, outcome and ids."""
+class ReadOptions(TypedDict, total=False):
+    """How lead files are read: the options of :func:`hitrate.ingest.import_files` (and of ``hitrate import``)
+    that say what the columns and stages mean."""
+
+    preset: str | None
+    mapping: dict[str, str] | None
+    won: Sequence[str] | None
+    lost: Sequence[str] | None
+    date_format: str | None
+    decimal: str | None
+
+
+def read_leads(paths: Sequence[str | Path], **options: Unpack[ReadOptions]) -> LeadFrame:
+    """Read lead files as ``hitrate import`` would (``preset``, ``mapping``, ``won``, ``lost``,
+    ``date_format``, ``decimal``), and return features, outcome and ids."""
     from hitrate.ingest import import_files
     from hitrate.store.embedded import Store
 
     with Store(":memory:") as store:
-        report = import_files(
-            store,
-            paths,
-            table="opportunities",
-            preset=preset,
-            mapping=mapping,
-            won=won,
-            lost=lost,
-            date_format=date_format,
-            decimal=decimal,
-        )
+        report = import_files(store, paths, table="opportunities", **options)
         frame = store.raw.execute("SELECT * EXCLUDE (_batch) FROM opportunities ORDER BY id").fetchdf()
     if frame.empty:
         raise InputFileError(", ".join(map(str, paths)), "scoring.no_rows")
