@@ -32,7 +32,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Train
     folder = tmp_path_factory.mktemp("scoring")
     path, model = folder / "demo.duckdb", folder / "leads.model"
     with Store(path) as store:
-        build_demo(store, seed=3, n_opportunities=1_500)
+        build_demo(store, seed=3, n_opportunities=1_000)
         result = score_train(store, model=model)
     return path, model, result
 
@@ -91,7 +91,7 @@ def test_evaluate_and_explain_from_the_store(trained) -> None:
     assert isinstance(explanation, ExplanationResult)
     shown = faces(explanation)
     assert json.dumps(explanation.to_dict()) == json.dumps(explanation, default=str)
-    assert len(shown["frame"]) == len(explanation["leads"]) == 1_500
+    assert len(shown["frame"]) == len(explanation["leads"]) == 1_000
     top = max(explanation["importance"], key=explanation["importance"].get)
     assert f"the feature that matters most is {top}" in shown["summary"]
     assert shown["fig"].data[0].y[0] == top
@@ -103,13 +103,13 @@ def test_predict_writes_the_file_and_keeps_the_scores(trained, tmp_path: Path) -
     with Store(path) as store:
         scores = score_predict(store, model=model, out=out)
         kept = store.count("lead_scores")
-    assert isinstance(scores, ScoresResult) and len(scores) == scores.kept == kept == 1_500
-    assert len(pd.read_csv(out)) == 1_500 and scores.out == str(out)
+    assert isinstance(scores, ScoresResult) and len(scores) == scores.kept == kept == 1_000
+    assert len(pd.read_csv(out)) == 1_000 and scores.out == str(out)
     shown = faces(scores)
     bands = scores.bands()
-    assert sum(bands.values()) == 1_500 and list(shown["fig"].data[0].y) == list(bands.values())
-    assert shown["summary"].splitlines()[1].startswith(f"1,500 leads scored: {bands['A']:,} in band A")
-    assert shown["summary_da"].splitlines()[1].startswith("1.500 leads scoret")
+    assert sum(bands.values()) == 1_000 and list(shown["fig"].data[0].y) == list(bands.values())
+    assert shown["summary"].splitlines()[1].startswith(f"1,000 leads scored: {bands['A']:,} in band A")
+    assert shown["summary_da"].splitlines()[1].startswith("1.000 leads scoret")
     with pytest.raises(InvalidParameterError) as info:
         scores.write(tmp_path / "scores.txt")
     assert info.value.parameter == "out"
