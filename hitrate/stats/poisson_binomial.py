@@ -73,7 +73,7 @@ def outcome_pmf(won: npt.ArrayLike, lost: npt.ArrayLike) -> FloatArray:
 
 def prob_rate_at_least(
     hits: int, attempts: int, won: npt.ArrayLike, lost: npt.ArrayLike, target: float, *, basis: str = "closed"
-) -> tuple[float, float, Phrase]:
+) -> tuple[float, float, str]:
     """P(final hit rate ≥ ``target``) and the expected final hits, given ``hits`` of ``attempts`` so far and
     open deals that end the period won (``won``) or lost (``lost``) or stay open.
 
@@ -81,7 +81,7 @@ def prob_rate_at_least(
     among the attempts, final rate = (hits + X) / attempts. Returns ``(probability, expected_hits, method)``.
     Exact (convolution) up to :data:`EXACT_LIMIT` open deals; above, the normal approximation to the linear
     statistic ``(1 - g)·X - g·L`` (closed) or ``X`` (cohort), with a continuity correction of half a deal.
-    ``method`` is a :class:`~hitrate.stats.phrase.Phrase`.
+    ``method`` is a :class:`~hitrate.stats.phrase.Phrase`: the English ``str`` that renders in any language.
     """
     w = _probabilities(won, "won", "prob_rate_at_least")
     lo = _probabilities(lost, "lost", "prob_rate_at_least")
