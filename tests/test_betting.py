@@ -151,8 +151,9 @@ def test_a_bet_log_by_tipster_and_market(store, tmp_path):
     assert rows["t1"]["yield"] == pytest.approx(-1.0)
     from hitrate.errors import UnknownFieldError
 
-    with pytest.raises(UnknownFieldError, match="--stake"):
+    with pytest.raises(UnknownFieldError, match=r"\(stake \(the stake of each bet\)\)") as info:
         bets(store, strategy="log", stake="wager")
+    assert "(--stake (the stake of each bet))" in info.value.render("en", lambda p: f"--{p}")
 
 
 def test_wrong_strategy_and_missing_odds_field_are_user_errors(store, tmp_path):
@@ -171,3 +172,37 @@ def test_reimporting_a_file_with_digit_led_columns_changes_nothing(store, tmp_pa
     import_files(store, [path], preset="football-data")
     again = import_files(store, [path], preset="football-data")
     assert (again.imported, again.unchanged) == (0, 1)
+
+
+def test_the_bets_result_face(store, tmp_path):
+    """summary, to_frame, to_dict, _repr_html_ and plot; the sentences in English and Danish."""
+    from hitrate.domains import BetsResult
+    from hitrate.domains import bets as bets_face
+
+    rows = [
+        "E0,10/08/19,A,B,1,0,H,1.5,4.0,6.0",
+        "E0,11/08/19,C,D,0,1,A,2.0,3.5,3.0",
+        "E0,26/07/20,I,J,0,2,A,5.0,4.0,1.8",
+        "E0,01/08/20,K,L,1,0,H,1.9,3.4,4.0",
+    ]
+    import_files(store, [write(tmp_path / "E0.csv", rows)], preset="football-data")
+    result = bets_face(store, strategy="favourite", by=["season"])
+    assert isinstance(result, BetsResult)
+    data = result.to_dict()
+    assert list(data) == ["strategy", "by", "method", "warnings", "rows"]
+    assert json.loads(json.dumps(data)) == data and data["warnings"] == [str(w) for w in result.warnings]
+    assert data["warnings"][0] == "season=2019/20: only 3 bets; the test against break-even has little power"
+    assert result.warnings[0].render("da") == "season=2019/20: kun 3 væddemål; testen mod break-even har ringe styrke"
+    assert result.method.render("da").startswith("hitrate med et 95 %-Wilson-scoreinterval")
+    frame = result.to_frame()
+    assert list(frame["season"]) == ["2019/20", "2020/21"] and list(frame["bets"]) == [3, 1]
+    summary = result.summary().splitlines()
+    assert summary[:2] == [
+        "Backing the favourite, by season",
+        "3 of 4 bets won (75.0%) against a break-even rate of 56.2%; yield 30.0%",
+    ]
+    assert result.summary("da").splitlines()[1].startswith("3 af 4 væddemål vundet (75,0 %)")
+    assert "<table" in result._repr_html_()
+    fig = result.plot()
+    assert list(fig.data[0].x) == ["2019/20", "2020/21"] and list(fig.data[1].y) == list(frame["break_even"])
+    assert fig.data[1].name == "break-even" and result.plot("da").data[0].name == "hitrate"

@@ -128,3 +128,58 @@ def test_reel_file_mistakes_name_the_key(tmp_path):
         load_machine(bad)
     out = CliRunner().invoke(app, ["slots", "reels", str(tmp_path / "none.yaml")])
     assert out.exit_code == 2 and "no such file" in out.stderr
+
+
+def test_the_commands_take_the_file_first_and_return_results(machine_file, tmp_path):
+    """slots_par/slots_reels/slots_spins (the commands' functions) and the SlotStats face: summary, to_frame,
+    to_dict, _repr_html_, plot; the headline is the command's table line, in English and Danish."""
+    from hitrate.domains import SlotStats, slots_reels, slots_spins
+
+    reels = slots_reels(machine_file, simulate=2000, seed=1)
+    assert isinstance(reels, SlotStats)
+    data = reels.to_dict()
+    assert list(data) == [
+        "source",
+        "method",
+        "wager",
+        "outcomes",
+        "hits",
+        "hit_frequency",
+        "payback",
+        "volatility",
+        "distribution",
+        "stop_combinations",
+        "simulation",
+    ]
+    assert data["simulation"]["source"] == "2000 simulated spins" and json.loads(json.dumps(data)) == data
+    frame = reels.to_frame()
+    assert list(frame.columns) == ["pay", "count", "probability"] and frame["count"].sum() == reels.outcomes
+    line = reels.headline().render("en")
+    cli = CliRunner().invoke(app, ["slots", "reels", str(machine_file)])
+    assert cli.stdout.strip() == line
+    assert reels.headline().render("da").startswith(f"{machine_file}: gevinstfrekvens ")
+    assert reels.summary().splitlines()[:2] == [f"Slot machine: {machine_file}", line]
+    assert "<table" in reels._repr_html_()
+    fig = reels.plot()
+    assert list(fig.data[0].x) == list(reels.distribution) and fig.layout.yaxis.type == "log"
+    log = tmp_path / "spins.csv"
+    log.write_text("wager,win\n1,0\n1,2\n2,0\n1,5\n", encoding="utf-8")
+    spins = slots_spins(log)
+    assert spins.method == "spin log (observed)" and spins.method.render("da") == "spinlog (observeret)"
+    assert len(spins.to_frame()) == 1 and "<table" in spins._repr_html_()
+    bars = spins.plot()
+    assert list(bars.data[0].y) == [spins.hit_frequency, spins.payback]
+
+
+def test_file_mistakes_name_the_parameter_the_way_each_face_writes_it(tmp_path):
+    from hitrate.domains import slots_spins
+
+    log = tmp_path / "spins.csv"
+    log.write_text("wager,win\n1,0\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        slots_spins(log, win="payout")
+    assert str(info.value) == f"{log}: win payout: no such column; the columns are: wager, win"
+    assert info.value.render("en", lambda p: f"--{p}").endswith(
+        "--win payout: no such column; the columns are: wager, win"
+    )
+    assert info.value.render("da").endswith("win payout: kolonnen findes ikke; kolonnerne er: wager, win")

@@ -211,7 +211,7 @@ def test_change_flags_empty_periods_and_short_series() -> None:
 @pytest.mark.parametrize(
     ("hits", "attempts", "match"),
     [
-        ([1, 2], [3], "'hits' and 'attempts'"),
+        ([1, 2], [3], "'attempts'.*same shape as 'hits'"),
         ([[1, 2]], [[3, 3]], "1-D"),
         ([4, 2], [3, 3], "'hits'.*hits=\\[4.0, 2.0\\]"),
         ([1, 2], [3, -3], "'attempts'"),

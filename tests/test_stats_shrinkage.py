@@ -324,7 +324,7 @@ def test_shrink_within_fits_each_parent() -> None:
     [
         (lambda: shrink([1], [2], BetaPrior(1, 1, 1, 0, True, ""), confidence=1.5), "'confidence' parameter of shrink"),
         (lambda: fit_beta_binomial([3], [2]), "0 <= hits <= attempts"),
-        (lambda: fit_beta_binomial([1.5], [2]), "'hits' parameter of fit_beta_binomial must hold whole counts"),
+        (lambda: fit_beta_binomial([1.5], [2]), "'hits' parameter of fit_beta_binomial must be whole counts"),
         (lambda: fit_beta_binomial([1], [-2]), "'attempts' parameter of fit_beta_binomial"),
         (lambda: fit_beta_binomial([1, 2], [3]), "same shape"),
         (lambda: fit_beta_binomial([0, 0], [0, 0]), "at least one group with attempts"),
@@ -340,5 +340,5 @@ def test_errors_name_the_parameter(call: object, message: str) -> None:
 
 
 def test_error_shows_the_value() -> None:
-    with pytest.raises(ValueError, match=r"Got 1\.5\."):
+    with pytest.raises(ValueError, match=r"Got 1\.5 instead\."):
         shrink([1], [2], BetaPrior(1, 1, 1, 0, True, ""), confidence=1.5)

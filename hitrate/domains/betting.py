@@ -27,11 +27,18 @@ only the aggregated table reaches Python, where the statistics run:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.errors import UnknownFieldError, UserInputError
+from hitrate.errors import InvalidParameterError, UnknownFieldError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
+from hitrate.report.result import Result, json_ready
+from hitrate.stats.phrase import Phrase, english_fields
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
 
 STRATEGIES = ("favourite", "underdog", "home", "draw", "away", "log")
 ODDS_FIELDS = ("home_odds", "draw_odds", "away_odds")
@@ -100,21 +107,21 @@ def bets_expr(
     from hitrate.engine.expressions import analysis_table, fields_available
 
     if strategy not in STRATEGIES:
-        raise UserInputError(
-            f"The 'strategy' parameter of bets must be one of {', '.join(STRATEGIES)}. Got '{strategy}' instead."
-        )
+        expected = Message("betting.expected_strategy", options=Joined(STRATEGIES))
+        raise InvalidParameterError("strategy", expected, strategy, caller="bets")
     wanted = {f for f in by if f not in DERIVED} | {"stage", "outcome", "created_at", odds, stake, *ODDS_FIELDS}
     t = analysis_table(con, wanted)
     for f in by:
         if f not in DERIVED and f not in t.columns:
-            raise UnknownFieldError(f, [*fields_available(con), *DERIVED], "--by")
+            raise UnknownFieldError(f, [*fields_available(con), *DERIVED], Param("by"))
     if "season" in by and "created_at" not in t.columns:
-        raise UnknownFieldError("created_at", fields_available(con), "--by season needs the match date")
+        where = Phrase("betting.season_needs_date", param=Param("by"))
+        raise UnknownFieldError("created_at", fields_available(con), where)
     if strategy == "log":
         if odds not in t.columns:
-            raise UnknownFieldError(odds, fields_available(con), "--odds (the decimal odds of each bet)")
+            raise UnknownFieldError(odds, fields_available(con), Phrase("betting.odds_field", param=Param("odds")))
         if stake not in t.columns and stake != "stake":
-            raise UnknownFieldError(stake, fields_available(con), "--stake (the stake of each bet)")
+            raise UnknownFieldError(stake, fields_available(con), Phrase("betting.stake_field", param=Param("stake")))
         price = _number(t, odds)
         settled = t.outcome.isin(["won", "lost"]) & price.notnull() & (price > 0)
         pick, price = ibis.ifelse(settled, "bet", ibis.null("string")), ibis.ifelse(settled, price, None)
@@ -152,32 +159,95 @@ def bets_expr(
     return t.aggregate(**metrics), []
 
 
+#: The columns of a row after its group values.
+ROW_COLUMNS = (
+    "bets",
+    "skipped",
+    "hits",
+    "hit_rate",
+    "ci_low",
+    "ci_high",
+    "exact_ci_low",
+    "exact_ci_high",
+    "break_even",
+    "break_even_fair",
+    "margin",
+    "stakes",
+    "returns",
+    "profit",
+    "yield",
+    "roi",
+    "p_value",
+    "beats_break_even",
+)
+
+
 @dataclass
-class BetsResult:
+class BetsResult(Result):
     """Per group: bets, skipped, hits, hit rate (Wilson and exact intervals), break-even (with and without
-    the margin), margin, profit, yield, ROI and the one-sided exact binomial p-value against break-even."""
+    the margin), margin, profit, yield, ROI and the one-sided exact binomial p-value against break-even.
+
+    ``method`` and ``warnings`` are :class:`~hitrate.stats.phrase.Phrase` objects (English as ``str``, any
+    language with ``render``); ``to_dict()`` is ``{"strategy", "by", "method", "warnings", "rows"}``.
+    """
 
     strategy: str
     by: list[str]
-    rows: list[dict[str, Any]]
-    method: str
-    warnings: list[str] = field(default_factory=list)
+    method: Phrase
+    warnings: list[Phrase] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "strategy": self.strategy,
-            "by": self.by,
-            "method": self.method,
-            "warnings": self.warnings,
-            "rows": self.rows,
-        }
+        """The fields, JSON-ready, sentences in English."""
+        return {name: json_ready(value) for name, value in english_fields(self).items()}
 
+    def labels(self, lang: str = DEFAULT_LANG) -> list[str]:
+        """One label per row: its group values joined by `` · `` (``All`` without groups)."""
+        if not self.by:
+            return [Message("betting.all").render(lang) for _ in self.rows]
+        return [" · ".join("–" if r[g] is None else str(r[g]) for g in self.by) for r in self.rows]
 
-METHOD = (
-    "hit rate with a 95% Wilson score interval and the exact (Clopper-Pearson) interval; break-even = mean 1/odds "
-    "of the bets taken (fair: with the bookmaker's overround removed); yield = ROI = (returns - stakes) / stakes; "
-    "p_value: one-sided exact binomial test of hits against the break-even rate"
-)
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group: the group values, then the columns of :data:`ROW_COLUMNS`."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=[*self.by, *ROW_COLUMNS])
+
+    def title(self) -> Message:
+        """``Backing the favourite, by season``."""
+        what = Message(f"betting.title_{self.strategy}")
+        return Message("betting.title_by", title=what, by=Joined(self.by)) if self.by else what
+
+    def headline(self) -> Message:
+        """All groups together: hits of bets, hit rate against break-even, yield."""
+        taken = [r for r in self.rows if r["bets"]]
+        bets = sum(r["bets"] for r in taken)
+        if not bets:
+            return Message("betting.no_bets")
+        stakes = sum(r["stakes"] for r in taken)
+        return Message(
+            "betting.headline",
+            hits=sum(r["hits"] for r in taken),
+            bets=bets,
+            rate=sum(r["hits"] for r in taken) / bets,
+            break_even=sum(r["break_even"] * r["bets"] for r in taken) / bets,
+            returned=sum(r["profit"] for r in taken) / stakes if stakes else None,
+        )
+
+    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
+        """Hit rate per group with its 95% Wilson interval, against the break-even rate its odds imply."""
+        from hitrate.domains._charts import rate_against_figure
+
+        drawn = [(label, r) for label, r in zip(self.labels(lang), self.rows, strict=True) if r["bets"]]
+        return rate_against_figure(
+            [label for label, _ in drawn],
+            [(r["hit_rate"], r["ci_low"], r["ci_high"]) for _, r in drawn],
+            [r["break_even"] for _, r in drawn],
+            title=self.title().render(lang),
+            rate=Message("betting.hit_rate").render(lang),
+            reference_name=Message("betting.break_even").render(lang),
+            lang=lang,
+        )
 
 
 def bets(
@@ -209,13 +279,13 @@ def bets(
     expr, groups = bets_expr(source, strategy, groups, odds=odds, stake=stake)
     cols = fetch(source, expr)
     rows, notes = _rows(cols, groups, alpha)
-    return BetsResult(strategy, groups, rows, METHOD, notes)
+    return BetsResult(strategy, groups, Phrase("betting.method"), notes, rows)
 
 
-def _rows(cols: dict[str, np.ndarray], groups: list[str], alpha: float) -> tuple[list[dict[str, Any]], list[str]]:
+def _rows(cols: dict[str, np.ndarray], groups: list[str], alpha: float) -> tuple[list[dict[str, Any]], list[Phrase]]:
     from scipy.stats import binomtest
 
-    from hitrate.analysis.results import clean
+    from hitrate.report.result import clean
     from hitrate.stats.intervals import wilson_interval
 
     def num(name: str) -> np.ndarray:
@@ -226,7 +296,7 @@ def _rows(cols: dict[str, np.ndarray], groups: list[str], alpha: float) -> tuple
     skipped = num("skipped").astype(int)
     low, high = wilson_interval(k, n)
     rows: list[dict[str, Any]] = []
-    notes: list[str] = []
+    notes: list[Phrase] = []
     for i in range(len(n)):
         row: dict[str, Any] = {g: clean(cols[g][i]) for g in groups}
         row.update(bets=int(n[i]), skipped=int(skipped[i]), hits=int(k[i]))
@@ -256,7 +326,7 @@ def _rows(cols: dict[str, np.ndarray], groups: list[str], alpha: float) -> tuple
             beats_break_even=bool(test.pvalue < alpha),
         )
         if n[i] < SMALL_SAMPLE:
-            label = ", ".join(f"{g}={row[g]}" for g in groups) or "all"
-            notes.append(f"{label}: only {n[i]} bets; the test against break-even has little power")
+            group = Joined([f"{g}={row[g]}" for g in groups]) if groups else Message("betting.all_lower")
+            notes.append(Phrase("betting.small_sample", group=group, bets=int(n[i])))
         rows.append({key: clean(v) for key, v in row.items()})
     return rows, notes

@@ -1,6 +1,15 @@
 """Lead scoring: features, a leakage guard, a calibrated model, baselines, evaluation and safe model files.
 
-Typical use::
+The commands' functions take the leads' source first (a store, or lead files) and keyword arguments named
+as ``hitrate score``'s options, and return result objects (``summary()``, ``to_frame()``, ``to_dict()``,
+``plot()``)::
+
+    from hitrate.scoring import score_train, score_evaluate
+
+    score_train(store, model="leads.model").summary()
+    score_evaluate(store, model="leads.model").plot()
+
+The building blocks, for a pandas frame of leads::
 
     from hitrate.scoring import leakage_report, excluded_columns, LeadScorer, split, evaluate
 
@@ -8,39 +17,53 @@ Typical use::
     s = split(closed, "won")
     scorer = LeadScorer(exclude=excluded_columns(report)).fit(s.train, s.y_train)
     metrics = evaluate(s.y_test, scorer.predict_proba(s.test)[:, 1], y_train=s.y_train)
+
+Names load lazily: ``import hitrate.scoring`` does not import scikit-learn until one is used.
 """
 
 from __future__ import annotations
 
-from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
-from hitrate.scoring.evaluation import Split, evaluate, split
-from hitrate.scoring.features import MISSING, OTHER, FeatureSpec, FeatureTransformer
-from hitrate.scoring.io import ALLOWED_TYPES, LoadedModel, frame_hash, load_model, read_metadata, save_model
-from hitrate.scoring.leakage import Suspect, excluded_columns, leakage_report
-from hitrate.scoring.model import Explanation, Factor, LeadScorer
-from hitrate.scoring.store_leads import read_store_leads
+from hitrate._lazy import attach
 
-__all__ = [
-    "ALLOWED_TYPES",
-    "MISSING",
-    "OTHER",
-    "Explanation",
-    "Factor",
-    "FeatureSpec",
-    "FeatureTransformer",
-    "LeadScorer",
-    "LoadedModel",
-    "LogisticBaseline",
-    "OdooNaiveBayes",
-    "Split",
-    "Suspect",
-    "evaluate",
-    "excluded_columns",
-    "frame_hash",
-    "leakage_report",
-    "load_model",
-    "read_metadata",
-    "read_store_leads",
-    "save_model",
-    "split",
-]
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "LogisticBaseline": "baselines",
+        "OdooNaiveBayes": "baselines",
+        "leads_of": "commands",
+        "score_evaluate": "commands",
+        "score_explain": "commands",
+        "score_predict": "commands",
+        "score_train": "commands",
+        "Split": "evaluation",
+        "evaluate": "evaluation",
+        "split": "evaluation",
+        "MISSING": "features",
+        "OTHER": "features",
+        "FeatureSpec": "features",
+        "FeatureTransformer": "features",
+        "ALLOWED_TYPES": "io",
+        "LoadedModel": "io",
+        "frame_hash": "io",
+        "load_model": "io",
+        "read_metadata": "io",
+        "save_model": "io",
+        "Suspect": "leakage",
+        "excluded_columns": "leakage",
+        "leakage_report": "leakage",
+        "Explanation": "model",
+        "Factor": "model",
+        "LeadScorer": "model",
+        "EvaluationResult": "results",
+        "ExplanationResult": "results",
+        "ScoresResult": "results",
+        "TrainResult": "results",
+        "read_store_leads": "store_leads",
+        "LeadFrame": "training",
+        "evaluate_model": "training",
+        "explain": "training",
+        "predict": "training",
+        "read_leads": "training",
+        "train": "training",
+    },
+)

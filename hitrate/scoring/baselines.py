@@ -23,36 +23,34 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from hitrate.errors import UserInputError
+from hitrate.scoring._errors import InvalidValueError, not_a_frame
 from hitrate.scoring.features import (
     DEFAULT_MISSING_VALUES,
-    FeatureTransformer,
     as_text,
     check_columns,
     missing_mask,
 )
-from hitrate.scoring.model import outcome_array
+from hitrate.scoring.model import Scorer, outcome_array
 
 
 def _closed(X: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray[Any, np.dtype[np.int64]]]:
     if not isinstance(X, pd.DataFrame):
-        raise UserInputError(f"X: expected a pandas DataFrame, got {type(X).__name__}")
+        raise not_a_frame("X", X)
     yy = outcome_array(y, len(X))
     keep = ~np.isnan(yy)
     yc = yy[keep].astype(np.int64)
     if len(np.unique(yc)) < 2:
-        raise UserInputError("y: expected both won (1) and lost (0) rows among the closed leads")
+        raise InvalidValueError("scoring.both_outcomes_closed", parameter="y")
     return X.loc[keep], yc
 
 
-class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class OdooNaiveBayes(Scorer):
     """Odoo-style naive Bayes lead scoring (see the module docstring).
 
     Parameters
@@ -79,6 +77,8 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Training won and lost leads (the prior).
     """
 
+    FITTED = "frequencies_"
+
     def __init__(
         self,
         *,
@@ -93,24 +93,16 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.smoothing = smoothing
 
     def fit(self, X: pd.DataFrame, y: Any) -> OdooNaiveBayes:
-        """Count won and lost leads per field value; return self.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            One row per lead.
-        y : array-like
-            1 won / 0 lost / NaN open (open rows are not used).
-        """
+        """Count won and lost leads (``y``: 1 won / 0 lost / NaN open, not used) per field value of ``X``
+        (one row per lead); return self."""
         Xc, yc = _closed(X, y)
         if self.fields is None:
-            ft = FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values)).fit(Xc)
-            fields = list(ft.spec_.categorical)
+            fields = list(self._layout().fit(Xc).spec_.categorical)
         else:
             fields = list(self.fields)
             check_columns(Xc, fields, "X")
         if not fields:
-            raise UserInputError("fields: expected at least one field to score on, found none")
+            raise InvalidValueError("scoring.no_fields", parameter="fields")
         s = float(self.smoothing)
         freq: dict[str, dict[str, list[float]]] = {}
         totals: dict[str, list[float]] = {}
@@ -130,16 +122,7 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Return an (n, 2) array: probability of lost, probability of won.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every field in ``fields_``.
-        """
-        if not hasattr(self, "frequencies_"):
-            raise UserInputError("OdooNaiveBayes: not fitted yet; call fit(frame, y) first")
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
         check_columns(X, self.fields_, "frame")
         log_won = np.full(len(X), np.log(self.n_won_), dtype=float)
         log_lost = np.full(len(X), np.log(self.n_lost_), dtype=float)
@@ -156,21 +139,10 @@ class OdooNaiveBayes(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             known = ~miss.to_numpy()
             log_won += np.where(known, w.to_numpy(), 0.0)
             log_lost += np.where(known, lo.to_numpy(), 0.0)
-        p = 1.0 / (1.0 + np.exp(log_lost - log_won))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Return 1 where the probability of winning is at least 0.5, else 0.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every field in ``fields_``.
-        """
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+        return np.asarray(1.0 / (1.0 + np.exp(log_lost - log_won)), dtype=float)
 
 
-class LogisticBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class LogisticBaseline(Scorer):
     """Logistic regression on one-hot categoricals and standardised numerics (see the module docstring).
 
     Parameters
@@ -192,6 +164,8 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Fitted encoder + logistic regression.
     """
 
+    FITTED = "pipeline_"
+
     def __init__(
         self,
         *,
@@ -206,19 +180,10 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.max_iter = max_iter
 
     def fit(self, X: pd.DataFrame, y: Any) -> LogisticBaseline:
-        """Fit features, encoders and the logistic regression; return self.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            One row per lead.
-        y : array-like
-            1 won / 0 lost / NaN open (open rows are not used).
-        """
+        """Fit features, encoders and the logistic regression on ``X`` (one row per lead) and ``y`` (1 won /
+        0 lost / NaN open, not used); return self."""
         Xc, yc = _closed(X, y)
-        self.features_ = FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values)).fit(
-            Xc
-        )
+        self.features_ = self._layout().fit(Xc)
         F = self.features_.transform(Xc)
         spec = self.features_.spec_
         encode = ColumnTransformer(
@@ -236,24 +201,5 @@ class LogisticBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.classes_ = np.array([0, 1])
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Return an (n, 2) array: probability of lost, probability of won.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column.
-        """
-        if not hasattr(self, "pipeline_"):
-            raise UserInputError("LogisticBaseline: not fitted yet; call fit(frame, y) first")
-        return np.asarray(self.pipeline_.predict_proba(self.features_.transform(X)), dtype=float)
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Return 1 where the probability of winning is at least 0.5, else 0.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column.
-        """
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return np.asarray(self.pipeline_.predict_proba(self.features_.transform(X))[:, 1], dtype=float)

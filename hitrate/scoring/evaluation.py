@@ -18,8 +18,10 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from hitrate.errors import UserInputError
+from hitrate.scoring._errors import InvalidValueError, not_a_frame
 from hitrate.scoring.model import outcome_array
+from hitrate.scoring.results import EvaluationResult
+from hitrate.stats.phrase import Phrase
 
 THIN = 100
 TOP_SHARES: tuple[int, ...] = (10, 20, 30, 50)
@@ -52,11 +54,13 @@ class Split:
 def _column_or_values(frame: pd.DataFrame, value: Any, name: str) -> pd.Series:
     if isinstance(value, str):
         if value not in frame.columns:
-            raise UserInputError(f"{name}: column {value!r} is not in the frame; expected one of {list(frame.columns)}")
+            raise InvalidValueError(
+                "scoring.column_not_in_frame", parameter=name, got=value, columns=list(frame.columns)
+            )
         return frame[value]
     arr = np.asarray(value, dtype=object).ravel()
     if arr.shape[0] != len(frame):
-        raise UserInputError(f"{name}: expected {len(frame)} values (one per row), got {arr.shape[0]}")
+        raise InvalidValueError("scoring.values_count", parameter=name, got=arr.shape[0], n=len(frame))
     return pd.Series(arr, index=frame.index)
 
 
@@ -85,35 +89,31 @@ def split(
         Seed of the stratified split.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise UserInputError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
+        raise not_a_frame("frame", frame)
     if not 0 < float(test_size) < 1:
-        raise UserInputError(f"test_size: expected a share between 0 and 1, got {test_size!r}")
+        raise InvalidValueError("scoring.expected_share", parameter="test_size", got=test_size)
     yy = outcome_array(_column_or_values(frame, y, "y"), len(frame))
     data = frame.drop(columns=[y]) if isinstance(y, str) else frame
     closed = ~np.isnan(yy)
     data, yc = data.loc[closed], yy[closed].astype(np.int64)
     if len(np.unique(yc)) < 2:
-        raise UserInputError("y: expected both won (1) and lost (0) leads to split")
+        raise InvalidValueError("scoring.both_outcomes_split", parameter="y")
     if dates is None:
         tr, te, ytr, yte = train_test_split(data, yc, test_size=test_size, stratify=yc, random_state=random_state)
         return Split(tr, te, np.asarray(ytr), np.asarray(yte), "stratified")
     d = pd.to_datetime(_column_or_values(frame, dates, "dates"), errors="coerce").loc[closed]
     if d.isna().any():
-        raise UserInputError(
-            f"dates: {int(d.isna().sum())} closed lead(s) have no readable date; expected a date for every lead"
-        )
+        raise InvalidValueError("scoring.unreadable_dates", parameter="dates", got=int(d.isna().sum()))
     order = np.argsort(d.to_numpy(), kind="stable")
     n_test = max(1, int(round(len(d) * float(test_size))))
     cutoff = d.to_numpy()[order][len(d) - n_test]
     is_test = (d >= cutoff).to_numpy()
     if is_test.all():
-        raise UserInputError(
-            "dates: every lead falls on or after the cutoff date; expected dates that spread over time"
-        )
+        raise InvalidValueError("scoring.dates_not_spread", parameter="dates")
     return Split(data.loc[~is_test], data.loc[is_test], yc[~is_test], yc[is_test], "time", pd.Timestamp(cutoff))
 
 
-def evaluate(y_true: Any, p: Any, *, y_train: Any = None, bins: int = 10) -> dict[str, Any]:
+def evaluate(y_true: Any, p: Any, *, y_train: Any = None, bins: int = 10) -> EvaluationResult:
     """Return metrics of predicted probabilities ``p`` against outcomes ``y_true``.
 
     Parameters
@@ -130,38 +130,36 @@ def evaluate(y_true: Any, p: Any, *, y_train: Any = None, bins: int = 10) -> dic
 
     Returns
     -------
-    dict
-        ``n``, ``wins``, ``base_rate``, ``auc``, ``brier``, ``log_loss``;
+    EvaluationResult
+        A result that is also a dict: ``n``, ``wins``, ``base_rate``, ``auc``, ``brier``, ``log_loss``;
         ``calibration``: per non-empty bin ``bin_low``, ``bin_high``,
         ``mean_predicted``, ``observed``, ``count``; ``deciles``: per tenth of
         leads by descending score ``decile``, ``n``, ``hits``, ``hit_rate``,
         ``lift``, ``cumulative_gain`` (share of all hits found so far);
         ``top``: per k in 10, 20, 30, 50 ``share``, ``leads``, ``hits``,
-        ``hit_rate``, ``lift``; ``warnings``: list of str.
+        ``hit_rate``, ``lift``; ``warnings``: list of :class:`~hitrate.stats.phrase.Phrase` (English ``str``).
     """
     yy = outcome_array(y_true, len(np.asarray(y_true).ravel()), "y_true")
     if np.isnan(yy).any():
-        raise UserInputError("y_true: expected 1 (won) or 0 (lost) for every row; drop open leads first")
+        raise InvalidValueError("scoring.y_true_open", parameter="y_true")
     pp = np.asarray(p, dtype=float).ravel()
     if pp.shape != yy.shape:
-        raise UserInputError(f"p: expected {yy.size} probabilities (one per outcome), got {pp.size}")
+        raise InvalidValueError("scoring.probabilities_count", parameter="p", got=pp.size, n=yy.size)
     if np.isnan(pp).any() or (pp < 0).any() or (pp > 1).any():
-        raise UserInputError("p: expected probabilities between 0 and 1, without missing values")
+        raise InvalidValueError("scoring.expected_probabilities", parameter="p")
     y = yy.astype(np.int64)
     n, wins = len(y), int(y.sum())
     if wins == 0 or wins == n:
-        raise UserInputError("y_true: expected both won (1) and lost (0) rows to evaluate")
+        raise InvalidValueError("scoring.both_outcomes_evaluate", parameter="y_true")
     base = wins / n
-    warnings: list[str] = []
+    warnings: list[Phrase] = []
     if y_train is not None:
         yt = outcome_array(y_train, len(np.asarray(y_train).ravel()), "y_train")
         tw, tl = int(np.nansum(yt == 1)), int(np.nansum(yt == 0))
         if tw < THIN or tl < THIN:
-            warnings.append(
-                f"thin training data: {tw} wins and {tl} losses (fewer than {THIN} of either); scores are unstable"
-            )
+            warnings.append(Phrase("scoring.thin_training", wins=tw, losses=tl, minimum=THIN))
     if wins < THIN or n - wins < THIN:
-        warnings.append(f"thin test data: {wins} wins and {n - wins} losses; the metrics are imprecise")
+        warnings.append(Phrase("scoring.thin_test", wins=wins, losses=n - wins))
     edges = np.linspace(0.0, 1.0, bins + 1)
     idx = np.clip(np.digitize(pp, edges[1:-1], right=False), 0, bins - 1)
     calibration: list[dict[str, Any]] = []
@@ -200,15 +198,17 @@ def evaluate(y_true: Any, p: Any, *, y_train: Any = None, bins: int = 10) -> dic
         leads = max(1, math.ceil(n * k / 100))
         hits = int(ys[:leads].sum())
         top.append({"share": k, "leads": leads, "hits": hits, "hit_rate": hits / leads, "lift": hits / leads / base})
-    return {
-        "n": n,
-        "wins": wins,
-        "base_rate": base,
-        "auc": float(roc_auc_score(y, pp)),
-        "brier": float(brier_score_loss(y, pp)),
-        "log_loss": float(log_loss(y, np.clip(pp, 1e-15, 1 - 1e-15), labels=[0, 1])),
-        "calibration": calibration,
-        "deciles": deciles,
-        "top": top,
-        "warnings": warnings,
-    }
+    return EvaluationResult(
+        {
+            "n": n,
+            "wins": wins,
+            "base_rate": base,
+            "auc": float(roc_auc_score(y, pp)),
+            "brier": float(brier_score_loss(y, pp)),
+            "log_loss": float(log_loss(y, np.clip(pp, 1e-15, 1 - 1e-15), labels=[0, 1])),
+            "calibration": calibration,
+            "deciles": deciles,
+            "top": top,
+            "warnings": warnings,
+        }
+    )

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from hitrate.errors import UserInputError
+from hitrate.i18n import Joined
+from hitrate.scoring._errors import InvalidValueError, not_a_frame
 
 MISSING = "(missing)"
 OTHER = "(other)"
@@ -88,15 +89,8 @@ def missing_mask(values: pd.Series, missing_values: Iterable[str] = DEFAULT_MISS
 
 
 def coerce_numeric(values: pd.Series, missing: pd.Series) -> pd.Series:
-    """Return the column as float64 with missing cells (and unparsable text) as NaN.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        One raw column.
-    missing : pandas.Series
-        Its missing mask (from :func:`missing_mask`).
-    """
+    """Return one raw column (``values``, with its ``missing`` mask from :func:`missing_mask`) as float64,
+    missing cells and unparsable text as NaN."""
     if pd.api.types.is_bool_dtype(values.dtype):
         out = values.astype(float)
     else:
@@ -105,38 +99,24 @@ def coerce_numeric(values: pd.Series, missing: pd.Series) -> pd.Series:
 
 
 def as_text(values: pd.Series, missing: pd.Series) -> pd.Series:
-    """Return the column as stripped strings with ``MISSING`` for missing cells.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        One raw column.
-    missing : pandas.Series
-        Its missing mask (from :func:`missing_mask`).
-    """
+    """Return one raw column (``values``, with its ``missing`` mask from :func:`missing_mask`) as stripped
+    strings, ``MISSING`` for missing cells."""
     text = values.astype("string").str.strip().astype(object)
     return text.where(~missing, MISSING)
 
 
 def check_columns(frame: pd.DataFrame, required: Sequence[str], what: str = "frame") -> None:
-    """Raise UserInputError naming the required columns that the frame lacks.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The frame to check.
-    required : sequence of str
-        Column names that must be present.
-    what : str
-        How to call the frame in the message.
-    """
+    """Raise :class:`~hitrate.scoring._errors.InvalidValueError` (a ``UserInputError``) naming the required
+    columns that ``frame`` (the parameter called ``what``) lacks."""
     if not isinstance(frame, pd.DataFrame):
-        raise UserInputError(f"{what}: expected a pandas DataFrame, got {type(frame).__name__}")
+        raise not_a_frame(what, frame)
     absent = [c for c in required if c not in frame.columns]
     if absent:
-        raise UserInputError(
-            f"{what}: missing feature column(s) {', '.join(repr(c) for c in absent)}; "
-            f"the model was trained on: {', '.join(repr(c) for c in required)}"
+        raise InvalidValueError(
+            "scoring.missing_features",
+            parameter=what,
+            columns=Joined([repr(c) for c in absent]),
+            trained=Joined([repr(c) for c in required]),
         )
 
 
@@ -191,9 +171,9 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         y : ignored
         """
         if not isinstance(X, pd.DataFrame):
-            raise UserInputError(f"X: expected a pandas DataFrame, got {type(X).__name__}")
+            raise not_a_frame("X", X)
         if not 1 <= int(self.max_levels) <= 250:
-            raise UserInputError(f"max_levels: expected an integer from 1 to 250, got {self.max_levels!r}")
+            raise InvalidValueError("scoring.expected_max_levels", parameter="max_levels", got=self.max_levels)
         wanted = list(X.columns) if self.columns is None else list(self.columns)
         check_columns(X, wanted, "X")
         excluded = {str(c) for c in self.exclude}
@@ -229,7 +209,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 levels[col] = [*kept, MISSING, OTHER]
                 reference[col] = MISSING if bool(miss.any()) else str(counts.index[0])
         if not numeric and not categorical:
-            raise UserInputError("X: no usable feature columns (every column is excluded or constant)")
+            raise InvalidValueError("scoring.no_usable_features", parameter="X")
         self.spec_ = FeatureSpec(tuple(numeric), tuple(categorical), tuple(dropped))
         self.levels_ = levels
         self.medians_ = medians
@@ -253,10 +233,8 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             miss = missing_mask(raw, self.missing_values)
             num = coerce_numeric(raw, miss)
             if bool((~miss).any()) and bool(num.isna().all()):
-                raise UserInputError(
-                    f"column {col!r}: was numeric in training but holds only text now "
-                    f"(e.g. {str(raw[~miss].iloc[0])!r}); expected numbers"
-                )
+                example = str(raw[~miss].iloc[0])
+                raise InvalidValueError("scoring.numeric_now_text", parameter="X", column=col, example=example)
             out[col] = num.to_numpy(dtype=float)
         for col in spec.categorical:
             raw = X[col]

@@ -8,8 +8,8 @@ A model file is a zip archive with two members:
   ``definitions_sha256`` (passed in), ``features`` (name -> kind), ``metrics``,
   ``created_at`` (UTC, ISO 8601), ``hitrate_version`` and ``model_class``.
 
-Loading refuses, with a UserInputError: a file that is not such an archive or
-whose members fail their zip CRC check (a flipped byte), a model whose sha256
+Loading refuses, with an :class:`~hitrate.errors.InputFileError` (a ``UserInputError``): a file that
+is not such an archive or whose members fail their zip CRC check (a flipped byte), a model whose sha256
 does not match the metadata, and a model that contains any type outside
 ``ALLOWED_TYPES`` (skops' own safe types plus the few listed here), so
 ``skops.io.loads`` is only ever called with a checked list, never ``trusted=True``.
@@ -34,7 +34,9 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
-from hitrate.errors import UserInputError
+from hitrate.errors import InputFileError
+from hitrate.i18n import Joined
+from hitrate.scoring._errors import InvalidValueError, not_a_frame
 from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
 from hitrate.scoring.features import DEFAULT_MISSING_VALUES, check_columns, coerce_numeric, missing_mask
 from hitrate.scoring.model import LeadScorer
@@ -73,7 +75,7 @@ def frame_hash(frame: pd.DataFrame) -> str:
         Training rows (features and outcome, as the caller chooses).
     """
     if not isinstance(frame, pd.DataFrame):
-        raise UserInputError(f"training_frame: expected a pandas DataFrame, got {type(frame).__name__}")
+        raise not_a_frame("training_frame", frame)
     cols = sorted(frame.columns, key=str)
     text = frame[cols].to_csv(
         index=False, lineterminator="\n", float_format="%.17g", date_format="%Y-%m-%dT%H:%M:%S.%f"
@@ -118,7 +120,7 @@ class LoadedModel:
         return dict(self.metadata["features"])
 
     def check_frame(self, frame: pd.DataFrame) -> None:
-        """Raise UserInputError naming feature columns that are missing or no longer numeric.
+        """Raise a ``UserInputError`` naming feature columns that are missing or no longer numeric.
 
         Parameters
         ----------
@@ -136,8 +138,8 @@ class LoadedModel:
             if bool((~miss).any()) and bool(num.isna().all()):
                 changed.append(col)
         if changed:
-            raise UserInputError(
-                f"frame: column(s) {', '.join(map(repr, changed))} were numeric in training but hold only text now"
+            raise InvalidValueError(
+                "scoring.numeric_columns_now_text", parameter="frame", columns=Joined(map(repr, changed))
             )
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -179,11 +181,9 @@ def save_model(
         Further metadata entries (e.g. ``feature_sources``); they cannot replace the standard ones.
     """
     if not isinstance(model, LeadScorer | OdooNaiveBayes | LogisticBaseline):
-        raise UserInputError(
-            f"model: expected a LeadScorer, OdooNaiveBayes or LogisticBaseline, got {type(model).__name__}"
-        )
+        raise InvalidValueError("scoring.expected_model", parameter="model", got=type(model).__name__)
     if not hasattr(model, "classes_"):
-        raise UserInputError(f"model: the {type(model).__name__} is not fitted; call fit first")
+        raise InvalidValueError("scoring.model_not_fitted", parameter="model", got=type(model).__name__)
     from hitrate._version import __version__
 
     blob = sio.dumps(model)
@@ -205,7 +205,7 @@ def save_model(
     try:
         meta_text = json.dumps(metadata, indent=2, allow_nan=True)
     except TypeError as exc:
-        raise UserInputError(f"metrics: expected JSON-serialisable values ({exc})") from exc
+        raise InvalidValueError("scoring.metrics_not_json", parameter="metrics", got=str(exc)) from exc
     buf = _io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(MODEL_MEMBER, blob)
@@ -215,22 +215,23 @@ def save_model(
 
 
 def _read_archive(p: Path) -> tuple[bytes, dict[str, Any]]:
-    """The model bytes and metadata of a model file; damaged or foreign files raise UserInputError."""
+    """The model bytes and metadata of a model file; damaged or foreign files raise InputFileError."""
+    where = str(p)
     if not p.is_file():
-        raise UserInputError(f"{p}: model file not found")
+        raise InputFileError(where, "scoring.model_not_found")
     try:
         with zipfile.ZipFile(_io.BytesIO(p.read_bytes())) as zf:
             names = sorted(zf.namelist())
             if names != sorted([MODEL_MEMBER, METADATA_MEMBER]):
-                raise UserInputError(f"{p}: not a hitrate model file (members {names})")
+                raise InputFileError(where, "scoring.not_a_model_members", members=names)
             blob = zf.read(MODEL_MEMBER)
             metadata = json.loads(zf.read(METADATA_MEMBER).decode("utf-8"))
-    except UserInputError:
+    except InputFileError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, KeyError) as exc:
-        raise UserInputError(f"{p}: the model file is damaged or was modified ({exc}); refusing to load it") from exc
+        raise InputFileError(where, "scoring.model_damaged", error=str(exc)) from exc
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise UserInputError(f"{p}: not a hitrate model file (format {metadata.get('format')!r}, expected {FORMAT!r})")
+        raise InputFileError(where, "scoring.not_a_model_format", found=metadata.get("format"), expected=FORMAT)
     return blob, metadata
 
 
@@ -248,26 +249,22 @@ def load_model(path: str | PathLike[str]) -> LoadedModel:
         The model file.
     """
     p = Path(path)
+    where = str(p)
     blob, metadata = _read_archive(p)
     digest = hashlib.sha256(blob).hexdigest()
     if digest != metadata.get("model_sha256"):
-        raise UserInputError(
-            f"{p}: the model bytes do not match their recorded sha256 "
-            "(file tampered with or damaged); refusing to load it"
-        )
+        raise InputFileError(where, "scoring.model_tampered")
     try:
         untrusted = sio.get_untrusted_types(data=blob)
     except Exception as exc:  # skops raises various errors on malformed input
-        raise UserInputError(f"{p}: the model could not be inspected ({exc}); refusing to load it") from exc
+        raise InputFileError(where, "scoring.model_not_inspected", error=str(exc)) from exc
     refused = sorted(t for t in untrusted if t not in ALLOWED_TYPES)
     if refused:
-        raise UserInputError(
-            f"{p}: the model contains types outside the allow-list: {', '.join(refused)}; refusing to load it"
-        )
+        raise InputFileError(where, "scoring.model_untrusted", types=Joined(refused))
     try:
         model = sio.loads(blob, trusted=list(untrusted))
     except Exception as exc:  # skops raises various errors on malformed input
-        raise UserInputError(f"{p}: the model could not be loaded ({exc})") from exc
+        raise InputFileError(where, "scoring.model_not_loaded", error=str(exc)) from exc
     if not isinstance(model, LeadScorer | OdooNaiveBayes | LogisticBaseline):
-        raise UserInputError(f"{p}: expected a scoring model, found {type(model).__name__}")
+        raise InputFileError(where, "scoring.not_a_scoring_model", found=type(model).__name__)
     return LoadedModel(model, metadata)

@@ -27,8 +27,10 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from hitrate.errors import UserInputError
+from hitrate.i18n import Joined, Message
+from hitrate.scoring._errors import InvalidValueError, not_a_frame
 from hitrate.scoring.features import DEFAULT_MISSING_VALUES, as_text, coerce_numeric, missing_mask
+from hitrate.stats.phrase import Phrase
 
 EXCLUDED = "excluded"
 WARNING = "warning"
@@ -55,8 +57,8 @@ class Suspect:
         Every row has its own value: an identifier.
     decision : str
         ``"excluded"``, ``"warning"`` or ``"ok"``.
-    reason : str
-        Why (empty for ``ok``).
+    reason : Phrase
+        Why (empty for ``ok``): a :class:`~hitrate.stats.phrase.Phrase`, English as a ``str``.
     """
 
     column: str
@@ -67,7 +69,7 @@ class Suspect:
     missing_auc: float
     unique_per_row: bool
     decision: str
-    reason: str
+    reason: Phrase
 
     @property
     def excluded(self) -> bool:
@@ -78,11 +80,11 @@ class Suspect:
 def _binary_outcome(y: Any, n: int) -> np.ndarray[Any, np.dtype[np.int64]]:
     arr = pd.to_numeric(pd.Series(np.asarray(y).ravel()), errors="coerce").to_numpy(dtype=float)
     if arr.shape[0] != n:
-        raise UserInputError(f"y: expected {n} outcomes (one per row of frame), got {arr.shape[0]}")
+        raise InvalidValueError("scoring.outcome_count_frame", parameter="y", got=arr.shape[0], n=n)
     if np.isnan(arr).any() or not np.isin(arr, (0.0, 1.0)).all():
-        raise UserInputError("y: expected only 1 (won) and 0 (lost); drop open rows (missing outcome) first")
+        raise InvalidValueError("scoring.y_binary", parameter="y")
     if arr.min() == arr.max():
-        raise UserInputError("y: expected both won (1) and lost (0) rows, got only one outcome")
+        raise InvalidValueError("scoring.y_one_outcome", parameter="y")
     return arr.astype(np.int64)
 
 
@@ -132,7 +134,7 @@ def single_feature_auc(
     """
     folds = min(n_splits, int(np.bincount(y).min()))
     if folds < 2:
-        raise UserInputError(f"y: need at least 2 won and 2 lost rows for the leakage check, got {np.bincount(y)}")
+        raise InvalidValueError("scoring.too_few_for_leakage", parameter="y", got=str(np.bincount(y)))
     scores = np.empty(len(values), dtype=float)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     for tr, te in cv.split(np.zeros(len(y)), y):
@@ -187,13 +189,13 @@ def leakage_report(
         Sorted by decision (excluded, warning, ok), then by AUC, highest first.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise UserInputError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
+        raise not_a_frame("frame", frame)
     if not 0.5 < threshold <= 1.0:
-        raise UserInputError(f"threshold: expected a number above 0.5 and at most 1, got {threshold!r}")
+        raise InvalidValueError("scoring.expected_threshold", parameter="threshold", got=threshold)
     for name, cols in (("exclude", exclude), ("allow", allow), ("post_outcome", post_outcome)):
         unknown = [c for c in cols if c not in frame.columns]
         if unknown:
-            raise UserInputError(f"{name}: unknown column(s) {', '.join(map(repr, unknown))}; not in the frame")
+            raise InvalidValueError("scoring.unknown_columns", parameter=name, columns=Joined(map(repr, unknown)))
     yy = _binary_outcome(y, len(frame))
     won = yy == 1
     out: list[Suspect] = []
@@ -214,34 +216,27 @@ def leakage_report(
         m = miss.to_numpy()
         m_won, m_lost = float(m[won].mean()), float(m[~won].mean())
         m_auc = float(roc_auc_score(yy, m.astype(float))) if 0 < m.sum() < len(m) else 0.5
-        reasons: list[str] = []
+        reasons: list[Message] = []
         decision = OK
         if col in post_outcome:
-            decision, reasons = EXCLUDED, ["post-outcome by definitions"]
+            decision, reasons = EXCLUDED, [Message("scoring.reason_post_outcome")]
         elif col in exclude:
-            decision, reasons = EXCLUDED, ["excluded by request"]
+            decision, reasons = EXCLUDED, [Message("scoring.reason_excluded")]
         elif unique:
-            decision, reasons = EXCLUDED, ["unique per row: an identifier"]
+            decision, reasons = EXCLUDED, [Message("scoring.reason_identifier")]
         elif not np.isnan(auc) and auc >= threshold:
             decision = EXCLUDED
-            reasons = [
-                f"single-feature AUC {auc:.2f} (out-of-fold) \u2265 {threshold:.2f}: likely filled in after the outcome"
-            ]
+            reasons = [Message("scoring.reason_leaks", auc=auc, threshold=threshold)]
         else:
             if not np.isnan(auc) and auc >= warn_threshold:
                 decision = WARNING
-                reasons.append(
-                    f"single-feature AUC {auc:.2f} (out-of-fold) \u2265 {warn_threshold:.2f}: "
-                    "check when it is filled in"
-                )
+                reasons.append(Message("scoring.reason_predictive", auc=auc, threshold=warn_threshold))
             if abs(m_won - m_lost) >= missing_gap:
                 decision = WARNING
-                reasons.append(
-                    f"missing for {m_won:.0%} of won vs {m_lost:.0%} of lost rows: missingness depends on the outcome"
-                )
+                reasons.append(Message("scoring.reason_missingness", won=m_won, lost=m_lost))
         if col in allow and decision == EXCLUDED:
             decision = WARNING
-            reasons = [f"allowed by request despite: {'; '.join(reasons)}"]
+            reasons = [Message("scoring.reason_allowed", reasons=Joined(reasons, "; "))]
         out.append(
             Suspect(
                 column=str(col),
@@ -252,7 +247,7 @@ def leakage_report(
                 missing_auc=m_auc,
                 unique_per_row=unique,
                 decision=decision,
-                reason="; ".join(reasons),
+                reason=Phrase(Joined(reasons, "; ")),
             )
         )
     order = {EXCLUDED: 0, WARNING: 1, OK: 2}

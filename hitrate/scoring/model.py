@@ -39,7 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from hitrate.errors import UserInputError
+from hitrate.scoring._errors import InvalidValueError, not_a_frame, not_fitted
 from hitrate.scoring.features import DEFAULT_MISSING_VALUES, FeatureTransformer
 
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
@@ -101,11 +101,11 @@ def outcome_array(y: Any, n: int, name: str = "y") -> np.ndarray[Any, np.dtype[n
     """
     arr = pd.to_numeric(pd.Series(np.asarray(y, dtype=object).ravel()), errors="coerce").to_numpy(dtype=float)
     if arr.shape[0] != n:
-        raise UserInputError(f"{name}: expected {n} outcomes (one per row), got {arr.shape[0]}")
+        raise InvalidValueError("scoring.outcome_count", parameter=name, got=arr.shape[0], n=n)
     known = arr[~np.isnan(arr)]
     if not np.isin(known, (0.0, 1.0)).all():
         bad = sorted({float(v) for v in known if v not in (0.0, 1.0)})[:5]
-        raise UserInputError(f"{name}: expected 1 (won), 0 (lost) or missing (open), got {bad}")
+        raise InvalidValueError("scoring.outcome_values", parameter=name, got=bad)
     return arr
 
 
@@ -131,7 +131,39 @@ def _apply_calibrator(cal: Any, p: np.ndarray[Any, Any]) -> np.ndarray[Any, np.d
     return _clip(cal.predict(np.asarray(p, dtype=float)))
 
 
-class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class Scorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """What the scoring classifiers share: ``predict_proba`` and ``predict`` read off the probability of
+    winning a subclass gives (``_won``), a guard against use before ``fit`` (``FITTED`` names the attribute
+    ``fit`` sets) and the feature layout of its ``exclude`` and ``missing_values``."""
+
+    FITTED = "model_"
+    exclude: Sequence[str]
+    missing_values: Sequence[str]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, self.FITTED):
+            raise not_fitted(self)
+
+    def _layout(self) -> FeatureTransformer:
+        """A feature transformer (to fit) that leaves out ``exclude`` and reads ``missing_values`` as missing."""
+        return FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values))
+
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        raise NotImplementedError
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Return an (n, 2) array: probability of lost, probability of won, per row of ``X`` (leads with every
+        feature column, open leads included)."""
+        self._check_fitted()
+        p = self._won(X)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Return 1 (won) where the probability of winning is at least 0.5, else 0, per row of ``X``."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+
+class LeadScorer(Scorer):
     """Score leads by their probability of being won (see the module docstring for the method).
 
     Parameters
@@ -227,22 +259,18 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             1 won / 0 lost / NaN open, one per row; open rows are not used.
         """
         if not isinstance(X, pd.DataFrame):
-            raise UserInputError(f"X: expected a pandas DataFrame, got {type(X).__name__}")
+            raise not_a_frame("X", X)
         if self.calibrate not in ("auto", *CALIBRATIONS):
-            raise UserInputError(f"calibrate: expected 'auto', 'none', 'sigmoid' or 'isotonic', got {self.calibrate!r}")
+            raise InvalidValueError("scoring.expected_calibrate", parameter="calibrate", got=self.calibrate)
         if not 0.05 <= float(self.holdout_size) <= 0.5:
-            raise UserInputError(f"holdout_size: expected a share from 0.05 to 0.5, got {self.holdout_size!r}")
+            raise InvalidValueError("scoring.expected_holdout", parameter="holdout_size", got=self.holdout_size)
         yy = outcome_array(y, len(X))
         closed = ~np.isnan(yy)
         Xc, yc = X.loc[closed], yy[closed].astype(np.int64)
         counts = np.bincount(yc, minlength=2)
         if counts.min() < 10:
-            raise UserInputError(
-                f"y: expected at least 10 won and 10 lost rows to fit, got {counts[1]} won, {counts[0]} lost"
-            )
-        self.features_ = FeatureTransformer(exclude=list(self.exclude), missing_values=list(self.missing_values)).fit(
-            Xc
-        )
+            raise InvalidValueError("scoring.too_few_to_fit", parameter="y", got=None, won=counts[1], lost=counts[0])
+        self.features_ = self._layout().fit(Xc)
         F = self.features_.transform(Xc)
         F_a, F_b, y_a, y_b = train_test_split(
             F, yc, test_size=self.holdout_size, stratify=yc, random_state=self.random_state
@@ -291,37 +319,14 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         better = [m for m in ("sigmoid", "isotonic") if b[m] < b["none"] and ll[m] < ll["none"]]
         return min(better, key=lambda m: b[m]) if better else "none"
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise UserInputError("LeadScorer: not fitted yet; call fit(frame, y) first")
-
     def _proba_features(self, F: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
         p = np.asarray(self.model_.predict_proba(F)[:, 1], dtype=float)
         if self.calibrator_ is not None:
             p = _apply_calibrator(self.calibrator_, p)
         return p
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Return an (n, 2) array: probability of lost, probability of won, per row of ``X``.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column (open leads included).
-        """
-        self._check_fitted()
-        p = self._proba_features(self.features_.transform(X))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.int64]]:
-        """Return 1 (won) where the probability of winning is at least 0.5, else 0.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame
-            Leads with every feature column.
-        """
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+    def _won(self, X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return self._proba_features(self.features_.transform(X))
 
     def contributions(self, X: pd.DataFrame, *, batch_rows: int = 200_000) -> pd.DataFrame:
         """Return the occlusion effect of every feature on every row (rows x features).
@@ -375,7 +380,7 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             Factors per direction (effects of exactly 0 are never listed).
         """
         if int(top) < 1:
-            raise UserInputError(f"top: expected a positive whole number, got {top!r}")
+            raise InvalidValueError("scoring.expected_positive_whole", parameter="top", got=top)
         eff = self.contributions(X)
         F = self.features_.transform(X)
         proba = self._proba_features(F)

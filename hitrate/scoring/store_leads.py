@@ -102,7 +102,7 @@ def read_store_leads(store: Any, defs: Definitions) -> LeadFrame:
     con = store
     if "opportunities" not in set(con.list_tables()) or int(con.table("opportunities").count().execute()) == 0:
         where = getattr(store, "path", "the engine")
-        raise UserInputError(f"the store {where} holds no opportunities to score; import some first")
+        raise UserInputError("scoring.no_opportunities", where=where)
     fields = set(fields_available(con))
     t = classified(con, defs, Query(), fields)
     as_of = as_of_expr(con).execute()

@@ -11,12 +11,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
 
-BANDS = ((0.75, "A"), (0.5, "B"), (0.25, "C"), (0.0, "D"))
+from hitrate.errors import InputFileError, UserInputError
+from hitrate.i18n import Joined, Param
+from hitrate.scoring._errors import InvalidValueError
+from hitrate.scoring.results import BANDS, EvaluationResult, ExplanationResult, TrainResult
+
+__all__ = [
+    "BANDS",
+    "OUTCOME_FIELDS",
+    "LeadFrame",
+    "ReadOptions",
+    "TrainResult",
+    "band",
+    "evaluate_model",
+    "explain",
+    "predict",
+    "read_leads",
+    "save_scores",
+    "train",
+]
 # Canonical fields that describe the outcome itself: never features.
 OUTCOME_FIELDS = ("stage", "outcome", "closed_at", "amount", "loss_reason", "expected_close")
 
@@ -34,36 +52,29 @@ class LeadFrame:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def read_leads(
-    paths: Sequence[str | Path],
-    *,
-    preset: str | None = None,
-    mapping: dict[str, str] | None = None,
-    won: Sequence[str] | None = None,
-    lost: Sequence[str] | None = None,
-    date_format: str | None = None,
-    decimal: str | None = None,
-) -> LeadFrame:
-    """Read lead files as ``hitrate import`` would, and return features, outcome and ids."""
-    from hitrate.errors import UserInputError
+class ReadOptions(TypedDict, total=False):
+    """How lead files are read: the options of :func:`hitrate.ingest.import_files` (and of ``hitrate import``)
+    that say what the columns and stages mean."""
+
+    preset: str | None
+    mapping: dict[str, str] | None
+    won: Sequence[str] | None
+    lost: Sequence[str] | None
+    date_format: str | None
+    decimal: str | None
+
+
+def read_leads(paths: Sequence[str | Path], **options: Unpack[ReadOptions]) -> LeadFrame:
+    """Read lead files as ``hitrate import`` would (``preset``, ``mapping``, ``won``, ``lost``,
+    ``date_format``, ``decimal``), and return features, outcome and ids."""
     from hitrate.ingest import import_files
     from hitrate.store.embedded import Store
 
     with Store(":memory:") as store:
-        report = import_files(
-            store,
-            paths,
-            table="opportunities",
-            preset=preset,
-            mapping=mapping,
-            won=won,
-            lost=lost,
-            date_format=date_format,
-            decimal=decimal,
-        )
+        report = import_files(store, paths, table="opportunities", **options)
         frame = store.raw.execute("SELECT * EXCLUDE (_batch) FROM opportunities ORDER BY id").fetchdf()
     if frame.empty:
-        raise UserInputError(f"{', '.join(map(str, paths))}: no rows to score")
+        raise InputFileError(", ".join(map(str, paths)), "scoring.no_rows")
     sources: dict[str, str] = {}
     for f in report.files:
         sources.update(f.mapping)
@@ -84,32 +95,6 @@ def band(probability: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass
-class TrainResult:
-    """What ``score train`` reports: the leakage report, held-out metrics, baselines and the saved model."""
-
-    excluded: list[dict[str, Any]]
-    warnings: list[dict[str, Any]]
-    metrics: dict[str, Any]
-    baselines: dict[str, dict[str, Any]]
-    split: dict[str, Any]
-    calibration: dict[str, Any]
-    importance: dict[str, float] = field(default_factory=dict)
-    model_path: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "excluded": self.excluded,
-            "warnings": self.warnings,
-            "metrics": self.metrics,
-            "baselines": self.baselines,
-            "split": self.split,
-            "calibration": self.calibration,
-            "importance": self.importance,
-            "model": self.model_path,
-        }
-
-
 def train(
     leads: LeadFrame,
     model_path: str | Path,
@@ -124,21 +109,25 @@ def train(
     """Split (by time when creation dates exist, else stratified 75/25), run the leakage guard on the
     training part, fit :class:`LeadScorer` and the baselines, evaluate all on the held-out part, then refit
     the model on every decided lead and save it with its metadata."""
-    from hitrate.errors import UserInputError
     from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
     from hitrate.scoring.evaluation import evaluate, split
     from hitrate.scoring.io import save_model
     from hitrate.scoring.leakage import excluded_columns, leakage_report
     from hitrate.scoring.model import LeadScorer
+    from hitrate.scoring.results import METRICS
 
     decided = leads.y.notna()
     if int(decided.sum()) < 20 or leads.y[decided].nunique() < 2:
-        raise UserInputError("score train needs decided leads of both outcomes (won and lost) to learn from")
+        raise UserInputError("scoring.train_needs_outcomes")
     unknown = [c for c in [*exclude, *allow] if c not in leads.features.columns]
     if unknown:
-        raise UserInputError(
-            f"--exclude/--allow name unknown columns: {', '.join(unknown)}; the columns are: "
-            f"{', '.join(leads.features.columns)}"
+        raise InvalidValueError(
+            "scoring.unknown_exclude",
+            parameter="exclude" if unknown[0] in exclude else "allow",
+            exclude=Param("exclude"),
+            allow=Param("allow"),
+            columns=Joined(unknown),
+            available=Joined(map(str, leads.features.columns)),
         )
     frame = leads.features[decided].reset_index(drop=True)
     y = leads.y[decided].astype(int).reset_index(drop=True)
@@ -159,9 +148,9 @@ def train(
         ):
             pb = est.fit(parts.train, parts.y_train).predict_proba(parts.test)[:, 1]
             m = evaluate(parts.y_test, pb)
-            base[name] = {k: m[k] for k in ("auc", "brier", "log_loss")}
+            base[name] = {k: m[k] for k in METRICS}
     final = LeadScorer(exclude=drop, random_state=random_state).fit(frame, y)
-    summary = {k: metrics[k] for k in ("auc", "brier", "log_loss")}
+    summary = {k: metrics[k] for k in METRICS}
     used = set(final.features_.spec_.columns)
     sources = {c: s for c, s in leads.sources.items() if c in used}
     save_model(
@@ -180,7 +169,7 @@ def train(
         split={"method": parts.method, "train": len(parts.train), "test": len(parts.test)},
         calibration=dict(model.calibration_),
         importance={str(k): float(v) for k, v in dict(model.feature_importance_).items()},
-        model_path=str(model_path),
+        model=str(model_path),
     )
 
 
@@ -205,10 +194,9 @@ def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.Dat
     )
 
 
-def evaluate_model(leads: LeadFrame, model_path: str | Path) -> dict[str, Any]:
+def evaluate_model(leads: LeadFrame, model_path: str | Path) -> EvaluationResult:
     """Evaluate a saved model on the decided leads of a file: AUC, Brier, log loss, calibration curve,
     lift and gains, and the hit rate if reps work only the top k% (see :func:`hitrate.scoring.evaluate`)."""
-    from hitrate.errors import UserInputError
     from hitrate.scoring.evaluation import evaluate
     from hitrate.scoring.io import load_model
 
@@ -216,7 +204,7 @@ def evaluate_model(leads: LeadFrame, model_path: str | Path) -> dict[str, Any]:
     loaded.check_frame(leads.features)
     decided = leads.y.notna().to_numpy()
     if decided.sum() == 0 or leads.y[decided].nunique() < 2:
-        raise UserInputError("score evaluate needs decided leads of both outcomes in the file")
+        raise UserInputError("scoring.evaluate_needs_outcomes")
     p = loaded.predict_proba(leads.features[decided])[:, 1]
     result = evaluate(leads.y[decided].astype(int).to_numpy(), p)
     result["leads"] = int(decided.sum())
@@ -224,7 +212,7 @@ def evaluate_model(leads: LeadFrame, model_path: str | Path) -> dict[str, Any]:
     return result
 
 
-def explain(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> dict[str, Any]:
+def explain(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> ExplanationResult:
     """Per lead, the ``top`` factors pushing its probability up and down (occlusion: the change in
     probability when a feature is set to its training median or missing level), and the model's global
     importance (permutation importance on held-out training rows)."""
@@ -244,7 +232,7 @@ def explain(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> dict[s
             }
         )
     importance = dict(getattr(loaded.model, "feature_importance_", {}) or {})
-    return {"importance": {str(k): float(v) for k, v in importance.items()}, "leads": rows}
+    return ExplanationResult(importance={str(k): float(v) for k, v in importance.items()}, leads=rows)
 
 
 def save_scores(store: Any, scores: pd.DataFrame, model_path: str | Path) -> int:

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.stats import _checks
 from hitrate.stats.intervals import ArrayLike
+from hitrate.stats.phrase import Phrase
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_METHOD = (
-    "indirect standardisation against pooled stratum rates; exact Poisson (Garwood) interval "
-    "for the observed hits divided by the expected hits, expected treated as fixed"
-)
+_CALLER = "indirect_standardise"
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Adjusted:
     overall_rate
         ``sum(hits) / sum(attempts)`` over all cells.
     method
-        The method, in words.
+        The method, in words (a :class:`~hitrate.stats.phrase.Phrase`).
     """
 
     groups: IntArray
@@ -58,18 +57,15 @@ class Adjusted:
     adjusted_low: FloatArray
     adjusted_high: FloatArray
     overall_rate: float
-    method: str
+    method: Phrase
 
 
 def _codes(name: str, values: ArrayLike, size: int | None) -> IntArray:
     arr = np.asarray(values)
     if arr.ndim != 1:
-        raise ValueError(f"The '{name}' parameter of indirect_standardise must be 1-D. Got shape {arr.shape}.")
+        raise _checks.invalid(name, _CALLER, "one_dimensional", _checks.Shown(f"shape {arr.shape}"))
     if size is not None and arr.shape[0] != size:
-        raise ValueError(
-            f"The '{name}' parameter of indirect_standardise must have one entry per cell ({size}). "
-            f"Got {arr.shape[0]} entries."
-        )
+        raise _checks.invalid(name, _CALLER, "one_per_cell", _checks.Shown(f"{arr.shape[0]} entries"), size=size)
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         try:
             as_float = arr.astype(float)
@@ -78,27 +74,18 @@ def _codes(name: str, values: ArrayLike, size: int | None) -> IntArray:
         bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"The '{name}' parameter of indirect_standardise must hold integer codes. "
-                f"Got {arr[i].item()!r} in cell {i}."
-            )
+            raise _checks.invalid(name, _CALLER, "integer_codes", _checks.Shown(f"{arr[i].item()!r} in cell {i}"))
     return arr.astype(np.int64)
 
 
 def _counts(name: str, values: ArrayLike, size: int) -> FloatArray:
     arr = np.asarray(values, dtype=float)
     if arr.shape != (size,):
-        raise ValueError(
-            f"The '{name}' parameter of indirect_standardise must have one entry per cell ({size}). "
-            f"Got shape {arr.shape}."
-        )
+        raise _checks.invalid(name, _CALLER, "one_per_cell", _checks.Shown(f"shape {arr.shape}"), size=size)
     bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"The '{name}' parameter of indirect_standardise must hold non-negative whole counts. "
-            f"Got {float(arr[i])!r} in cell {i}."
-        )
+        raise _checks.invalid(name, _CALLER, "counts", _checks.Shown(f"{float(arr[i])!r} in cell {i}"))
     return arr
 
 
@@ -112,8 +99,7 @@ def garwood_interval(observed: ArrayLike, confidence: float = 0.95) -> tuple[Flo
     """
     from scipy.stats import chi2
 
-    if not 0 < confidence < 1:
-        raise ValueError(f"The 'confidence' parameter of garwood_interval must be in (0, 1). Got {confidence!r}.")
+    _checks.level("confidence", confidence, "garwood_interval")
     k = np.asarray(observed, dtype=float)
     alpha = 1 - confidence
     low = np.where(k > 0, chi2.ppf(alpha / 2, np.where(k > 0, 2 * k, 1.0)) / 2, 0.0)
@@ -171,8 +157,8 @@ def indirect_standardise(
 
     Raises
     ------
-    ValueError
-        If the arrays differ in length or are not 1-D, codes are not integers, counts are
+    hitrate.errors.InvalidParameterError
+        (a ``ValueError``) If the arrays differ in length or are not 1-D, codes are not integers, counts are
         negative or fractional, hits exceed attempts, or ``confidence`` is not in (0, 1); the
         message names the parameter and its value.
 
@@ -187,8 +173,7 @@ def indirect_standardise(
     >>> r.expected.round(6).tolist(), r.quality_index.round(4).tolist()
     ([17.6, 34.4], [1.0227, 0.9884])
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"The 'confidence' parameter of indirect_standardise must be in (0, 1). Got {confidence!r}.")
+    _checks.level("confidence", confidence, _CALLER)
     g_codes = _codes("group_index", group_index, None)
     size = g_codes.shape[0]
     s_codes = _codes("stratum_index", stratum_index, size)
@@ -196,10 +181,8 @@ def indirect_standardise(
     k = _counts("hits", hits, size)
     if np.any(k > n):
         bad = int(np.flatnonzero(k > n)[0])
-        raise ValueError(
-            f"The 'hits' parameter of indirect_standardise must not exceed 'attempts' in any cell. "
-            f"Got hits={float(k[bad])!r} > attempts={float(n[bad])!r} in cell {bad}."
-        )
+        got = _checks.Shown(f"hits={float(k[bad])!r} > attempts={float(n[bad])!r} in cell {bad}")
+        raise _checks.invalid("hits", _CALLER, "at_most_attempts", got)
 
     groups, g = np.unique(g_codes, return_inverse=True)
     strata, s = np.unique(s_codes, return_inverse=True)
@@ -231,5 +214,5 @@ def indirect_standardise(
         adjusted_low=np.clip(q_low * overall, 0.0, 1.0),
         adjusted_high=np.clip(q_high * overall, 0.0, 1.0),
         overall_rate=overall,
-        method=_METHOD,
+        method=Phrase("stats.indirect_method"),
     )

@@ -42,6 +42,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.stats import _checks
+from hitrate.stats._checks import Shown, same_length, vector, whole_counts
+from hitrate.stats.phrase import Phrase
+
 ArrayLike = npt.ArrayLike
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -57,38 +61,12 @@ __all__ = [
 _MAX_CELLS_PER_CHUNK = 2_000_000  # bootstrap draws are processed in chunks of at most this many cells
 
 
-# ---- validation helpers ----------------------------------------------------------------------
-def _vector(values: ArrayLike, name: str, func: str) -> FloatArray:
-    """A finite 1-D float array, or a ValueError naming the parameter."""
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise ValueError(f"The {name!r} parameter of {func} must be one-dimensional. Got shape {arr.shape}.")
-    bad = ~np.isfinite(arr)
-    if np.any(bad):
-        raise ValueError(f"The {name!r} parameter of {func} must be finite. Got {arr[bad][0]!r}.")
-    return arr
-
-
-def _counts(values: ArrayLike, name: str, func: str) -> FloatArray:
-    """A 1-D array of non-negative whole numbers (kept as float), or a ValueError naming the parameter."""
-    arr = _vector(values, name, func)
-    bad = (arr < 0) | (arr != np.floor(arr))
-    if np.any(bad):
-        raise ValueError(f"The {name!r} parameter of {func} must hold non-negative whole counts. Got {arr[bad][0]!r}.")
-    return arr
-
-
-def _same_length(func: str, **arrays: FloatArray) -> None:
-    lengths = {name: a.size for name, a in arrays.items()}
-    if len(set(lengths.values())) > 1:
-        raise ValueError(f"The parameters of {func} must have the same length. Got lengths {lengths}.")
-
-
-def _check_confidence(confidence: float, func: str) -> None:
-    if not 0 < confidence < 1:
-        raise ValueError(f"The 'confidence' parameter of {func} must be in (0, 1). Got {confidence!r}.")
+def _ages(time: ArrayLike, func: str) -> FloatArray:
+    """Ages (``time``): a finite 1-D array of values >= 0; else the error."""
+    t = vector(time, "time", func)
+    if np.any(t < 0):
+        raise _checks.invalid("time", func, "age", t[t < 0][0])
+    return t
 
 
 # ---- the Aalen–Johansen estimator ------------------------------------------------------------
@@ -197,7 +175,7 @@ class CumulativeIncidence:
         """
         a = np.asarray(age, dtype=float)
         if np.any(~np.isfinite(a)):
-            raise ValueError(f"The 'age' parameter of win_after must be finite. Got {a[~np.isfinite(a)][0]!r}.")
+            raise _checks.invalid("age", "win_after", "finite", a[~np.isfinite(a)][0])
         q = _win_after_grid(self.cif_win, self.survival)
         out: FloatArray = q[np.searchsorted(self.time, a, side="right")]
         return out
@@ -243,18 +221,16 @@ def aalen_johansen(time: ArrayLike, won: ArrayLike, lost: ArrayLike, censored: A
         Curves and variances over the distinct ages holding at least one deal.
     """
     func = "aalen_johansen"
-    t = _vector(time, "time", func)
-    w = _counts(won, "won", func)
-    lo = _counts(lost, "lost", func)
-    c = _counts(censored, "censored", func)
-    _same_length(func, time=t, won=w, lost=lo, censored=c)
-    if np.any(t < 0):
-        raise ValueError(f"The 'time' parameter of {func} must be >= 0 (an age). Got {t[t < 0][0]!r}.")
+    t = _ages(time, func)
+    w = whole_counts(won, "won", func)
+    lo = whole_counts(lost, "lost", func)
+    c = whole_counts(censored, "censored", func)
+    same_length(func, time=t, won=w, lost=lo, censored=c)
     grid, inverse = np.unique(t, return_inverse=True)
     w, lo, c = (np.bincount(inverse, weights=x, minlength=grid.size).astype(float) for x in (w, lo, c))
     keep = (w + lo + c) > 0
     if not np.any(keep):
-        raise ValueError(f"{func} needs at least one deal: 'won', 'lost' and 'censored' are all zero.")
+        raise _checks.invalid("won", func, "some_deal", Shown("no deal at all"))
     grid, w, lo, c = grid[keep], w[keep], lo[keep], c[keep]
 
     cif_win, cif_loss, survival = _aj_curves(w, lo, c)
@@ -294,7 +270,7 @@ class EventualRates:
         Prediction interval for the rate the cohort will end at (see :func:`eventual_rates`);
         always within ``[naive_rate, (won + open) / n]`` and around ``eventual_rate``.
     method:
-        Description of the estimator and of the interval.
+        Description of the estimator and of the interval (a :class:`~hitrate.stats.phrase.Phrase`).
     """
 
     cohorts: IntArray
@@ -306,7 +282,7 @@ class EventualRates:
     eventual_rate: FloatArray
     eventual_low: FloatArray
     eventual_high: FloatArray
-    method: str
+    method: Phrase
 
 
 def _bootstrap_open_wins(
@@ -408,52 +384,37 @@ def eventual_rates(
     EventualRates
     """
     func = "eventual_rates"
-    _check_confidence(confidence, func)
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
-        raise ValueError(f"The 'n_draws' parameter of {func} must be an integer >= 1. Got {n_draws!r}.")
-    codes = _vector(cohort, "cohort", func)
-    nn, w, lo = (_counts(x, name, func) for x, name in ((n, "n"), (won, "won"), (lost, "lost")))
-    _same_length(func, cohort=codes, n=nn, won=w, lost=lo)
+    _checks.level("confidence", confidence, func)
+    _checks.whole_number("n_draws", n_draws, func)
+    codes = vector(cohort, "cohort", func)
+    nn, w, lo = (whole_counts(x, name, func) for x, name in ((n, "n"), (won, "won"), (lost, "lost")))
+    same_length(func, cohort=codes, n=nn, won=w, lost=lo)
     if np.any(codes != np.floor(codes)):
-        raise ValueError(
-            f"The 'cohort' parameter of {func} must hold integer codes. Got {codes[codes != np.floor(codes)][0]!r}."
-        )
+        raise _checks.invalid("cohort", func, "integer_codes", codes[codes != np.floor(codes)][0])
     if np.unique(codes).size != codes.size:
-        raise ValueError(f"The 'cohort' parameter of {func} must not repeat a code.")
+        raise _checks.invalid("cohort", func, "distinct_codes", _checks.shown(codes))
     if np.any(w + lo > nn):
         bad = int(np.argmax(w + lo > nn))
-        raise ValueError(
-            f"{func} needs won + lost <= n for every cohort. Got won={w[bad]!r}, lost={lo[bad]!r}, n={nn[bad]!r} "
-            f"for cohort {int(codes[bad])}."
-        )
-    o_codes = _vector(open_cohort, "open_cohort", func)
-    o_age = _vector(open_age, "open_age", func)
-    o_count = _counts(open_count, "open_count", func)
-    _same_length(func, open_cohort=o_codes, open_age=o_age, open_count=o_count)
+        got = Shown(f"won={w[bad]!r}, lost={lo[bad]!r}, n={nn[bad]!r} for cohort {int(codes[bad])}")
+        raise _checks.invalid("n", func, "won_lost_within", got)
+    o_codes = vector(open_cohort, "open_cohort", func)
+    o_age = vector(open_age, "open_age", func)
+    o_count = whole_counts(open_count, "open_count", func)
+    same_length(func, open_cohort=o_codes, open_age=o_age, open_count=o_count)
 
     order = np.argsort(codes, kind="stable")
     pos = np.searchsorted(codes[order], o_codes)
     pos = np.minimum(pos, max(codes.size - 1, 0))
-    if codes.size == 0:
-        if o_codes.size:
-            raise ValueError(f"The 'open_cohort' parameter of {func} names cohorts missing from 'cohort'.")
-        row_cohort = np.zeros(0, dtype=np.int64)
-    else:
-        unknown = codes[order][pos] != o_codes
-        if np.any(unknown):
-            raise ValueError(
-                f"The 'open_cohort' parameter of {func} names a cohort missing from 'cohort'. "
-                f"Got {o_codes[unknown][0]!r}."
-            )
-        row_cohort = order[pos].astype(np.int64)
+    unknown = codes[order][pos] != o_codes if codes.size else np.ones(o_codes.size, dtype=bool)
+    if np.any(unknown):
+        raise _checks.invalid("open_cohort", func, "known_cohorts", o_codes[unknown][0])
+    row_cohort = order[pos].astype(np.int64) if codes.size else np.zeros(0, dtype=np.int64)
     open_n = nn - w - lo
     open_sum = np.bincount(row_cohort, weights=o_count, minlength=codes.size)
     if np.any(open_sum != open_n):
         bad = int(np.argmax(open_sum != open_n))
-        raise ValueError(
-            f"{func} needs the 'open_count' rows of each cohort to add up to n - won - lost. "
-            f"Cohort {int(codes[bad])}: open_count sums to {open_sum[bad]!r}, n - won - lost = {open_n[bad]!r}."
-        )
+        got = Shown(f"cohort {int(codes[bad])}: open_count sums to {open_sum[bad]!r}, n - won - lost = {open_n[bad]!r}")
+        raise _checks.invalid("open_count", func, "open_sum", got)
 
     q = ci.win_after(o_age)
     expected = np.bincount(row_cohort, weights=o_count * q, minlength=codes.size)
@@ -468,12 +429,7 @@ def eventual_rates(
         eventual = np.where(nn > 0, (w + expected) / nn, np.nan)
         low = np.where(nn > 0, (w + np.minimum(q_low, expected)) / nn, np.nan)
         high = np.where(nn > 0, (w + np.maximum(q_high, expected)) / nn, np.nan)
-    method = (
-        "Aalen-Johansen cumulative incidence (won vs lost, open censored) pooled across cohorts by age; "
-        "eventual = (won + sum open * P(win | open at age)) / n; "
-        f"{confidence:g} prediction interval: percentiles of {n_draws} draws (multinomial bootstrap of the pooled "
-        f"table, binomial outcomes of the open deals), seed {seed}"
-    )
+    method = Phrase("stats.eventual_method", level=f"{confidence:g}", draws=n_draws, seed=seed)
     return EventualRates(
         cohorts=codes.astype(np.int64),
         n=nn,
@@ -527,13 +483,11 @@ def median_time_to(
         The median age; NaN when there are no ``events``.
     """
     func = "median_time_to"
-    t = _vector(time, "time", func)
-    e = _counts(events, "events", func)
-    c = np.zeros_like(e) if censored is None else _counts(censored, "censored", func)
-    other = np.zeros_like(e) if competing is None else _counts(competing, "competing", func)
-    _same_length(func, time=t, events=e, censored=c, competing=other)
-    if np.any(t < 0):
-        raise ValueError(f"The 'time' parameter of {func} must be >= 0 (an age). Got {t[t < 0][0]!r}.")
+    t = _ages(time, func)
+    e = whole_counts(events, "events", func)
+    c = np.zeros_like(e) if censored is None else whole_counts(censored, "censored", func)
+    other = np.zeros_like(e) if competing is None else whole_counts(competing, "competing", func)
+    same_length(func, time=t, events=e, censored=c, competing=other)
     if e.sum() == 0:
         return float("nan")
     if not np.any(c) and not np.any(other):

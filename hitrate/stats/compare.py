@@ -8,18 +8,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.i18n import Message
+from hitrate.stats import _checks
 from hitrate.stats.intervals import ArrayLike, wilson_interval
 from hitrate.stats.multiple import benjamini_hochberg
+from hitrate.stats.phrase import Phrase
 
 FloatArray = npt.NDArray[np.float64]
 
 #: Fisher's exact test replaces the Pearson chi-square test when any expected cell count of the
 #: 2x2 table (hits and misses in each arm, under the pooled rate) is below this value.
 FISHER_BELOW_EXPECTED = 5.0
-
-_NEWCOMBE = "Newcombe hybrid score interval (method 10, from two Wilson intervals)"
-_PEARSON = "Pearson chi-square test without continuity correction (= score test of equal rates)"
-_FISHER = "Fisher exact test (two-sided; an expected cell count was below 5)"
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,8 @@ class Difference:
         correction, or Fisher's exact test when any expected cell count is below 5 (see
         :func:`compare_proportions`).
     method
-        The interval and the test used, in words.
+        The interval and the test used, in words (a :class:`~hitrate.stats.phrase.Phrase`: English as a
+        ``str``, any language with ``render``).
     """
 
     hits_a: int
@@ -55,7 +55,7 @@ class Difference:
     low: float
     high: float
     p_value: float
-    method: str
+    method: Phrase
 
 
 def _newcombe(
@@ -119,30 +119,6 @@ def _two_by_two_p(
     return np.asarray(p, dtype=np.float64), np.asarray(use_fisher, dtype=np.bool_)
 
 
-def _show(values: FloatArray) -> object:
-    """Values for an error message: a plain number for one value, else a list."""
-    return values.item() if values.size == 1 else values.tolist()
-
-
-def _check_counts(name_hits: str, hits: FloatArray, name_attempts: str, attempts: FloatArray, where: str) -> None:
-    if not np.all(np.isfinite(attempts)) or np.any(attempts < 0) or np.any(attempts != np.round(attempts)):
-        raise ValueError(
-            f"The '{name_attempts}' parameter of {where} must hold non-negative whole counts. Got {_show(attempts)!r}."
-        )
-    if not np.all(np.isfinite(hits)) or np.any(hits != np.round(hits)):
-        raise ValueError(f"The '{name_hits}' parameter of {where} must hold whole counts. Got {_show(hits)!r}.")
-    if np.any(hits < 0) or np.any(hits > attempts):
-        raise ValueError(
-            f"The '{name_hits}' parameter of {where} must satisfy 0 <= {name_hits} <= {name_attempts}. "
-            f"Got {name_hits}={_show(hits)!r}, {name_attempts}={_show(attempts)!r}."
-        )
-
-
-def _check_level(name: str, value: float, where: str) -> None:
-    if not 0 < value < 1:
-        raise ValueError(f"The '{name}' parameter of {where} must be in (0, 1). Got {value!r}.")
-
-
 def compare_proportions(
     hits_a: int, attempts_a: int, hits_b: int, attempts_b: int, confidence: float = 0.95
 ) -> Difference:
@@ -181,23 +157,17 @@ def compare_proportions(
 
     Raises
     ------
-    ValueError
-        If an arm has no attempts, counts are negative or fractional, hits exceed attempts, or
-        ``confidence`` is not in (0, 1); the message names the parameter and its value.
+    hitrate.errors.InvalidParameterError
+        (a ``ValueError``) If an arm has no attempts, counts are negative or fractional, hits exceed
+        attempts, or ``confidence`` is not in (0, 1); the message names the parameter and its value.
     """
     where = "compare_proportions"
-    _check_level("confidence", confidence, where)
+    _checks.level("confidence", confidence, where)
     for name, value in (("attempts_a", attempts_a), ("attempts_b", attempts_b)):
         if value == 0:
-            raise ValueError(
-                f"The '{name}' parameter of {where} must be > 0: a rate needs at least one attempt. Got {value!r}."
-            )
-    k1 = np.array([hits_a], dtype=float)
-    n1 = np.array([attempts_a], dtype=float)
-    k2 = np.array([hits_b], dtype=float)
-    n2 = np.array([attempts_b], dtype=float)
-    _check_counts("hits_a", k1, "attempts_a", n1, where)
-    _check_counts("hits_b", k2, "attempts_b", n2, where)
+            raise _checks.invalid(name, where, "some_attempt", value)
+    k1, n1 = _checks.counts([hits_a], [attempts_a], where, ("hits_a", "attempts_a"))
+    k2, n2 = _checks.counts([hits_b], [attempts_b], where, ("hits_b", "attempts_b"))
     low, high = _newcombe(k1, n1, k2, n2, confidence)
     p, fisher = _two_by_two_p(k1, n1, k2, n2)
     rate_a = float(k1[0] / n1[0])
@@ -213,7 +183,7 @@ def compare_proportions(
         low=float(low[0]),
         high=float(high[0]),
         p_value=float(p[0]),
-        method=f"{_NEWCOMBE}; {_FISHER if fisher[0] else _PEARSON}",
+        method=Phrase("stats.difference_method", test=Message("stats.fisher" if fisher[0] else "stats.pearson")),
     )
 
 
@@ -252,15 +222,11 @@ def change_flags(
         p-value and the flag (``"up"``, ``"down"`` or ``""``).
     """
     where = "change_flags"
-    _check_level("alpha", alpha, where)
+    _checks.level("alpha", alpha, where)
     k = np.asarray(hits, dtype=float)
-    n = np.asarray(attempts, dtype=float)
-    if k.ndim != 1 or n.shape != k.shape:
-        raise ValueError(
-            f"The 'hits' and 'attempts' parameters of {where} must be 1-D arrays of the same length. "
-            f"Got shapes {k.shape} and {n.shape}."
-        )
-    _check_counts("hits", k, "attempts", n, where)
+    if k.ndim != 1:
+        raise _checks.invalid("hits", where, "one_dimensional", _checks.Shown(f"shape {k.shape}"))
+    k, n = _checks.counts(k, attempts, where)
     size = k.shape[0]
     difference = np.full(size, np.nan)
     low = np.full(size, np.nan)

@@ -15,24 +15,15 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from hitrate.stats import _checks
 from hitrate.stats.intervals import ArrayLike
 from hitrate.stats.multiple import benjamini_hochberg
-from hitrate.stats.shrinkage import _as_counts, _show
 
 FloatArray = npt.NDArray[np.float64]
 StrArray = npt.NDArray[np.str_]
 
 #: Flag of a group with no attempts (it has no rate and is not tested).
 NO_ATTEMPTS = "no attempts"
-
-
-def _check_p0(p0: float, where: str, closed: bool) -> float:
-    value = float(p0)
-    ok = (0.0 <= value <= 1.0) if closed else (0.0 < value < 1.0)
-    if not ok:
-        interval = "[0, 1]" if closed else "(0, 1)"
-        raise ValueError(f"The 'p0' parameter of {where} must be in {interval}. Got {p0!r}.")
-    return value
 
 
 def funnel_limits(
@@ -79,17 +70,15 @@ def funnel_limits(
         ``{level: (low, high)}``, limits as proportions, arrays of the shape of ``attempts``.
     """
     where = "funnel_limits"
-    p = _check_p0(p0, where, closed=False)
+    p = _checks.unit("p0", p0, where, closed=False)
     n = np.asarray(attempts, dtype=float)
     if not np.all(np.isfinite(n)) or np.any(n < 0) or np.any(n != np.round(n)):
-        raise ValueError(f"The 'attempts' parameter of {where} must hold non-negative whole counts. Got {_show(n)!r}.")
+        raise _checks.invalid("attempts", where, "counts", _checks.shown(n))
     out: dict[float, tuple[FloatArray, FloatArray]] = {}
     used = n > 0
     m = np.where(used, n, 1.0)  # placeholder size for n = 0, masked to NaN below
     for level in levels:
-        lev = float(level)
-        if not 0.0 < lev < 1.0:
-            raise ValueError(f"The 'levels' parameter of {where} must hold values in (0, 1). Got {level!r}.")
+        lev = _checks.level("levels", level, where)
         tail = (1.0 - lev) / 2.0
         r_lo = stats.binom.ppf(tail, m, p)
         a_lo = np.clip((stats.binom.cdf(r_lo, m, p) - tail) / stats.binom.pmf(r_lo, m, p), 0.0, 1.0)
@@ -102,13 +91,8 @@ def funnel_limits(
 
 
 def _pooled_rate(k: FloatArray, n: FloatArray, where: str) -> float:
-    total = float(n.sum())
-    if total == 0:
-        raise ValueError(
-            f"The 'attempts' parameter of {where} must have at least one group with attempts > 0 "
-            f"to estimate p0. Got {_show(n)!r}."
-        )
-    return float(k.sum()) / total
+    _checks.some_attempts(n, where, "some_attempts_p0")
+    return float(k.sum()) / float(n.sum())
 
 
 def funnel_flags(
@@ -158,12 +142,10 @@ def funnel_flags(
         are computed whatever ``method`` is).
     """
     where = "funnel_flags"
-    if method not in ("fdr", "none"):
-        raise ValueError(f"The 'method' parameter of {where} must be 'fdr' or 'none'. Got {method!r}.")
-    if not 0 < alpha < 1:
-        raise ValueError(f"The 'alpha' parameter of {where} must be in (0, 1). Got {alpha!r}.")
-    k, n = _as_counts(hits, attempts, where)
-    rate = _pooled_rate(k, n, where) if p0 is None else _check_p0(p0, where, closed=True)
+    _checks.one_of("method", method, ("fdr", "none"), where)
+    _checks.level("alpha", alpha, where)
+    k, n = _checks.counts(hits, attempts, where)
+    rate = _pooled_rate(k, n, where) if p0 is None else _checks.unit("p0", p0, where, closed=True)
     used = n > 0
     lower_tail = stats.binom.cdf(k, n, rate)
     upper_tail = stats.binom.sf(k - 1.0, n, rate)
@@ -207,8 +189,8 @@ def overdispersion(hits: ArrayLike, attempts: ArrayLike, p0: float | None = None
         or a pooled rate of exactly 0 or 1 (no hits at all, or only hits).
     """
     where = "overdispersion"
-    k, n = _as_counts(hits, attempts, where)
-    rate = _pooled_rate(k, n, where) if p0 is None else _check_p0(p0, where, closed=False)
+    k, n = _checks.counts(hits, attempts, where)
+    rate = _pooled_rate(k, n, where) if p0 is None else _checks.unit("p0", p0, where, closed=False)
     groups = int(np.count_nonzero(n > 0))
     df = groups - 1 if p0 is None else groups
     if df <= 0 or rate <= 0.0 or rate >= 1.0:

@@ -7,6 +7,8 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.stats import _checks
+
 ArrayLike = npt.ArrayLike
 
 
@@ -23,13 +25,16 @@ def wilson_interval(
     inside [0, 1] and keeps close to nominal coverage for small n and rates near 0 or 1.
     Equal to ``statsmodels.stats.proportion.proportion_confint(k, n, method="wilson")``.
     Groups with no attempts get NaN bounds.
+
+    Raises :class:`~hitrate.errors.InvalidParameterError` (a ``ValueError``) when ``confidence`` is not in
+    (0, 1) or some group has hits below 0 or above its attempts.
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"The 'confidence' parameter of wilson_interval must be in (0, 1). Got {confidence!r}.")
+    _checks.level("confidence", confidence, "wilson_interval")
     k = np.asarray(hits, dtype=float)
     n = np.asarray(attempts, dtype=float)
     if np.any(k < 0) or np.any(k > n):
-        raise ValueError("wilson_interval needs 0 <= hits <= attempts for every group")
+        got = _checks.Shown(f"hits={_checks.shown(k)!r}, attempts={_checks.shown(n)!r}")
+        raise _checks.invalid("hits", "wilson_interval", "hits_between", got)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     z2 = z * z
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -13,6 +13,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.stats import _checks
+from hitrate.stats.phrase import Phrase
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Above this many deals :func:`outcome_pmf` (cost about n³/3) is replaced by a normal approximation.
@@ -23,7 +26,7 @@ def _probabilities(values: npt.ArrayLike, name: str, func: str) -> FloatArray:
     p = np.asarray(values, dtype=float).ravel()
     bad = ~np.isfinite(p) | (p < 0) | (p > 1)
     if np.any(bad):
-        raise ValueError(f"The '{name}' parameter of {func} must hold probabilities in [0, 1]. Got {p[bad][0]!r}.")
+        raise _checks.invalid(name, func, "probabilities", p[bad][0])
     return p
 
 
@@ -52,11 +55,10 @@ def outcome_pmf(won: npt.ArrayLike, lost: npt.ArrayLike) -> FloatArray:
     func = "outcome_pmf"
     w = _probabilities(won, "won", func)
     lo = _probabilities(lost, "lost", func)
-    if w.shape != lo.shape:
-        raise ValueError(f"The 'won' and 'lost' parameters of {func} must have the same length.")
+    _checks.same_length(func, won=w, lost=lo)
     stay = 1 - w - lo
     if np.any(stay < -1e-12):
-        raise ValueError(f"won + lost must be at most 1 for every deal in {func}. Got {(w + lo).max()!r}.")
+        raise _checks.invalid("lost", func, "at_most_one_minus_won", _checks.Shown(f"won + lost = {(w + lo).max()!r}"))
     stay = np.clip(stay, 0.0, 1.0)
     n = w.size
     pmf = np.zeros((n + 1, n + 1))
@@ -79,6 +81,7 @@ def prob_rate_at_least(
     among the attempts, final rate = (hits + X) / attempts. Returns ``(probability, expected_hits, method)``.
     Exact (convolution) up to :data:`EXACT_LIMIT` open deals; above, the normal approximation to the linear
     statistic ``(1 - g)·X - g·L`` (closed) or ``X`` (cohort), with a continuity correction of half a deal.
+    ``method`` is a :class:`~hitrate.stats.phrase.Phrase`: the English ``str`` that renders in any language.
     """
     w = _probabilities(won, "won", "prob_rate_at_least")
     lo = _probabilities(lost, "lost", "prob_rate_at_least")
@@ -86,14 +89,14 @@ def prob_rate_at_least(
     expected = hits + float(w.sum())
     if basis == "cohort":
         if attempts <= 0:
-            return float("nan"), expected, "no attempts"
+            return float("nan"), expected, Phrase("stats.no_attempts")
         need = int(np.ceil(g * attempts - 1e-9)) - hits  # wins still needed
         if w.size <= EXACT_LIMIT:
             pmf = poisson_binomial_pmf(w)
             prob = float(pmf[max(need, 0) :].sum()) if need <= w.size else 0.0
-            return min(prob, 1.0), expected, "Poisson-binomial, exact by convolution"
+            return min(prob, 1.0), expected, Phrase("stats.poisson_binomial_exact")
         mean, var = float(w.sum()), float((w * (1 - w)).sum())
-        return _normal_tail(need - 0.5, mean, var), expected, "Poisson-binomial, normal approximation"
+        return _normal_tail(need - 0.5, mean, var), expected, Phrase("stats.poisson_binomial_normal")
     if w.size <= EXACT_LIMIT:
         pmf = outcome_pmf(w, lo)
         x = np.arange(w.size + 1)[:, None]
@@ -105,12 +108,13 @@ def prob_rate_at_least(
         if attempts == 0:  # no final rate when nothing closes: count only outcomes with a denominator
             closes = 1.0 - float(pmf[0, 0])
             prob = prob / closes if closes > 0 else float("nan")
-        return min(prob, 1.0), expected, "wins and losses of the open deals, exact by two-dimensional convolution"
+        return min(prob, 1.0), expected, Phrase("stats.outcomes_exact")
     a, b = 1 - g, -g
     mean = float((a * w + b * lo).sum())
     var = float((a * a * w + b * b * lo).sum() - ((a * w + b * lo) ** 2).sum())
     gap = g * attempts - hits
-    return _normal_tail(gap - 0.5 * min(a, g), mean, var), expected, "normal approximation (more than 1500 open)"
+    method = Phrase("stats.outcomes_normal", limit=EXACT_LIMIT)
+    return _normal_tail(gap - 0.5 * min(a, g), mean, var), expected, method
 
 
 def _normal_tail(threshold: float, mean: float, var: float) -> float:

@@ -6,17 +6,19 @@ the model is a binomial GLM fitted to those counts. See :func:`decompose`.
 
 from __future__ import annotations
 
-import warnings
+import dataclasses
 from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
-from statsmodels.genmod.families import Binomial
-from statsmodels.genmod.generalized_linear_model import GLM
 
+from hitrate.i18n import Joined, Message
+from hitrate.stats import _checks
+from hitrate.stats._glm import calendar, expit, fit, natural_spline, sum_to_zero, unusual_periods, year_on_year
 from hitrate.stats.intervals import wilson_interval
+from hitrate.stats.phrase import Phrase
 
 __all__ = ["Decomposition", "decompose"]
 
@@ -25,7 +27,7 @@ IntArray = npt.NDArray[np.int64]
 
 _PERIODS_PER_CYCLE = {"month": 12, "week": 52}
 _LEVELS = {"month": 12, "week": 52}  # ISO week 53 is pooled with week 52 for the seasonal effect
-_EPOCH_MONDAY = -3  # 1969-12-29, the Monday of the week holding 1970-01-01 (a Thursday)
+_CALLER = "decompose"
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,9 +95,9 @@ class Decomposition:
         Quasi-binomial dispersion used for the intervals: Pearson chi-square over residual
         degrees of freedom, floored at 1 (1 means plain binomial variation).
     note:
-        What was done and what to watch for, in plain words.
+        What was done and what to watch for, in plain words (a :class:`~hitrate.stats.phrase.Phrase`).
     method:
-        The model, in plain words.
+        The model, in plain words (a :class:`~hitrate.stats.phrase.Phrase`).
     """
 
     period: str
@@ -119,90 +121,60 @@ class Decomposition:
     yoy_p: FloatArray
     cycles: float
     dispersion: float
-    note: str
-    method: str
+    note: Phrase
+    method: Phrase
 
 
-# ---- calendar helpers ------------------------------------------------------------------------
+# ---- input and words -------------------------------------------------------------------------
 def _as_dates(period_start: npt.ArrayLike) -> npt.NDArray[np.datetime64]:
     arr = np.asarray(period_start)
     if arr.dtype.kind != "M":
         try:
             arr = arr.astype("datetime64[D]")
         except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"The 'period_start' parameter of decompose must hold dates (numpy datetime64). Got dtype {arr.dtype}."
-            ) from exc
+            raise _checks.invalid("period_start", _CALLER, "dates", _checks.Shown(f"dtype {arr.dtype}")) from exc
     if arr.ndim != 1:
-        raise ValueError(f"The 'period_start' parameter of decompose must be one-dimensional. Got shape {arr.shape}.")
+        raise _checks.invalid("period_start", _CALLER, "one_dimensional", _checks.Shown(f"shape {arr.shape}"))
     if np.any(np.isnat(arr)):
-        raise ValueError("The 'period_start' parameter of decompose must not contain NaT (missing dates).")
+        raise _checks.invalid("period_start", _CALLER, "no_missing_dates", _checks.Shown("NaT"))
     return arr.astype("datetime64[D]")
 
 
-def _calendar(
-    dates: npt.NDArray[np.datetime64], period: str
-) -> tuple[IntArray, IntArray, IntArray, IntArray, list[str]]:
-    """Per period: time index (months or weeks since the epoch), period of year, seasonal level,
-    key of the same period one year earlier (in the time-index space for months, year*100+week
-    for weeks), own key, and a label."""
-    if period == "month":
-        index = dates.astype("datetime64[M]").astype(np.int64)
-        poy = index % 12 + 1
-        labels = [str(m) for m in index.astype("datetime64[M]")]
-        return index, poy, poy.copy(), index.copy(), labels
-    days = dates.astype(np.int64)
-    weekday = (days + 3) % 7  # Monday = 0 (1970-01-01 was a Thursday)
-    monday = days - weekday
-    thursday = monday + 3  # the ISO year is the year of the week's Thursday
-    iso_year = thursday.astype("datetime64[D]").astype("datetime64[Y]")
-    jan1 = iso_year.astype("datetime64[D]").astype(np.int64)
-    week = (thursday - jan1) // 7 + 1
-    year = iso_year.astype(np.int64) + 1970
-    index = (monday - _EPOCH_MONDAY) // 7
-    labels = [f"{y}-W{w:02d}" for y, w in zip(year.tolist(), week.tolist(), strict=True)]
-    return index, week, np.minimum(week, 52), year * 100 + week, labels
+def _counts(n: FloatArray, k: FloatArray, dates: npt.NDArray[np.datetime64]) -> None:
+    """The error unless attempts and hits have one finite entry >= 0 per period, hits at most attempts."""
+    for name, arr in (("attempts", n), ("hits", k)):
+        if arr.shape != dates.shape:
+            raise _checks.invalid(name, _CALLER, "one_per_period", _checks.Shown(f"shape {arr.shape}"), n=dates.size)
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise _checks.invalid(name, _CALLER, "finite_non_negative", arr.tolist())
+    bad = np.flatnonzero(k > n)
+    if bad.size:
+        got = _checks.Shown(f"hits={k[bad[0]]:g} > attempts={n[bad[0]]:g} at position {bad[0]}")
+        raise _checks.invalid("hits", _CALLER, "at_most_attempts", got)
 
 
-def _natural_spline(x: FloatArray, knots: FloatArray) -> FloatArray:
-    """Natural cubic spline basis without the constant (Hastie, Tibshirani & Friedman, eq. 5.4).
-
-    With K knots it has K - 1 columns: x and d_k(x) - d_{K-1}(x) for k = 1..K-2, where
-    d_k(x) = ((x - ξ_k)₊³ - (x - ξ_K)₊³) / (ξ_K - ξ_k). Cubic between knots, linear beyond the
-    boundary knots.
-    """
-    k = knots.size
-    cols = [x]
-    if k > 2:
-        last = knots[-1]
-
-        def d(j: int) -> FloatArray:
-            out: FloatArray = (np.clip(x - knots[j], 0, None) ** 3 - np.clip(x - last, 0, None) ** 3) / (
-                last - knots[j]
-            )
-            return out
-
-        d_last = d(k - 2)
-        cols.extend(d(j) - d_last for j in range(k - 2))
-    return np.column_stack(cols)
+def _listed(items: list[str] | list[Message]) -> str | Message:
+    """``5``, ``5 and 7``, ``1, 2 and 3`` (in the language of the sentence around it)."""
+    if len(items) == 1:
+        return items[0]
+    return Message("stats.and_list", head=Joined(items[:-1], ", "), last=items[-1])
 
 
-def _sum_to_zero(levels: IntArray, n_levels: int) -> FloatArray:
-    """Deviation (sum-to-zero) coding: column j is 1 for level j+1, -1 for the last level."""
-    x = np.zeros((levels.size, n_levels - 1))
-    for j in range(n_levels - 1):
-        x[levels == j + 1, j] = 1.0
-    x[levels == n_levels, :] = -1.0
-    return x
+def _unit(period: str, count: int = 2, title: bool = False) -> Message:
+    """``month``/``months``/``Month``/``Months`` (or weeks), for ``count`` of them."""
+    return Message(f"stats.{period}{'' if count == 1 else 's'}{'_title' if title else ''}")
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _expit(x: FloatArray) -> FloatArray:
-    out: FloatArray = 1.0 / (1.0 + np.exp(-x))
-    return out
+def _method(period: str, season: bool, df_trend: int) -> Phrase:
+    """The model in words: the seasonal effect (if any) and the trend."""
+    trend = (
+        Message("stats.spline_trend" if df_trend != 1 else "stats.spline_trend_one", df=df_trend)
+        if df_trend >= 1
+        else Message("stats.constant_level")
+    )
+    if season:
+        trend = Message("stats.season_and_trend", season=Message(f"stats.season_{period}"), trend=trend)
+    return Phrase("stats.glm_method", model=trend)
 
 
 # ---- the decomposition -----------------------------------------------------------------------
@@ -284,53 +256,34 @@ def decompose(
     ValueError
         On a bad parameter, naming it and its value.
     """
-    if period not in _PERIODS_PER_CYCLE:
-        raise ValueError(f"The 'period' parameter of decompose must be 'month' or 'week'. Got {period!r}.")
-    if not 0 < confidence < 1:
-        raise ValueError(f"The 'confidence' parameter of decompose must be in (0, 1). Got {confidence!r}.")
+    _checks.one_of("period", period, tuple(_PERIODS_PER_CYCLE), _CALLER)
+    _checks.level("confidence", confidence, _CALLER)
     dates = _as_dates(period_start)
     n = np.asarray(attempts, dtype=float)
     k = np.asarray(hits, dtype=float)
-    for name, arr in (("attempts", n), ("hits", k)):
-        if arr.shape != dates.shape:
-            raise ValueError(
-                f"The '{name}' parameter of decompose must have one entry per period "
-                f"({dates.size}). Got shape {arr.shape}."
-            )
-        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise ValueError(f"The '{name}' parameter of decompose must be finite and >= 0. Got {arr.tolist()!r}.")
-    bad = np.flatnonzero(k > n)
-    if bad.size:
-        raise ValueError(
-            f"The 'hits' parameter of decompose must not exceed 'attempts'. "
-            f"Got hits={k[bad[0]]:g} > attempts={n[bad[0]]:g} at position {bad[0]}."
-        )
+    _counts(n, k, dates)
 
-    index, poy, level, key, labels = _calendar(dates, period)
+    index, poy, level, key, labels = calendar(dates, period)
     if np.unique(index).size != index.size:
         dup = [labels[i] for i in range(index.size) if np.sum(index == index[i]) > 1]
-        raise ValueError(
-            f"The 'period_start' parameter of decompose must name each {period} once. Got duplicates: "
-            f"{sorted(set(dup))!r}."
-        )
+        got = _checks.Shown(f"duplicates: {sorted(set(dup))!r}")
+        raise _checks.invalid("period_start", _CALLER, "each_period_once", got, period=_unit(period, 1))
     obs = n > 0
     rate = np.where(obs, k / np.where(obs, n, 1.0), np.nan)
     ci_low, ci_high = wilson_interval(k, n, confidence)
-    yoy = _year_on_year(k, n, rate, ci_low, ci_high, key, period, obs)
-    unit = "months" if period == "month" else "weeks"
+    yoy = year_on_year(k, n, rate, ci_low, ci_high, key, period, obs)
     if not np.any(obs):
-        return _without_fit(
-            period, poy, n, k, rate, ci_low, ci_high, np.full(n.size, np.nan), yoy, 0.0,
-            f"No {unit[:-1]} has any attempts: there is nothing to decompose.", "none (no attempts)",
-        )  # fmt: skip
+        note = Phrase("stats.no_period_attempts", unit=_unit(period, 1))
+        trend = np.full(n.size, np.nan)
+        return _without_fit(period, poy, n, k, rate, (ci_low, ci_high), trend, yoy, 0.0, note, Phrase("stats.no_fit"))
     span = int(index[obs].max() - index[obs].min() + 1)
     cycles = span / _PERIODS_PER_CYCLE[period]
     n_obs = int(obs.sum())
-    notes: list[str] = []
+    notes: list[Message] = []
     if n_obs < n.size:
         skipped = n.size - n_obs
-        noun, verb = (unit[:-1], "was") if skipped == 1 else (unit, "were")
-        notes.append(f"{skipped} {noun} with no attempts {verb} skipped.")
+        said = "stats.skipped_one" if skipped == 1 else "stats.skipped"
+        notes.append(Message(said, n=skipped, unit=_unit(period, skipped)))
 
     # ---- can the seasonal effects be estimated? ----
     n_levels = _LEVELS[period]
@@ -338,20 +291,12 @@ def decompose(
     season = True
     if cycles < 2:
         season = False
-        notes.insert(
-            0,
-            f"Only {span} {unit} of data: fewer than two full yearly cycles, so no seasonal factors are "
-            "estimated; the trend is shown alone.",
-        )
+        notes.insert(0, Message("stats.too_short", span=span, unit=_unit(period)))
     elif np.any(seen < 2):
         season = False
         missing = [str(i + 1) for i in np.flatnonzero(seen < 2)]
-        what = ("Month" if period == "month" else "Week") + ("s" if len(missing) > 1 else "")
-        notes.insert(
-            0,
-            f"{what} {_join(missing)} of the year {'are' if len(missing) > 1 else 'is'} not observed in at least "
-            "two periods, so no seasonal factors are estimated; the trend is shown alone.",
-        )
+        said = "stats.unobserved_one" if len(missing) == 1 else "stats.unobserved"
+        notes.insert(0, Message(said, what=_unit(period, len(missing), title=True), items=_listed(missing)))
 
     # ---- design ----
     t = index.astype(float)
@@ -363,43 +308,29 @@ def decompose(
     df_trend = max(df_trend, 0)
     if df_trend >= 1:
         knots = np.percentile(x[obs], np.linspace(0, 100, df_trend + 1))
-        trend_x = _natural_spline(x, knots)
+        trend_x = natural_spline(x, knots)
     else:
         trend_x = np.zeros((x.size, 0))
     design = np.column_stack([np.ones_like(x), trend_x])
     n_trend_cols = design.shape[1]
     if season:
-        design = np.column_stack([design, _sum_to_zero(level, n_levels)])
+        design = np.column_stack([design, sum_to_zero(level, n_levels)])
 
     k_obs, n_obs_arr = k[obs], n[obs]
     total_k, total_n = float(k_obs.sum()), float(n_obs_arr.sum())
-    trend_desc = (
-        f"a natural cubic spline trend in time with {df_trend} degree{'s' if df_trend != 1 else ''} of freedom"
-        if df_trend >= 1
-        else "a constant level"
-    )
-    season_desc = (
-        f"{'a month' if period == 'month' else 'an ISO-week'}-of-year effect (sum-to-zero contrasts) and "
-        if season
-        else ""
-    )
-    method = (
-        f"binomial GLM (logit link) on the aggregated counts with {season_desc}{trend_desc}, fitted by IRLS "
-        "(statsmodels); quasi-binomial dispersion for the intervals; unusual periods by deletion Pearson "
-        "residuals with Benjamini-Hochberg; year on year by Newcombe's interval and a two-proportion z-test"
-    )
+    method = _method(period, season, df_trend)
 
     if total_k == 0 or total_k == total_n:
         # No variation at all: the logit model has no finite fit.
-        notes.insert(0, f"Every attempt was {'lost' if total_k == 0 else 'a hit'}: there is nothing to decompose.")
+        notes.insert(0, Message("stats.all_lost" if total_k == 0 else "stats.all_hits"))
         trend = np.full(n.size, total_k / total_n)
-        return _without_fit(period, poy, n, k, rate, ci_low, ci_high, trend, yoy, cycles, " ".join(notes), method)
+        return _without_fit(period, poy, n, k, rate, (ci_low, ci_high), trend, yoy, cycles, _note(notes), method)
 
     # ---- fit ----
     x_obs = design[obs]
-    beta, cov = _fit(k_obs, n_obs_arr, x_obs)
+    beta, cov = fit(k_obs, n_obs_arr, x_obs)
     df_resid = n_obs - design.shape[1]
-    p_obs = _expit(x_obs @ beta)
+    p_obs = expit(x_obs @ beta)
     var_obs = n_obs_arr * p_obs * (1 - p_obs)
     with np.errstate(divide="ignore", invalid="ignore"):
         pearson = np.where(var_obs > 0, (k_obs - n_obs_arr * p_obs) / np.sqrt(var_obs), 0.0)
@@ -407,12 +338,11 @@ def decompose(
     dispersion = max(1.0, chi2 / df_resid) if df_resid > 0 else 1.0
     if dispersion > 1 and season:
         notes.append(
-            f"The {unit} vary more than chance alone would make them (dispersion {dispersion:.2f}), "
-            f"so the intervals of the factors are widened by a factor {np.sqrt(dispersion):.2f}."
+            Message("stats.overdispersed", unit=_unit(period), dispersion=dispersion, widen=float(np.sqrt(dispersion)))
         )
 
     eta_trend = design[:, :n_trend_cols] @ beta[:n_trend_cols]
-    trend = _expit(eta_trend)
+    trend = expit(eta_trend)
 
     factors = factor_low = factor_high = rate_effect = None
     adjusted = rate.copy()
@@ -431,7 +361,7 @@ def decompose(
             factor_low = dict(zip(keys, np.exp(effects - q * se).tolist(), strict=True))
             factor_high = dict(zip(keys, np.exp(effects + q * se).tolist(), strict=True))
         m = float(eta_trend[obs].mean())
-        rate_effect = dict(zip(keys, (_expit(m + effects) - _expit(np.array(m))).tolist(), strict=True))
+        rate_effect = dict(zip(keys, (expit(m + effects) - expit(np.array(m))).tolist(), strict=True))
         f = np.exp(effects)[level - 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             adjusted = np.where(obs, k / (k + f * (n - k)), np.nan)
@@ -441,34 +371,26 @@ def decompose(
             if np.all(k_obs[level[obs] == j] == 0) or np.all(k_obs[level[obs] == j] == n_obs_arr[level[obs] == j])
         ]
         if edge:
-            notes.append(
-                f"{'Month' if period == 'month' else 'Week'}{'s' if len(edge) > 1 else ''} {_join(edge)} of the year "
-                "had no hits (or only hits) every time, so the factor is at the edge of what the data allow and "
-                "its interval is not reliable."
-            )
+            notes.append(Message("stats.at_edge", what=_unit(period, len(edge), title=True), items=_listed(edge)))
 
     remainder = np.full(n.size, np.nan)
     remainder[obs] = pearson
     unusual = np.full(n.size, "", dtype="<U4")
-    unusual[obs] = _unusual(k_obs, n_obs_arr, x_obs, 1 - confidence)
-    flagged = [f"{labels[i]} ({unusual[i]})" for i in np.argsort(index) if unusual[i]]
+    unusual[obs] = unusual_periods(k_obs, n_obs_arr, x_obs, 1 - confidence)
+    flagged = [
+        Message("stats.unusual_period", label=labels[i], direction=Message(f"stats.{unusual[i]}"))
+        for i in np.argsort(index)
+        if unusual[i]
+    ]
     if flagged:
-        notes.append(
-            f"{len(flagged)} {unit[:-1] if len(flagged) == 1 else unit} {'is' if len(flagged) == 1 else 'are'} "
-            f"unusual for {'its' if len(flagged) == 1 else 'their'} trend and season: {_join(flagged)}."
-        )
+        many = "stats.unusual_one" if len(flagged) == 1 else "stats.unusual"
+        notes.append(Message(many, n=len(flagged), unit=_unit(period, len(flagged)), items=_listed(flagged)))
     if not notes:
-        notes.append(f"{n_obs} {unit} ({cycles:.1f} yearly cycles) decomposed; nothing unusual.")
+        notes.append(Message("stats.nothing_unusual", n=n_obs, unit=_unit(period), cycles=cycles))
 
-    return Decomposition(
-        period=period,
-        period_of_year=poy,
-        attempts=n,
-        hits=k,
-        rate=rate,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        trend=trend,
+    base = _without_fit(period, poy, n, k, rate, (ci_low, ci_high), trend, yoy, cycles, _note(notes), method)
+    return dataclasses.replace(
+        base,
         seasonal_factors=factors,
         seasonal_factor_low=factor_low,
         seasonal_factor_high=factor_high,
@@ -476,15 +398,13 @@ def decompose(
         adjusted_rate=adjusted,
         remainder=remainder,
         unusual=unusual,
-        yoy_difference=yoy[0],
-        yoy_low=yoy[1],
-        yoy_high=yoy[2],
-        yoy_p=yoy[3],
-        cycles=cycles,
         dispersion=dispersion,
-        note=" ".join(notes),
-        method=method,
     )
+
+
+def _note(notes: list[Message]) -> Phrase:
+    """The notes as one paragraph."""
+    return Phrase(Joined(notes, " "))
 
 
 def _without_fit(
@@ -493,15 +413,15 @@ def _without_fit(
     n: FloatArray,
     k: FloatArray,
     rate: FloatArray,
-    ci_low: FloatArray,
-    ci_high: FloatArray,
+    ci: tuple[FloatArray, FloatArray],
     trend: FloatArray,
     yoy: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     cycles: float,
-    note: str,
-    method: str,
+    note: Phrase,
+    method: Phrase,
 ) -> Decomposition:
-    """The result when there is nothing to fit (no attempts, or no variation in the outcome)."""
+    """The result when there is nothing to fit (no attempts, or no variation in the outcome); the fitted
+    result replaces its seasonal fields."""
     obs = n > 0
     return Decomposition(
         period=period,
@@ -509,8 +429,8 @@ def _without_fit(
         attempts=n,
         hits=k,
         rate=rate,
-        ci_low=ci_low,
-        ci_high=ci_high,
+        ci_low=ci[0],
+        ci_high=ci[1],
         trend=trend,
         seasonal_factors=None,
         seasonal_factor_low=None,
@@ -528,95 +448,3 @@ def _without_fit(
         note=note,
         method=method,
     )
-
-
-def _fit(k: FloatArray, n: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Binomial GLM (logit link) by IRLS: coefficients and their unscaled covariance."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # separation / convergence: reported in the note
-        result = GLM(np.column_stack([k, n - k]), x, family=Binomial()).fit()
-    return np.asarray(result.params, dtype=float), np.asarray(result.cov_params(), dtype=float)
-
-
-def _unusual(k: FloatArray, n: FloatArray, x: FloatArray, fdr: float, max_rounds: int = 10) -> npt.NDArray[np.str_]:
-    """Iterated mean-shift outlier test with Benjamini-Hochberg (see :func:`decompose`).
-
-    Each round fits the model without the periods flagged so far and computes, for every
-    period, a deletion statistic: for a period in the fit, its Pearson residual over
-    ``sqrt(φ₍ᵢ₎ (1 - h))`` (one-step deletion, φ₍ᵢ₎ the dispersion without it); for a period
-    left out, its prediction residual over ``sqrt(φ (1 + h))``. ``h = w xᵀ (XᵀWX)⁻¹ x``.
-    Rounds stop when the flagged set no longer changes.
-    """
-    m, n_par = x.shape
-    flagged = np.zeros(m, dtype=bool)
-    reject = flagged
-    pearson = np.zeros(m)
-    for _ in range(max_rounds):
-        keep = ~flagged
-        beta, cov = _fit(k[keep], n[keep], x[keep])
-        p_hat = _expit(x @ beta)
-        w = n * p_hat * (1 - p_hat)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pearson = np.where(w > 0, (k - n * p_hat) / np.sqrt(w), 0.0)
-        h = w * np.einsum("ij,jk,ik->i", x, cov, x)
-        df_keep = int(keep.sum()) - n_par
-        chi2 = float(np.sum(pearson[keep] ** 2))
-        free = keep & (1 - h > 1e-8)  # a period that fits itself exactly cannot be tested
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(keep, pearson**2 / np.where(free, 1 - h, np.inf), pearson**2 / (1 + h))
-        # Dispersion without the period (periods in the fit) or of the fit (periods left out).
-        df_ref = np.where(keep, df_keep - 1, df_keep)
-        chi2_ref = np.where(keep, chi2 - r2, chi2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            phi_raw = np.where(df_ref >= 1, chi2_ref / np.maximum(df_ref, 1), 1.0)
-        phi = np.maximum(phi_raw, 1.0)
-        stat = np.sqrt(r2 / phi)
-        p_value = np.where(phi_raw > 1, 2 * sps.t.sf(stat, np.maximum(df_ref, 1)), 2 * sps.norm.sf(stat))
-        p_value = np.where(free | ~keep, p_value, 1.0)
-        # Benjamini-Hochberg step-up across the periods.
-        order = np.argsort(p_value)
-        passed = p_value[order] <= fdr * np.arange(1, m + 1) / m
-        n_reject = int(np.max(np.flatnonzero(passed)) + 1) if np.any(passed) else 0
-        reject = np.zeros(m, dtype=bool)
-        reject[order[:n_reject]] = True
-        if np.array_equal(reject, flagged):
-            break
-        # Refit without them only while the model stays estimable with a residual degree of freedom.
-        if int((~reject).sum()) - n_par < 2 or np.linalg.matrix_rank(x[~reject]) < n_par:
-            break
-        kept_k, kept_n = k[~reject], n[~reject]
-        if kept_k.sum() == 0 or kept_k.sum() == kept_n.sum():
-            break
-        flagged = reject
-    out = np.full(m, "", dtype="<U4")
-    out[reject & (pearson > 0)] = "high"
-    out[reject & (pearson < 0)] = "low"
-    return out
-
-
-def _year_on_year(
-    k: FloatArray,
-    n: FloatArray,
-    rate: FloatArray,
-    low: FloatArray,
-    high: FloatArray,
-    key: IntArray,
-    period: str,
-    obs: npt.NDArray[np.bool_],
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Difference from the same period one year earlier: Newcombe interval and pooled z-test p."""
-    where = {int(kk): i for i, kk in enumerate(key.tolist()) if obs[i]}
-    back = 12 if period == "month" else 100  # months back, or one ISO year back in year*100+week
-    prev = np.array([where.get(int(kk) - back, -1) for kk in key.tolist()], dtype=np.int64)
-    has = obs & (prev >= 0)
-    j = np.where(has, prev, 0)
-    diff = np.where(has, rate - rate[j], np.nan)
-    # Newcombe (1998) hybrid score interval, method 10, from the two Wilson intervals.
-    lo = diff - np.sqrt((rate - low) ** 2 + (high[j] - rate[j]) ** 2)
-    hi = diff + np.sqrt((high - rate) ** 2 + (rate[j] - low[j]) ** 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pooled = (k + k[j]) / (n + n[j])
-        se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n[j]))
-        z = np.where(se > 0, diff / se, 0.0)
-    p = 2 * sps.norm.sf(np.abs(z))
-    return diff, np.where(has, lo, np.nan), np.where(has, hi, np.nan), np.where(has, p, np.nan)

@@ -19,7 +19,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special, stats
 
+from hitrate.i18n import Message
+from hitrate.stats import _checks
 from hitrate.stats.intervals import ArrayLike
+from hitrate.stats.phrase import Phrase
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -27,12 +30,6 @@ FloatArray = npt.NDArray[np.float64]
 #: no hits or only hits (e.g. 0/4, 5/5, 0/3) push the maximum-likelihood strength towards 0 (a
 #: U-shaped prior with all its mass at 0 and 1); the fit stops here instead.
 MIN_STRENGTH = 1e-3
-
-_ML_METHOD = "beta-binomial marginal likelihood (SLSQP on logit mean, log strength)"
-_NO_SPREAD_METHOD = (
-    "complete pooling: every group has {what}, so the between-group spread cannot be estimated; "
-    "prior = Beta(total hits + 1/2, total misses + 1/2), the Jeffreys posterior of the pooled rate"
-)
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ class BetaPrior:
     converged
         Whether the optimiser reported convergence (always True for the closed-form cases).
     method
-        How the prior was obtained, in words.
+        How the prior was obtained, in words (a :class:`~hitrate.stats.phrase.Phrase`).
     complete_pooling
         True when the data show no between-group variation beyond binomial noise, so the fit
         stopped at the largest allowed strength: every group is then shrunk almost all the way to
@@ -64,7 +61,7 @@ class BetaPrior:
     n_groups: int
     log_likelihood: float
     converged: bool
-    method: str
+    method: Phrase | str
     complete_pooling: bool = False
 
     @property
@@ -76,36 +73,6 @@ class BetaPrior:
     def strength(self) -> float:
         """Prior strength ``alpha + beta``: how many attempts the prior is worth."""
         return self.alpha + self.beta
-
-
-def _show(values: FloatArray) -> object:
-    """Values for an error message: a plain number for one value, else a list."""
-    return values.item() if values.size == 1 else values.tolist()
-
-
-def _as_counts(hits: ArrayLike, attempts: ArrayLike, where: str) -> tuple[FloatArray, FloatArray]:
-    """Hits and attempts as float arrays of one shape, checked to be whole counts with 0 <= hits <= attempts."""
-    k = np.asarray(hits, dtype=float)
-    n = np.asarray(attempts, dtype=float)
-    if k.shape != n.shape:
-        raise ValueError(
-            f"The 'hits' and 'attempts' parameters of {where} must have the same shape. Got {k.shape} and {n.shape}."
-        )
-    if not np.all(np.isfinite(n)) or np.any(n < 0) or np.any(n != np.round(n)):
-        raise ValueError(f"The 'attempts' parameter of {where} must hold non-negative whole counts. Got {_show(n)!r}.")
-    if not np.all(np.isfinite(k)) or np.any(k != np.round(k)):
-        raise ValueError(f"The 'hits' parameter of {where} must hold whole counts. Got {_show(k)!r}.")
-    if np.any(k < 0) or np.any(k > n):
-        raise ValueError(
-            f"The 'hits' parameter of {where} must satisfy 0 <= hits <= attempts. "
-            f"Got hits={_show(k)!r}, attempts={_show(n)!r}."
-        )
-    return k, n
-
-
-def _check_confidence(confidence: float, where: str) -> None:
-    if not 0 < confidence < 1:
-        raise ValueError(f"The 'confidence' parameter of {where} must be in (0, 1). Got {confidence!r}.")
 
 
 def _log_likelihood(k: FloatArray, n: FloatArray, a: float, b: float) -> float:
@@ -162,40 +129,26 @@ def fit_beta_binomial(hits: ArrayLike, attempts: ArrayLike, max_strength: float 
 
     Raises
     ------
-    ValueError
-        If no group has attempts, counts are not whole, negative or hits exceed attempts, or
-        ``max_strength`` is not above ``MIN_STRENGTH``; the message names the parameter and value.
+    hitrate.errors.InvalidParameterError
+        (a ``ValueError``) If no group has attempts, counts are not whole, negative or hits exceed
+        attempts, or ``max_strength`` is not above ``MIN_STRENGTH``; the message names the parameter and value.
     """
     where = "fit_beta_binomial"
-    k_all, n_all = _as_counts(hits, attempts, where)
+    k_all, n_all = _checks.counts(hits, attempts, where)
+    _checks.some_attempts(n_all, where)
     used = n_all > 0
     k, n = k_all[used], n_all[used]
-    if k.size == 0:
-        raise ValueError(
-            f"The 'attempts' parameter of {where} must have at least one group with attempts > 0. Got {_show(n_all)!r}."
-        )
     total_k, total_n = float(k.sum()), float(n.sum())
     cap = total_n + 1.0 if max_strength is None else float(max_strength)
     if not (math.isfinite(cap) and cap > MIN_STRENGTH):
-        raise ValueError(
-            f"The 'max_strength' parameter of {where} must be a finite number above {MIN_STRENGTH}. "
-            f"Got {max_strength!r}."
-        )
+        raise _checks.invalid("max_strength", where, "finite_above", max_strength, minimum=MIN_STRENGTH)
     groups = int(k.size)
 
     if total_k == 0 or total_k == total_n:
         mean = (total_k + 0.5) / (total_n + 1.0)
         strength = min(total_n + 1.0, cap)
-        a, b = mean * strength, (1.0 - mean) * strength
-        return BetaPrior(
-            alpha=a,
-            beta=b,
-            n_groups=groups,
-            log_likelihood=_log_likelihood(k, n, a, b),
-            converged=True,
-            method=_NO_SPREAD_METHOD.format(what="no hits" if total_k == 0 else "only hits"),
-            complete_pooling=True,
-        )
+        what = Message("stats.no_hits" if total_k == 0 else "stats.only_hits")
+        return _prior(k, n, mean * strength, (1.0 - mean) * strength, True, Phrase("stats.no_spread", what=what), True)
 
     log_choose = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
     misses = n - k
@@ -240,15 +193,14 @@ def fit_beta_binomial(hits: ArrayLike, attempts: ArrayLike, max_strength: float 
     at_floor = float(result.x[1]) <= log_lo + 1e-6
     free_grad = np.array([grad[0], 0.0 if (at_cap and grad[1] < 0) or (at_floor and grad[1] > 0) else grad[1]])
     converged = bool(result.success) or float(np.max(np.abs(free_grad))) < 1e-4 * max(1.0, abs(float(result.fun)))
-    return BetaPrior(
-        alpha=a,
-        beta=b,
-        n_groups=groups,
-        log_likelihood=_log_likelihood(k, n, a, b),
-        converged=converged,
-        method=_ML_METHOD,
-        complete_pooling=at_cap,
-    )
+    return _prior(k, n, a, b, converged, Phrase("stats.marginal_likelihood"), at_cap)
+
+
+def _prior(
+    k: FloatArray, n: FloatArray, a: float, b: float, converged: bool, method: Phrase, pooled: bool
+) -> BetaPrior:
+    """The fitted prior ``Beta(a, b)`` of the groups ``k`` of ``n``, with its log-likelihood."""
+    return BetaPrior(a, b, int(k.size), _log_likelihood(k, n, a, b), converged, method, pooled)
 
 
 def shrink(
@@ -286,13 +238,11 @@ def shrink(
         Arrays of the shape of ``hits``.
     """
     where = "shrink"
-    _check_confidence(confidence, where)
+    _checks.level("confidence", confidence, where)
     if not (prior.alpha > 0 and prior.beta > 0 and math.isfinite(prior.alpha) and math.isfinite(prior.beta)):
-        raise ValueError(
-            f"The 'prior' parameter of {where} must have finite alpha > 0 and beta > 0. "
-            f"Got alpha={prior.alpha!r}, beta={prior.beta!r}."
-        )
-    k, n = _as_counts(hits, attempts, where)
+        got = _checks.Shown(f"alpha={prior.alpha!r}, beta={prior.beta!r}")
+        raise _checks.invalid("prior", where, "prior", got)
+    k, n = _checks.counts(hits, attempts, where)
     post_a = prior.alpha + k
     post_b = prior.beta + (n - k)
     mean = post_a / (post_a + post_b)
@@ -336,30 +286,24 @@ def shrink_within(
 
     Raises
     ------
-    ValueError
-        If the inputs do not line up, counts are invalid, no group has attempts, ``confidence`` is
-        not in (0, 1) or ``min_groups`` is below 1; the message names the parameter and value.
+    hitrate.errors.InvalidParameterError
+        (a ``ValueError``) If the inputs do not line up, counts are invalid, no group has attempts,
+        ``confidence`` is not in (0, 1) or ``min_groups`` is below 1; the message names the parameter and value.
     """
     where = "shrink_within"
-    _check_confidence(confidence, where)
-    if isinstance(min_groups, bool) or not isinstance(min_groups, int | np.integer) or min_groups < 1:
-        raise ValueError(f"The 'min_groups' parameter of {where} must be a whole number >= 1. Got {min_groups!r}.")
-    k, n = _as_counts(hits, attempts, where)
+    _checks.level("confidence", confidence, where)
+    _checks.whole_number("min_groups", min_groups, where)
+    k, n = _checks.counts(hits, attempts, where)
     labels = np.asarray(parents, dtype=object)
     if k.ndim != 1 or labels.shape != k.shape:
-        raise ValueError(
-            f"The 'parents' parameter of {where} must be 1-D with one label per group. "
-            f"Got shape {labels.shape} for {k.shape} groups."
-        )
+        got = _checks.Shown(f"shape {labels.shape} for {k.shape} groups")
+        raise _checks.invalid("parents", where, "one_label_per_group", got)
     members: dict[Hashable, list[int]] = {}
     for i, label in enumerate(labels.tolist()):
         members.setdefault(label, []).append(i)
 
     overall = fit_beta_binomial(k, n)
-    borrowed = dataclasses.replace(
-        overall,
-        method=f"{overall.method}; fitted on all groups: this parent has fewer than {min_groups} groups with attempts",
-    )
+    borrowed = dataclasses.replace(overall, method=Phrase("stats.borrowed", method=overall.method, minimum=min_groups))
     mean = np.empty(k.shape)
     low = np.empty(k.shape)
     high = np.empty(k.shape)
