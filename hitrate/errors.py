@@ -5,6 +5,7 @@ The tree::
     HitrateError                      base of everything hitrate raises on purpose
     ├── UserInputError                a user mistake: names the file, row, column, key or parameter
     │   ├── InvalidParameterError     a parameter value that is not allowed (also a ValueError)
+    │   │   └── InvalidValueError     the same, said in a sentence of the function's own
     │   ├── DefinitionsError          a definitions file that does not validate
     │   ├── InputFileError            a file that cannot be read or mapped
     │   │   └── AmbiguousDateFormatError  dates that parse as both dd/mm and mm/dd
@@ -79,6 +80,18 @@ class InvalidParameterError(UserInputError, ValueError):
         self.got = got
         key = "errors.invalid_parameter_of" if caller else "errors.invalid_parameter"
         super().__init__(key, param=Param(parameter), caller=caller, expected=expected, got=repr(got))
+
+
+class InvalidValueError(InvalidParameterError):
+    """A parameter value that is not allowed, said in a sentence of the area's own: ``key`` is the message id,
+    and the message gets ``param`` (the parameter, written the face's way) and ``got`` (the value) besides
+    ``params`` (``--target 1.3: a hit-rate goal must be between 0 and 1``)."""
+
+    def __init__(self, key: str, /, *, parameter: str, got: Any = None, **params: Any) -> None:
+        self.parameter = parameter
+        self.expected = Message(key, param=Param(parameter), got=got, **params)
+        self.got = got
+        UserInputError.__init__(self, key, param=Param(parameter), got=got, **params)
 
 
 class DefinitionsError(UserInputError):

@@ -210,3 +210,59 @@ def test_money_carries_its_currency_in_the_languages_way() -> None:
 def test_every_language_is_known_to_babel() -> None:
     for lang in LANGS:
         assert fmt.percent(0.5, lang)
+
+
+# -- no sentences outside the catalogues -------------------------------------------------------------------------
+
+SQL = re.compile(
+    r"\b(SELECT|FROM|WHERE|INSERT|CREATE|ALTER|UPDATE|DELETE|DROP|JOIN|CAST|CASE|WHEN|THEN|ELSE|TABLE|VALUES|GROUP BY|"
+    r"AS|ON|ORDER BY|IS NOT NULL|OVER|PARTITION BY|INTEGER|BIGINT|DOUBLE|TRY_CAST|substr|sha256|concat_ws|list_position)\b"
+)
+#: Strings of four words or more that are not sentences for users: (file, start of the string, why).
+NOT_SENTENCES = {
+    ("hitrate/__init__.py", "module 'hitrate' has no attribute"),  # Python's own AttributeError wording
+    ("hitrate/analysis/_figures.py", "system-ui"),  # a font stack
+    ("hitrate/report/_charts/style.py", "system-ui"),
+    ("hitrate/improve/coach/_card.py", "hitrate benchmark --by rep"),  # the command that reproduces a number
+    ("hitrate/ingest/parsing.py", "a date shape must not contain quotes"),  # a programming error, not a user's
+    ("hitrate/ingest/readers.py", "the cells are not read yet"),  # a programming error
+    ("hitrate/ingest/readers.py", "a RawTable needs cells"),  # a programming error
+    ("hitrate/spec/model.py", "Closed-basis hit rate of every opportunity"),  # the default definitions' data
+    ("hitrate/stats/censoring.py", "no deal at all"),  # a value shown after "Got" in an InvalidParameterError
+    ("hitrate/stats/censoring.py", ": open_count sums to"),
+    ("hitrate/synth/reps.py", "Anna Lars Maria"),  # the demo's names
+    ("hitrate/synth/reps.py", "Holm Berg Nielsen"),
+}
+
+
+def _sentences(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            s = node.value
+            if (
+                len(re.findall(r"[A-Za-z]{2,}", s)) >= 4
+                and " " in s
+                and not SQL.search(s)
+                and not s.strip().startswith(
+                    ("^", "(?", "%", "{", "<", "#", "'", ")", ",", "]", " IS", "SET", "read_csv")
+                )
+            ):
+                found.append((node.lineno, s))
+    return found
+
+
+def test_no_user_facing_sentence_lives_outside_the_catalogues():
+    """The library (everything but the faces' own code in cli/ and web/, which also read the catalogues)
+    holds ids and parameters, not English sentences."""
+    stray = []
+    for path in _library_files():
+        rel = str(path.relative_to(ROOT))
+        for line, s in _sentences(path):
+            if not any(rel == f and s.startswith(start) for f, start in NOT_SENTENCES):
+                stray.append(f"{rel}:{line} {s[:80]!r}")
+    assert stray == []

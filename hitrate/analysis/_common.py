@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from hitrate.engine.query import Query
 from hitrate.i18n import Message
+from hitrate.report.result import english
 from hitrate.spec.model import Definitions, default_definitions, load_definitions
 
 #: A definitions argument: the definitions themselves, or the path of a definitions file (as ``--definitions``).
@@ -53,19 +54,7 @@ def comma_list(value: str | Sequence[str] | None) -> list[str]:
     return [f.strip() for f in items if f and f.strip()]
 
 
-def english(value: Any) -> Any:
-    """``value`` with every :class:`~hitrate.i18n.Message` in it (in dicts and lists too) as its English sentence:
-    what ``to_dict()`` writes into JSON."""
-    if isinstance(value, Message):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {k: english(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [english(v) for v in value]
-    return value
-
-
-def english_fields(**fields: Any) -> dict[str, Any]:
+def english_dict(**fields: Any) -> dict[str, Any]:
     """The fields in the order given, every message in them as its English sentence: a result's ``to_dict()``
     with the keys it always had."""
     return {name: english(value) for name, value in fields.items()}

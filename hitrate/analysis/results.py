@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from hitrate.analysis._common import english_fields
+from hitrate.analysis._common import english_dict
 from hitrate.i18n import DEFAULT_LANG, Joined, Message
 from hitrate.report.result import RATE_COLUMNS, Result, clean
 from hitrate.spec.model import Definitions
@@ -44,7 +44,7 @@ class RecordsResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The attributes of :attr:`dict_keys`, sentences in English."""
-        return english_fields(**{name: getattr(self, name) for name in self.dict_keys})
+        return english_dict(**{name: getattr(self, name) for name in self.dict_keys})
 
 
 @dataclass

@@ -32,9 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hitrate.errors import InvalidParameterError, UnknownFieldError
-from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
-from hitrate.report.result import Result, json_ready
-from hitrate.stats.phrase import Phrase, english_fields
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param, Phrase
+from hitrate.report.result import Result, english_fields, json_ready
 
 if TYPE_CHECKING:
     import pandas as pd

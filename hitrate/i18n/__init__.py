@@ -186,6 +186,37 @@ class Message:
         return hash((self.key, tuple(sorted((k, repr(v)) for k, v in self.params.items()))))
 
 
+class Phrase(str, Message):
+    """A message that is also its English sentence (a ``str``).
+
+    ``Phrase("stats.pearson")`` or ``Phrase(message)``; ``str(phrase)`` and every ``str`` operation work on
+    the English sentence, :meth:`render` gives any language. Equal to (and hashed as) its English text.
+    """
+
+    message: Message
+
+    def __new__(cls, key: str | Message, /, **params: Any) -> Phrase:
+        message = key if isinstance(key, Message) else Message(key, **params)
+        made = str.__new__(cls, message.render())
+        object.__setattr__(made, "message", message)
+        return made
+
+    def __init__(self, key: str | Message, /, **params: Any) -> None:
+        object.__setattr__(self, "key", self.message.key)
+        object.__setattr__(self, "params", self.message.params)
+
+    def render(self, lang: str = DEFAULT_LANG, names: ParamNames = plain_names) -> str:
+        """The sentence in ``lang``, parameters written the face's way (``names``)."""
+        return self.message.render(lang, names)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Phrase, (self.message,))
+
+    __str__ = str.__str__
+    __hash__ = str.__hash__
+    __contains__ = str.__contains__  # type: ignore[assignment]
+
+
 class Joined(Message):
     """Items joined by a separator, each rendered in the language of the message around it (messages and
     parameters included)."""
@@ -228,6 +259,7 @@ __all__ = [
     "Lines",
     "Message",
     "Param",
+    "Phrase",
     "ParamNames",
     "UnknownLanguageError",
     "catalogue",

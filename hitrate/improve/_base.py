@@ -18,8 +18,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from hitrate.errors import InvalidParameterError, UserInputError
-from hitrate.i18n import DEFAULT_LANG, Message, Param, ParamNames, plain_names
+from hitrate.i18n import Message, Phrase
 from hitrate.report.result import Result, json_ready
 
 if TYPE_CHECKING:
@@ -36,52 +35,9 @@ class _Record(Protocol):
 T = TypeVar("T", bound=_Record)
 
 
-class InvalidValueError(InvalidParameterError):
-    """A parameter value that is not allowed, said in a sentence of its own: ``key`` is the message id, and the
-    message gets ``param`` (the parameter, written the face's way) and ``got`` (the value) besides ``params``."""
-
-    def __init__(self, key: str, /, *, parameter: str, got: Any, **params: Any) -> None:
-        self.parameter = parameter
-        self.expected = Message(key, param=Param(parameter), got=got, **params)
-        self.got = got
-        UserInputError.__init__(self, key, param=Param(parameter), got=got, **params)
-
-
-class Worded(str):
-    """A message as its English sentence, and still the message: ``str`` for a face that prints it as it is,
-    :meth:`render` for any language."""
-
-    message: Message
-
-    def __new__(cls, message: Message) -> Worded:
-        made = super().__new__(cls, str(message))
-        made.message = message
-        return made
-
-    def render(self, lang: str = DEFAULT_LANG, names: ParamNames = plain_names) -> str:
-        """The sentence in ``lang``."""
-        return self.message.render(lang, names)
-
-
-def json_data(value: Any) -> Any:
-    """Result data as JSON-ready data, messages as their English sentences (a message is a dataclass, so it is
-    turned into text before :func:`~hitrate.report.result.json_ready` would spread its fields)."""
-    if isinstance(value, Message):
-        return str(value)
-    if isinstance(value, Worded):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): json_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_data(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and not isinstance(value, Result):
-        return {f.name: json_data(getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr}
-    return json_ready(value)
-
-
 def as_message(value: Message | str) -> Message | str:
-    """The message behind ``value`` (a :class:`Worded` gives its message back; anything else is itself)."""
-    return value.message if isinstance(value, Worded) else value
+    """The message behind ``value`` (a :class:`~hitrate.i18n.Phrase` gives its message back)."""
+    return value.message if isinstance(value, Phrase) else value
 
 
 def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -148,7 +104,7 @@ class DataResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, in order, as JSON-ready data."""
-        return {f.name: json_data(getattr(self, f.name)) for f in dataclasses.fields(self) if f.repr}  # type: ignore[arg-type]
+        return {f.name: json_ready(getattr(self, f.name)) for f in dataclasses.fields(self) if f.repr}  # type: ignore[arg-type]
 
 
 class RowsResult(DataResult):

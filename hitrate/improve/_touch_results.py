@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hitrate.i18n import DEFAULT_LANG, Joined, Message
-from hitrate.improve._base import RowsResult, json_data, rate_table
+from hitrate.improve._base import RowsResult, rate_table
+from hitrate.report.result import json_ready
 
 if TYPE_CHECKING:
     from hitrate.report import CaterpillarPlot, RateTable
@@ -38,7 +39,7 @@ class TouchResult(RowsResult):
     def to_dict(self) -> dict[str, Any]:
         """The keys of :attr:`KEYS` (``method`` the method's English, ``steps`` the funnel's), JSON-ready."""
         special: dict[str, Any] = {"method": self.METHOD, "steps": FUNNEL_STEPS}
-        return {k: json_data(special[k] if k in special else getattr(self, k)) for k in self.KEYS}
+        return {k: json_ready(special[k] if k in special else getattr(self, k)) for k in self.KEYS}
 
     def notes(self) -> list[Message | str]:
         return [*self.warnings, self.METHOD]

@@ -101,7 +101,7 @@ def write_card(card: RepCard, path: str | Path, *, lang: str = "en", period: str
     """Write the rep card as one self-contained HTML file (English ``en`` or Danish ``da``) and return its path.
     The card's statements head the file; each proportion is drawn with its interval and tabled below. ``period``
     names the trend's periods (default: the card's)."""
-    from hitrate.improve._base import InvalidValueError
+    from hitrate.errors import InvalidValueError
     from hitrate.report import write_report
 
     if lang not in LANGS:

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hitrate.errors import InvalidValueError
 from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
-from hitrate.improve._base import DataResult, InvalidValueError, rows_frame
+from hitrate.improve._base import DataResult, rows_frame
 from hitrate.improve._touch_results import DEFAULT_TYPES, EXPERIMENT_METHOD, ExperimentResult
 from hitrate.improve.outreach import TOUCH_STEPS
 from hitrate.spec.model import Definitions

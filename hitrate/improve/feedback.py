@@ -20,9 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.errors import InvalidParameterError, NotFoundError, PermissionDeniedError, UserInputError
-from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
-from hitrate.improve._base import InvalidValueError, RowsResult, Worded, json_data, rate_table
+from hitrate.errors import (
+    InvalidParameterError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+    UserInputError,
+)
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param, Phrase
+from hitrate.improve._base import RowsResult, rate_table
+from hitrate.report.result import json_ready
 
 if TYPE_CHECKING:
     from hitrate.report import RateTable
@@ -178,7 +185,7 @@ class ReasonsResult(RowsResult):
 
     def to_dict(self) -> dict[str, Any]:
         """``by``, ``period``, ``lost``, ``recorded_by_reps``, ``method``, ``warnings``, ``rows``, JSON-ready."""
-        out: dict[str, Any] = json_data(
+        out: dict[str, Any] = json_ready(
             {
                 "by": self.by,
                 "period": self.period,
@@ -303,7 +310,7 @@ def reasons(
         parts.append(Message("feedback.method_change"))
     if LOST_AT in by:
         parts.append(Message("feedback.method_lost_at", field=LOST_AT))
-    method = Worded(Joined(parts, "; "))
+    method = Phrase(Joined(parts, "; "))
     return ReasonsResult(list(by), query.period, rows, recorded, lost, method, notes)
 
 

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from hitrate.errors import NotFoundError, UnknownFieldError, UserInputError
-from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
-from hitrate.improve._base import InvalidValueError, RecordList, RowsResult, Worded
+from hitrate.errors import InvalidValueError, NotFoundError, UnknownFieldError, UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param, Phrase
+from hitrate.improve._base import RecordList, RowsResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -431,7 +431,7 @@ def _pipeline(
     defs: Any,
     curve: tuple[np.ndarray, np.ndarray] | None,
     memo: dict[Any, Any],
-) -> tuple[np.ndarray, np.ndarray, Worded]:
+) -> tuple[np.ndarray, np.ndarray, Phrase]:
     """P(won within the period) and P(lost within it) for each open deal of the goal's group, and where the
     win probabilities came from."""
     import ibis
@@ -442,7 +442,7 @@ def _pipeline(
 
     empty = np.zeros(0)
     if curve is None or as_of > goal.end:
-        return empty, empty, Worded(Message("goals.source_none_in_period"))
+        return empty, empty, Phrase(Message("goals.source_none_in_period"))
     query = Query.build(where={goal.field: [goal.value]})
     t = classified(store, defs, query, {"id", "created_at"})
     o = t.filter(~(t._won | t._lost) & t.created_at.notnull())
@@ -459,7 +459,7 @@ def _pipeline(
     )
     c = fetch(store, j.group_by(["age", "_p"]).aggregate(n=j.count()))
     if not len(c["n"]):
-        return empty, empty, Worded(Message("goals.source_no_open"))
+        return empty, empty, Phrase(Message("goals.source_no_open"))
     counts = np.asarray(c["n"], dtype=np.int64)
     age = np.repeat(np.maximum(np.asarray(c["age"], dtype=float), 0.0), counts)
     score = np.repeat(np.asarray(c["_p"], dtype=float), counts)
@@ -491,7 +491,7 @@ def _pipeline(
         source = Message("goals.source_scores_else", scored=n_scored, of=age.size, rest=rest)
     else:
         source = rest
-    return won, closing - won, Worded(source)
+    return won, closing - won, Phrase(source)
 
 
 def _months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date, int]]:

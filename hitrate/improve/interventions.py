@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hitrate.errors import InvalidParameterError, NotFoundError, UserInputError
+from hitrate.errors import InvalidParameterError, InvalidValueError, NotFoundError, UserInputError
 from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
-from hitrate.improve._base import DataResult, InvalidValueError, RecordList, interval_figure, rate_table
+from hitrate.improve._base import DataResult, RecordList, interval_figure, rate_table
 from hitrate.improve.goals import _date, check_subject, subject
 
 if TYPE_CHECKING:

@@ -34,9 +34,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from hitrate.errors import UnknownFieldError, UserInputError
+from hitrate.errors import InvalidValueError, UnknownFieldError, UserInputError
 from hitrate.i18n import Joined, Message, Param
-from hitrate.improve._base import InvalidValueError
 from hitrate.improve._touch_results import (
     DEFAULT_TYPES,
     FUNNEL_METHOD,

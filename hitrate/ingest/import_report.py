@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hitrate.i18n import DEFAULT_LANG, Message
-from hitrate.report.result import Result
+from hitrate.report.result import Result, english
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,7 +56,7 @@ class FileReport(Result):
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, JSON-ready; messages (the preset's reason, warnings) in English."""
-        return {f.name: _english(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: english(getattr(self, f.name)) for f in fields(self)}
 
     def adds_up(self) -> bool:
         """Whether every row read was stored or quarantined."""
@@ -128,7 +128,7 @@ class ImportReport(Result):
         ``quarantine_sample``; messages in English."""
         totals = {name: getattr(self, name) for name in (*COUNTS, "skipped_non_data")}
         rest = ("batch_id", "warnings", "files", "unmatched_keys", "quarantine_sample")
-        return {**totals, **{name: _english(getattr(self, name)) for name in rest}}
+        return {**totals, **{name: english(getattr(self, name)) for name in rest}}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per file: its name, table and counts."""
@@ -143,19 +143,6 @@ class ImportReport(Result):
     def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
         """The counts per file as grouped bars: imported, updated, unchanged and quarantined."""
         return _bars(self.files, self.title(), lang)
-
-
-def _english(value: Any) -> Any:
-    """``value`` with every message in it as its English sentence and every report as its ``to_dict()``."""
-    if isinstance(value, Message):
-        return str(value)
-    if isinstance(value, Result):
-        return value.to_dict()
-    if isinstance(value, dict):
-        return {k: _english(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_english(v) for v in value]
-    return value
 
 
 def _headline(report: FileReport | ImportReport) -> Message:

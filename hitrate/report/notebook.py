@@ -8,7 +8,7 @@ nothing is fetched from the network, and a notebook does not carry 3.5 MB per ce
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hitrate.i18n import DEFAULT_LANG, render_all
 
@@ -26,6 +26,15 @@ def plotly_script() -> str:
 
     _STATE["plotly_sent"] = True
     return f'<script type="text/javascript">{plotly_js()}</script>'
+
+
+def _own_figure(result: Result, lang: str) -> Any:
+    """The figure of a result drawn by its own ``plot()`` (no report section), or None when it has nothing to
+    chart."""
+    try:
+        return result.plot(lang)
+    except (NotImplementedError, ValueError):
+        return None
 
 
 def result_html(result: Result, lang: str = DEFAULT_LANG) -> str:
@@ -47,6 +56,12 @@ def result_html(result: Result, lang: str = DEFAULT_LANG) -> str:
         template = _environment().get_template("_section.html")
         parts.extend(template.render(section=section) for section in contexts)
     else:
+        figure = _own_figure(result, lang)
+        if figure is not None:
+            from hitrate.report._charts import figure_html
+
+            parts.append(plotly_script())
+            parts.append(figure_html(figure, div_id=f"hitrate-{id(result):x}", filename=type(result).__name__.lower()))
         parts.append(frame_html(result.to_frame(), lang))
     notes = render_all(result.notes(), lang)
     if notes:

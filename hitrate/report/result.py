@@ -83,6 +83,28 @@ def json_ready(value: Any) -> Any:
     return clean(value)
 
 
+def english(value: Any) -> Any:
+    """``value`` with every message in it as its English sentence and every result as its ``to_dict()``, through
+    mappings, lists, tuples and dataclasses; other values stay as they are (unlike :func:`json_ready`, numbers
+    are not cleaned). For a ``to_dict()`` that keeps its own number types."""
+    if isinstance(value, Message):
+        return str(value)
+    if isinstance(value, Result):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(k): english(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [english(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return english_fields(value)
+    return value
+
+
+def english_fields(data: Any) -> dict[str, Any]:
+    """A dataclass's shown fields, in order, through :func:`english`."""
+    return {f.name: english(getattr(data, f.name)) for f in dataclasses.fields(data) if f.repr}
+
+
 class Result:
     """Base class of every result object; see the module docstring."""
 

@@ -10,19 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hitrate.errors import InvalidParameterError, UserInputError
-from hitrate.i18n import Message, Param
-
-
-class InvalidValueError(InvalidParameterError):
-    """A parameter value that is not allowed: ``key`` is the message id; the message gets ``param`` (the
-    parameter, written the face's way) and ``got`` (the value) besides ``params``."""
-
-    def __init__(self, key: str, /, *, parameter: str, got: Any = None, **params: Any) -> None:
-        self.parameter = parameter
-        self.expected = Message(key, param=Param(parameter), got=got, **params)
-        self.got = got
-        UserInputError.__init__(self, key, param=Param(parameter), got=got, **params)
+from hitrate.errors import InvalidValueError, UserInputError
 
 
 def not_a_frame(parameter: str, value: Any) -> InvalidValueError:

@@ -29,7 +29,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from hitrate.scoring._errors import InvalidValueError, not_a_frame
+from hitrate.errors import InvalidValueError
+from hitrate.scoring._errors import not_a_frame
 from hitrate.scoring.features import (
     DEFAULT_MISSING_VALUES,
     as_text,

@@ -21,8 +21,8 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
+from hitrate.errors import InvalidValueError
 from hitrate.i18n import Joined, Param
-from hitrate.scoring._errors import InvalidValueError
 from hitrate.scoring.training import ReadOptions
 
 if TYPE_CHECKING:

@@ -18,10 +18,11 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from hitrate.scoring._errors import InvalidValueError, not_a_frame
+from hitrate.errors import InvalidValueError
+from hitrate.i18n import Phrase
+from hitrate.scoring._errors import not_a_frame
 from hitrate.scoring.model import outcome_array
 from hitrate.scoring.results import EvaluationResult
-from hitrate.stats.phrase import Phrase
 
 THIN = 100
 TOP_SHARES: tuple[int, ...] = (10, 20, 30, 50)

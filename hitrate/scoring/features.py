@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from hitrate.errors import InvalidValueError
 from hitrate.i18n import Joined
-from hitrate.scoring._errors import InvalidValueError, not_a_frame
+from hitrate.scoring._errors import not_a_frame
 
 MISSING = "(missing)"
 OTHER = "(other)"

@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
-from hitrate.errors import InputFileError
+from hitrate.errors import InputFileError, InvalidValueError
 from hitrate.i18n import Joined
-from hitrate.scoring._errors import InvalidValueError, not_a_frame
+from hitrate.scoring._errors import not_a_frame
 from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
 from hitrate.scoring.features import DEFAULT_MISSING_VALUES, check_columns, coerce_numeric, missing_mask
 from hitrate.scoring.model import LeadScorer

@@ -27,10 +27,10 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from hitrate.i18n import Joined, Message
-from hitrate.scoring._errors import InvalidValueError, not_a_frame
+from hitrate.errors import InvalidValueError
+from hitrate.i18n import Joined, Message, Phrase
+from hitrate.scoring._errors import not_a_frame
 from hitrate.scoring.features import DEFAULT_MISSING_VALUES, as_text, coerce_numeric, missing_mask
-from hitrate.stats.phrase import Phrase
 
 EXCLUDED = "excluded"
 WARNING = "warning"

@@ -39,7 +39,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from hitrate.scoring._errors import InvalidValueError, not_a_frame, not_fitted
+from hitrate.errors import InvalidValueError
+from hitrate.scoring._errors import not_a_frame, not_fitted
 from hitrate.scoring.features import DEFAULT_MISSING_VALUES, FeatureTransformer
 
 CALIBRATIONS = ("none", "sigmoid", "isotonic")

@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hitrate.errors import InvalidValueError
 from hitrate.i18n import DEFAULT_LANG, Message
-from hitrate.report.result import Result, clean, json_ready
-from hitrate.scoring._errors import InvalidValueError
-from hitrate.stats.phrase import english, english_fields
+from hitrate.report.result import Result, clean, english, english_fields, json_ready
 
 if TYPE_CHECKING:
     import pandas as pd

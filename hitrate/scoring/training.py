@@ -16,9 +16,8 @@ from typing import Any, TypedDict, Unpack
 import numpy as np
 import pandas as pd
 
-from hitrate.errors import InputFileError, UserInputError
+from hitrate.errors import InputFileError, InvalidValueError, UserInputError
 from hitrate.i18n import Joined, Param
-from hitrate.scoring._errors import InvalidValueError
 from hitrate.scoring.results import BANDS, EvaluationResult, ExplanationResult, TrainResult
 
 __all__ = [

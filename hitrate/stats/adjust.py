@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.i18n import Phrase
 from hitrate.stats import _checks
 from hitrate.stats.intervals import ArrayLike
-from hitrate.stats.phrase import Phrase
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

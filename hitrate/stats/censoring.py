@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.i18n import Phrase
 from hitrate.stats import _checks
 from hitrate.stats._checks import Shown, same_length, vector, whole_counts
-from hitrate.stats.phrase import Phrase
 
 ArrayLike = npt.ArrayLike
 FloatArray = npt.NDArray[np.float64]

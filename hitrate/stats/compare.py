@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hitrate.i18n import Message
+from hitrate.i18n import Message, Phrase
 from hitrate.stats import _checks
 from hitrate.stats.intervals import ArrayLike, wilson_interval
 from hitrate.stats.multiple import benjamini_hochberg
-from hitrate.stats.phrase import Phrase
 
 FloatArray = npt.NDArray[np.float64]
 

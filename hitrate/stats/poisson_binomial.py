@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.i18n import Phrase
 from hitrate.stats import _checks
-from hitrate.stats.phrase import Phrase
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -14,11 +14,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from hitrate.i18n import Joined, Message
+from hitrate.i18n import Joined, Message, Phrase
 from hitrate.stats import _checks
 from hitrate.stats._glm import calendar, expit, fit, natural_spline, sum_to_zero, unusual_periods, year_on_year
 from hitrate.stats.intervals import wilson_interval
-from hitrate.stats.phrase import Phrase
 
 __all__ = ["Decomposition", "decompose"]
 

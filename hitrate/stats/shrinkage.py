@@ -19,10 +19,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special, stats
 
-from hitrate.i18n import Message
+from hitrate.i18n import Message, Phrase
 from hitrate.stats import _checks
 from hitrate.stats.intervals import ArrayLike
-from hitrate.stats.phrase import Phrase
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Uplo
 from fastapi import Path as PathParam
 
 from hitrate.engine.query import parse_where
-from hitrate.i18n import Message, Param
+from hitrate.i18n import Message, Param, text
 from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.auth import bearer_user
@@ -24,13 +24,17 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 PeriodParam = Literal["week", "month", "quarter", "year"]
 BasisParam = Literal["closed", "cohort"]
-DateParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD, inclusive.")]
+DateParam = Annotated[
+    str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description=text("web_api.yyyy_mm_dd_inclusive"))
+]
 WhereParam = Annotated[
     list[str] | None,
-    Query(description="FIELD=VALUE: keep only these rows; repeatable. Your scope still applies.", max_length=20),
+    Query(description=text("web_api.field_value_keep_only_these_rows"), max_length=20),
 ]
-FieldParam = Annotated[str, Query(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description="A field of the data.")]
-ByParam = Annotated[list[str] | None, Query(description="Group by these fields (rep, team, ...).", max_length=5)]
+FieldParam = Annotated[
+    str, Query(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description=text("web_api.a_field_of_the_data"))
+]
+ByParam = Annotated[list[str] | None, Query(description=text("web_api.group_by_these_fields_rep_team"), max_length=5)]
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ def access(request: Request) -> data.StoreAccess:
 
 
 def api_user(
-    request: Request, authorization: Annotated[str | None, Header(description="Bearer <token>")] = None
+    request: Request, authorization: Annotated[str | None, Header(description=text("web_api.bearer_token"))] = None
 ) -> User:
     """The caller, from their bearer token; 401 without one (:class:`~hitrate.web.auth.NotAuthenticated`)."""
     return bearer_user(access(request), authorization)
@@ -73,7 +77,7 @@ def admin_only(user: User, key: str) -> None:
         raise Forbidden(key)
 
 
-@router.get("/rates", summary="Hit rate per group (hitrate rates --format json)")
+@router.get("/rates", summary=text("web_api.hit_rate_per_group"))
 def get_rates(
     request: Request,
     user: UserDep,
@@ -86,14 +90,14 @@ def get_rates(
     return data.rates_json(access(request), user, by=by or [], period=period, basis=basis, **given.kwargs())
 
 
-@router.get("/benchmark", summary="Compare groups (hitrate benchmark --format json)")
+@router.get("/benchmark", summary=text("web_api.compare_groups"))
 def get_benchmark(
     request: Request,
     user: UserDep,
     given: FiltersDep,
     by: FieldParam = "rep",
     adjust: Annotated[
-        list[str] | None, Query(description="Adjust for lead mix over these fields.", max_length=5)
+        list[str] | None, Query(description=text("web_api.adjust_for_lead_mix_over_these"), max_length=5)
     ] = None,
     basis: BasisParam | None = None,
 ) -> dict[str, Any]:
@@ -102,18 +106,18 @@ def get_benchmark(
     return data.benchmark_json(access(request), user, by=by, adjust=adjust or [], basis=basis, **given.kwargs())
 
 
-@router.get("/coach/{rep}", summary="The rep card (hitrate coach REP --format json)")
+@router.get("/coach/{rep}", summary=text("web_api.the_rep_card"))
 def get_coach(
     request: Request,
     user: UserDep,
-    rep: Annotated[str, PathParam(min_length=1, max_length=200, description="The rep, by name.")],
+    rep: Annotated[str, PathParam(min_length=1, max_length=200, description=text("web_api.the_rep_by_name"))],
 ) -> dict[str, Any]:
     """Hit rate against peers, quality index, trend, stage conversion and the weak stage, activity mix and
     segments of one rep in your scope. A rep's own card has no peer names and no reproducing commands."""
     return data.coach_json(access(request), user, rep)
 
 
-@router.get("/leads", summary="Scored open leads, best first")
+@router.get("/leads", summary=text("web_api.scored_open_leads_best_first"))
 def get_leads(
     request: Request,
     user: UserDep,
@@ -124,25 +128,27 @@ def get_leads(
     return data.leads_json(access(request), user, where=parse_where(where, "where"), limit=limit)
 
 
-@router.get("/definitions", summary="The definitions in force and their history")
+@router.get("/definitions", summary=text("web_api.the_definitions_in_force_and_their"))
 def get_definitions(request: Request, user: UserDep) -> dict[str, Any]:
     """``hitrate definitions show --format json``, plus ``history`` (``definitions history --format json``)."""
     return data.definitions_json(access(request))
 
 
-@router.get("/quarantine", summary="Quarantined rows (hitrate quarantine list --format json)")
+@router.get("/quarantine", summary=text("web_api.quarantined_rows"))
 def get_quarantine(request: Request, user: UserDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:
     """Rows that could not be stored: file, row, column, reason. Admins only (raw rows name anyone)."""
     admin_only(user, "web.errors.quarantine_admins_only")
     return data.quarantine_json(access(request), limit)
 
 
-@router.post("/imports", summary="Import CRM exports (hitrate import --format json)")
+@router.post("/imports", summary=text("web_api.import_crm_exports"))
 def post_imports(
     request: Request,
     user: UserDep,
-    files: Annotated[list[UploadFile], File(description="CSV, .xlsx or .parquet files.")],
-    preset: Annotated[str | None, Form(pattern=r"^[a-z0-9_-]{1,40}$", description="A CRM preset, or auto.")] = None,
+    files: Annotated[list[UploadFile], File(description=text("web_api.csv_xlsx_or_parquet_files"))],
+    preset: Annotated[
+        str | None, Form(pattern=r"^[a-z0-9_-]{1,40}$", description=text("web_api.a_crm_preset_or_auto"))
+    ] = None,
 ) -> dict[str, Any]:
     """Import files into the store through the server (admins only); the answer is the import report."""
     admin_only(user, "web.errors.import_admins_only")

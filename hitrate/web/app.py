@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from hitrate.errors import HitrateError, PermissionDeniedError, StoreError
-from hitrate.i18n import Message
+from hitrate.i18n import Message, text
 from hitrate.web.auth import LoginLimiter, NotAuthenticated, Sessions
 from hitrate.web.data import StoreAccess
 from hitrate.web.i18n import error_text, param_name
@@ -37,8 +37,7 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
     app = FastAPI(
         title="hitrate",
         version=__version__,
-        description="Hit rates, benchmarks, leads and definitions of a hitrate store, within your role's scope. "
-        "Authenticate with `Authorization: Bearer <token>` (`hitrate users token NAME`).",
+        description=text("web_api.about"),
     )
     app.state.access = StoreAccess(path)
     app.state.sessions = Sessions(secret or os.environ.get("HITRATE_SECRET") or secrets.token_hex(32))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from hitrate.errors import HitrateError
 from hitrate.i18n import format as fmt
+from hitrate.i18n import text
 from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.api import ByParam, FiltersDep, PeriodParam, UserDep, access
@@ -121,9 +122,9 @@ def record_feedback(store_access: data.StoreAccess, user: User, deal: str, reaso
 class GoalIn(BaseModel):
     """A goal to set: ``for`` is FIELD=VALUE (``rep=Ana``, ``team=North``)."""
 
-    who: str = Field(alias="for", max_length=200, description="FIELD=VALUE: the rep or team.")
-    target: float = Field(description="The hit rate to reach, between 0 and 1.")
-    period: str | None = Field(default=None, max_length=10, description="2025-01, 2025-Q1 or 2025.")
+    who: str = Field(alias="for", max_length=200, description=text("web_api.field_value_the_rep_or_team"))
+    target: float = Field(description=text("web_api.the_hit_rate_to_reach_between"))
+    period: str | None = Field(default=None, max_length=10, description=text("web_api.period_example"))
     date_from: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
     date_to: str | None = Field(default=None, alias="to", pattern=r"^\d{4}-\d{2}-\d{2}$")
 
@@ -135,18 +136,18 @@ GOAL_FIELDS = renamed({"date_from": "from", "date_to": "to"})
 class FeedbackIn(BaseModel):
     """A reason (and note) for a lost deal."""
 
-    deal: str = Field(max_length=200, description="The lost deal's id.")
-    reason: str = Field(max_length=80, description="Why it was lost.")
-    note: str = Field(default="", max_length=500, description="A short note.")
+    deal: str = Field(max_length=200, description=text("web_api.the_lost_deal_s_id"))
+    reason: str = Field(max_length=80, description=text("web_api.why_it_was_lost"))
+    note: str = Field(default="", max_length=500, description=text("web_api.a_short_note"))
 
 
-@api_router.get("/goals", summary="Goals and their progress (hitrate goals progress --format json)")
+@api_router.get("/goals", summary=text("web_api.goals_and_their_progress"))
 def get_goals(request: Request, user: UserDep, threshold: Annotated[float, Query(gt=0, lt=1)] = 0.5) -> dict[str, Any]:
     """The goals in your scope: progress to date, the probability of reaching each, and whether it is off track."""
     return goals_json(access(request), user, threshold=threshold)
 
 
-@api_router.post("/goals", summary="Set a goal (hitrate goals set)")
+@api_router.post("/goals", summary=text("web_api.set_a_goal"))
 def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
     """Admins set any goal; managers goals of their teams and their teams' reps; reps none."""
     from hitrate.improve.goals import parse_period, parse_subject, set_goal
@@ -161,7 +162,7 @@ def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
     return made.to_dict()
 
 
-@api_router.get("/reasons", summary="Loss reasons by group and period (hitrate reasons --format json)")
+@api_router.get("/reasons", summary=text("web_api.loss_reasons_by_group_and_period"))
 def get_reasons(
     request: Request, user: UserDep, given: FiltersDep, by: ByParam = None, period: PeriodParam | None = None
 ) -> dict[str, Any]:
@@ -169,7 +170,7 @@ def get_reasons(
     return reasons_json(access(request), user, by=by or [], period=period, **given.kwargs())
 
 
-@api_router.get("/feedback", summary="Reasons recorded by reps (hitrate feedback list --format json)")
+@api_router.get("/feedback", summary=text("web_api.reasons_recorded_by_reps"))
 def get_feedback(
     request: Request, user: UserDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
@@ -177,14 +178,14 @@ def get_feedback(
     return feedback_json(access(request), user, limit)
 
 
-@api_router.post("/feedback", summary="Record why a deal was lost (hitrate feedback add)")
+@api_router.post("/feedback", summary=text("web_api.record_why_a_deal_was_lost"))
 def post_feedback(request: Request, user: UserDep, item: FeedbackIn) -> dict[str, Any]:
     """A rep on their own lost deals, a manager on their teams', an admin on any; else 403 ("not found among your
     deals", also for a deal that does not exist, so the answer never tells whether another team's deal exists)."""
     return record_feedback(access(request), user, item.deal, item.reason, item.note)
 
 
-@api_router.get("/interventions", summary="Interventions in your scope (hitrate intervention list --format json)")
+@api_router.get("/interventions", summary=text("web_api.interventions_in_your_scope"))
 def get_interventions(request: Request, user: UserDep) -> list[dict[str, Any]]:
     """Interventions recorded for the teams and reps in your scope."""
     from hitrate.improve.interventions import list_interventions
@@ -200,7 +201,7 @@ def get_interventions(request: Request, user: UserDep) -> list[dict[str, Any]]:
 
 @api_router.get(
     "/interventions/{intervention_id}/effect",
-    summary="Did it work? (hitrate intervention effect --format json)",
+    summary=text("web_api.did_it_work"),
 )
 def get_intervention_effect(
     request: Request,

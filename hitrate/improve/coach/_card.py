@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hitrate.errors import HitrateWarning, NotFoundError, SmallSampleWarning, UnknownFieldError, UserInputError
-from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
-from hitrate.improve._base import Worded, rows_frame
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param, Phrase
+from hitrate.improve._base import rows_frame
 from hitrate.improve.coach import _collect as collect
 from hitrate.improve.coach._stages import stage_gaps, stage_method, stage_rows
 from hitrate.improve.coach._words import card_statements, stage_label
@@ -62,7 +62,7 @@ class RepCard(Result):
     statements: list[Message]
     reproduce: dict[str, str]
     warnings: list[Message] = field(default_factory=list)
-    method: dict[str, Worded] = field(default_factory=dict)
+    method: dict[str, Phrase] = field(default_factory=dict)
     period: str = field(default="quarter", repr=False)
 
     def data(self) -> dict[str, Any]:
@@ -253,10 +253,10 @@ def rep_card(
         reproduce=_reproduce(rep, peers, team_where, adjust, period, segment_fields),
         warnings=notes,
         method={
-            "hit_rate": Worded(Message("coach.method_hit_rate")),
-            "stages": Worded(stage_method()),
-            "activities": Worded(Message("coach.method_activities")),
-            "segments": Worded(Message("coach.method_segments", minimum=collect.SMALL)),
+            "hit_rate": Phrase(Message("coach.method_hit_rate")),
+            "stages": Phrase(stage_method()),
+            "activities": Phrase(Message("coach.method_activities")),
+            "segments": Phrase(Message("coach.method_segments", minimum=collect.SMALL)),
         },
         period=period,
     )
