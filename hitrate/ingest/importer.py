@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hitrate.errors import StrictImportError
 from hitrate.i18n import Message
-from hitrate.ingest import detect, direct, fastcsv, quarantine
+from hitrate.ingest import detect, direct, fastcsv, outcome_check, quarantine
 from hitrate.ingest.aggregated import expand_counts
 from hitrate.ingest.errors import ImportParameterError
 from hitrate.ingest.import_report import FileReport, ImportReport
@@ -80,6 +80,11 @@ def import_files(
     stage: Callable[[str], None] | None = None,
     attempts: str | None = None,
     hits: str | None = None,
+    allow_outcome_changes: bool = False,
+    map_as_dimension: bool = False,
+    sheet: str | int | None = None,
+    skip_rows: int = 0,
+    delimiter: str | None = None,
 ) -> ImportReport:
     """Import CSV/Excel/Parquet files into a canonical table; one transaction for all of them.
 
@@ -110,6 +115,21 @@ def import_files(
         Already-aggregated input: the columns with each row's number of attempts and of hits. Each row
         becomes that many rows of opportunities, ``hits`` won and the rest lost (see
         :mod:`hitrate.ingest.aggregated`); give both or neither.
+    allow_outcome_changes:
+        Store a re-import that changes the outcome of more than 1% of the stored won and lost deals (without
+        it the import stops and names the changes; see :mod:`hitrate.ingest.outcome_check`).
+    map_as_dimension:
+        Keep a ``mapping`` field whose name is close to a canonical field's (``ammount``) as a dimension
+        instead of refusing it.
+    sheet:
+        The worksheet of an Excel file: its name, or its number from 1 (default: the first).
+    skip_rows:
+        Lines (rows of a worksheet) before the header to leave out, such as a report's title.
+    delimiter:
+        The CSV delimiter, when detection gets it wrong.
+
+    No ``won`` value (nor any of the preset's) matching the outcome column stops the import before anything is
+    written (:class:`~hitrate.ingest.outcome_check.OutcomeValuesError`), listing the values found.
 
     A parameter that cannot be used raises :class:`~hitrate.ingest.errors.ImportParameterError` (an
     :class:`~hitrate.errors.InputFileError`) naming it; a file that cannot be read or mapped,
@@ -128,7 +148,13 @@ def import_files(
         strict=strict,
         attempts=attempts,
         hits=hits,
+        allow_outcome_changes=allow_outcome_changes,
+        map_as_dimension=map_as_dimension,
     )
+    if skip_rows < 0:
+        raise ImportParameterError("ingest_checks.bad_skip_rows", parameters=["skip_rows"], value=skip_rows)
+    if delimiter is not None and len(delimiter) != 1:
+        raise ImportParameterError("ingest_checks.bad_delimiter", parameters=["delimiter"], value=delimiter)
 
     def say(message: Message) -> None:
         if stage is not None:
@@ -138,7 +164,7 @@ def import_files(
     try:
         for p in paths:  # read everything before touching the store (large CSV files: their header only)
             say(Message("ingest.step_reading", file=Path(p).name))
-            raw = read_file(p, progress=progress, con=store.raw)
+            raw = read_file(p, progress=progress, con=store.raw, sheet=sheet, skip_rows=skip_rows, delimiter=delimiter)
             if attempts is not None and hits is not None:
                 raw = expand_counts(raw.materialized(store.raw), attempts, hits)
             raws.append(raw)
@@ -170,6 +196,10 @@ def _import_read(store: Store, raws: list[RawTable], opts: Options, say: Say) ->
             else:
                 say(Message("ingest.step_checking", file=name))
             rep, entries = _import_one(store, p, opts, batch_id, say)
+            if not rep.read:
+                rep.warnings.append(Message("ingest_checks.no_data_rows"))
+            elif rep.quarantined == rep.read:
+                rep.warnings.append(Message("ingest_checks.all_quarantined", n=rep.read))
             reports.append(rep)
             samples.extend(entries)
         total_q = sum(r.quarantined for r in reports)
@@ -195,13 +225,39 @@ def _import_one(store: Store, p: Plan, opts: Options, batch_id: int, say: Say) -
         dec = detect.decimal(store, p.raw, opts.decimal, p.ptable, columns_of_kind(p, "number"), whole)
         rep.date_format = fmt.label if fmt else None
         rep.decimal = dec
-        rows = typed_rows(p, fmt, dec, opts.won_values(p.ptable), opts.lost_values(p.ptable))
+        won, lost = opts.won_values(p.ptable), opts.lost_values(p.ptable)
+        if p.schema.name == "opportunities" and not opts.counts:
+            won, lost = outcome_check.boolean_values(store.raw, p, won, lost)
+        rows = typed_rows(p, fmt, dec, won, lost)
         rep.outcome_from = rows.outcome_from
+        notes = _outcome_notes(store, p, rows, opts, whole)
         if not whole:
-            return direct.store_direct(store, p, rep, rows, batch_id, say), []
-        return _store_table(store, p, rep, rows, batch_id, say)
+            rep = direct.store_direct(store, p, rep, rows, batch_id, say)
+            rep.warnings += notes
+            return rep, []
+        rep, entries = _store_table(store, p, rep, rows, batch_id, say, opts.allow_outcome_changes)
+        rep.warnings += notes
+        return rep, entries
     finally:
         drop_scratch(store.raw)
+
+
+def _outcome_notes(store: Store, p: Plan, rows: TypedRows, opts: Options, whole: bool) -> list[Message]:
+    """Stop the import when no row comes out won (:func:`~hitrate.ingest.outcome_check.check_values`); the
+    warnings for the file's report. Aggregated input is not checked: its outcomes are its counts."""
+    if opts.counts:
+        return []
+    ptable = p.ptable
+    return outcome_check.check_values(
+        store.raw,
+        p,
+        rows,
+        opts.won or opts.won_values(ptable),  # as the user wrote them, for the messages
+        opts.lost or opts.lost_values(ptable),
+        whole=whole,
+        lost_given=bool(opts.lost),
+        won_given=bool(opts.won),
+    )
 
 
 def _file_report(p: Plan) -> FileReport:
@@ -223,7 +279,7 @@ def _file_report(p: Plan) -> FileReport:
 
 
 def _store_table(
-    store: Store, p: Plan, rep: FileReport, rows: TypedRows, batch_id: int, say: Say
+    store: Store, p: Plan, rep: FileReport, rows: TypedRows, batch_id: int, say: Say, allow_changes: bool
 ) -> tuple[FileReport, list[Entry]]:
     """Store the rows of a file whose cells are all at hand (:data:`~hitrate.ingest.scratch.RAW`) and
     quarantine the rest.
@@ -246,8 +302,9 @@ def _store_table(
     elif replaced:
         staged += f" AND _row NOT IN (SELECT _row FROM {OUT})"
     say(Message("ingest.step_storing", file=Path(raw.path).name))
+    guard = None if allow_changes or p.schema.name != "opportunities" else raw.path
     rep.imported, rep.updated, rep.unchanged, stored = upsert(
-        store, p.schema, rows.columns(), batch_id, staged, rows.params
+        store, p.schema, rows.columns(), batch_id, staged, rows.params, guard=guard
     )
     if rep.imported + rep.updated + rep.unchanged + replaced < raw.num_rows:
         # Some rows have problems: type the file once more to find them (a clean file never does).

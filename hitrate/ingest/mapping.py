@@ -7,6 +7,7 @@ dimension under its normalised name, so nothing in the file is lost.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from hitrate.errors import InputFileError
@@ -73,15 +74,28 @@ def resolve(
     schema: TableSchema,
     user_map: dict[str, str],
     preset_map: dict[str, list[str]],
+    *,
+    as_dimension: bool = False,
 ) -> ColumnMap:
     """Map the header ``columns`` onto ``schema``; raise :class:`InputFileError` naming what is missing.
 
     ``preset_map`` gives each field its candidate columns in order of preference (API name, label,
     translated labels); the first one the file has is used, and a field none of them matches is left
-    to the same-name rule.
+    to the same-name rule. A ``user_map`` field that is not the table's but is close to one of its fields
+    (``ammount``) is refused as a likely typo unless ``as_dimension``.
     """
     fields: dict[str, int] = {}
     for field, column in user_map.items():
+        near = difflib.get_close_matches(field, list(schema.fields), n=1, cutoff=0.8)
+        if field not in schema.fields and near and not as_dimension:
+            raise ImportParameterError(
+                "ingest_checks.map_close_to_field",
+                parameters=["map"],
+                field=field,
+                table=schema.name,
+                canonical=near[0],
+                param=Param("map_as_dimension"),
+            )
         idx = find_column(columns, column)
         if idx is None:
             raise InputFileError(

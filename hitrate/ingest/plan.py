@@ -40,6 +40,9 @@ class Options:
     date_format: DateFormat | None
     decimal: str | None
     strict: bool
+    counts: bool = False  # already-aggregated input (attempts and hits columns)
+    allow_outcome_changes: bool = False
+    map_as_dimension: bool = False
 
     def won_values(self, ptable: PresetTable | None) -> list[str]:
         """The stage values meaning won, lower case: given, else the preset table's, else :data:`DEFAULT_WON`."""
@@ -66,6 +69,8 @@ def options(
     strict: bool,
     attempts: str | None,
     hits: str | None,
+    allow_outcome_changes: bool = False,
+    map_as_dimension: bool = False,
 ) -> Options:
     """The parameters of :func:`~hitrate.ingest.import_files` checked and resolved (presets loaded, the date
     format parsed); raises :class:`~hitrate.ingest.errors.ImportParameterError` naming the parameter."""
@@ -83,7 +88,20 @@ def options(
         user_map.setdefault("id", ATTEMPT_ID)
         user_map.setdefault("stage", OUTCOME)
         won, lost = won or ["won"], lost or ["lost"]
-    return Options(table, given, pool, user_map, won, lost, fmt, decimal, strict)
+    return Options(
+        table,
+        given,
+        pool,
+        user_map,
+        won,
+        lost,
+        fmt,
+        decimal,
+        strict,
+        attempts is not None,
+        allow_outcome_changes,
+        map_as_dimension,
+    )
 
 
 @dataclass
@@ -111,5 +129,7 @@ def plan(store: Store, raw: RawTable, opts: Options) -> Plan:
         raw = raw.materialized(store.raw)
         raw = drop_non_data(raw, ptable.non_data.first_cell, blank_rows=ptable.non_data.blank_rows)
     preset_map = {f: ptable.columns_for(f) for f in ptable.map} if ptable else {}
-    cmap = mapping_mod.resolve(raw.path, raw.columns, TABLES[tname], opts.mapping, preset_map)
+    cmap = mapping_mod.resolve(
+        raw.path, raw.columns, TABLES[tname], opts.mapping, preset_map, as_dimension=opts.map_as_dimension
+    )
     return Plan(raw, TABLES[tname], ptable, cmap, preset.name if preset else None, reason)

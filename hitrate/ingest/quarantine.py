@@ -81,7 +81,7 @@ def write(
         rawdict = dict(zip(raw.columns, values, strict=True))
         if probs:
             reason: Message = Joined([problems[k].describe(rawdict.get(problems[k].column)) for k in probs], "; ")
-            column = problems[probs[0]].column
+            column = problems[probs[0]].column or None
         else:
             reason = Message("ingest_quarantine.replaced", key=schema.key, value=key, winner=winner)
             column = None

@@ -25,6 +25,7 @@ import pyarrow as pa
 from hitrate.errors import InputFileError
 from hitrate.i18n import Message
 from hitrate.ingest import fastcsv
+from hitrate.ingest.records import Damaged, split_records
 
 Progress = Callable[[int, int], None]
 DELIMITERS = (",", ";", "\t", "|")
@@ -108,7 +109,7 @@ class RawTable:
         rows = fastcsv.read_into(con, name, src.path, src.width, src.delimiter, ends_with_newline=src.ends_with_newline)
         if rows is not None:
             return replace(self, csv=None, duck=DuckCells(con, name, rows))
-        return read_csv(src.path, fast=False)
+        return read_csv(src.path, fast=False, delimiter=src.delimiter)
 
     def arrow(self) -> pa.Table:
         """The cells as an Arrow table (``c0``... and ``_row``)."""
@@ -137,11 +138,20 @@ class RawTable:
             self.duck.con.execute(f"DROP TABLE IF EXISTS {self.duck.name}")
 
 
-def read_file(path: str | Path, *, progress: Progress | None = None, con: Any = None) -> RawTable:
-    """Read one file by its extension: ``.csv``/``.txt``/``.tsv`` (any common delimiter and encoding),
-    ``.xlsx`` or ``.parquet``. With a DuckDB connection ``con``, a large UTF-8 CSV file is only named here
-    (``csv``: its header read, its records not): the import reads it with DuckDB (see
-    :mod:`hitrate.ingest.fastcsv` and :meth:`RawTable.materialized`)."""
+def read_file(
+    path: str | Path,
+    *,
+    progress: Progress | None = None,
+    con: Any = None,
+    sheet: str | int | None = None,
+    skip_rows: int = 0,
+    delimiter: str | None = None,
+) -> RawTable:
+    """Read one file by its extension: ``.csv``/``.txt``/``.tsv`` (any common delimiter and encoding, or
+    ``delimiter``), ``.xlsx`` (worksheet ``sheet``, see :mod:`hitrate.ingest.sheets`) or ``.parquet``;
+    ``skip_rows`` lines (worksheet rows) before the header are left out. With a DuckDB connection ``con``, a
+    large UTF-8 CSV file is only named here (``csv``: its header read, its records not): the import reads it
+    with DuckDB (see :mod:`hitrate.ingest.fastcsv` and :meth:`RawTable.materialized`)."""
     p = Path(path)
     if not p.exists():
         raise InputFileError(str(p), "ingest_files.no_such_file")
@@ -149,10 +159,12 @@ def read_file(path: str | Path, *, progress: Progress | None = None, con: Any = 
         raise InputFileError(str(p), "ingest_files.is_a_folder")
     suffix = p.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        return read_xlsx(p)
+        from hitrate.ingest.sheets import read_xlsx
+
+        return read_xlsx(p, sheet=sheet, skip_rows=skip_rows)
     if suffix in {".parquet", ".pq"}:
         return read_parquet(p)
-    return read_csv(p, progress=progress, con=con)
+    return read_csv(p, progress=progress, con=con, skip_rows=skip_rows, delimiter=delimiter)
 
 
 def decode(data: bytes, path: str) -> tuple[str, str]:
@@ -189,57 +201,110 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def read_csv(path: Path, *, progress: Progress | None = None, con: Any = None, fast: bool = True) -> RawTable:
-    """Read a delimited text file; see :func:`decode` and :func:`sniff_delimiter`. Large UTF-8 files with one
-    record per line go to DuckDB's reader (:mod:`hitrate.ingest.fastcsv`) without being decoded here: left
-    for the import to read when ``con`` is given (see :func:`read_file`), else into Arrow. ``fast=False``:
-    Python's reader, always."""
-    quick = _read_csv_fast(path, progress, con) if fast else None
+def read_csv(
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    con: Any = None,
+    fast: bool = True,
+    skip_rows: int = 0,
+    delimiter: str | None = None,
+) -> RawTable:
+    """Read a delimited text file; see :func:`decode` and :func:`sniff_delimiter` (``delimiter`` given: that
+    one). Large UTF-8 files with one record per line go to DuckDB's reader (:mod:`hitrate.ingest.fastcsv`)
+    without being decoded here: left for the import to read when ``con`` is given (see :func:`read_file`),
+    else into Arrow. ``fast=False``: Python's reader, always. ``skip_rows``: lines before the header (a
+    report's title) left out.
+
+    Records are split as a careful reader would (:func:`~hitrate.ingest.records.split_records`): a quote
+    that is never closed is kept aside with its line number instead of swallowing the records after it."""
+    quick = _read_csv_fast(path, progress, con, delimiter) if fast and not skip_rows else None
     if quick is not None:
         return quick
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputFileError(str(path), "ingest_files.cannot_read", error=exc.strerror) from None
+    if _looks_binary(data):
+        raise InputFileError(str(path), "ingest_checks.binary_file")
     text, encoding = decode(data, str(path))
-    if not text.strip():
+    lines = iter(io.StringIO(text, newline=""))
+    for _ in itertools.islice(lines, skip_rows):
+        pass
+    text_after = "".join(lines) if skip_rows else text
+    if not text_after.strip():
         raise InputFileError(str(path), "ingest_files.empty")
-    delimiter = sniff_delimiter(text[:_SNIFF_CHARS])
+    delimiter = delimiter or sniff_delimiter(text_after[:_SNIFF_CHARS])
     total = text.count("\n") + 1
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    lines = iter(io.StringIO(text_after, newline=""))
+    head = _HeaderLines(lines)
     try:
-        header = next(reader)
-    except csv.Error as exc:
+        header = next(csv.reader(head, delimiter=delimiter))
+    except (csv.Error, StopIteration) as exc:
         raise InputFileError(str(path), "ingest_files.bad_header", error=str(exc)) from None
-    header, renamed = _check_header([h.strip() for h in header], str(path))
+    header, renamed, unnamed = check_header([h.strip() for h in header], str(path))
     width = len(header)
     rows: list[list[str]] = []
     row_numbers: list[int] = []
     bad: list[BadRecord] = []
-    start = reader.line_num + 1
-    try:
-        for record in reader:
-            if len(record) == width:
-                rows.append(record)
-                row_numbers.append(start)
-            elif record and any(cell.strip() for cell in record):
-                reason = Message("ingest_quarantine.fields", expected=width, found=len(record))
-                bad.append(BadRecord(start, reason, delimiter.join(record)))
-            start = reader.line_num + 1
-            if progress is not None and len(rows) % _PROGRESS_EVERY == 0:
-                progress(start, total)
-    except csv.Error as exc:
-        raise InputFileError(str(path), "ingest_files.bad_record", line=start, error=str(exc)) from None
+    for start, record in split_records(lines, delimiter, width, first=skip_rows + head.count + 1):
+        if isinstance(record, Damaged):
+            bad.append(BadRecord(start, record.reason, record.text))
+            continue
+        if unnamed and len(record) == width + unnamed and not any(c.strip() for c in record[width:]):
+            record = record[:width]  # the trailing column with no name, empty
+        if len(record) == width:
+            rows.append(record)
+            row_numbers.append(start)
+        else:
+            bad.append(BadRecord(start, _wrong_width(record, width, start), delimiter.join(record).rstrip()))
+        if progress is not None and len(rows) % _PROGRESS_EVERY == 0:
+            progress(start, total)
     if progress is not None:
         progress(total, total)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
-    cells = _to_arrow(columns, row_numbers)
+    cells = to_arrow(columns, row_numbers)
     return RawTable(str(path), header, cells, bad, encoding, delimiter, renamed=renamed)
 
 
-def _read_csv_fast(path: Path, progress: Progress | None, con: Any = None) -> RawTable | None:
-    """The DuckDB path for a large file whose first 256 KiB are UTF-8 and whose header is one line; None
-    when it does not apply (the caller then reads the file record by record)."""
+class _HeaderLines:
+    """The file's first lines for ``csv.reader`` to read the header from, counted."""
+
+    def __init__(self, lines: Any) -> None:
+        self.lines = lines
+        self.count = 0
+
+    def __iter__(self) -> _HeaderLines:
+        return self
+
+    def __next__(self) -> str:
+        line: str = next(self.lines)
+        self.count += 1
+        return line
+
+
+def _wrong_width(record: list[str], width: int, line: int) -> Message:
+    """Why the record at ``line`` with the wrong number of fields was left out: a quote still open at the end
+    of the file (its value holds the line break), a line of separators only, or the count."""
+    if any("\n" in cell or "\r" in cell for cell in record):
+        return Message("ingest_checks.unclosed_quote_end", line=line)
+    if not any(cell.strip() for cell in record):
+        return Message("ingest_checks.not_data", kind=Message("ingest_checks.kind_blank"))
+    return Message("ingest_quarantine.fields", expected=width, found=len(record))
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Whether the bytes are not text: NUL bytes in the first 8 KiB of a file without a UTF-16 BOM (a
+    workbook, a zip or a database file named .csv)."""
+    head = data[:8192]
+    return not head.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" in head
+
+
+def _read_csv_fast(
+    path: Path, progress: Progress | None, con: Any = None, delimiter: str | None = None
+) -> RawTable | None:
+    """The DuckDB path for a large file whose first 256 KiB are UTF-8 and whose header is one line, every
+    column named; None when it does not apply (the caller then reads the file record by record)."""
     try:
         size = path.stat().st_size
         if size < fastcsv.FAST_PATH_MIN_BYTES:
@@ -258,12 +323,14 @@ def _read_csv_fast(path: Path, progress: Progress | None, con: Any = None) -> Ra
         text = head[: cut + 1].decode(encoding)
     except UnicodeDecodeError:
         return None
-    delimiter = sniff_delimiter(text)
+    delimiter = delimiter or sniff_delimiter(text)
     first = text.split("\n", 1)[0].rstrip("\r")
     record = next(csv.reader([first], delimiter=delimiter), [])
     if not record or '"' in first and first.count('"') % 2:  # a header cut across lines: not for this path
         return None
-    header, renamed = _check_header([h.strip() for h in record], str(path))
+    header, renamed, unnamed = check_header([h.strip() for h in record], str(path))
+    if unnamed:
+        return None  # records end with an unnamed column: the Python reader checks it is empty
     if con is not None:
         src = CsvSource(path, len(header), delimiter, ends_with_newline)
         return RawTable(str(path), header, None, [], encoding, delimiter, renamed=renamed, csv=src)
@@ -275,53 +342,6 @@ def _read_csv_fast(path: Path, progress: Progress | None, con: Any = None) -> Ra
     return RawTable(str(path), header, cells, [], encoding, delimiter, renamed=renamed)
 
 
-def read_xlsx(path: Path) -> RawTable:
-    """Read the first worksheet of an Excel workbook; row numbers are Excel's."""
-    import datetime as dt
-
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise InputFileError(str(path), "ingest_files.not_excel", error=str(exc)) from None
-    try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header_row = next(it, None)
-        if header_row is None:
-            raise InputFileError(str(path), "ingest_files.empty_worksheet")
-        header = ["" if v is None else str(v).strip() for v in header_row]
-        while header and header[-1] == "":
-            header.pop()
-        header, renamed = _check_header(header, str(path))
-        width = len(header)
-        rows: list[list[str | None]] = []
-        numbers: list[int] = []
-        for n, values in enumerate(it, start=2):
-            cells = list(values[:width]) + [None] * (width - len(values))
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
-                continue
-            out: list[str | None] = []
-            for v in cells:
-                if v is None:
-                    out.append(None)
-                elif isinstance(v, dt.datetime):
-                    out.append(v.isoformat(sep=" "))
-                elif isinstance(v, dt.date):
-                    out.append(v.isoformat())
-                elif isinstance(v, float) and v.is_integer():
-                    out.append(str(int(v)))
-                else:
-                    out.append(str(v))
-            rows.append(out)
-            numbers.append(n)
-    finally:
-        wb.close()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
-    return RawTable(str(path), header, _to_arrow(columns, numbers), [], "xlsx", "", typed=True, renamed=renamed)
-
-
 def read_parquet(path: Path) -> RawTable:
     """Read a Parquet file; every column is cast to text (timestamps as ISO)."""
     import pyarrow.compute as pc
@@ -331,7 +351,7 @@ def read_parquet(path: Path) -> RawTable:
         table = pq.read_table(path)
     except Exception as exc:
         raise InputFileError(str(path), "ingest_files.not_parquet", error=str(exc)) from None
-    header, _ = _check_header([str(n) for n in table.column_names], str(path))
+    header, _, _ = check_header([str(n) for n in table.column_names], str(path))
     arrays = {}
     for i, col in enumerate(table.columns):
         if pa.types.is_timestamp(col.type):  # ISO text with at most microseconds, which the date parser reads
@@ -341,14 +361,18 @@ def read_parquet(path: Path) -> RawTable:
     return RawTable(str(path), header, pa.table(arrays), [], "parquet", "", typed=True)
 
 
-def _check_header(header: list[str], path: str) -> tuple[list[str], list[str]]:
-    """The header with every name made unique, and the renamed names.
+def check_header(header: list[str], path: str) -> tuple[list[str], list[str], int]:
+    """The header with every name made unique, the renamed names, and the number of unnamed columns at its
+    end (left out: an export that ends every line with its delimiter has one).
 
     CRMs repeat custom-field labels (Pipedrive exports carry a label twice when two custom fields share
     it), so a second ``Site`` becomes ``Site (2)`` rather than stopping the import.
     """
     if not header or all(not h for h in header):
         raise InputFileError(path, "ingest_files.no_header")
+    unnamed = 0
+    while header and not header[-1]:
+        header, unnamed = header[:-1], unnamed + 1
     out: list[str] = []
     renamed: list[str] = []
     taken = set(header)
@@ -361,10 +385,10 @@ def _check_header(header: list[str], path: str) -> tuple[list[str], list[str]]:
         if unique != name:
             renamed.append(unique)
         out.append(unique)
-    return out, renamed
+    return out, renamed, unnamed
 
 
-def _to_arrow(columns: list[tuple[str | None, ...]] | list[tuple[()]], rows: list[int]) -> pa.Table:
+def to_arrow(columns: list[tuple[str | None, ...]] | list[tuple[()]], rows: list[int]) -> pa.Table:
     arrays: dict[str, pa.Array] = {}
     for i, col in enumerate(columns):
         arrays[f"c{i}"] = pa.array(col, pa.string())

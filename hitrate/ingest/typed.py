@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from hitrate.i18n import Message
 from hitrate.ingest import mapping as mapping_mod
+from hitrate.ingest import nondata
 from hitrate.ingest.outcome import outcome_sql
 from hitrate.ingest.parsing import DateFormat, date_sql, number_sql, text_sql
 from hitrate.ingest.plan import Plan
@@ -27,17 +28,20 @@ from hitrate.store.schema import quote
 
 @dataclass(frozen=True)
 class Problem:
-    """What can be wrong with a row: a cell of ``column`` that is not a date, not a number, or missing.
+    """What can be wrong with a row: a cell of ``column`` that is not a date, not a number, or missing; or the
+    whole row is not data (``non_data``, no column).
 
-    ``expected`` is the date format's label, the decimal separator, or the missing field's name (None: a date
-    when no format is known)."""
+    ``expected`` is the date format's label, the decimal separator, the missing field's name (None: a date
+    when no format is known), or the kind of non-data row."""
 
     column: str
-    kind: Literal["date", "number", "missing"]
+    kind: Literal["date", "number", "missing", "non_data"]
     expected: str | None = None
 
     def describe(self, value: Any) -> Message:
         """The quarantine reason for ``value``, the cell of a row with this problem."""
+        if self.kind == "non_data":  # expected: the kind of row (see hitrate.ingest.nondata)
+            return Message("ingest_checks.not_data", kind=Message(f"ingest_checks.kind_{self.expected}"))
         if self.kind == "date":
             expected = self.expected or Message("ingest_quarantine.a_date")
             return Message("ingest_quarantine.not_a_date", column=self.column, value=value, expected=expected)
@@ -54,6 +58,9 @@ class TypedRows:
     select: list[str] = field(default_factory=list)  # the inner query's values: ``<sql> AS <field>``
     present: list[str] = field(default_factory=list)  # whether a checked cell has text: ``... AS _has_<i>``
     flags: list[str] = field(default_factory=list)  # one condition per problem
+    nondata: list[int] = field(default_factory=list)  # problems that make a row not data, checked first
+    nondata_sql: list[str] = field(default_factory=list)  # their conditions over the text cells
+    outcome_expr: str = "'open'"  # the outcome of a row, over its text cells
     problems: list[Problem] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     key: str = ""
@@ -73,14 +80,16 @@ class TypedRows:
         return typed
 
     def _problem_list(self) -> str:
-        """The list of a row's problems, NULL for a row without any: built only for the rows that have one."""
-        if not self.flags:
-            return "CAST(NULL AS INTEGER[])"
-        return (
-            f"CASE WHEN {' OR '.join(f'({c})' for c in self.flags)} THEN list_filter(["
-            + ", ".join(f"CASE WHEN {c} THEN {k} END" for k, c in enumerate(self.flags))
-            + "]::INTEGER[], lambda x: x IS NOT NULL) END"
-        )
+        """The list of a row's problems, NULL for a row without any: built only for the rows that have one. A
+        row that is not data has that one problem only."""
+        whens = [f"WHEN _nd_{k} THEN [{k}]::INTEGER[]" for k in self.nondata]
+        if self.flags:
+            whens.append(
+                f"WHEN {' OR '.join(f'({c})' for c in self.flags)} THEN list_filter(["
+                + ", ".join(f"CASE WHEN {c} THEN {k} END" for k, c in enumerate(self.flags))
+                + "]::INTEGER[], lambda x: x IS NOT NULL)"
+            )
+        return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS INTEGER[])"
 
     def columns(self) -> list[str]:
         """The columns a file's rows fill in its table: the key first, then the mapped fields, and for
@@ -107,6 +116,11 @@ def typed_rows(plan: Plan, fmt: DateFormat | None, decimal: str | None, won: lis
         rows.flags.append(f"NOT _req_{idx}")
         rows.problems.append(Problem(raw.columns[idx], "missing", f))
         rows.present.append(f"{text_sql(f'c{idx}')} IS NOT NULL AS _req_{idx}")
+    for kind, condition in nondata.checks(plan, rows.params):
+        rows.nondata.append(len(rows.problems))
+        rows.present.append(f"({condition}) AS _nd_{len(rows.problems)}")
+        rows.nondata_sql.append(f"({condition})")
+        rows.problems.append(Problem("", "non_data", kind))
     if fmt is not None and columns_of_kind(plan, "timestamp"):
         rows.params["fmts"] = list(fmt.patterns)
     _add_key(rows, plan)
@@ -114,6 +128,7 @@ def typed_rows(plan: Plan, fmt: DateFormat | None, decimal: str | None, won: lis
     if schema.name == "opportunities":
         rule = outcome_sql(plan.ptable, raw.columns, f"lower(trim(c{cmap.fields['stage']}))")
         rows.select.append(f"{rule.sql} AS outcome")
+        rows.outcome_expr = rule.sql
         rows.params.update(rule.params)
         rows.params["won"], rows.params["lost"] = won, lost
         rows.outcome_from = [*rule.columns, raw.columns[cmap.fields["stage"]]]

@@ -10,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from hitrate.ingest.import_warnings import file_warnings
+from hitrate.ingest.outcome_check import guard_changes
 from hitrate.ingest.scratch import STAGE, reset_optimizers
 from hitrate.store.schema import TABLES, TableSchema, quote
 
@@ -20,10 +21,19 @@ if TYPE_CHECKING:
 
 
 def upsert(
-    store: Store, schema: TableSchema, columns: list[str], batch_id: int, staged: str, params: dict[str, Any]
+    store: Store,
+    schema: TableSchema,
+    columns: list[str],
+    batch_id: int,
+    staged: str,
+    params: dict[str, Any],
+    *,
+    guard: str | None = None,
 ) -> tuple[int, int, int, str]:
     """Insert new keys, update changed rows, count unchanged ones: (imported, updated, unchanged, and the
-    table that now holds the file's rows as stored). ``staged`` is the query of the rows to store."""
+    table that now holds the file's rows as stored). ``staged`` is the query of the rows to store.
+    ``guard``: the file's path, and a re-import that would rewrite many stored outcomes stops
+    (:func:`~hitrate.ingest.outcome_check.guard_changes`) before anything changes."""
     con = store.raw
     target, key = quote(schema.name), quote(columns[0])
     cols = ", ".join(quote(c) for c in columns)
@@ -40,6 +50,8 @@ def upsert(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {staged}", params)
     finally:
         reset_optimizers(con)
+    if guard is not None:
+        guard_changes(con, guard, schema.name, columns[0], STAGE)
     same = " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM t.{quote(c)}" for c in columns[1:]) or "TRUE"
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE t.{key} IS NULL), "
