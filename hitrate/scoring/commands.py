@@ -87,17 +87,21 @@ def score_train(
     model: str | Path,
     exclude: Sequence[str] = (),
     allow: Sequence[str] = (),
+    strict: bool = False,
     **options: Unpack[LeadOptions],
 ) -> TrainResult:
     """Train a lead-scoring model on ``source``'s decided leads and save it to ``model``: the leakage guard
     (``exclude`` columns never used, ``allow`` columns kept despite it, the definitions' post-outcome columns
     excluded), gradient boosting with calibration, the baselines and an honest held-out split
-    (:func:`hitrate.scoring.training.train`). ``options``: see :func:`leads_of`."""
+    (:func:`hitrate.scoring.training.train`). A model that does not beat the better baseline is reported in
+    the result's ``checks``; ``strict`` refuses it (no model file). ``options``: see :func:`leads_of`."""
     from hitrate.scoring.training import train
 
     leads, defs = leads_of(source, **options)
     post = [c for c in defs.post_outcome if c in leads.features.columns]
-    return train(leads, model, exclude=exclude, allow=allow, post_outcome=post, definitions_hash=defs.hash)
+    return train(
+        leads, model, exclude=exclude, allow=allow, post_outcome=post, definitions_hash=defs.hash, strict=strict
+    )
 
 
 def score_evaluate(source: Any, *, model: str | Path, **options: Unpack[LeadOptions]) -> EvaluationResult:

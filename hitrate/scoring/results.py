@@ -50,6 +50,10 @@ class TrainResult(Result):
     calibration: dict[str, Any]
     importance: dict[str, float] = field(default_factory=dict)
     model: str = ""
+    #: Whether the model's held-out AUC beats every baseline's (None: nothing to compare).
+    beats_baseline: bool | None = None
+    #: What the baseline check found (a model no better than a baseline, too few leads, constant features).
+    checks: list[Message] = field(default_factory=list)
 
     @property
     def model_path(self) -> str:
@@ -80,7 +84,7 @@ class TrainResult(Result):
         """The columns the leakage guard excluded and those it warns about, then the thin-data warnings."""
         out: list[Message | str] = [Message("scoring.excluded", **e) for e in self.excluded]
         out += [Message("scoring.warned", **w) for w in self.warnings]
-        return out + list(self.metrics.get("warnings", []))
+        return out + list(self.metrics.get("warnings", [])) + list(self.checks)
 
     def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
         """The held-out calibration curve: observed win rate against the mean predicted probability per bin."""

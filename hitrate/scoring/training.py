@@ -104,10 +104,15 @@ def train(
     definitions_hash: str | None = None,
     baselines: bool = True,
     random_state: int = 0,
+    strict: bool = False,
 ) -> TrainResult:
     """Split (by time when creation dates exist, else stratified 75/25), run the leakage guard on the
     training part, fit :class:`LeadScorer` and the baselines, evaluate all on the held-out part, then refit
-    the model on every decided lead and save it with its metadata."""
+    the model on every decided lead and save it with its metadata.
+
+    A model that does not beat the better baseline's held-out AUC is reported (``checks``, with what was found:
+    too few decided leads, constant features); with ``strict`` it is refused with a
+    :class:`~hitrate.errors.UserInputError` and no model file is written."""
     from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
     from hitrate.scoring.evaluation import evaluate, split
     from hitrate.scoring.io import save_model
@@ -148,6 +153,11 @@ def train(
             pb = est.fit(parts.train, parts.y_train).predict_proba(parts.test)[:, 1]
             m = evaluate(parts.y_test, pb)
             base[name] = {k: m[k] for k in METRICS}
+    from hitrate.scoring.verdict import baseline_verdict
+
+    beats, checks = baseline_verdict(metrics, base, parts.train, parts.y_train)
+    if strict and beats is False:
+        raise UserInputError("scoring_check.strict", found=Joined(checks, "; "), strict=Param("strict"))
     final = LeadScorer(exclude=drop, random_state=random_state).fit(frame, y)
     summary = {k: metrics[k] for k in METRICS}
     used = set(final.features_.spec_.columns)
@@ -169,19 +179,23 @@ def train(
         calibration=dict(model.calibration_),
         importance={str(k): float(v) for k, v in dict(model.feature_importance_).items()},
         model=str(model_path),
+        beats_baseline=beats,
+        checks=list(checks),
     )
 
 
 def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.DataFrame:
-    """Score every lead (open or decided): ``id`` verbatim, ``probability``, ``band`` and top reasons."""
+    """Score every lead (open or decided): ``id`` verbatim, ``probability``, ``band`` and top reasons (each a JSON
+    list of feature, value and effect: :mod:`hitrate.scoring.reasons`, the form the store keeps)."""
     from hitrate.scoring.io import load_model
+    from hitrate.scoring.reasons import write_reasons
 
     loaded = load_model(model_path)
     loaded.check_frame(leads.features)
     probability = loaded.predict_proba(leads.features)[:, 1]
     explanations = loaded.model.explain(leads.features, top=top)
-    up = ["; ".join(f"{f.feature}={f.value}" for f in e.up) for e in explanations]
-    down = ["; ".join(f"{f.feature}={f.value}" for f in e.down) for e in explanations]
+    up = [write_reasons(e.up) for e in explanations]
+    down = [write_reasons(e.down) for e in explanations]
     return pd.DataFrame(
         {
             "id": leads.ids.to_numpy(),
