@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
 from hitrate.ingest import import_files
 from hitrate.store.embedded import Store
+
+#: Hypothesis profiles. "ci" (loaded when CI or HITRATE_REQUIRE_ALL is set, or by HYPOTHESIS_PROFILE=ci): the
+#: same examples on every run (derandomised, no example database), at most 50 per test unless a test asks for
+#: more with its own ``@settings``, no deadline (a shared runner's timing is not a property). "dev": random
+#: examples as usual, the same bound. A failure prints the reproduce blob.
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # a minimal install without the dev extras
+    pass
+else:
+    _hypothesis_settings.register_profile(
+        "ci", derandomize=True, database=None, max_examples=50, deadline=None, print_blob=True
+    )
+    _hypothesis_settings.register_profile("dev", max_examples=50, deadline=None, print_blob=True)
+    _in_ci = os.environ.get("CI") or os.environ.get("HITRATE_REQUIRE_ALL")
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci else "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The shared real data (../shared/data beside the clone; HITRATE_SHARED_DATA names another folder). A clone
@@ -19,11 +38,21 @@ MAVEN = DATA / "crm_sales_opportunities_maven"
 MAVEN_FILES = [MAVEN / f for f in ("sales_pipeline.csv", "sales_teams.csv", "accounts.csv", "products.csv")]
 
 
-def require(reason: str) -> None:
-    """Skip, unless HITRATE_REQUIRE_ALL is set (as in CI): then fail."""
+def require(reason: str) -> NoReturn:
+    """Skip, unless HITRATE_REQUIRE_ALL is set (as in CI): then fail. Works in a test and at module level."""
     if os.environ.get("HITRATE_REQUIRE_ALL"):
         pytest.fail(f"HITRATE_REQUIRE_ALL is set but: {reason}")
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name: str) -> ModuleType:
+    """Import the optional dependency ``name``; without it skip, or fail under HITRATE_REQUIRE_ALL (as in CI).
+
+    Use it instead of ``pytest.importorskip``, which skips quietly even in CI."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        require(f"the optional dependency {name!r} is not installed ({exc})")
 
 
 @pytest.fixture
