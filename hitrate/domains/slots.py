@@ -35,128 +35,22 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from hitrate.domains.slot_stats import SlotStats, existing, numbers, pick_column, stats_from_distribution
+from hitrate.domains.spins import slots_spins, spin_log_stats
 from hitrate.errors import InputFileError
-from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param, Phrase
-from hitrate.report.result import Result, english_fields, json_ready
-
-if TYPE_CHECKING:
-    import pandas as pd
-    import plotly.graph_objects as go
+from hitrate.i18n import Joined, Param, Phrase
 
 PAY_COLUMNS = ("max_pay_credits", "pay_credits", "pay", "pays", "payout", "win", "credits")
 COUNT_COLUMNS = ("num_hits", "hits", "count", "combinations", "combos", "weight", "frequency")
 PROBABILITY_COLUMNS = ("probability", "prob", "p")
 ANY = "any"
-
-
-@dataclass
-class SlotStats(Result):
-    """Hit frequency, payback and volatility of a machine (exact) or of a spin log (observed).
-
-    ``outcomes`` is the number of stop combinations (or spins); ``hits`` of them pay more than zero.
-    ``payback`` is pays / wagers; ``volatility`` the standard deviation of one spin's pay divided by its
-    wager. ``distribution`` (exact sources) maps each pay in credits to its number of combinations.
-    ``method`` (and a simulation's ``source``) are :class:`~hitrate.stats.phrase.Phrase` objects.
-    """
-
-    source: str
-    method: Phrase
-    wager: float
-    outcomes: float
-    hits: float
-    hit_frequency: float
-    payback: float
-    volatility: float
-    distribution: dict[str, float] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields, with ``extra``'s entries in its place at the end; JSON-ready, sentences in English."""
-        out = english_fields(self)
-        out.update(out.pop("extra"))
-        return {name: json_ready(value) for name, value in out.items()}
-
-    def to_frame(self) -> pd.DataFrame:
-        """The distribution of pays (``pay``, ``count``, ``probability``), or, without one (spin logs,
-        simulations), one row of the measures."""
-        import pandas as pd
-
-        if self.distribution:
-            pays = list(self.distribution)
-            counts = [self.distribution[p] for p in pays]
-            share = [c / self.outcomes for c in counts]
-            return pd.DataFrame({"pay": [float(p) for p in pays], "count": counts, "probability": share})
-        names = ("outcomes", "hits", "hit_frequency", "payback", "volatility", "wager")
-        return pd.DataFrame([{name: getattr(self, name) for name in names}])
-
-    def title(self) -> Message:
-        """``Slot machine: <source>``."""
-        return Message("slots.title", source=self.source)
-
-    def headline(self) -> Message:
-        """Hit frequency, payback and volatility in one sentence (what ``hitrate slots`` prints)."""
-        measures = ("source", "hit_frequency", "hits", "outcomes", "payback", "volatility", "method")
-        return Message("slots.headline", wager=f"{self.wager:g}", **{m: getattr(self, m) for m in measures})
-
-    def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
-        """The distribution of pays (exact sources), or hit frequency and payback with their intervals."""
-        from hitrate.domains._charts import distribution_figure, measures_figure
-
-        title = self.title().render(lang)
-        if self.distribution:
-            frame = self.to_frame()
-            return distribution_figure(
-                list(self.distribution),
-                list(frame["probability"]),
-                title=title,
-                x_title=Message("slots.pay_axis").render(lang),
-                y_title=Message("slots.probability_axis").render(lang),
-                lang=lang,
-            )
-        intervals = [self.extra.get("hit_frequency_ci"), self.extra.get("payback_ci")]
-        return measures_figure(
-            [Message("slots.hit_frequency").render(lang), Message("slots.payback").render(lang)],
-            [self.hit_frequency, self.payback],
-            [None if i is None else (float(i[0]), float(i[1])) for i in intervals],
-            title=title,
-            lang=lang,
-        )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# pays and their weights: the shared arithmetic
-# ---------------------------------------------------------------------------------------------------------------
-def stats_from_distribution(
-    pays: npt.ArrayLike, weights: npt.ArrayLike, *, wager: float, source: str, method: Phrase
-) -> SlotStats:
-    """Exact measures from pays (credits at ``wager``) and their weights (counts or probabilities).
-
-    hit frequency = Σ weight[pay > 0] / Σ weight; payback = Σ pay·weight / (wager · Σ weight);
-    volatility = √(Σ weight·(pay/wager − payback)² / Σ weight).
-    """
-    pay = np.asarray(pays, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    if wager <= 0:
-        raise InputFileError(source, "slots.wager_not_positive", param=Param("wager"), wager=f"{wager:g}")
-    if np.any(w < 0) or w.sum() <= 0:
-        raise InputFileError(source, "slots.bad_weights")
-    total = float(w.sum())
-    ret = pay / wager
-    payback = float((ret * w).sum() / total)
-    hits = float(w[pay > 0].sum())
-    volatility = math.sqrt(float((w * (ret - payback) ** 2).sum() / total))
-    order = np.argsort(pay, kind="stable")
-    distribution: dict[str, float] = {}
-    for p, c in zip(pay[order].tolist(), w[order].tolist(), strict=True):
-        distribution[f"{p:g}"] = distribution.get(f"{p:g}", 0.0) + c
-    return SlotStats(source, method, wager, total, hits, hits / total, payback, volatility, distribution)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -179,17 +73,24 @@ def slots_par(file: str | Path, *, wager: float = 1.0, pay: str | None = None, c
     """
     import pandas as pd
 
-    where = _existing(file)
+    where = existing(file)
     try:
         table = pd.read_csv(file, dtype=str, encoding="utf-8-sig")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputFileError(where, "slots.unreadable_csv", error=str(exc)) from None
-    pay_col = _pick_column(where, list(table.columns), pay, PAY_COLUMNS, "pay")
-    count_col = _pick_column(where, list(table.columns), count, COUNT_COLUMNS + PROBABILITY_COLUMNS, "count")
-    pays = _numbers(where, table, pay_col)
-    weights = _numbers(where, table, count_col)
+    pay_col = pick_column(where, list(table.columns), pay, PAY_COLUMNS, "pay")
+    count_col = pick_column(where, list(table.columns), count, COUNT_COLUMNS + PROBABILITY_COLUMNS, "count")
+    pays = numbers(where, table, pay_col)
+    weights = numbers(where, table, count_col)
     stats = stats_from_distribution(pays, weights, wager=wager, source=where, method=Phrase("slots.method_par"))
-    stats.extra = {"pay_column": pay_col, "count_column": count_col}
+    shape = "probabilities" if count_col.strip().lower() in PROBABILITY_COLUMNS else "counts"
+    stats.extra = {"pay_column": pay_col, "count_column": count_col, "table_shape": shape}
+    read_as = Phrase(f"slots.read_as_{shape}", pay=pay_col, count=count_col)
+    if stats.hit_frequency >= 1.0:
+        stats.warnings.append(Phrase("slots.only_hits", read_as=read_as))
+    if stats.payback > 1.0:
+        over = Phrase("slots.payback_over_100", read_as=read_as, wager=f"{wager:g}", param=Param("wager"))
+        stats.warnings.append(over)
     return stats
 
 
@@ -197,52 +98,23 @@ def slots_par(file: str | Path, *, wager: float = 1.0, pay: str | None = None, c
 par_from_table = slots_par
 
 
-def _existing(path: str | Path) -> str:
-    """``path`` as text, when it is a file; else the error."""
-    if not Path(path).is_file():
-        raise InputFileError(str(path), "slots.no_such_file")
-    return str(path)
-
-
-def _no_such_column(where: str, parameter: str, given: str, columns: list[str]) -> InputFileError:
-    return InputFileError(where, "slots.no_such_column", param=Param(parameter), given=given, columns=Joined(columns))
-
-
-def _pick_column(where: str, columns: list[str], given: str | None, candidates: tuple[str, ...], parameter: str) -> str:
-    """The column named by ``parameter`` (``given``), else the first of ``candidates`` found."""
-    low = {c.strip().lower(): c for c in columns}
-    if given is not None:
-        if given.strip().lower() not in low:
-            raise _no_such_column(where, parameter, given, columns)
-        return low[given.strip().lower()]
-    for name in candidates:
-        if name in low:
-            return low[name]
-    what = Message(f"slots.column_{parameter}")
-    raise InputFileError(where, "slots.no_column", what=what, param=Param(parameter), columns=Joined(columns))
-
-
-def _numbers(where: str, table: Any, column: str) -> npt.NDArray[np.float64]:
-    import pandas as pd
-
-    text = table[column].str.replace(",", "", regex=False).str.strip()
-    values = pd.to_numeric(text, errors="coerce")
-    bad = values.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputFileError(where, "slots.not_a_number", row=row + 2, column=column, value=table[column].iloc[row])
-    return np.asarray(values, dtype=float)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # reel strips and a paytable
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PayLine:
-    """One paytable row: a symbol (or ``any``) per reel and the pay in credits at the machine's wager."""
+    """One paytable row: per reel a symbol, ``any``, or a set of symbols (a tuple: any one of them), and the pay in
+    credits at the machine's wager."""
 
-    symbols: tuple[str, ...]
+    symbols: tuple[str | tuple[str, ...], ...]
     pay: float
+
+    def matches(self, stops: tuple[str, ...]) -> bool:
+        """Whether a line of symbols (one per reel) matches this row."""
+        return all(
+            want == ANY or got == want or (isinstance(want, tuple) and got in want)
+            for want, got in zip(self.symbols, stops, strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -256,18 +128,14 @@ class Machine:
 
     def line_pay(self, symbols: tuple[str, ...]) -> float:
         """The pay of one line of symbols: the highest pay among the paytable rows it matches (0 if none)."""
-        best = 0.0
-        for line in self.paytable:
-            if all(want in (ANY, got) for want, got in zip(line.symbols, symbols, strict=True)):
-                best = max(best, line.pay)
-        return best
+        return max((line.pay for line in self.paytable if line.matches(symbols)), default=0.0)
 
 
 def load_machine(path: str | Path) -> Machine:
     """Read a reel-strip file (YAML, the format in this module's docstring); errors name the file and key."""
     import yaml
 
-    where = _existing(path)
+    where = existing(path)
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -275,10 +143,23 @@ def load_machine(path: str | Path) -> Machine:
     return machine_from_dict(data, where)
 
 
+#: The keys a reel-strip file may have, and those of a paytable row; anything else (``wild``, ``scatter``...) is
+#: refused rather than ignored, since hitrate would compute the machine without it.
+MACHINE_KEYS = ("name", "wager", "reels", "paytable")
+PAYLINE_KEYS = ("symbols", "pay")
+
+
 def machine_from_dict(data: Any, where: str = "machine") -> Machine:
-    """A :class:`Machine` from the parsed reel-strip mapping (``reels``, ``paytable``, ``wager``, ``name``)."""
+    """A :class:`Machine` from the parsed reel-strip mapping (``reels``, ``paytable``, ``wager``, ``name``).
+
+    Refused, naming the key or row: a key hitrate does not compute (``wild``, ``scatter``...), and a paytable
+    symbol that is on no stop of the reel it needs (a typo would otherwise make that line never pay).
+    """
     if not isinstance(data, dict) or "reels" not in data or "paytable" not in data:
         raise InputFileError(where, "slots.expected_machine")
+    unknown = [str(k) for k in data if k not in MACHINE_KEYS]
+    if unknown:
+        raise InputFileError(where, "slots.unknown_key", key=unknown[0], keys=Joined(MACHINE_KEYS))
     reels = data["reels"]
     if not isinstance(reels, list) or not reels or not all(isinstance(r, list) and r for r in reels):
         raise InputFileError(where, "slots.expected_reels")
@@ -287,19 +168,35 @@ def machine_from_dict(data: Any, where: str = "machine") -> Machine:
     for i, row in enumerate(data["paytable"] or []):
         if not isinstance(row, dict) or "symbols" not in row or "pay" not in row:
             raise InputFileError(where, "slots.expected_payline", row=i)
-        symbols = tuple(str(s) for s in row["symbols"])
+        extra = [str(k) for k in row if k not in PAYLINE_KEYS]
+        if extra:
+            raise InputFileError(where, "slots.unknown_payline_key", row=i, key=extra[0], keys=Joined(PAYLINE_KEYS))
+        symbols = tuple(tuple(str(x) for x in s) if isinstance(s, list) else str(s) for s in row["symbols"])
         if len(symbols) != len(strips):
             raise InputFileError(where, "slots.symbols_for_reels", row=i, symbols=len(symbols), reels=len(strips))
         try:
             pay = float(row["pay"])
         except (TypeError, ValueError):
             raise InputFileError(where, "slots.pay_not_a_number", row=i, value=row["pay"]) from None
+        _on_reels(where, i, symbols, strips)
         lines.append(PayLine(symbols, pay))
     try:
         wager = float(data.get("wager", 1))
     except (TypeError, ValueError):
         raise InputFileError(where, "slots.wager_not_a_number", value=data.get("wager")) from None
     return Machine(strips, tuple(lines), wager, str(data.get("name", "")))
+
+
+Symbols = tuple[str | tuple[str, ...], ...]
+
+
+def _on_reels(where: str, row: int, symbols: Symbols, strips: tuple[tuple[str, ...], ...]) -> None:
+    """Refuse a paytable row that names a symbol on no stop of its reel."""
+    for reel, (want, strip) in enumerate(zip(symbols, strips, strict=True), start=1):
+        for symbol in want if isinstance(want, tuple) else (want,):
+            if symbol != ANY and symbol not in strip:
+                shown = Joined(list(dict.fromkeys(strip)))
+                raise InputFileError(where, "slots.symbol_not_on_reel", row=row, symbol=symbol, reel=reel, shown=shown)
 
 
 def _symbol_counts(machine: Machine) -> list[tuple[list[str], npt.NDArray[np.float64]]]:
@@ -368,73 +265,6 @@ def simulated_stats(machine: Machine, spins: int, *, seed: int = 0) -> SlotStats
     return stats
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# spin logs
-# ---------------------------------------------------------------------------------------------------------------
-def slots_spins(
-    file: str | Path, *, win: str = "win", wager: str | None = "wager", confidence: float = 0.95
-) -> SlotStats:
-    """Observed hit frequency, return to player and volatility of a spin log (CSV or Parquet):
-    ``hitrate slots spins``.
-
-    One row per spin; ``win`` is the credits paid, ``wager`` the credits staked (a missing column means 1
-    credit per spin). Aggregated in DuckDB through Ibis: count, hits (win > 0), Σ win, Σ wager and the
-    moments of win/wager. Hit frequency gets a Wilson score interval, payback a normal-approximation
-    interval (payback ± z·sd/√n, sd the standard deviation of win/wager per spin).
-    """
-    import ibis
-
-    from hitrate.stats.intervals import wilson_interval
-
-    where = _existing(file)
-    con = ibis.duckdb.connect()
-    t = con.read_parquet(where) if where.lower().endswith(".parquet") else con.read_csv(where)
-    cols = {c.lower(): c for c in t.columns}
-    if win.lower() not in cols:
-        raise _no_such_column(where, "win", win, list(t.columns))
-    w = t[cols[win.lower()]].cast("float64")
-    if wager is not None and wager.lower() in cols:
-        s = t[cols[wager.lower()]].cast("float64")
-    elif wager is not None and wager != "wager":
-        raise _no_such_column(where, "wager", wager, list(t.columns))
-    else:
-        s = ibis.literal(1.0)
-    ratio = w / s
-    agg = (
-        t.aggregate(
-            spins=t.count(),
-            hits=t.count(where=w > 0),
-            won=w.sum(),
-            staked=s.sum() if wager else t.count(),
-            mean_ratio=ratio.mean(),
-            sd_ratio=ratio.std(how="pop"),
-        )
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
-    con.disconnect()
-    n = int(agg["spins"])
-    if n == 0:
-        raise InputFileError(where, "slots.no_spins")
-    hits = int(agg["hits"])
-    payback = float(agg["won"]) / float(agg["staked"])
-    sd = float(agg["sd_ratio"] or 0.0)
-    low, high = wilson_interval(hits, n, confidence)
-    half = _z(confidence) * sd / math.sqrt(n)
-    method = Phrase("slots.method_spin_log")
-    stats = SlotStats(where, method, float(agg["staked"]) / n, n, hits, hits / n, payback, sd)
-    stats.extra = {
-        "hit_frequency_ci": [float(low), float(high)],
-        "payback_ci": [payback - half, payback + half],
-        "interval_methods": Phrase("slots.interval_methods"),
-    }
-    return stats
-
-
-#: The name :func:`slots_spins` had first.
-spin_log_stats = slots_spins
-
-
 def slots_reels(file: str | Path, *, simulate: int = 0, seed: int = 0) -> SlotStats:
     """Exact hit frequency, payback and volatility of reel strips and a paytable (a YAML file, see the module
     docstring), by enumerating every stop: ``hitrate slots reels``. With ``simulate`` > 0 also that many
@@ -446,7 +276,20 @@ def slots_reels(file: str | Path, *, simulate: int = 0, seed: int = 0) -> SlotSt
     return stats
 
 
-def _z(confidence: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
+__all__ = [
+    "Machine",
+    "PayLine",
+    "SlotStats",
+    "enumerate_machine",
+    "load_machine",
+    "machine_from_dict",
+    "par_from_table",
+    "pay_grid",
+    "simulate",
+    "simulated_stats",
+    "slots_par",
+    "slots_reels",
+    "slots_spins",
+    "spin_log_stats",
+    "stats_from_distribution",
+]
