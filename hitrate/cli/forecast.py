@@ -1,0 +1,140 @@
+"""``hitrate forecast`` (expected wins and amount by period, with intervals) and ``hitrate forecast backtest``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from hitrate.cli.cells import estimate, integer, number, percent
+from hitrate.cli.options import WhereOpt, library_options, option, reads
+from hitrate.cli.output import emit, headers, say, table, text, write_csv
+
+ForecastFormat = Enum("ForecastFormat", [("table", "table"), ("json", "json"), ("csv", "csv")], type=str)
+Horizon = Enum("Horizon", [("month", "month"), ("quarter", "quarter"), ("year", "year")], type=str)
+BacktestHorizon = Enum("BacktestHorizon", [("month", "month"), ("quarter", "quarter")], type=str)
+ForecastPeriod = Enum("ForecastPeriod", [("week", "week"), ("month", "month"), ("quarter", "quarter")], type=str)
+FormatOpt = Annotated[ForecastFormat, option("--format", help="cli_help.option.format")]
+ByOpt = Annotated[list[str] | None, option("--by", help="forecast.help_by", show_default=False)]
+LevelOpt = Annotated[float, option("--level", help="forecast.help_level")]
+
+forecast_app = typer.Typer(help=text("forecast.help"), invoke_without_command=True)
+
+
+@forecast_app.callback()
+@reads
+def forecast_cmd(
+    data: Any,
+    defs: Any,
+    ctx: typer.Context,
+    as_of: Annotated[str | None, option("--as-of", help="forecast.help_as_of", show_default=False)] = None,
+    until: Annotated[str | None, option("--until", help="forecast.help_until", show_default=False)] = None,
+    horizon: Annotated[Horizon | None, option("--horizon", help="forecast.help_horizon", show_default=False)] = None,
+    period: Annotated[ForecastPeriod, option("--period", help="forecast.help_period")] = ForecastPeriod.month,
+    by: ByOpt = None,
+    where: WhereOpt = None,
+    level: LevelOpt = 0.8,
+    fmt: FormatOpt = ForecastFormat.table,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from hitrate.improve.forecast import forecast
+
+    options = library_options(horizon=horizon, period=period, where=where)
+    result = forecast(data, as_of=as_of, until=until, by=by or (), level=level, definitions=defs, **options)
+    if fmt.value == "csv":
+        columns = [*result.by, *COLUMNS]
+        write_csv(columns, ({c: r[c] for c in columns} for r in result.rows))
+        return
+    emit(result, fmt, forecast_table, warnings=result.warnings)
+
+
+COLUMNS = ("period", "expected_wins", "wins_low", "wins_high", "won_so_far", "from_open", "from_new",
+           "expected_closing", "expected_amount", "amount_low", "amount_high")  # fmt: skip
+
+
+def forecast_table(result: Any) -> Any:
+    """One row per group and period: wins (interval), booked, from open and new deals, amount (interval)."""
+    from hitrate.improve.forecast import ASSUMPTIONS
+
+    by = list(result.by)
+    heads = ["forecast.col_period", "forecast.col_wins", "forecast.col_booked", "forecast.col_open"]
+    heads += ["forecast.col_new", "forecast.col_closing", "forecast.col_amount"]
+    t = table(
+        result.title().render(),
+        [*by, *headers(*heads)],
+        "l" * (len(by) + 1) + "r" * (len(heads) - 1),
+        caption=f"{say(result.method)}. {say(ASSUMPTIONS)}.",
+    )
+    for r in result.rows:
+        t.add_row(
+            *(str(r[b]) for b in by),
+            r["period"],
+            estimate(number(r["expected_wins"], 0), integer(r["wins_low"]), integer(r["wins_high"])),
+            integer(r["won_so_far"]),
+            number(r["from_open"], 1),
+            number(r["from_new"], 1),
+            number(r["expected_closing"], 0),
+            estimate(number(r["expected_amount"], 0), number(r["amount_low"], 0), number(r["amount_high"], 0)),
+        )
+    return t
+
+
+@forecast_app.command("backtest", help=text("forecast.help_backtest"))
+@reads
+def backtest_cmd(
+    data: Any,
+    defs: Any,
+    date_from: Annotated[str, option("--from", help="forecast.help_from", show_default=False)],
+    date_to: Annotated[str, option("--to", help="forecast.help_to", show_default=False)],
+    every: Annotated[str, option("--every", help="forecast.help_every")] = "month",
+    horizon: Annotated[BacktestHorizon, option("--horizon", help="forecast.help_backtest_horizon")] = (
+        BacktestHorizon.month
+    ),
+    by: ByOpt = None,
+    where: WhereOpt = None,
+    level: LevelOpt = 0.8,
+    fmt: FormatOpt = ForecastFormat.table,
+) -> None:
+    from hitrate.improve.backtest import forecast_backtest
+
+    options = library_options(horizon=horizon, where=where)
+    result = forecast_backtest(
+        data, date_from=date_from, date_to=date_to, every=every, by=by or (), level=level, definitions=defs, **options
+    )
+    if fmt.value == "csv":
+        write_csv(list(result.COLUMNS), ({c: r[c] for c in result.COLUMNS} for r in result.rows))
+        return
+    emit(result, fmt, backtest_table, warnings=result.warnings)
+
+
+def backtest_table(result: Any) -> list[Any]:
+    """The points, then the accuracy of each method."""
+    by = list(result.by)
+    heads = ["forecast.col_as_of", "forecast.col_period", "forecast.col_forecast", "forecast.col_actual"]
+    heads += ["forecast.series_stage_weighted", "forecast.col_run_rate"]
+    points = table(result.title().render(), [*by, *headers(*heads)], "l" * (len(by) + 2) + "r" * 4)
+    for r in result.rows:
+        points.add_row(
+            *(str(r[b]) for b in by),
+            str(r["as_of"]),
+            r["period"],
+            estimate(number(r["forecast"], 0), integer(r["low"]), integer(r["high"])),
+            integer(r["actual"]),
+            number(r["stage_weighted"], 0),
+            number(r["run_rate"], 0),
+        )
+    heads = ["forecast.col_method", "forecast.col_mae", "forecast.col_mape", "forecast.col_bias"]
+    summary = table(
+        result.headline().render(), [*headers(*heads, "forecast.col_coverage")], "lrrrr"
+    )  # fmt: skip
+    for method, s in result.accuracy.items():
+        summary.add_row(
+            text(f"forecast.method_{method}"),
+            number(s["mae"], 1),
+            percent(s["mape"]),
+            number(s["bias"], 1, sign=True),
+            percent(s["coverage"]) if s["coverage"] is not None else "",
+        )
+    return [points, summary]

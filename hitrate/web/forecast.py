@@ -1,0 +1,149 @@
+"""The forecast on the dashboard and the API, within each role's scope.
+
+A manager's forecast is of their teams (one row per team and period), a rep's of their own deals, an admin's
+of everyone's (per team when the data has teams): the scope is the query's ``where`` (:func:`scoped_where`), as
+for every other number. The page shows the forecast as a chart with its interval band, the table, and beside it
+the backtest's accuracy over the last twelve months (monthly as-of dates, each month's wins).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from hitrate.i18n import Message, text
+from hitrate.i18n import format as fmt
+from hitrate.store.users import User
+from hitrate.web import data
+from hitrate.web.api import ByParam, DateParam, UserDep, access
+from hitrate.web.pages import Page, page, table
+from hitrate.web.scoping import scope_key, scoped_where
+
+if TYPE_CHECKING:
+    from hitrate.store.embedded import Store
+
+api_router = APIRouter(prefix="/api", tags=["api"])
+pages_router = APIRouter(include_in_schema=False)
+BACKTEST_MONTHS = 12
+
+
+def forecast_json(
+    store_access: data.StoreAccess,
+    user: User,
+    *,
+    by: list[str],
+    as_of: str | None = None,
+    until: str | None = None,
+    horizon: str | None = None,
+    period: str = "month",
+    level: float = 0.8,
+    where: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """``hitrate forecast --format json`` within the user's scope."""
+    from hitrate.improve.forecast import forecast
+
+    w = scoped_where(user, where)
+    key = ("forecast", tuple(by), as_of, until, horizon, period, level, data.frozen(w), scope_key(user))
+
+    def compute(store: Store) -> dict[str, Any]:
+        result = forecast(
+            store, as_of=as_of, until=until, horizon=horizon, period=period, by=by, where=w, level=level
+        )  # fmt: skip
+        return result.to_dict()
+
+    return store_access.cached(key, compute)
+
+
+def backtest_json(store_access: data.StoreAccess, user: User, as_of: dt.date) -> dict[str, Any]:
+    """``hitrate forecast backtest`` of the twelve months before ``as_of`` within the user's scope."""
+    from hitrate.improve.backtest import forecast_backtest
+
+    w = scoped_where(user)
+    first = dt.date(as_of.year - 1, as_of.month, 1)
+    last = dt.date(as_of.year, as_of.month, 1) - dt.timedelta(days=1)
+    last = dt.date(last.year, last.month, 1) - dt.timedelta(days=1)  # its month must be over by the as-of date
+
+    def compute(store: Store) -> dict[str, Any]:
+        return forecast_backtest(store, date_from=first, date_to=last, where=w).to_dict()
+
+    return store_access.cached(("forecast_backtest", first, last, data.frozen(w), scope_key(user)), compute)
+
+
+@api_router.get("/forecast", summary=text("forecast.api_summary"))
+def get_forecast(
+    request: Request,
+    user: UserDep,
+    by: ByParam = None,
+    as_of: DateParam = None,
+    until: DateParam = None,
+    horizon: Literal["month", "quarter", "year"] | None = None,
+    period: Literal["week", "month", "quarter"] = "month",
+    level: Annotated[float, Query(gt=0, lt=1)] = 0.8,
+    where: Annotated[list[str] | None, Query(max_length=20)] = None,
+) -> dict[str, Any]:
+    """Expected wins and amount won per period (and group) up to the horizon, with intervals, split into booked,
+    from open deals and from new deals; within your scope."""
+    from hitrate.engine.query import parse_where
+
+    return forecast_json(
+        access(request), user, by=by or [], as_of=as_of, until=until, horizon=horizon, period=period, level=level,
+        where=parse_where(where),
+    )  # fmt: skip
+
+
+@pages_router.get("/forecast")
+@page("forecast")
+def forecast_page(p: Page) -> dict[str, Any]:
+    """The forecast to the end of the quarter in the user's scope (a chart with its band and the table), and the
+    backtest's accuracy over the last twelve months."""
+    from markupsafe import Markup
+
+    from hitrate.improve.forecast import band_figure
+    from hitrate.report._charts import figure_html
+
+    assert p.user is not None
+    lang = p.lang
+    by = ["team"] if p.user.role != "rep" and "team" in data.fields(p.access) else []
+    body = forecast_json(p.access, p.user, by=by)
+    rows = body["rows"]
+    if not rows:
+        return {"message": p.t["no_data"]}
+    title = Message(
+        "forecast.title", as_of=dt.date.fromisoformat(body["as_of"]), until=dt.date.fromisoformat(body["until"])
+    )
+    figure = band_figure(rows, by, body["level"], title.render(lang), lang)
+    words = {k: Message(f"forecast.{k}").render(lang) for k in ("col_period", "col_wins", "col_booked", "col_open",
+             "col_new", "col_amount", "col_method", "col_mae", "col_mape", "col_bias", "col_coverage")}  # fmt: skip
+    cells = [
+        [*(str(r[b]) for b in by), r["period"],
+         _estimate(r["expected_wins"], r["wins_low"], r["wins_high"], lang),
+         fmt.integer(r["won_so_far"], lang), fmt.number(r["from_open"], lang, 1), fmt.number(r["from_new"], lang, 1),
+         _estimate(r["expected_amount"], r["amount_low"], r["amount_high"], lang)]
+        for r in rows
+    ]  # fmt: skip
+    heads = [*(p.t["team"] for _ in by), words["col_period"], words["col_wins"], words["col_booked"]]
+    heads += [words["col_open"], words["col_new"], words["col_amount"]]
+    caption = f"{body['method']}. {body['assumptions']}."
+    tables = [table("forecast", caption, heads, cells)]
+    accuracy = backtest_json(p.access, p.user, dt.date.fromisoformat(body["as_of"]))
+    if accuracy["points"]:
+        acc_rows = [
+            [Message(f"forecast.method_{m}").render(lang), fmt.number(s["mae"], lang, 1),
+             fmt.percent(s["mape"], lang), fmt.number(s["bias"], lang, 1),
+             fmt.percent(s["coverage"], lang) if s["coverage"] is not None else ""]
+            for m, s in accuracy["summary"].items()
+        ]  # fmt: skip
+        note = Message("forecast.accuracy_note", n=len(accuracy["points"])).render(lang)
+        heads = [words[k] for k in ("col_method", "col_mae", "col_mape", "col_bias", "col_coverage")]
+        tables.append(table("forecast-accuracy", note, heads, acc_rows))
+    html = Markup(figure_html(figure, div_id="forecast-chart", filename="forecast"))
+    block = {"type": "figure", "html": html, "label": title.render(lang), "caption": caption}
+    section = {"id": "forecast-band", "title": title.render(lang), "kind": "forecast", "blocks": [block]}
+    return {"sections": [section], "tables": tables}
+
+
+def _estimate(value: float, low: float, high: float, lang: str) -> str:
+    """``1,276 (1,183–1,372)``."""
+    return f"{fmt.number(value, lang, 0)} ({fmt.number(low, lang, 0)}–{fmt.number(high, lang, 0)})"
