@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench bench-import bench-web chromium clean
+.PHONY: demo test lint typecheck mutate bench bench-import bench-web chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ chromium:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		(apt-get update -q && apt-get install -y -q chromium) || \
 		(sudo apt-get update -q && sudo apt-get install -y -q chromium)
+
+## mutate: mutation testing (mutmut) of the modules that compute numbers, with the fast tests that cover them;
+## the configuration is [tool.mutmut] in pyproject.toml, the report and the survivors in docs/testing.md. Not
+## part of `make test`. MUTATE_JOBS sets the parallel workers (default 2).
+MUTATE_JOBS ?= 2
+mutate: $(VENV)/.installed-dev
+	env -u PYTHONPATH CI=1 $(BIN)/mutmut run --max-children $(MUTATE_JOBS)
+	$(BIN)/mutmut results
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check hitrate tests benchmarks

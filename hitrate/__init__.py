@@ -55,8 +55,14 @@ _EXPORTS: dict[str, str] = {
     "ramp": "hitrate.analysis.ramp",
     "RampResult": "hitrate.analysis.ramp",
     "worth": "hitrate.analysis.worth",
+    "forecast": "hitrate.improve.forecast",
+    "ForecastResult": "hitrate.improve.forecast",
+    "forecast_backtest": "hitrate.improve.backtest",
+    "BacktestResult": "hitrate.improve.backtest",
     "WorthResult": "hitrate.analysis.worth",
     "write_store_report": "hitrate.analysis.report",
+    "doctor": "hitrate.analysis.doctor",
+    "DoctorResult": "hitrate.analysis.doctor_result",
     "coach": "hitrate.improve.coach",
     "RepCard": "hitrate.improve.coach",
     "stage_gaps": "hitrate.improve.coach",
@@ -113,6 +119,8 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 if TYPE_CHECKING:  # pragma: no cover
     from hitrate.analysis.benchmark import BenchmarkResult, benchmark
     from hitrate.analysis.compare import ComparisonResult, compare
+    from hitrate.analysis.doctor import doctor
+    from hitrate.analysis.doctor_result import DoctorResult
     from hitrate.analysis.funnel import StageFunnel, funnel
     from hitrate.analysis.ramp import RampResult, ramp
     from hitrate.analysis.rates import rates
@@ -141,9 +149,11 @@ if TYPE_CHECKING:  # pragma: no cover
         UserInputError,
         ValueRateWarning,
     )
+    from hitrate.improve.backtest import BacktestResult, forecast_backtest
     from hitrate.improve.coach import RepCard, StageGaps, coach, stage_gaps
     from hitrate.improve.experiments import ExperimentPlan, ExperimentResult, experiment_compare, experiment_plan
     from hitrate.improve.feedback import ReasonsResult, add_feedback, list_feedback, reasons
+    from hitrate.improve.forecast import ForecastResult, forecast
     from hitrate.improve.goals import GoalsProgress, goals_progress, list_goals, set_goal
     from hitrate.improve.interventions import EffectResult, add_intervention, intervention_effect, list_interventions
     from hitrate.improve.outreach import outreach

@@ -21,8 +21,9 @@ from hitrate.analysis.worth import WorthResult, worth
 from hitrate.report.result import Result
 from hitrate.store.embedded import Store
 from hitrate.synth.demo import build_demo
+from tests.conftest import require_module
 
-go = pytest.importorskip("plotly.graph_objects")
+go = require_module("plotly.graph_objects")
 
 #: A message id that no catalogue has renders as ``id(params)``: none may show.
 UNKNOWN_ID = re.compile(r"\b[a-z_]+\.[a-z0-9_.]+\(")
@@ -99,13 +100,20 @@ def test_to_dict_keeps_its_keys_and_writes_sentences_in_english(results):
     assert list(results["trend"].to_dict())[-2:] == ["seasonal_factors", "series"]
 
 
-def test_the_comparison_reads_as_before_in_english_and_in_danish_with_its_separators(results):
+def test_the_comparison_reads_from_a_to_b_in_points_and_relative_in_english_and_danish(results):
+    """From A to B in words and units (the sign of the points agrees with "higher"/"lower"), the relative lift,
+    then the method's A − B difference; every number formatted here from the result's own fields."""
     result = results["compare"]
     d = result.difference
+    lift, low, high = result.relative
+    word = "higher" if d.rate_b > d.rate_a else "lower"
     expected = (
-        f"Team North: {d.hits_a:,} of {d.attempts_a:,} ({d.rate_a:.1%}); Team South: {d.hits_b:,} of "
-        f"{d.attempts_b:,} ({d.rate_b:.1%}). Difference {d.difference:+.1%} (95% interval {d.low:+.1%} to "
-        f"{d.high:+.1%}), p = {d.p_value:.3g}."
+        f"Team South is {abs(d.difference) * 100:.1f} points {word} than Team North: {d.rate_a:.1%} → {d.rate_b:.1%} "
+        f"({d.hits_a:,} of {d.attempts_a:,} → {d.hits_b:,} of {d.attempts_b:,}; 95% interval {-d.high * 100:+.1f} to "
+        f"{-d.low * 100:+.1f} points), {lift:+.0%} relative (95% interval {low:+.0%} to {high:+.0%}); "
+        f"p = {d.p_value:.3g}. Difference Team North − Team South: {d.difference:+.1%} (95% interval {d.low:+.1%} "
+        f"to {d.high:+.1%})."
     )
     assert result.summary() == expected == str(result)
-    assert f"({d.rate_a * 100:.1f} %)".replace(".", ",") in result.summary("da")
+    assert f"{d.rate_a * 100:.1f} % →".replace(".", ",") in result.summary("da")
+    assert ("højere" if word == "higher" else "lavere") in result.summary("da")

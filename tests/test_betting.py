@@ -189,7 +189,7 @@ def test_the_bets_result_face(store, tmp_path):
     result = bets_face(store, strategy="favourite", by=["season"])
     assert isinstance(result, BetsResult)
     data = result.to_dict()
-    assert list(data) == ["strategy", "by", "method", "warnings", "rows"]
+    assert list(data) == ["strategy", "by", "method", "warnings", "rows", "problems"]
     assert json.loads(json.dumps(data)) == data and data["warnings"] == [str(w) for w in result.warnings]
     assert data["warnings"][0] == "season=2019/20: only 3 bets; the test against break-even has little power"
     assert result.warnings[0].render("da") == "season=2019/20: kun 3 væddemål; testen mod break-even har ringe styrke"

@@ -110,6 +110,7 @@ def test_table_output_of_import_and_quarantine(db, tmp_path):
 def test_user_mistakes_get_a_message_not_a_traceback(db, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.csv").write_text("id,stage\n1,Won\n")
+    Store(db).close()  # an empty store: reading commands refuse a missing one (tests/test_store_path.py)
     code, out, err = run(*args, db=db)
     assert code == 2
     assert message in err
@@ -126,6 +127,7 @@ def test_strict_import_fails_and_stores_nothing(db, tmp_path):
 
 
 def test_definitions_commands(db, tmp_path, maven_dir):
+    Store(db).close()  # an empty store: reading commands refuse a missing one (tests/test_store_path.py)
     path = tmp_path / "defs.yaml"
     code, _, err = run("definitions", "init", str(path))
     assert code == 0 and path.exists()
@@ -194,6 +196,7 @@ def test_report_language_definitions_folder_and_empty_store(db, tmp_path):
     assert code == 2 and "Traceback" not in err
     code, _, _ = run("definitions", "init", str(tmp_path / "new" / "folder" / "d.yaml"))
     assert code == 0 and (tmp_path / "new" / "folder" / "d.yaml").exists()
+    Store(db).close()  # an empty store: reading commands refuse a missing one (tests/test_store_path.py)
     code, _, _ = run("report", "--output", str(tmp_path / "empty.html"), db=db)
     html = (tmp_path / "empty.html").read_text()
     assert code == 0 and "No opportunities in the store yet" in html and "nan" not in html.split("<script", 1)[0]

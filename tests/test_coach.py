@@ -19,6 +19,7 @@ from hitrate.improve.coach import UnknownRepError, rep_card, stage_gaps
 from hitrate.store.embedded import Store
 from hitrate.synth.demo import build_demo, load_synth
 from hitrate.synth.generator import OPEN_STAGES, generate
+from tests.conftest import require_module
 
 ENV = {"COLUMNS": "200"}
 
@@ -259,7 +260,7 @@ def test_html_export_is_written_offline_with_the_rep(demo, card, tmp_path: Path)
 # ---- the web page -------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    pytest.importorskip("fastapi")
+    require_module("fastapi")
     from tests.web_helpers import build_web_store
 
     return build_web_store(tmp_path_factory.mktemp("coachweb") / "web.duckdb")

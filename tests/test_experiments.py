@@ -60,17 +60,35 @@ def test_plan_for_the_acceptance_check_and_bad_input() -> None:
     assert result.exit_code == 2 and "--power" in result.stderr
 
 
-def test_probability_to_beat_against_simulation() -> None:
-    """Reference: 400,000 draws from each Beta(1 + hits, 1 + misses) posterior."""
-    hits, attempts = [30, 42, 35], [200, 210, 190]
+@pytest.mark.parametrize(
+    ("hits", "attempts"),
+    [([30, 42, 35], [200, 210, 190]), ([3, 9], [20, 25]), ([200, 230, 210, 190], [1000] * 4), ([0, 1], [5, 5])],
+)
+def test_probability_to_beat_against_numerical_integration(hits: list[int], attempts: list[int]) -> None:
+    """Reference, adaptive quadrature with the posteriors' own pdf and cdf (agrees with the grid to about 1e-9)::
+
+        d = [scipy.stats.beta(1 + k, 1 + n - k) for k, n in zip(hits, attempts)]
+        beat_i = quad(lambda x: d[i].pdf(x) * d[0].cdf(x), 0, 1, points=[d[i].mean()])   # P(arm i > control)
+        best_i = quad(lambda x: d[i].pdf(x) * prod(d[j].cdf(x) for j != i), 0, 1, ...)     # P(arm i is the best)
+
+    held at 1e-6; the control's own "beat" is 0.5 by definition and the "best" probabilities sum to 1."""
+    from scipy import integrate, stats
+
     beat, best = prob_to_beat(hits, attempts)
-    rng = np.random.default_rng(3)
-    draws = np.array([rng.beta(1 + k, 1 + n - k, 400_000) for k, n in zip(hits, attempts, strict=True)])
-    assert beat[1] == pytest.approx((draws[1] > draws[0]).mean(), abs=0.004)
-    assert beat[2] == pytest.approx((draws[2] > draws[0]).mean(), abs=0.004)
-    winners = np.bincount(draws.argmax(axis=0), minlength=3) / draws.shape[1]
-    np.testing.assert_allclose(best, winners, atol=0.004)
-    assert best.sum() == pytest.approx(1)
+    d = [stats.beta(1 + k, 1 + n - k) for k, n in zip(hits, attempts, strict=True)]
+
+    def quad(f: object, i: int) -> float:
+        opts = {"epsabs": 1e-13, "epsrel": 1e-12, "limit": 200, "points": [d[i].mean()]}
+        return float(integrate.quad(f, 0, 1, **opts)[0])  # type: ignore[arg-type]
+
+    for i in range(len(d)):
+        others = [d[j] for j in range(len(d)) if j != i]
+        assert best[i] == pytest.approx(
+            quad(lambda x, i=i, o=others: d[i].pdf(x) * np.prod([e.cdf(x) for e in o]), i), abs=1e-6
+        )
+        if i:
+            assert beat[i] == pytest.approx(quad(lambda x, i=i: d[i].pdf(x) * d[0].cdf(x), i), abs=1e-6)
+    assert beat[0] == 0.5 and best.sum() == pytest.approx(1, abs=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +174,29 @@ def test_experiment_results_show_the_result_face(demo) -> None:
     path, _ = demo
     with Store(path) as store:
         check_face(experiment_compare(store, by="variant"))
+
+
+def test_plan_takes_a_relative_lift_and_says_which_lift_it_used() -> None:
+    """--relative-lift 0.10 on a 20% baseline is 20% -> 22%: the same plan as --lift 0.02 (statsmodels'
+    NormalIndPower with Cohen's h, computed here), and both sentences name the lift in points and relative."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    from hitrate.errors import InvalidValueError
+    from hitrate.improve.experiments import experiment_plan
+
+    relative = experiment_plan(baseline=0.2, relative_lift=0.10)
+    absolute = experiment_plan(baseline=0.2, lift=0.02)
+    h = proportion_effectsize(0.22, 0.2)
+    expected = int(np.ceil(NormalIndPower().solve_power(effect_size=abs(h), alpha=0.05, power=0.8) - 1e-9))
+    assert relative.n_per_variant == absolute.n_per_variant == expected
+    assert relative.target == pytest.approx(0.22) and relative.relative_lift == pytest.approx(0.10)
+    assert "20.0% -> 22.0% (a lift of +2.0 points, +10% relative)" in relative.summary()
+    assert "(a lift of +5.0 points, +25% relative)" in experiment_plan(baseline=0.2, lift=0.05).summary()
+    for wrong in ({}, {"lift": 0.05, "relative_lift": 0.1}):
+        with pytest.raises(InvalidValueError, match="exactly one of lift"):
+            experiment_plan(baseline=0.2, **wrong)
+    out = runner.invoke(app, ["experiment", "plan", "--baseline", "0.2", "--relative-lift", "0.1"])
+    assert out.exit_code == 0 and "+10% relative" in out.stdout and f"{expected:,} per variant" in out.stdout
+    both = runner.invoke(app, ["experiment", "plan", "--baseline", "0.2"])
+    assert both.exit_code == 2 and "--relative-lift" in both.stderr

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -136,7 +139,7 @@ def test_a_store_at_layout_4_gets_the_new_tables(tmp_path: Path):
             s.raw.execute(f"DROP TABLE {table}")
         s.set_meta("schema_version", "4")
     with Store(path) as s:
-        assert s.meta("schema_version") == SCHEMA_VERSION == "5"
+        assert s.meta("schema_version") == SCHEMA_VERSION == "6"
         names = {r[0] for r in s.fetch("SELECT table_name FROM duckdb_tables()")}
         assert {"goals", "interventions", "deal_feedback"} <= names
 
@@ -210,15 +213,20 @@ def test_progress_uses_lead_scores_when_present_and_lists_off_track_goals(pipeli
     assert row["probability"] == pytest.approx(0.0) and row["off_track"]
 
 
-def test_expected_final_hits_track_the_truth(pipeline_store):
-    """The synthetic truth knows when every open deal will close and whether it will be won: the expected final
-    hits of all five teams' Q4 goals should be near the true Q4 hits (sum over teams, within 10%)."""
-    s = pipeline_store
+
+def _q4_team_goals(s):
+    """Set a 30% Q4 2024 goal for every team of the synthetic store; its truth and the goals' progress rows."""
     data = s.truth  # type: ignore[attr-defined]
     start, end = parse_period("2024-Q4")
     for team in sorted(set(data.reps.team)):
         set_goal(s, field="team", value=team, target=0.3, start=start, end=end, set_by="t")
-    rows = progress(s).rows
+    return data, progress(s).rows
+
+def test_expected_final_hits_track_the_truth(pipeline_store):
+    """The synthetic truth knows when every open deal will close and whether it will be won: the expected final
+    hits of all five teams' Q4 goals should be near the true Q4 hits (sum over teams, within 10%)."""
+    s = pipeline_store
+    data, rows = _q4_team_goals(s)
     opps = data.opportunities
     decided = data.truth.decided_at
     q4 = (decided >= np.datetime64("2024-10-01")) & (decided < np.datetime64("2025-01-01"))
@@ -226,6 +234,103 @@ def test_expected_final_hits_track_the_truth(pipeline_store):
     expected = sum(r["expected_final_hits"] for r in rows)
     assert len(opps) == 6000
     assert expected == pytest.approx(true_hits, rel=0.10)
+
+
+def _reference_goal(data, as_of: dt.date, team: str, start: dt.date, end: dt.date, target: float, season: bool = True):
+    """An independent computation of one team's goal row from the generated frames (pandas, lifelines, a
+    dynamic programme): the method of :mod:`hitrate.improve.goals`, written out again::
+
+        age      = closed − created (decided deals) or as_of − created (open, censored), whole days
+        S        = lifelines KaplanMeierFitter().fit(age, decided)        # P(still open at an age), pooled
+        P(closes in month [f, l])  = (S(a + (f − as_of)) − S(a + (l − as_of) + 1)) / S(a)  for an open deal of age a
+        rate     = beta-binomial posterior mean of the team's closed-basis rate over the 365 days to as_of
+                   (fit_beta_binomial + shrink over all teams: held to scipy's betabinom by Nelder-Mead in
+                   tests/test_stats_shrinkage.py)
+        P(won)   = rate with its odds × the month's seasonal factor (decompose() of the monthly closed-basis
+                   counts: held to a statsmodels formula GLM in tests/test_stats_seasonal.py)
+        P(final rate ≥ target) = the mass of (h + X) / (n + X + L) ≥ target under the exact distribution of
+                   (X wins, L losses), by a dynamic programme over the open deals
+
+    ``season=False`` leaves the seasonal factors out (to show they matter)."""
+    from lifelines import KaplanMeierFitter
+
+    from hitrate.stats.seasonal import decompose
+    from hitrate.stats.shrinkage import fit_beta_binomial, shrink
+
+    opp = data.opportunities
+    teams = opp["rep"].map(data.reps.set_index("rep")["team"]).to_numpy()
+    created = pd.to_datetime(opp["created_at"]).dt.normalize()
+    closed = pd.to_datetime(opp["closed_at"]).dt.normalize()
+    won = (opp["outcome"] == "won").to_numpy()
+    decided = opp["outcome"].isin(["won", "lost"]).to_numpy()
+    today = pd.Timestamp(as_of)
+    age = np.where(decided, (closed - created).dt.days, (today - created).dt.days).astype(float)
+    km = KaplanMeierFitter().fit(age[age >= 0], decided[age >= 0])
+
+    def surv(t: np.ndarray) -> np.ndarray:
+        return km.survival_function_at_times(t).to_numpy()
+
+    in_period = decided & (teams == team) & (closed >= pd.Timestamp(start)) & (closed <= pd.Timestamp(as_of))
+    hits, attempts = int((in_period & won).sum()), int(in_period.sum())
+    recent = pd.DataFrame({"team": teams, "won": won})[decided & (closed >= today - pd.Timedelta(days=364))]
+    by_team = recent.groupby("team")["won"].agg(["sum", "count"])
+    prior = fit_beta_binomial(by_team["sum"].to_numpy(float), by_team["count"].to_numpy(float))
+    rate = float(shrink([by_team.loc[team, "sum"]], [by_team.loc[team, "count"]], prior)[0][0])
+    monthly = pd.DataFrame({"month": closed[decided].dt.to_period("M"), "won": won[decided]})
+    m = monthly.groupby("month")["won"].agg(["sum", "count"])
+    starts = np.array([np.datetime64(f"{p}-01") for p in m.index])
+    factors = decompose(starts, m["count"].to_numpy(), m["sum"].to_numpy(), period="month").seasonal_factors
+    is_open = ~decided & (teams == team)
+    a = np.maximum((today - created[is_open]).dt.days.to_numpy(float), 0)
+    w, c = np.zeros(a.size), np.zeros(a.size)
+    first = max(start, as_of)
+    while first <= end:
+        last = min(dt.date(first.year, first.month, calendar.monthrange(first.year, first.month)[1]), end)
+        closes = (surv(a + (first - as_of).days) - surv(a + (last - as_of).days + 1)) / surv(a)
+        odds = rate / (1 - rate) * (factors[first.month] if season else 1.0)
+        w, c = w + closes * odds / (1 + odds), c + closes
+        first = last + dt.timedelta(days=1)
+    pmf = np.zeros((a.size + 1, a.size + 1))
+    pmf[0, 0] = 1.0
+    for won_p, lost_p in zip(w, c - w, strict=True):
+        nxt = pmf * (1 - won_p - lost_p)
+        nxt[1:, :] += pmf[:-1, :] * won_p
+        nxt[:, 1:] += pmf[:, :-1] * lost_p
+        pmf = nxt
+    x, y = np.arange(a.size + 1)[:, None], np.arange(a.size + 1)[None, :]
+    reached = hits + x >= target * (attempts + x + y) - 1e-12
+    return {
+        "attempts": attempts,
+        "hits": hits,
+        "open_deals": int(is_open.sum()),
+        "expected_closing": float(c.sum()),
+        "expected_final_hits": hits + float(w.sum()),
+        "projected_rate": (hits + float(w.sum())) / (attempts + float(c.sum())),
+        "probability": float(pmf[reached].sum()),
+    }
+
+
+def test_goal_probabilities_equal_an_independent_computation(pipeline_store):
+    """Every number of each team's Q4 goal row against :func:`_reference_goal` (no lead scores: the shrunk
+    team rate with the seasonal odds factors), at 1e-6 (Kaplan–Meier of "still open" is the Aalen–Johansen
+    survival; measured agreement about 1e-12). The seasonal factors matter here: without them Team South's
+    P(make the goal) drops from 0.41 to below 0.15, and an 8% bias in each deal's P(won) moves it by more
+    than 0.1."""
+    s = pipeline_store
+    data, rows = _q4_team_goals(s)
+    as_of = dt.date(2024, 11, 14)
+    start, end = parse_period("2024-Q4")
+    assert len(rows) == 5
+    for row in rows:
+        ref = _reference_goal(data, as_of, row["value"], start, end, 0.3)
+        assert {k: row[k] for k in ("attempts", "hits", "open_deals")} == {
+            k: ref[k] for k in ("attempts", "hits", "open_deals")
+        }
+        for key in ("expected_closing", "expected_final_hits", "projected_rate", "probability"):
+            assert row[key] == pytest.approx(ref[key], abs=1e-6), (row["value"], key)
+    south = next(r for r in rows if r["value"] == "Team South")
+    assert 0.3 < south["probability"] < 0.5
+    assert _reference_goal(data, as_of, "Team South", start, end, 0.3, season=False)["probability"] < 0.15
 
 
 # ---- the command line --------------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-pytest.importorskip("plotly")
-pytest.importorskip("jinja2")
+from tests.conftest import require_module
+
+require_module("plotly")
+require_module("jinja2")
 
 from hitrate.report import RateTable, render_report, write_report  # noqa: E402
 from hitrate.report._charts import bars_figure, trend_figure  # noqa: E402

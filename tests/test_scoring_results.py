@@ -63,6 +63,8 @@ def test_train_from_the_store(trained) -> None:
         "calibration",
         "importance",
         "model",
+        "beats_baseline",
+        "checks",
     ]
     assert list(shown["frame"]["model"]) == ["lead_scorer", "odoo_naive_bayes", "logistic_regression"]
     assert shown["summary"].splitlines()[:2] == [

@@ -137,6 +137,7 @@ def test_cli_file_options_without_files_are_refused(demo, tmp_path: Path) -> Non
 
 
 def test_empty_store_is_refused_clearly(tmp_path: Path) -> None:
+    Store(tmp_path / "e.duckdb").close()
     code, _, err = run("score", "train", "--model", str(tmp_path / "m"), "--db", str(tmp_path / "e.duckdb"))
     assert code == 2 and "no opportunities" in err
     code, _, err = run("benchmark", "--by", "rep", "--db", str(tmp_path / "e.duckdb"))

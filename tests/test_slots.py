@@ -148,6 +148,7 @@ def test_the_commands_take_the_file_first_and_return_results(machine_file, tmp_p
         "payback",
         "volatility",
         "distribution",
+        "warnings",
         "stop_combinations",
         "simulation",
     ]

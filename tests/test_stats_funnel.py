@@ -191,7 +191,7 @@ def test_overdispersion_hand_value_and_behaviour() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: funnel_limits([10], 0.0), r"'p0' parameter of funnel_limits must be in \(0, 1\)\. Got 0\.0 instead\."),
+        (lambda: funnel_limits([10], 1.5), r"'p0' parameter of funnel_limits must be in \[0, 1\]\. Got 1\.5 instead\."),
         (lambda: funnel_limits([10], 0.3, levels=(1.5,)), r"'levels' parameter of funnel_limits .* Got 1\.5 instead\."),
         (lambda: funnel_limits([2.5], 0.3), "'attempts' parameter of funnel_limits"),
         (

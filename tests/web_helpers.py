@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from hitrate.store.embedded import Store
 from hitrate.store.users import add_user, new_token
@@ -62,36 +63,57 @@ def _score_some_leads(store: Store) -> None:
 
 
 def free_port() -> int:
+    """A port free a moment ago (another process may take it before the server binds: see :func:`serving`)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def serving(db: Path, log: Path) -> Iterator[str]:
-    """``hitrate serve`` on a free port for the block; yields its base URL."""
+PORT_ATTEMPTS = 5
+
+
+def _start(db: Path, out: IO[bytes], log: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+    """``hitrate serve`` on a free port, once ready; None when it exited first (e.g. the port was taken)."""
     import httpx
 
     port = free_port()
     env = {**os.environ, "HITRATE_SECRET": "test-secret"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hitrate.cli", "serve", "--db", str(db), "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hitrate.cli", "serve", "--db", str(db), "--port", str(port)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(url + "/login", timeout=2)
-                    break
-                except httpx.HTTPError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"hitrate serve did not start: {log.read_text()}") from None
-                    time.sleep(0.2)
+            httpx.get(url + "/login", timeout=2)
+            return proc, url
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                return None
+            if time.monotonic() > deadline:
+                proc.terminate()
+                proc.wait(timeout=20)
+                raise RuntimeError(f"hitrate serve did not start: {log.read_text()}") from None
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def serving(db: Path, log: Path) -> Iterator[str]:
+    """``hitrate serve`` on a free port for the block; yields its base URL. The port is taken with retry: when
+    the server exits before answering (another process bound the port between :func:`free_port` and the
+    server's bind), a new port is tried, up to :data:`PORT_ATTEMPTS` times."""
+    with log.open("wb") as out:
+        for _ in range(PORT_ATTEMPTS):
+            started = _start(db, out, log)
+            if started is not None:
+                break
+        else:
+            raise RuntimeError(f"hitrate serve did not start on {PORT_ATTEMPTS} ports: {log.read_text()}")
+        proc, url = started
+        try:
             yield url
         finally:
             proc.terminate()

@@ -67,6 +67,9 @@ def eventual_columns(
     events, cohorts, opened = (fetch(source, exprs[k]) for k in ("events", "cohorts", "open"))
     by = list(query.by)
     position = {key: i for i, key in enumerate(row_keys)}
+    early = int(events["early"].sum()) if len(events["early"]) else 0
+    if early:
+        notes.append(Message("cohorts.closed_before_created", n=early))
 
     def keys(cols: dict[str, np.ndarray], with_period: bool) -> list[tuple[Any, ...]]:
         parts = [cols[f].tolist() for f in by]

@@ -36,11 +36,16 @@ class ComparisonResult(Result):
     b: str
     difference: Any  # hitrate.stats.compare.Difference
     definitions: Definitions
+    #: rate B / rate A − 1 with its interval (score interval of the ratio), or Nones when rate A is 0.
+    relative: tuple[float | None, float | None, float | None] = (None, None, None)
 
     def to_dict(self) -> dict[str, Any]:
-        """``definitions``, ``compared``, ``a`` and ``b`` (label, attempts, hits, hit rate), ``difference`` with
-        ``ci_low``/``ci_high``, ``p_value`` and ``method``, JSON-ready."""
+        """``definitions``, ``compared``, ``a`` and ``b`` (label, attempts, hits, hit rate), ``difference`` (A − B)
+        with ``ci_low``/``ci_high``, ``change`` (B − A, the same in the other direction) with
+        ``change_ci_low``/``change_ci_high``, ``relative_lift`` (rate B / rate A − 1) with
+        ``relative_ci_low``/``relative_ci_high``, ``p_value`` and ``method``, JSON-ready."""
         d = self.difference
+        lift, lift_low, lift_high = self.relative
         return {
             "definitions": {"hash": self.definitions.hash, "basis": self.definitions.basis},
             "compared": self.label,
@@ -49,6 +54,12 @@ class ComparisonResult(Result):
             "difference": clean(d.difference),
             "ci_low": clean(d.low),
             "ci_high": clean(d.high),
+            "change": clean(-d.difference),
+            "change_ci_low": clean(-d.high),
+            "change_ci_high": clean(-d.low),
+            "relative_lift": clean(lift),
+            "relative_ci_low": clean(lift_low),
+            "relative_ci_high": clean(lift_high),
             "p_value": clean(d.p_value),
             "method": clean(d.method),
         }
@@ -80,10 +91,23 @@ class ComparisonResult(Result):
         return Message("compare.title", a=self.a, b=self.b)
 
     def headline(self) -> Message:
-        """Both rates with their counts, the difference with its interval, and the p-value, in one sentence."""
+        """In words and units, from A to B: ``Dec is 1.1 points higher than Nov: 4.7% → 5.8% (...), +23% relative
+        (...); p = 0.02``, then the difference A − B with its interval as the method states it."""
         d = self.difference
+        change = -d.difference
+        direction = "higher" if change > 0 else "lower" if change < 0 else "same"
+        lift, lift_low, lift_high = self.relative
+        relative = (
+            Message("compare.relative", lift=Number(lift, "+.0%"), low=Number(lift_low, "+.0%"), high=_upper(lift_high))
+            if lift is not None
+            else Message("compare.no_relative", a=self.a)
+        )
         return Message(
-            "compare.summary",
+            f"compare.summary_{direction}",
+            points=Number(abs(change) * 100, ".1f"),
+            change_low=Number(-d.high * 100, "+.1f"),
+            change_high=Number(-d.low * 100, "+.1f"),
+            relative=relative,
             a=self.a,
             hits_a=d.hits_a,
             attempts_a=d.attempts_a,
@@ -152,7 +176,35 @@ def compare(
         if value not in found:
             raise UserInputError("compare.no_attempts", value=value, among=among, found=_shown(labels))
     (na, ka), (nb, kb) = found[a], found[b]
-    return ComparisonResult(label, a, b, compare_proportions(ka, na, kb, nb, confidence=confidence), defs)
+    difference = compare_proportions(ka, na, kb, nb, confidence=confidence)
+    return ComparisonResult(label, a, b, difference, defs, relative_lift(ka, na, kb, nb, confidence))
+
+
+def _upper(value: float | None) -> Any:
+    """The upper bound of a relative lift: a number, or ``no upper bound`` (rate A of 0 in the interval)."""
+    if value is None or value == float("inf"):
+        return Message("compare.unbounded")
+    return Number(value, "+.0%")
+
+
+def relative_lift(
+    hits_a: int, attempts_a: int, hits_b: int, attempts_b: int, confidence: float = 0.95
+) -> tuple[float | None, float | None, float | None]:
+    """Rate B / rate A − 1 with the score interval of the ratio of two independent proportions (Miettinen &
+    Nurminen 1985; ``statsmodels.stats.proportion.confint_proportions_2indep(compare="ratio", method="score")``),
+    minus 1. (None, None, None) when rate A is 0."""
+    import warnings
+
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    if hits_a == 0 or attempts_a == 0 or attempts_b == 0:
+        return None, None, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = confint_proportions_2indep(
+            hits_b, attempts_b, hits_a, attempts_a, compare="ratio", method="score", alpha=1 - confidence
+        )
+    return (hits_b / attempts_b) / (hits_a / attempts_a) - 1, float(low) - 1, float(high) - 1
 
 
 def _shown(labels: list[str]) -> Message:

@@ -50,7 +50,15 @@ def store_sections(
         sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note))
         if attempts:
             sections += _analysis_sections(store, defs, lang, available)
+        sections += _data_quality(store, defs, lang)
     return sections, notes, overall
+
+
+def _data_quality(store: Any, defs: Definitions, lang: str) -> list[Any]:
+    """The doctor's findings (``hitrate doctor``) as the report's last section."""
+    from hitrate.analysis.doctor import doctor
+
+    return list(doctor(store, definitions=defs).sections(lang))
 
 
 def _analysis_sections(store: Any, defs: Definitions, lang: str, available: set[str]) -> list[Any]:

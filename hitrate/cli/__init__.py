@@ -25,7 +25,7 @@ from typing import Any
 
 import typer
 
-from hitrate.cli import analyse, data, domains, goals, improve, score, web
+from hitrate.cli import analyse, data, domains, forecast, goals, improve, score, web
 from hitrate.cli.output import flag_name, text
 
 app = typer.Typer(
@@ -52,6 +52,7 @@ COMMANDS: list[tuple[str, Callable[..., Any], str]] = [
     ("outreach", improve.outreach_cmd, text("cli_help.outreach.help")),
     ("demo", data.demo_cmd, text("cli_help.demo.help")),
     ("report", data.report_cmd, text("cli_help.report.help")),
+    ("doctor", data.doctor_cmd, text("doctor.help")),
     ("serve", web.serve_cmd, text("cli_help.serve.help")),
     ("reasons", goals.reasons_cmd, text("cli_help.reasons.help")),
 ]
@@ -67,6 +68,7 @@ GROUPS: list[tuple[str, typer.Typer]] = [
     ("goals", goals.goals_app),
     ("intervention", goals.intervention_app),
     ("feedback", goals.feedback_app),
+    ("forecast", forecast.forecast_app),
 ]
 for _name, _command, _help in COMMANDS:
     app.command(_name, help=_help)(_command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from hitrate.cli.cells import estimate, integer, interval, label, number, percent, rate, significant
+from hitrate.cli.cells import estimate, integer, interval, label, number, percent, rate
 from hitrate.cli.options import (
     BasisOpt,
     Format,
@@ -219,24 +219,8 @@ def compare_cmd(
 
 
 def comparison(result: Any) -> Plain:
-    """The comparison in plain words: both rates, the difference with its interval, the p-value."""
-    d = result.difference
-    return Plain(
-        text(
-            "cli.compare.summary",
-            a=result.a,
-            hits_a=integer(d.hits_a),
-            attempts_a=integer(d.attempts_a),
-            rate_a=percent(d.rate_a),
-            b=result.b,
-            hits_b=integer(d.hits_b),
-            attempts_b=integer(d.attempts_b),
-            rate_b=percent(d.rate_b),
-            difference=percent(d.difference, sign=True),
-            interval=interval(percent(d.low, sign=True), percent(d.high, sign=True), style="to"),
-            p=significant(d.p_value),
-        )
-    )
+    """The comparison in plain words, from A to B: the change in points and relative, with intervals, the p-value."""
+    return Plain(say(result.headline()))
 
 
 # -- funnel ----------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from hitrate.cli.output import (
     Plain,
     emit,
     headers,
+    language,
     note,
     say,
     show,
@@ -59,6 +60,13 @@ def import_cmd(
     strict: Annotated[bool, option("--strict", help="cli_help.import.strict")] = False,
     attempts: Annotated[str | None, option(help="cli_help.import.attempts", show_default=False)] = None,
     hits: Annotated[str | None, option(help="cli_help.import.hits", show_default=False)] = None,
+    allow_outcome_changes: Annotated[
+        bool, option("--allow-outcome-changes", help="cli_help.import.allow_outcome_changes")
+    ] = False,
+    map_as_dimension: Annotated[bool, option("--map-as-dimension", help="cli_help.import.map_as_dimension")] = False,
+    sheet: Annotated[str | None, option(help="cli_help.import.sheet", show_default=False)] = None,
+    skip_rows: Annotated[int, option(help="cli_help.import.skip_rows")] = 0,
+    delimiter: Annotated[str | None, option(help="cli_help.import.delimiter", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     engine: EngineOpt = None,
@@ -68,7 +76,7 @@ def import_cmd(
     if preset is None and not map_ and attempts is None:
         preset = "auto"
     progress = LazyProgress(text("cli.import.reading"))
-    with open_store(db, engine=engine) as store:
+    with open_store(db, engine=engine, create=True) as store:
         try:
             report = import_files(
                 store,
@@ -85,12 +93,22 @@ def import_cmd(
                 stage=progress.stage,
                 attempts=attempts,
                 hits=hits,
+                allow_outcome_changes=allow_outcome_changes,
+                map_as_dimension=map_as_dimension,
+                sheet=sheet,
+                skip_rows=skip_rows,
+                delimiter=_delimiter(delimiter),
             )
         finally:
             progress.close()
     emit(report, fmt, import_table)
     warn(report.warnings)
     unmatched_keys(report.unmatched_keys)
+
+
+def _delimiter(given: str | None) -> str | None:
+    """The delimiter as typed on a command line: ``tab`` or ``\\t`` for a tab."""
+    return "\t" if given in {"tab", "\\t", "TAB"} else given
 
 
 IMPORT_COUNTS = ("read", "imported", "updated", "unchanged", "quarantined")
@@ -200,21 +218,49 @@ def quarantine_list(
         total = store.count("quarantine")
         sql = 'SELECT batch_id, table_name, source, "row", "column", reason, raw FROM quarantine ORDER BY source, "row"'
         rows = store.fetch(sql + (" LIMIT ?" if limit else ""), [limit] if limit else [])
-    data = {"total": total, "rows": [dict(zip(QUARANTINE_KEYS, r, strict=True)) for r in rows]}
+        grouped = (
+            'SELECT source, "column", reason, count(*), list("row" ORDER BY "row") FROM quarantine '
+            'GROUP BY ALL ORDER BY source, min("row")'
+        )
+        groups = store.fetch(grouped + (" LIMIT ?" if limit else ""), [limit] if limit else [])
+    data = {
+        "total": total,
+        "rows": [dict(zip(QUARANTINE_KEYS, r, strict=True)) for r in rows],
+        "groups": [
+            {"source": src, "column": col, "reason": why, "count": int(n), "rows": list(numbers)}
+            for src, col, why, n, numbers in groups
+        ],
+    }
     emit(data, fmt, quarantine_table, data=data)
 
 
 def quarantine_table(data: dict[str, Any]) -> Any:
-    total, shown = data["total"], len(data["rows"])
+    """One line per file, column and reason: rows with the same reason share a line, their numbers as spans
+    (``2–201``)."""
+    total, shown = data["total"], sum(g["count"] for g in data["groups"])
     if shown < total:
         title = text("cli.quarantine.title_first", total=total, shown=shown)
     else:
         title = text("cli.quarantine.title", total=total)
     cols = headers("cli.quarantine.file", "cli.quarantine.row", "cli.quarantine.column", "cli.quarantine.reason")
     t = table(title, cols, overflow="fold")
-    for r in data["rows"]:
-        t.add_row(Path(r["source"]).name, str(r["row"]), r["column"] or "", r["reason"])
+    for g in data["groups"]:
+        t.add_row(Path(g["source"]).name, _spans(g["rows"]), g["column"] or "", g["reason"])
     return t
+
+
+def _spans(numbers: list[int], most: int = 6) -> str:
+    """Row numbers as spans: ``2–4, 7, 9–10``; after ``most`` spans, the count of the rest."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    out = [str(a) if a == b else f"{a}–{b}" for a, b in spans[:most]]
+    if len(spans) > most:
+        out.append(text("cli.quarantine.more_rows", n=sum(b - a + 1 for a, b in spans[most:])))
+    return ", ".join(out)
 
 
 # -- definitions -----------------------------------------------------------------------------------------------
@@ -324,7 +370,7 @@ def demo_cmd(
     from hitrate.synth.demo import build_demo
 
     started = time.monotonic()
-    with open_store(db, engine=engine) as store:
+    with open_store(db, engine=engine, create=True) as store:
         build_demo(store, seed=seed, n_opportunities=n, force=force)
         note("cli.demo.built", path=str(store.path), seed=seed, n=n)
         with quiet():
@@ -347,9 +393,18 @@ def report_cmd(
     note("cli.report.written", path=str(path))
 
 
+@reads
+def doctor_cmd(data: Any, defs: Any, fmt: FormatOpt = Format.table) -> None:
+    from hitrate.analysis.doctor import doctor
+
+    result = doctor(data, definitions=defs)
+    emit(result, fmt, lambda r: Plain(r.summary(language())))
+
+
 __all__ = [
     "definitions_app",
     "demo_cmd",
+    "doctor_cmd",
     "import_cmd",
     "import_table",
     "presets_app",

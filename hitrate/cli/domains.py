@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from hitrate.cli.cells import MISSING, integer, interval, number, percent, significant
-from hitrate.cli.options import DbOpt, EngineOpt, Format, FormatOpt, Strategy, argument, option, source
+from hitrate.cli.options import DbOpt, EngineOpt, Format, FormatOpt, OddsFormat, Strategy, argument, option, source
 from hitrate.cli.output import Plain, emit, headers, say, table, text, user_errors
 
 slots_app = typer.Typer(help=text("cli_help.slots.help"), no_args_is_help=True)
@@ -17,10 +17,12 @@ slots_app = typer.Typer(help=text("cli_help.slots.help"), no_args_is_help=True)
 # -- bets ------------------------------------------------------------------------------------------------------
 @user_errors
 def bets_cmd(
-    strategy: Annotated[Strategy, option(help="cli_help.bets.strategy")] = Strategy.favourite,
+    strategy: Annotated[Strategy, option(help="cli_help.bets.strategy")] = Strategy.auto,
     by: Annotated[list[str] | None, option(help="cli_help.bets.by", show_default=False)] = None,
     odds: Annotated[str, option(help="cli_help.bets.odds")] = "odds",
     stake: Annotated[str, option(help="cli_help.bets.stake")] = "stake",
+    odds_format: Annotated[OddsFormat, option(help="cli_help.bets.odds_format")] = OddsFormat.auto,
+    date: Annotated[str | None, option(help="cli_help.bets.date", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     engine: EngineOpt = None,
@@ -28,11 +30,12 @@ def bets_cmd(
     from hitrate.domains.betting import bets
 
     with source(db, engine, None) as (store, _defs):
-        result = bets(store, strategy=strategy.value, by=by or [], odds=odds, stake=stake)
+        options: dict[str, Any] = {"odds": odds, "stake": stake, "odds_format": odds_format.value, "date": date}
+        result = bets(store, strategy=strategy.value, by=by or [], **options)
     emit(result, fmt, bets_table, warnings=result.warnings)
 
 
-BETS_HEADERS = ("bets", "skipped", "hits", "hit_rate", "interval", "break_even", "fair", "yield", "p")
+BETS_HEADERS = ("bets", "skipped", "hits", "hit_rate", "interval", "break_even", "fair", "profit", "yield", "p")
 
 
 def bets_table(result: Any) -> Any:
@@ -48,17 +51,23 @@ def bets_table(result: Any) -> Any:
         low = r.get("ci_low")
         t.add_row(
             *(MISSING if r[g] is None else str(r[g]) for g in result.by),
-            integer(r["bets"]),
+            count(r["bets"]),
             integer(r["skipped"]),
-            integer(r["hits"]),
+            count(r["hits"]),
             percent(r.get("hit_rate")),
             MISSING if low is None else interval(percent(low), percent(r["ci_high"]), style="spaced"),
             percent(r.get("break_even")),
             percent(r.get("break_even_fair")),
+            number(r.get("profit"), 2),
             percent(r.get("yield")),
             number(r.get("p_value"), 3, group=False),
         )
     return t
+
+
+def count(value: Any) -> str:
+    """A count of bets or hits: whole, or with its half (Asian-handicap half results)."""
+    return integer(value) if value is None or float(value).is_integer() else number(value, 1)
 
 
 # -- slots -----------------------------------------------------------------------------------------------------
@@ -90,7 +99,8 @@ def slots_par(
 ) -> None:
     from hitrate.domains.slots import par_from_table
 
-    emit(par_from_table(file, wager=wager, pay=pay, count=count), fmt, slot_line)
+    stats = par_from_table(file, wager=wager, pay=pay, count=count)
+    emit(stats, fmt, slot_line, warnings=stats.warnings)
 
 
 @slots_app.command("reels", help=text("cli_help.slots.reels.help"))
@@ -116,11 +126,61 @@ def slots_spins(
     file: Annotated[Path, argument("cli_help.slots.spins.file", show_default=False)],
     win: Annotated[str, option(help="cli_help.slots.spins.win")] = "win",
     wager: Annotated[str, option(help="cli_help.slots.spins.wager")] = "wager",
+    by: Annotated[list[str] | None, option(help="cli_help.slots.spins.by", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     from hitrate.domains.slots import spin_log_stats
 
-    emit(spin_log_stats(file, win=win, wager=wager), fmt, slot_line)
+    stats = spin_log_stats(file, win=win, wager=wager, by=by or [])
+    emit(stats, fmt, spins_table if by else slot_line, warnings=stats.warnings)
+
+
+SPIN_MEASURES = (
+    "spins",
+    "free_spins",
+    "hits",
+    "hit_frequency",
+    "hit_frequency_ci",
+    "payback",
+    "payback_ci",
+    "volatility",
+)
+SPINS_HEADERS = (
+    "spins",
+    "free_spins",
+    "hits",
+    "hit_frequency",
+    "interval",
+    "payback",
+    "payback_interval",
+    "volatility",
+)
+
+
+def spins_table(stats: Any) -> Any:
+    """A spin log by machine (or any column): hit frequency and payback with their intervals, per group."""
+    groups = [g for g in stats.extra["groups"][0] if g not in SPIN_MEASURES] if stats.extra["groups"] else []
+    t = table(
+        say(stats.source),
+        [*groups, *headers(*(f"cli.slots.{h}" for h in SPINS_HEADERS))],
+        "l" * len(groups) + "r" * len(SPINS_HEADERS),
+        caption=say(stats.extra["interval_methods"]),
+        no_wrap=True,
+    )
+    for r in stats.extra["groups"]:
+        pci = r["payback_ci"]
+        t.add_row(
+            *(MISSING if r[g] is None else str(r[g]) for g in groups),
+            integer(r["spins"]),
+            integer(r["free_spins"]),
+            integer(r["hits"]),
+            percent(r["hit_frequency"], 2),
+            interval(percent(r["hit_frequency_ci"][0], 2), percent(r["hit_frequency_ci"][1], 2), style="spaced"),
+            percent(r["payback"], 2),
+            MISSING if pci is None else interval(percent(pci[0], 2), percent(pci[1], 2), style="spaced"),
+            number(r["volatility"], 2, group=False),
+        )
+    return t
 
 
 __all__ = ["bets_cmd", "bets_table", "slots_app"]

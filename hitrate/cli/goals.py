@@ -65,7 +65,7 @@ def goals_set(
 
     field, value = parse_subject(who)
     start, end = parse_period(period, date_from, date_to)
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         goal = set_goal(store, field=field, value=value, target=target, start=start, end=end, set_by=set_by or me())
     typer.echo(
         text(
@@ -170,7 +170,7 @@ def intervention_add(
     from hitrate.improve.interventions import add_intervention
 
     field, value = parse_subject(who)
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         item = add_intervention(
             store, field=field, value=value, kind=kind, started=start, note=note, added_by=added_by or me()
         )
@@ -263,7 +263,7 @@ def feedback_add(
 ) -> None:
     from hitrate.improve.feedback import add_feedback
 
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         rec = add_feedback(store, deal_id=deal, reason=reason, note=note, recorded_by=recorded_by or me())
     typer.echo(text("cli.feedback.added", deal=rec["id"], rep=rec["rep"], reason=rec["reason"]))
 

@@ -243,14 +243,17 @@ def worth_table(result: Any, points: float, by: str | None) -> Any:
 @user_errors
 def experiment_plan(
     baseline: Annotated[float, option(help="cli_help.experiment.plan.baseline", show_default=False)],
-    lift: Annotated[float, option(help="cli_help.experiment.plan.lift", show_default=False)],
+    lift: Annotated[float | None, option(help="cli_help.experiment.plan.lift", show_default=False)] = None,
+    relative_lift: Annotated[
+        float | None, option(help="cli_help.experiment.plan.relative_lift", show_default=False)
+    ] = None,
     power: Annotated[float, option(help="cli_help.experiment.plan.power")] = 0.8,
     alpha: Annotated[float, option(help="cli_help.experiment.plan.alpha")] = 0.05,
     fmt: FormatOpt = Format.table,
 ) -> None:
     from hitrate.improve.experiments import plan
 
-    result = plan(baseline, lift, power=power, alpha=alpha)
+    result = plan(baseline, lift, relative_lift=relative_lift, power=power, alpha=alpha)
     shown = Plain(
         text(
             "cli.experiment.plan",
@@ -258,6 +261,8 @@ def experiment_plan(
             total=integer(result["n_total"]),
             baseline=percent(baseline),
             target=percent(result["target"]),
+            lift=number(result["lift"] * 100, 1, sign=True),
+            relative=percent(result["relative_lift"], 0, sign=True),
             power=percent(power, 0),
             alpha=significant(alpha, 6),
             h=number(result["effect_size_h"], 3, group=False),

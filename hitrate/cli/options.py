@@ -31,12 +31,17 @@ Period = Enum("Period", [("week", "week"), ("month", "month"), ("quarter", "quar
 Basis = Enum("Basis", [("closed", "closed"), ("cohort", "cohort")], type=str)
 Strategy = Enum(
     "Strategy",
-    [("favourite", "favourite"), ("underdog", "underdog"), ("home", "home"), ("draw", "draw"), ("away", "away"),
-     ("log", "log")],
+    [("auto", "auto"), ("favourite", "favourite"), ("underdog", "underdog"), ("home", "home"), ("draw", "draw"),
+     ("away", "away"), ("log", "log")],
     type=str,
 )  # fmt: skip
 OutreachView = Enum(
     "OutreachView", [("funnel", "funnel"), ("sequences", "sequences"), ("personalisation", "personalisation")], type=str
+)
+OddsFormat = Enum(
+    "OddsFormat",
+    [("auto", "auto"), ("decimal", "decimal"), ("fractional", "fractional"), ("american", "american")],
+    type=str,
 )
 Lang = Enum("Lang", [("en", "en"), ("da", "da")], type=str)
 Table = Enum(
@@ -96,11 +101,16 @@ def split_list(value: str | None) -> list[str]:
 # -- the data a command works on ------------------------------------------------------------------------------
 
 
-def open_store(db: Path | None, definitions: Path | None = None, engine: str | None = None) -> Store:
-    """The embedded store (``--db``, or a ``duckdb://`` ``--engine``), with ``definitions`` put in force."""
+def open_store(
+    db: Path | None, definitions: Path | None = None, engine: str | None = None, *, create: bool = False
+) -> Store:
+    """The embedded store (``--db``, or a ``duckdb://`` ``--engine``), with ``definitions`` put in force.
+
+    Only commands that write (``create``: import, demo, users, goals, interventions, feedback) make a new
+    store; the others refuse a store that is not there, so a mistyped ``--db`` is said, not created."""
     from hitrate.store.embedded import Store
 
-    store = Store(store_path(db, engine))
+    store = Store(store_path(db, engine), create=create)
     if definitions is not None:
         from hitrate.engine.definitions import use_definitions
 

@@ -96,15 +96,22 @@ def score_train(
     model: ModelOpt,
     exclude: Annotated[list[str] | None, option(help="cli_help.score.train.exclude", show_default=False)] = None,
     allow: Annotated[list[str] | None, option(help="cli_help.score.train.allow", show_default=False)] = None,
+    strict: Annotated[bool, option("--strict", help="scoring_check.strict_help")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     from hitrate.scoring.training import train
 
     post = [c for c in defs.post_outcome if c in leads.features.columns]
     result = train(
-        leads, model, exclude=exclude or [], allow=allow or [], post_outcome=post, definitions_hash=defs.hash
+        leads,
+        model,
+        exclude=exclude or [],
+        allow=allow or [],
+        post_outcome=post,
+        definitions_hash=defs.hash,
+        strict=strict,
     )
-    emit(result, fmt, training_report)
+    emit(result, fmt, training_report, warnings=result.checks)
 
 
 def training_report(result: Any) -> list[str]:
@@ -209,7 +216,7 @@ def score_predict(
     else:
         raise UserInputError("cli.score.out_suffix", out=str(out))
     # Scores are kept in the embedded store: the --engine's when it is one, else --db.
-    with open_store(db, engine=engine if is_embedded(engine) else None) as store:
+    with open_store(db, engine=engine if is_embedded(engine) else None, create=True) as store:
         save_scores(store, scores, model)
         where = store.path
     note("cli.score.predicted", n=len(scores), out=str(out), store=str(where))

@@ -10,6 +10,7 @@ Ibis backend (PostgreSQL, Spark) runs the expression through Ibis.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -60,7 +61,8 @@ def query_key(defs: Definitions, query: Query, schema_version: str) -> str:
 
 
 def count(source: Any, defs: Definitions, query: Query) -> Counts:
-    """Attempts, hits and amounts per group, from a :class:`hitrate.Store` or any Ibis backend."""
+    """Attempts, hits and amounts per group, from a :class:`hitrate.Store` or any Ibis backend. The query's
+    ``where`` values are bound parameters of the SQL, never part of its text."""
     from hitrate.store.embedded import Store
 
     if isinstance(source, Store):
@@ -69,16 +71,51 @@ def count(source: Any, defs: Definitions, query: Query) -> Counts:
         if body is None:
             import ibis
 
-            from hitrate.engine.expressions import count_expr
+            from hitrate.engine.expressions import bound_values, count_expr
 
-            expr, groups = count_expr(source, defs, query)
-            body = source.remember(key, json.dumps({"sql": ibis.to_sql(expr, dialect="duckdb"), "groups": groups}))
+            with bound_values() as values:
+                expr, groups = count_expr(source, defs, query)
+            sql = bind(ibis.to_sql(expr, dialect="duckdb"), values, "${}")
+            body = source.remember(key, json.dumps({"sql": sql, "groups": groups, "params": _encode(values)}))
         spec = json.loads(body)
-        return _tidy(_fetch_sql(source, spec["sql"]), list(spec["groups"]))
-    from hitrate.engine.expressions import count_expr
+        return _tidy(_fetch_sql(source, spec["sql"], _decode(spec.get("params", {}))), list(spec["groups"]))
+    from hitrate.engine.expressions import bound_values, count_expr
 
-    expr, groups = count_expr(source, defs, query)
-    return _tidy(fetch(source, expr), groups)
+    with bound_values() as values:
+        expr, groups = count_expr(source, defs, query)
+    return _tidy(_fetch_bound(source, expr, values), groups)
+
+
+def bind(sql: str, values: dict[str, Any], marker: str) -> str:
+    """``sql`` with each collected value's placeholder (:data:`hitrate.engine.expressions.PLACEHOLDER`, quoted)
+    replaced by the engine's parameter ``marker`` (``$p0`` for DuckDB, ``%(p0)s`` for psycopg, ``:p0`` for
+    Spark)."""
+    from hitrate.engine.expressions import PLACEHOLDER
+
+    for name in values:
+        quoted = "'" + PLACEHOLDER.format(name) + "'"
+        if quoted not in sql:  # the compiler wrote it another way: never run a placeholder as a value
+            raise RuntimeError(name)
+        sql = sql.replace(quoted, marker.format(name))
+    return sql
+
+
+def _encode(values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Bound values as JSON (kept with the compiled SQL): ``[kind, value]``."""
+    out: dict[str, list[Any]] = {}
+    for name, value in values.items():
+        if isinstance(value, dt.datetime):
+            out[name] = ["datetime", value.isoformat()]
+        elif isinstance(value, dt.date):
+            out[name] = ["date", value.isoformat()]
+        else:
+            out[name] = ["plain", value]
+    return out
+
+
+def _decode(encoded: dict[str, list[Any]]) -> dict[str, Any]:
+    kinds = {"datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat}
+    return {name: kinds[kind](value) if kind in kinds else value for name, (kind, value) in encoded.items()}
 
 
 def fetch(source: Any, expr: Any) -> dict[str, np.ndarray]:
@@ -98,8 +135,33 @@ def fetch(source: Any, expr: Any) -> dict[str, np.ndarray]:
     }
 
 
-def _fetch_sql(store: Any, sql: str) -> dict[str, np.ndarray]:
-    cursor = store.raw.execute(sql)
+def _fetch_bound(source: Any, expr: Any, values: dict[str, Any]) -> dict[str, np.ndarray]:
+    """:func:`fetch` on an Ibis backend, the collected ``values`` bound as parameters (PostgreSQL through
+    psycopg, Spark through ``spark.sql(..., args=...)``)."""
+    import ibis
+
+    if not values:
+        return fetch(source, expr)
+    name = getattr(source, "name", "")
+    if name == "postgres":
+        sql = bind(ibis.to_sql(expr, dialect="postgres").replace("%", "%%"), values, "%({})s")
+        with source.con.cursor() as cursor:
+            cursor.execute(sql, values)
+            names = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+    elif name == "pyspark":
+        frame = source._session.sql(bind(ibis.to_sql(expr, dialect="pyspark"), values, ":{}"), args=values)
+        names, rows = list(frame.columns), [tuple(r) for r in frame.collect()]
+    else:  # an Ibis DuckDB connection
+        sql = bind(ibis.to_sql(expr, dialect="duckdb"), values, "${}")
+        cursor = source.con.execute(sql, values)
+        names = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    return {n: _column([r[i] for r in rows]) for i, n in enumerate(names)}
+
+
+def _fetch_sql(store: Any, sql: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    cursor = store.raw.execute(sql, params) if params else store.raw.execute(sql)
     names = [d[0] for d in cursor.description or []]
     rows = cursor.fetchall()  # a small table; fetchnumpy() would import pandas
     return {name: _column([r[i] for r in rows]) for i, name in enumerate(names)}

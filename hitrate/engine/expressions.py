@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import ibis
@@ -144,8 +146,39 @@ def apply_where(
             raise UnknownFieldError(field, names, Param("where"))
         col = t[field]
         at = Message("engine.where_field", param=Param("where"), field=field)
-        t = t.filter(col.isin([coerce_value(col, v, at) for v in values]))
+        t = t.filter(col.isin([_bound(col, coerce_value(col, v, at)) for v in values]))
     return t
+
+
+#: The values of ``where`` taken out of the SQL while :func:`bound_values` collects them: name -> value.
+_BOUND: ContextVar[dict[str, Any] | None] = ContextVar("hitrate_bound_values", default=None)
+#: How a collected value stands in the compiled SQL until :func:`hitrate.engine.counting.bind` puts a parameter
+#: marker there (private-use characters: no value a person gives reaches the SQL text, so none can collide).
+PLACEHOLDER = "\ue000{}\ue000"
+
+
+@contextmanager
+def bound_values() -> Iterator[dict[str, Any]]:
+    """Collect the ``where`` values of the expressions built in the block as bound parameters: each value
+    stands in the expression as a placeholder literal (``PLACEHOLDER``, cast to the column's type) and goes
+    into the yielded mapping, for the SQL to be run with them as parameters (never as SQL text)."""
+    token = _BOUND.set({})
+    try:
+        values = _BOUND.get()
+        assert values is not None
+        yield values
+    finally:
+        _BOUND.reset(token)
+
+
+def _bound(col: ir.Value, value: Any) -> Any:
+    values = _BOUND.get()
+    if values is None:
+        return value
+    name = f"p{len(values)}"
+    values[name] = value
+    marker = ibis.literal(PLACEHOLDER.format(name))
+    return marker if col.type().is_string() else marker.cast(col.type())
 
 
 def in_dates(t: ir.Table, column: str, date_from: dt.date | None, date_to: dt.date | None) -> ir.Table:
@@ -205,8 +238,46 @@ def count_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.Table, lis
     }
     if groups:
         agg = t.group_by(groups).aggregate(**metrics)
-        return agg.order_by([ibis.asc(g, nulls_first=False) for g in groups]), groups
+        return agg.order_by(group_order(agg, groups)), groups
     return t.aggregate(**metrics), groups
+
+
+#: Month names (English and Danish, full and short) in calendar order, for :func:`group_order`.
+MONTHS = (
+    ("jan", "january", "januar"),
+    ("feb", "february", "februar"),
+    ("mar", "march", "marts"),
+    ("apr", "april"),
+    ("may", "maj"),
+    ("jun", "june", "juni"),
+    ("jul", "july", "juli"),
+    ("aug", "august"),
+    ("sep", "sept", "september"),
+    ("oct", "october", "okt", "oktober"),
+    ("nov", "november"),
+    ("dec", "december"),
+)
+
+
+def group_order(t: ir.Table, groups: Sequence[str]) -> list[Any]:
+    """Sort keys that order group values as people read them: numbers written as text by their value (``2``
+    before ``10``), month names in calendar order (``Feb`` before ``Mar``), the rest alphabetically; empty
+    values last. Typed columns (numbers, dates) keep their own order."""
+    import ibis
+
+    keys: list[Any] = []
+    for g in groups:
+        col = t[g]
+        if col.type().is_string():
+            text = col.strip().lower()
+            month = ibis.cases(
+                *((text.isin(names), i) for i, names in enumerate(MONTHS, start=1)), else_=ibis.null("int64")
+            )
+            # The pattern guards the cast: on PostgreSQL a try_cast is a plain cast, which fails on text.
+            number = ibis.ifelse(text.re_search(r"^-?[0-9]+(\.[0-9]+)?$"), text.try_cast("float64"), None)
+            keys += [ibis.asc(number, nulls_first=False), ibis.asc(month, nulls_first=False)]
+        keys.append(ibis.asc(col, nulls_first=False))
+    return keys
 
 
 def check_definitions(con: Any, defs: Definitions) -> None:
@@ -257,9 +328,12 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
 
     Rows need ``created_at``; a row is won (``won``), lost (``lost``, not won) or open. Its age is whole days
     from ``created_at`` to ``closed_at`` for decided rows, to ``as_of`` for open ones (decided rows without a
-    close date are aged at ``as_of`` too). Returns three small tables, each grouped by ``query.by`` too:
+    close date are aged at ``as_of`` too). A row closed before it was created (dates that contradict each
+    other, as real exports hold) counts at age 0 and in ``early``; ``hitrate doctor`` lists it. Returns small
+    tables, each grouped by ``query.by`` too:
 
-    ``events``: per age, ``won``, ``lost`` and ``censored`` (open) counts, pooled over cohorts;
+    ``events``: per age, ``won``, ``lost`` and ``censored`` (open) counts, pooled over cohorts, and ``early``
+    (rows whose dates put them below age 0, counted at age 0);
     ``cohorts``: per cohort (``period_start``, the created period), ``n``, ``won``, ``lost``;
     ``open``: per cohort and age, the number of open rows;
     ``wins``: per cohort and age, the number of rows won at that age (for cohort curves).
@@ -269,15 +343,19 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
     t = in_dates(t.filter(t.created_at.notnull()), "created_at", query.date_from, query.date_to)
     decided = t._won | t._lost
     end = decided.ifelse(ibis.coalesce(t.closed_at, ibis.timestamp(as_of)), ibis.timestamp(as_of))
+    t = t.mutate(_days=end.date().delta(t.created_at.date(), unit="day"))
     t = t.mutate(
-        age=end.date().delta(t.created_at.date(), unit="day"),
+        age=ibis.greatest(t._days, 0),
         period_start=t.created_at.truncate(PERIODS[period]),
         _open=~decided,
     )
     by = list(query.by)
     lost_only = t._lost & ~t._won
     events = t.group_by([*by, "age"]).aggregate(
-        won=t.count(where=t._won), lost=t.count(where=lost_only), censored=t.count(where=t._open)
+        won=t.count(where=t._won),
+        lost=t.count(where=lost_only),
+        censored=t.count(where=t._open),
+        early=t.count(where=t._days < 0),
     )
     cohorts = t.group_by([*by, "period_start"]).aggregate(
         n=t.count(), won=t.count(where=t._won), lost=t.count(where=lost_only)
@@ -286,12 +364,11 @@ def cohort_expr(con: Any, defs: Definitions, query: Query, as_of: dt.datetime) -
     opened = o.group_by([*by, "period_start", "age"]).aggregate(count=o.count())
     w = t.filter(t._won)
     wins = w.group_by([*by, "period_start", "age"]).aggregate(won=w.count())
-    order = [ibis.asc(c, nulls_first=False) for c in by]
     return {
-        "events": events.order_by([*order, "age"]),
-        "cohorts": cohorts.order_by([*order, "period_start"]),
-        "open": opened.order_by([*order, "period_start", "age"]),
-        "wins": wins.order_by([*order, "period_start", "age"]),
+        "events": events.order_by([*group_order(events, by), "age"]),
+        "cohorts": cohorts.order_by([*group_order(cohorts, by), "period_start"]),
+        "open": opened.order_by([*group_order(opened, by), "period_start", "age"]),
+        "wins": wins.order_by([*group_order(wins, by), "period_start", "age"]),
     }
 
 
@@ -308,5 +385,5 @@ def model_expected_expr(con: Any, defs: Definitions, query: Query) -> tuple[ir.T
     metrics = {"scored": j.count(), "scored_hits": j.count(where=j._won), "expected": j._p.sum()}
     if groups:
         agg = j.group_by(groups).aggregate(**metrics)
-        return agg.order_by([ibis.asc(g, nulls_first=False) for g in groups]), groups
+        return agg.order_by(group_order(agg, groups)), groups
     return j.aggregate(**metrics), groups

@@ -225,6 +225,7 @@ SPECS: dict[str, Callable[[Any, str], str]] = {
     "pct": percent,
     "pct0": lambda v, lang: percent(v, lang, 0),
     "pct2": lambda v, lang: percent(v, lang, 2),
+    "spct0": lambda v, lang: ("+" if not is_missing(v) and float(v) >= 0 else "") + percent(v, lang, 0),
     "pts": points,
     "int": integer,
     "num": number,

@@ -68,6 +68,7 @@ class ExperimentPlan(DataResult):
     baseline: float
     target: float
     lift: float
+    relative_lift: float
     power: float
     alpha: float
     effect_size_h: float
@@ -89,6 +90,8 @@ class ExperimentPlan(DataResult):
             total=self.n_total,
             baseline=self.baseline,
             target=self.target,
+            lift=self.lift,
+            relative=self.relative_lift,
             power=self.power,
             alpha=self.alpha,
             h=self.effect_size_h,
@@ -123,9 +126,17 @@ def _units(baseline: float, lift: float, power: float, alpha: float) -> int:
     return int(math.ceil(n - 1e-9))
 
 
-def experiment_plan(*, baseline: float, lift: float, power: float = 0.8, alpha: float = 0.05) -> ExperimentPlan:
+def experiment_plan(
+    *,
+    baseline: float,
+    lift: float | None = None,
+    relative_lift: float | None = None,
+    power: float = 0.8,
+    alpha: float = 0.05,
+) -> ExperimentPlan:
     """``hitrate experiment plan``: units per variant for a two-sided test to detect ``baseline`` →
-    ``baseline + lift`` (absolute).
+    ``baseline + lift`` (``lift`` absolute, in rate units: 0.05 is 20% → 25%), or ``baseline`` →
+    ``baseline × (1 + relative_lift)`` (0.10 is 20% → 22%); exactly one of the two. The result states both.
 
     Cohen's h and statsmodels' ``NormalIndPower().solve_power`` (normal approximation, equal groups),
     rounded up. Raises :class:`~hitrate.errors.InvalidParameterError` for rates outside (0, 1) or levels
@@ -133,6 +144,11 @@ def experiment_plan(*, baseline: float, lift: float, power: float = 0.8, alpha: 
     """
     from statsmodels.stats.proportion import proportion_effectsize
 
+    if (lift is None) == (relative_lift is None):
+        relative = Param("relative_lift")
+        raise InvalidValueError("experiments.lift_or_relative", parameter="lift", got=lift, relative=relative)
+    if lift is None:
+        lift = baseline * float(relative_lift or 0.0)
     target = baseline + lift
     both = Message("experiments.sum", a=Param("baseline"), b=Param("lift"))
     for name, value, shown in (("baseline", baseline, Param("baseline")), ("lift", target, both)):
@@ -146,12 +162,21 @@ def experiment_plan(*, baseline: float, lift: float, power: float = 0.8, alpha: 
         raise InvalidValueError("experiments.zero_lift", parameter="lift", got=lift)
     h = float(proportion_effectsize(target, baseline))
     n = _units(baseline, lift, power, alpha)
-    return ExperimentPlan(baseline, target, lift, power, alpha, h, n, 2 * n)
+    return ExperimentPlan(baseline, target, lift, lift / baseline, power, alpha, h, n, 2 * n)
 
 
-def plan(baseline: float, lift: float, *, power: float = 0.8, alpha: float = 0.05) -> dict[str, Any]:
+def plan(
+    baseline: float,
+    lift: float | None = None,
+    *,
+    relative_lift: float | None = None,
+    power: float = 0.8,
+    alpha: float = 0.05,
+) -> dict[str, Any]:
     """:func:`experiment_plan` as plain data (its ``to_dict()``)."""
-    return experiment_plan(baseline=baseline, lift=lift, power=power, alpha=alpha).to_dict()
+    return experiment_plan(
+        baseline=baseline, lift=lift, relative_lift=relative_lift, power=power, alpha=alpha
+    ).to_dict()
 
 
 def prob_to_beat(hits: Sequence[int], attempts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,8 @@ from hitrate.report._model import (
     CaterpillarPlot,
     CaterpillarRow,
     CohortCurves,
+    FindingsTable,
+    FrameSection,
     FunnelPlot,
     FunnelRow,
     RateTable,
@@ -113,7 +115,7 @@ def _caption(section: Section, s: Words) -> str:
 
 
 def _table_block(
-    section: Section, section_id: str, s: Words, headers: Sequence[tuple[str, bool]], rows: list[list[Cell]]
+    section: FrameSection, section_id: str, s: Words, headers: Sequence[tuple[str, bool]], rows: list[list[Cell]]
 ) -> Block:
     """The table of a section's numbers under its label columns, or "no rows" when there are none."""
     if not rows:
@@ -277,6 +279,23 @@ def _cohort_blocks(section: CohortCurves, section_id: str, s: Words, lang: str) 
     return [*blocks, _table_block(section, section_id, s, headers, cells)]
 
 
+def _findings_blocks(section: FindingsTable, section_id: str, s: Words, lang: str) -> list[Block]:
+    """A table of text (the doctor's findings), or its ``empty`` message; then the note."""
+    blocks: list[Block] = []
+    if section.rows:
+        cells = [
+            [Cell(text, num=i in section.numeric, header=i == 0) for i, text in enumerate(row)] for row in section.rows
+        ]
+        headers = [(h, i in section.numeric) for i, h in enumerate(section.headers)]
+        table = Table(f"{section_id}-table", s("table_caption", title=section.title), headers, cells, "wrap-headers")
+        blocks.append({"type": "table", "table": table})
+    elif section.empty:
+        blocks.append(_message(section.empty, "empty"))
+    if section.note:
+        blocks.append(_message(section.note, "note"))
+    return blocks
+
+
 #: The block builder of each section class.
 BUILDERS: dict[type, Callable[[Any, str, Words, str], list[Block]]] = {
     RateTable: _rate_table_blocks,
@@ -284,6 +303,7 @@ BUILDERS: dict[type, Callable[[Any, str, Words, str], list[Block]]] = {
     CaterpillarPlot: _caterpillar_blocks,
     SeasonalPlot: _seasonal_blocks,
     CohortCurves: _cohort_blocks,
+    FindingsTable: _findings_blocks,
 }
 
 

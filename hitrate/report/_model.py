@@ -366,9 +366,28 @@ class CohortCurves:
         return [self.label]
 
 
+@dataclass
+class FindingsTable:
+    """A section of findings (``hitrate doctor``): a titled table of text already in the report's language.
+
+    ``headers`` are the column headings; each row of ``rows`` has one text per heading, the first being the
+    row's header; ``numeric`` names the columns printed right-aligned. ``note`` is printed under the table;
+    ``empty`` instead of the table when there are no rows.
+    """
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    numeric: frozenset[int] = frozenset()
+    note: str = ""
+    empty: str = ""
+    kind: str = "findings"
+
+
 #: Anything :func:`hitrate.report.render_report` accepts as a section.
-Section: TypeAlias = RateTable | FunnelPlot | CaterpillarPlot | SeasonalPlot | CohortCurves
-SECTION_TYPES: tuple[type, ...] = (RateTable, FunnelPlot, CaterpillarPlot, SeasonalPlot, CohortCurves)
+FrameSection: TypeAlias = RateTable | FunnelPlot | CaterpillarPlot | SeasonalPlot | CohortCurves
+Section: TypeAlias = FrameSection | FindingsTable
+SECTION_TYPES: tuple[type, ...] = (RateTable, FunnelPlot, CaterpillarPlot, SeasonalPlot, CohortCurves, FindingsTable)
 
 
 # --- rows read out of the new sections' frames (see hitrate.report._render) -------------------

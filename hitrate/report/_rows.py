@@ -16,13 +16,13 @@ from hitrate.report._model import (
     CohortCurve,
     CohortCurves,
     FactorRow,
+    FrameSection,
     FunnelPlot,
     FunnelRow,
     RateTable,
     Row,
     SeasonalPlot,
     SeasonRow,
-    Section,
 )
 from hitrate.report.words import FLAGS, UNUSUAL, report_words
 
@@ -42,7 +42,7 @@ def _text(value: Any) -> str:
     return "" if fmt.is_missing(value) else str(value).strip()
 
 
-def _records(section: Section) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def _records(section: FrameSection) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Each record of a section's frame, with the fields every row has: its label texts, its chart name, its
     attempts, hits and hit rate.
 

@@ -37,6 +37,17 @@ def _own_figure(result: Result, lang: str) -> Any:
         return None
 
 
+def _own_chart(result: Result, lang: str) -> list[str]:
+    """plotly.js (the first time) and the result's own figure as HTML, or nothing when it draws none."""
+    figure = _own_figure(result, lang)
+    if figure is None:
+        return []
+    from hitrate.report._charts import figure_html
+
+    div = figure_html(figure, div_id=f"hitrate-{id(result):x}", filename=type(result).__name__.lower())
+    return [plotly_script(), div]
+
+
 def result_html(result: Result, lang: str = DEFAULT_LANG) -> str:
     """The result's title, headline, report sections (charts and tables) or else its frame, and notes."""
     from hitrate.report._render import section_contexts
@@ -53,15 +64,12 @@ def result_html(result: Result, lang: str = DEFAULT_LANG) -> str:
         contexts = section_contexts(sections, lang)
         if any(block["type"] == "figure" for section in contexts for block in section["blocks"]):
             parts.append(plotly_script())
+        else:  # sections of tables only (doctor's findings): the result's own chart above them
+            parts.extend(_own_chart(result, lang))
         template = _environment().get_template("_section.html")
         parts.extend(template.render(section=section) for section in contexts)
     else:
-        figure = _own_figure(result, lang)
-        if figure is not None:
-            from hitrate.report._charts import figure_html
-
-            parts.append(plotly_script())
-            parts.append(figure_html(figure, div_id=f"hitrate-{id(result):x}", filename=type(result).__name__.lower()))
+        parts.extend(_own_chart(result, lang))
         parts.append(frame_html(result.to_frame(), lang))
     notes = render_all(result.notes(), lang)
     if notes:

@@ -50,7 +50,9 @@ def funnel_limits(
     whose rate is ``p0`` falls outside either limit with probability at most ``(1 − L)/2``. For
     ``p0 = 1/2`` the limits are symmetric, ``upper = 1 − lower``.
 
-    Limits are clipped to [0, 1] (a lower limit of 0 means no rate is too low to be chance).
+    Limits are clipped to [0, 1] (a lower limit of 0 means no rate is too low to be chance). A rate
+    ``p0`` of exactly 0 or 1 (a selection where nobody won, or everybody did) is a normal case: chance
+    then gives no spread at all, and both limits are ``p0`` itself.
     These are per-group limits: with many groups some fall outside by chance, which
     :func:`funnel_flags` corrects for by false discovery rate.
 
@@ -59,7 +61,7 @@ def funnel_limits(
     attempts
         Group sizes ``n`` (whole numbers >= 0), any shape; ``n = 0`` gives NaN limits.
     p0
-        The overall (target) hit rate, in (0, 1).
+        The overall (target) hit rate, in [0, 1].
     levels
         Coverage levels of the funnels, each in (0, 1); default 95 % and 99.8 % (about 2 and 3
         standard errors).
@@ -70,7 +72,7 @@ def funnel_limits(
         ``{level: (low, high)}``, limits as proportions, arrays of the shape of ``attempts``.
     """
     where = "funnel_limits"
-    p = _checks.unit("p0", p0, where, closed=False)
+    p = _checks.unit("p0", p0, where, closed=True)
     n = np.asarray(attempts, dtype=float)
     if not np.all(np.isfinite(n)) or np.any(n < 0) or np.any(n != np.round(n)):
         raise _checks.invalid("attempts", where, "counts", _checks.shown(n))
@@ -79,6 +81,10 @@ def funnel_limits(
     m = np.where(used, n, 1.0)  # placeholder size for n = 0, masked to NaN below
     for level in levels:
         lev = _checks.level("levels", level, where)
+        if p in (0.0, 1.0):  # no binomial spread: every group at p0 is exactly p0
+            edge = np.where(used, p, np.nan).astype(np.float64)
+            out[lev] = (edge, edge.copy())
+            continue
         tail = (1.0 - lev) / 2.0
         r_lo = stats.binom.ppf(tail, m, p)
         a_lo = np.clip((stats.binom.cdf(r_lo, m, p) - tail) / stats.binom.pmf(r_lo, m, p), 0.0, 1.0)

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
 DEFAULT_DB = "hitrate.duckdb"
-# 2: compiled_queries; 3: lead_scores; 4: users, api_tokens; 5: goals, interventions, deal_feedback
-SCHEMA_VERSION = "5"
+# 2: compiled_queries; 3: lead_scores; 4: users, api_tokens; 5: goals, interventions, deal_feedback;
+# 6: users.session_version, api_tokens' id, label, expiry and last use
+SCHEMA_VERSION = "6"
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -50,6 +51,16 @@ _BOOKKEEPING = [
         created TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS api_tokens (
         token_sha256 VARCHAR PRIMARY KEY, name VARCHAR, created TIMESTAMP)""",
+    # 6: a store made before keeps its accounts; its tokens expire 90 days after they were made
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS session_version BIGINT DEFAULT 0",
+    "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS token_id VARCHAR",
+    "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS label VARCHAR",
+    "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS expires TIMESTAMP",
+    "ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS last_used TIMESTAMP",
+    "UPDATE users SET session_version = 0 WHERE session_version IS NULL",
+    "UPDATE api_tokens SET token_id = substr(token_sha256, 1, 12) WHERE token_id IS NULL",
+    "UPDATE api_tokens SET label = 'token' WHERE label IS NULL",
+    "UPDATE api_tokens SET expires = created + INTERVAL 90 DAY WHERE expires IS NULL",
     """CREATE TABLE IF NOT EXISTS goals (
         goal_id BIGINT PRIMARY KEY, field VARCHAR, value VARCHAR, target DOUBLE, period_start DATE,
         period_end DATE, set_by VARCHAR, created TIMESTAMP)""",
@@ -97,6 +108,37 @@ def _connect(path: str, read_only: bool, lock_wait: float) -> duckdb.DuckDBPyCon
             delay = min(delay * 2, 0.2)
 
 
+def _check_path(path: Path, create: bool) -> None:
+    """Refuse a folder, a file that is not a DuckDB database (a CSV file, a spreadsheet: DuckDB's own header
+    says ``DUCK`` at byte 8), and (unless ``create``) a path where no file is, naming the path."""
+    from hitrate.errors import StoreError
+
+    if path.is_dir():
+        raise StoreError("store_open.is_folder", path=str(path))
+    if not path.exists():
+        if not create:
+            raise StoreError("store_open.missing", path=str(path))
+        return
+    with path.open("rb") as f:
+        head = f.read(12)
+    if head and head[8:12] != b"DUCK":
+        raise StoreError("store_open.not_duckdb", path=str(path))
+
+
+def _open(path: str, read_only: bool, lock_wait: float) -> duckdb.DuckDBPyConnection:
+    """:func:`_connect`, with a file that is not a DuckDB database (a CSV file, a spreadsheet) refused by name."""
+    import duckdb
+
+    try:
+        return _connect(path, read_only, lock_wait)
+    except (duckdb.IOException, duckdb.SerializationException, duckdb.InvalidInputException) as exc:
+        if "lock" in str(exc).lower():
+            raise
+        from hitrate.errors import StoreError
+
+        raise StoreError("store_open.not_duckdb", path=path) from None
+
+
 def default_path() -> Path:
     """The store path: ``$HITRATE_DB`` if set, else ``./hitrate.duckdb``."""
     return Path(os.environ.get("HITRATE_DB") or DEFAULT_DB)
@@ -111,19 +153,36 @@ class Store:
         The DuckDB file; created with the canonical tables if it does not exist.
     read_only:
         Open without taking the write lock (the file must exist at the current layout).
+    create:
+        Create the file when it does not exist (the default, for commands that write). False: a path that
+        does not exist, a folder, a file that is not a DuckDB database, or a DuckDB database that is not a
+        hitrate store is refused with a :class:`~hitrate.errors.StoreError` naming the path, and no file is
+        created (what reading commands want: a mistyped ``--db`` must not become an empty store).
     lock_wait:
         Seconds to keep retrying while another process holds the file's lock (DuckDB allows one
         writing process, and no reader in another process beside it); then the lock error is raised.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False, lock_wait: float = 2.0
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        lock_wait: float = 2.0,
+        create: bool = True,
     ) -> None:
         self.path = str(default_path() if path is None else path)
         self.read_only = read_only
+        if self.path != ":memory:":
+            _check_path(Path(self.path), create and not read_only)
         if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.raw = _connect(self.path, read_only, lock_wait)
+        self.raw = _open(self.path, read_only, lock_wait)
+        if not create and not self._is_hitrate_store():
+            self.raw.close()
+            from hitrate.errors import StoreError
+
+            raise StoreError("store_open.not_hitrate", path=self.path)
         # DuckDB draws a progress bar on stdout for long queries, even into a pipe: it would corrupt JSON.
         self.raw.execute("SET enable_progress_bar = false")
         self._con: Backend | None = None
@@ -163,6 +222,13 @@ class Store:
             f"INSERT INTO hitrate_meta VALUES ('schema_version', {token(SCHEMA_VERSION)}) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
         )
+
+    def _is_hitrate_store(self) -> bool:
+        """Whether the file holds hitrate's bookkeeping (a DuckDB file of someone else's does not)."""
+        row = self.raw.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'hitrate_meta' AND schema_name = current_schema()"
+        ).fetchone()
+        return bool(row and row[0])
 
     def _layout_is_current(self) -> bool:
         import duckdb

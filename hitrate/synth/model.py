@@ -178,6 +178,21 @@ class SynthTruth:
         p = self.p_win if mask is None else self.p_win[np.asarray(mask, dtype=bool)]
         return float(p.mean()) if p.size else float("nan")
 
+    def expected_wins(self, period: str = "month") -> dict[str, float]:
+        """True expected wins of every ``month`` or ``quarter`` (labelled as in ``rates``: ``2024-03``, ``2024-Q1``):
+        the sum of ``p_win`` over the deals decided in it, also after the export date (the open deals' future),
+        given which deals exist and when each is decided. Periods after the export date miss the deals not
+        yet created then."""
+        months, inverse = np.unique(np.asarray(self.decided_at, dtype="datetime64[M]"), return_inverse=True)
+        sums = np.bincount(inverse, weights=self.p_win, minlength=months.size)
+        out: dict[str, float] = {}
+        for month, total in zip(months.tolist(), sums.tolist(), strict=True):
+            label = f"{month.year:04d}-" + (
+                f"Q{(month.month - 1) // 3 + 1}" if period == "quarter" else f"{month.month:02d}"
+            )
+            out[label] = out.get(label, 0.0) + float(total)
+        return out
+
     def ramp_effect(self, tenure_days: np.ndarray | float) -> np.ndarray:
         """Log-odds effect of tenure: ``-ramp_depth * exp(-tenure_days / ramp_days)``."""
         return -self.ramp_depth * np.exp(-np.asarray(tenure_days, dtype=float) / self.ramp_days)

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi import Path as PathParam
@@ -21,6 +21,7 @@ from hitrate.web.auth import bearer_user
 from hitrate.web.scoping import Forbidden
 
 router = APIRouter(prefix="/api", tags=["api"])
+T = TypeVar("T")
 
 PeriodParam = Literal["week", "month", "quarter", "year"]
 BasisParam = Literal["closed", "cohort"]
@@ -172,14 +173,19 @@ def import_uploads(store_access: data.StoreAccess, files: list[UploadFile], pres
         try:
             with store_access.writing() as store:
                 report = import_files(store, paths, preset=preset)
+                # the batch records and the quarantine name the uploaded file, not the server's folder
+                pattern = re.escape(folder) + "/[0-9]+/"
+                for table, column in (("import_batches", "sources"), ("quarantine", "source")):
+                    store.raw.execute(f"UPDATE {table} SET {column} = regexp_replace({column}, ?, '', 'g')", [pattern])
         except UserInputError as exc:
             raise UserInputError(exc.key, **_without_folder(exc.message, folder).params) from None
-        result: dict[str, Any] = report.to_dict()
+        result: dict[str, Any] = _without_folder(report.to_dict(), folder)
     return result
 
 
-def _without_folder(message: Message, folder: str) -> Message:
-    """``message`` with the uploads' private folder (``<folder>/<n>/``) taken out of every path it names."""
+def _without_folder(message: T, folder: str) -> T:
+    """``message`` (or any JSON-like value) with the uploads' private folder (``<folder>/<n>/``) taken out of every
+    path it names."""
     prefix = re.compile(re.escape(folder) + r"/\d+/")
 
     def strip(value: Any) -> Any:
@@ -189,9 +195,11 @@ def _without_folder(message: Message, folder: str) -> Message:
             return out
         if isinstance(value, list):
             return [strip(v) for v in value]
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
         if isinstance(value, str | Path) and not isinstance(value, Param):
             return prefix.sub("", str(value))
         return value
 
-    stripped: Message = strip(message)
+    stripped: T = strip(message)
     return stripped

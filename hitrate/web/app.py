@@ -7,29 +7,33 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from hitrate.errors import HitrateError, PermissionDeniedError, StoreError
 from hitrate.i18n import Message, text
 from hitrate.web.auth import LoginLimiter, NotAuthenticated, Sessions
+from hitrate.web.csp import DEFAULT_CSP, DOCS_CSP
 from hitrate.web.data import StoreAccess
 from hitrate.web.i18n import error_text, param_name
+from hitrate.web.inputs import clean_input
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(db: str | Path | None = None, *, secret: str | None = None) -> FastAPI:
+def create_app(db: str | Path | None = None, *, secret: str | None = None, public_docs: bool = False) -> FastAPI:
     """The dashboard and API over the store ``db`` (default ``$HITRATE_DB`` or ``./hitrate.duckdb``).
 
     The store is created or upgraded once here (a short write); afterwards the server opens it read-only per
-    request. ``secret`` signs session cookies (default ``$HITRATE_SECRET``, else a random key per start).
+    request. ``secret`` signs session cookies (default ``$HITRATE_SECRET``, else a random key per start). The API
+    documents (``/docs``, ``/redoc``, ``/openapi.json``) are for signed-in users and token holders only, unless
+    ``public_docs``.
     """
     import jinja2
 
     from hitrate._version import __version__
     from hitrate.store.embedded import Store, default_path
-    from hitrate.web import api, improve, pages
+    from hitrate.web import api, forecast, improve, pages
 
     path = Path(db) if db is not None else default_path()
     with Store(path):
@@ -38,6 +42,10 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
         title="hitrate",
         version=__version__,
         description=text("web_api.about"),
+        dependencies=[Depends(clean_input)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.access = StoreAccess(path)
     app.state.sessions = Sessions(secret or os.environ.get("HITRATE_SECRET") or secrets.token_hex(32))
@@ -54,15 +62,62 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None) -> Fa
     app.include_router(improve.api_router)
     app.include_router(pages.router)
     app.include_router(improve.pages_router)
+    app.include_router(forecast.api_router)
+    app.include_router(forecast.pages_router)
     _add_static(app)
+    _add_docs(app, public_docs)
     _add_errors(app)
     return app
+
+
+def _add_docs(app: FastAPI, public: bool) -> None:
+    """``/openapi.json``, ``/docs`` and ``/redoc``: for a signed-in user or a valid bearer token (401, or to the
+    sign-in page), or for anyone when ``public``. Swagger UI and ReDoc load their scripts from jsDelivr, which
+    the Content-Security-Policy of these two pages allows (and no other page's)."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import RedirectResponse
+
+    from hitrate.web.auth import COOKIE, bearer_user, session_user
+
+    def allowed(request: Request) -> bool:
+        if public:
+            return True
+        authorization = request.headers.get("authorization")
+        if authorization:
+            try:
+                bearer_user(app.state.access, authorization)
+            except NotAuthenticated:
+                return False
+            return True
+        return session_user(app.state.access, app.state.sessions.load(request.cookies.get(COOKIE))) is not None
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> Response:
+        if not allowed(request):
+            detail = Message("web.errors.token_required").render()
+            return JSONResponse({"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(app.openapi())
+
+    def page(request: Request, html: Any) -> Response:
+        if not allowed(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        html.headers["Content-Security-Policy"] = DOCS_CSP
+        return html  # type: ignore[no-any-return]
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Response:
+        return page(request, get_swagger_ui_html(openapi_url="/openapi.json", title="hitrate"))
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> Response:
+        return page(request, get_redoc_html(openapi_url="/openapi.json", title="hitrate"))
 
 
 def _add_static(app: FastAPI) -> None:
     from hitrate.report._render import plotly_js
 
     css = (STATIC / "hitrate.css").read_text(encoding="utf-8")
+    js = (STATIC / "hitrate.js").read_text(encoding="utf-8")
     headers = {"Cache-Control": "public, max-age=86400"}
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
@@ -73,12 +128,17 @@ def _add_static(app: FastAPI) -> None:
     def stylesheet() -> Response:
         return Response(css, media_type="text/css", headers=headers)
 
+    @app.get("/static/hitrate.js", include_in_schema=False)
+    def script() -> Response:
+        return Response(js, media_type="text/javascript", headers=headers)
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
         return response
 
 

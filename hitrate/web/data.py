@@ -8,6 +8,7 @@ time, so an import, a new token or new definitions make every later request comp
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hitrate.store.users import User
-from hitrate.web.scoping import Forbidden, scope_key, scoped_where
+from hitrate.web.scoping import Forbidden, check_peer_group, peer_query, scope_key, scoped_where, whole_months
 
 if TYPE_CHECKING:
     from hitrate.store.embedded import Store
@@ -169,13 +170,16 @@ def benchmark_json(
 ) -> dict[str, Any]:
     """``hitrate benchmark --format json`` within the user's scope. A rep benchmarked among reps gets their
     own row and the distribution of the other reps' rates (quantiles, no names): the comparison needs the
-    peers, the rep may not see who they are."""
+    peers, the rep may not see who they are. The peers are the whole store over whole months, never narrowed
+    by a ``where`` (refused), and only when they are enough (:func:`~hitrate.web.scoping.check_peer_group`)."""
     from hitrate.analysis.benchmark import benchmark
 
     peers = user.role == "rep" and by == "rep"
     w = scoped_where(user, where)
     if peers:  # the rows are filtered to the rep's own below, before anything leaves this function
-        w = {k: v for k, v in w.items() if k != "rep"}
+        peer_query(user, w)
+        w = {}
+        date_from, date_to = whole_months(date_from, date_to)
     key = ("benchmark", by, tuple(adjust), basis, date_from, date_to, frozen(w), scope_key(user))
 
     def compute(store: Store) -> dict[str, Any]:
@@ -185,8 +189,11 @@ def benchmark_json(
         out = result.to_dict()
         if peers:
             rows = out["rows"]
+            others = [r for r in rows if r.get("rep") != user.rep]
+            check_peer_group(user, len(others), sum(int(r.get("attempts") or 0) for r in others))
             out["rows"] = [r for r in rows if r.get("rep") == user.rep]
-            out["peers"] = peer_distribution([r for r in rows if r.get("rep") != user.rep])
+            out["peers"] = peer_distribution(others)
+            out["warnings"] = []  # they may name peers
         return out
 
     return access.cached(key, compute)
@@ -197,6 +204,7 @@ def coach_json(access: StoreAccess, user: User, rep: str) -> dict[str, Any]:
     an unknown rep is :class:`hitrate.coach.UnknownRepError` with close matches). The card
     compares the rep with their peers, so it reads the peers' rows; for a rep's own card the peers' and the team's
     best names and the reproducing commands (which name the peers) are removed before it leaves this function."""
+    from hitrate.analysis.rates import rates
     from hitrate.improve.coach import rep_card
 
     if user.role != "admin" and rep not in field_values(access, user, "rep"):
@@ -204,6 +212,10 @@ def coach_json(access: StoreAccess, user: User, rep: str) -> dict[str, Any]:
     key = ("coach", rep, scope_key(user))
 
     def compute(store: Store) -> dict[str, Any]:
+        if user.role != "admin":  # the card's peers are every other rep: enough of them, or no card
+            reps = _quiet(rates, store, by=["rep"]).to_dict()["rows"]
+            others = [r for r in reps if r.get("rep") != rep]
+            check_peer_group(user, len(others), sum(int(r.get("attempts") or 0) for r in others))
         out = _quiet(rep_card, store, rep).to_dict()
         if user.role == "rep":
             out["peers"], out["best"], out["reproduce"] = [], [], {}
@@ -234,11 +246,10 @@ def leads_json(
 
 
 def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict[str, Any]:
-    import json
-
     from hitrate.engine.expressions import analysis_table, compile_condition, fields_available
     from hitrate.errors import UnknownFieldError
     from hitrate.i18n import Param
+    from hitrate.scoring.reasons import read_reasons
     from hitrate.spec.model import Condition
 
     if store.count("lead_scores") == 0:
@@ -262,8 +273,8 @@ def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict
             **{f: r[f] for f in shown},
             "probability": r["probability"],
             "band": r["band"],
-            "up": json.loads(r["reasons_up"] or "[]"),
-            "down": json.loads(r["reasons_down"] or "[]"),
+            "up": read_reasons(r["reasons_up"]),
+            "down": read_reasons(r["reasons_down"]),
             "scored_at": str(r["scored_at"]),
         }
         for r in rows
@@ -304,14 +315,35 @@ def quarantine_json(access: StoreAccess, limit: int = 50) -> dict[str, Any]:
     return access.cached(("quarantine", limit), compute)
 
 
+#: How stale a token's ``last_used`` may get before a request writes it again.
+TOUCH_EVERY = dt.timedelta(hours=1)
+
+
 def user_for_token(access: StoreAccess, token: str) -> User | None:
-    """The account of an API token (cached per data version, keyed by the token's hash)."""
+    """The account of an API token that has not expired (the lookup cached per data version, keyed by the token's
+    hash; the expiry checked on every request). The token's last use is written at most once an hour."""
     import hashlib
 
+    import duckdb
+
+    from hitrate.errors import HitrateError
     from hitrate.store import users
 
     digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    return access.cached(("token", digest), lambda store: users.user_for_token(store, token))
+    found = access.cached(("token", digest), lambda store: users.token_record(store, token))
+    if found is None:
+        return None
+    user, info = found
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if info.expires <= now:
+        return None
+    if info.last_used is None or now - info.last_used > TOUCH_EVERY:
+        try:
+            with access.writing() as store:
+                users.touch_token(store, info.token_id, now)
+        except (HitrateError, duckdb.Error):  # a store busy with an import must not refuse the request
+            pass
+    return user
 
 
 def user_named(access: StoreAccess, name: str) -> User | None:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from hitrate.errors import HitrateError
+from hitrate.errors import HitrateError, NotFoundError
 from hitrate.i18n import format as fmt
 from hitrate.i18n import text
 from hitrate.store.users import User
@@ -122,6 +122,8 @@ def record_feedback(store_access: data.StoreAccess, user: User, deal: str, reaso
 class GoalIn(BaseModel):
     """A goal to set: ``for`` is FIELD=VALUE (``rep=Ana``, ``team=North``)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     who: str = Field(alias="for", max_length=200, description=text("web_api.field_value_the_rep_or_team"))
     target: float = Field(description=text("web_api.the_hit_rate_to_reach_between"))
     period: str | None = Field(default=None, max_length=10, description=text("web_api.period_example"))
@@ -135,6 +137,8 @@ GOAL_FIELDS = renamed({"date_from": "from", "date_to": "to"})
 
 class FeedbackIn(BaseModel):
     """A reason (and note) for a lost deal."""
+
+    model_config = ConfigDict(extra="forbid")
 
     deal: str = Field(max_length=200, description=text("web_api.the_lost_deal_s_id"))
     reason: str = Field(max_length=80, description=text("web_api.why_it_was_lost"))
@@ -221,8 +225,13 @@ def get_intervention_effect(
     w = scoped_where(user)
 
     def compute(store: Store) -> dict[str, Any]:
-        item = get_intervention(store, intervention_id)
-        if not _may_see(user, item.field, item.value, reps):
+        try:
+            item = get_intervention(store, intervention_id)
+        except NotFoundError:
+            if user.role == "admin":
+                raise
+            item = None  # the same answer as for another team's intervention: existence is not told
+        if item is None or not _may_see(user, item.field, item.value, reps):
             raise Forbidden("web.errors.intervention_not_in_scope", id=intervention_id)
         return effect(store, intervention_id, window=window, where=w or None).to_dict()
 

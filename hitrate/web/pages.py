@@ -6,6 +6,8 @@ query is built; the templates only format what they are given.
 
 from __future__ import annotations
 
+import math
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -16,7 +18,8 @@ from hitrate.errors import HitrateError, PermissionDeniedError
 from hitrate.i18n import format as fmt
 from hitrate.store.users import User, check_password
 from hitrate.web import data, i18n
-from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, session_user, set_cookie
+from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, end_sessions, session_user, set_cookie
+from hitrate.web.csp import PAGE_CSP
 from hitrate.web.scoping import Forbidden
 
 router = APIRouter(include_in_schema=False)
@@ -27,6 +30,7 @@ NAV = (
     ("rep", "/rep"),
     ("leads", "/leads"),
     ("goals", "/goals"),
+    ("forecast", "/forecast"),
     ("reasons", "/reasons"),
     ("definitions", "/definitions"),
     ("import", "/import"),
@@ -56,7 +60,13 @@ class Page:
         html = self.app.state.templates.get_template(template).render(
             lang=self.lang, t=self.t, user=self.user, nav=NAV, csrf=self.session["csrf"], keep=keep, **context
         )
-        return self.finish(HTMLResponse(html, status_code=status))
+        # Every <script> the page holds is the server's (templates escape any text that could start one), so each
+        # gets this response's nonce: the Content-Security-Policy runs those and no other inline script.
+        nonce = secrets.token_urlsafe(16)
+        html = html.replace("<script", f'<script nonce="{nonce}"')
+        response = HTMLResponse(html, status_code=status)
+        response.headers["Content-Security-Policy"] = PAGE_CSP.format(nonce=nonce)
+        return self.finish(response)
 
     def show(self, name: str, status: int = 200, **context: Any) -> Response:
         """The page ``name`` (``page.html``), titled after it unless the context has a title."""
@@ -142,18 +152,18 @@ def login(
     if not csrf_ok(p.session, csrf):
         return _login_page(p, 403, p.t["csrf"])
     limiter: LoginLimiter = request.app.state.limiter
-    keys = (f"ip:{request.client.host if request.client else '?'}", f"user:{username}")
-    if limiter.blocked(*keys):
-        return _login_page(p, 429, p.t["too_many"])
+    client = request.client.host if request.client else "?"
+    wait = limiter.begin(username, client)  # counted now: concurrent guesses count
+    if wait > 0:
+        response = _login_page(p, 429, p.t["too_many"])
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     with p.access.reading() as store:
         user = check_password(store, username, password)
     if user is None:
-        limiter.failed(*keys)
         return _login_page(p, 401, p.t["bad_login"])
-    limiter.succeeded(*keys)
-    import secrets
-
-    p.session = {"u": user.name, "csrf": secrets.token_urlsafe(24), "lang": p.lang}  # a new session id
+    limiter.succeeded(username, client)
+    p.session = {"u": user.name, "v": user.session_version, "csrf": secrets.token_urlsafe(24), "lang": p.lang}
     p.dirty = True
     target = request.query_params.get("next", "/")
     return p.finish(RedirectResponse(target if target.startswith("/") and not target.startswith("//") else "/", 303))
@@ -163,6 +173,8 @@ def login(
 def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     p = Page(request)
     if csrf_ok(p.session, csrf):
+        if p.user is not None:  # every session of the account ends, this one and any copy of its cookie
+            end_sessions(p.access, p.user.name)
         p.session = {"u": None, "csrf": p.session["csrf"], "lang": p.lang}
         p.dirty = True
     return p.finish(RedirectResponse("/login", 303))
@@ -412,14 +424,13 @@ def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
 @page("leads")
 def leads_page(p: Page) -> dict[str, Any]:
     """Scored open leads in the user's scope, by probability, with reasons."""
+    from hitrate.scoring.reasons import reasons_text as reasons
+
     assert p.user is not None
     where, teams, team = _team_filter(p)
     result = data.leads_json(p.access, p.user, where=where, limit=200)
     if not result["leads"]:
         return {"teams": teams, "team_selected": team, "message": p.t["no_leads"]}
-
-    def reasons(items: list[dict[str, Any]]) -> str:
-        return "; ".join(f"{f['feature']}={f['value']}" for f in items)
 
     rows = [
         [
