@@ -60,7 +60,7 @@ _EXPORTS: dict[str, str] = {
     "forecast_backtest": "hitrate.improve.backtest",
     "BacktestResult": "hitrate.improve.backtest",
     "WorthResult": "hitrate.analysis.worth",
-    "write_store_report": "hitrate.analysis.report",
+    "write_store_report": "hitrate.store_report",
     "doctor": "hitrate.analysis.doctor",
     "DoctorResult": "hitrate.analysis.doctor_result",
     "coach": "hitrate.improve.coach",
@@ -124,7 +124,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from hitrate.analysis.funnel import StageFunnel, funnel
     from hitrate.analysis.ramp import RampResult, ramp
     from hitrate.analysis.rates import rates
-    from hitrate.analysis.report import write_store_report
     from hitrate.analysis.results import RatesResult
     from hitrate.analysis.trend import TrendResult, trend
     from hitrate.analysis.worth import WorthResult, worth
@@ -164,6 +163,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from hitrate.stats import wilson_interval
     from hitrate.store.backends import connect
     from hitrate.store.embedded import Store
+    from hitrate.store_report import write_store_report
     from hitrate.synth.demo import build_demo
     from hitrate.synth.generator import SynthData, SynthTruth, generate
 

@@ -231,3 +231,51 @@ def test_a_goal_for_the_group_and_period_gets_the_probability_of_reaching_it(mav
     assert rows[("East", "2017-Q3")]["goal_probability"] < 0.01
     assert "goal" not in rows[("Central", "2017-Q3")] and "goal" not in rows[("West", "2017-Q4")]
     assert json.dumps(result.to_dict())
+
+
+# ---- the report section --------------------------------------------------------------------------------------
+def test_the_backtest_window_ends_with_a_month_that_is_over():
+    from hitrate.improve._forecast_tables import backtest_window
+
+    assert backtest_window(dt.date(2024, 11, 16)) == (dt.date(2023, 11, 1), dt.date(2024, 9, 30))
+    assert backtest_window(dt.date(2025, 1, 1)) == (dt.date(2024, 1, 1), dt.date(2024, 11, 30))
+
+
+def test_the_report_shows_the_forecast_and_its_backtest(maven_store, tmp_path):
+    """The store's HTML report holds the forecast section (chart with its band, one row per month to the end of
+    the quarter with the same numbers as ``forecast``) and the backtest section (chart and each method's MAE),
+    in English and Danish."""
+    from hitrate.analysis._common import resolve_definitions
+    from hitrate.improve.backtest import forecast_backtest
+    from hitrate.store_report import _forecast, store_sections, write_store_report
+
+    defs = resolve_definitions(maven_store, None, None)
+    shown = _forecast(maven_store, defs, "en")
+    assert [s.title.split(":")[0] for s in shown] == [forecast(maven_store).title().render("en"), "Forecast backtest"]
+    outlook = forecast(maven_store)  # the data end in 2017-12-31: as of 2018-01-01, to the end of Q1 2018
+    assert [row[0] for row in shown[0].rows] == [r["period"] for r in outlook.rows] == ["2018-01", "2018-02", "2018-03"]
+    assert shown[0].figure is not None and len(shown[0].figure.data) == 3
+    assert shown[0].rows[0][1].startswith(f"{round(outlook.rows[0]['expected_wins']):,}")
+    past = forecast_backtest(maven_store, date_from="2017-01-01", date_to="2017-11-30", definitions=defs)
+    assert [row[1] for row in shown[1].rows] == [f"{past.accuracy[m]['mae']:,.1f}" for m in past.accuracy]
+    sections, _, _ = store_sections(maven_store, "da")
+    titles = [s.title for s in sections]
+    assert any(t.startswith("Prognose pr.") for t in titles) and any(
+        t.startswith("Backtest af prognosen") for t in titles
+    )
+    html = write_store_report(maven_store, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "forecast-as-of-2018-01-01" in html and "MAE" in html
+
+
+def test_a_quarter_almost_over_is_forecast_with_the_next_one(store):
+    """Data that end on the quarter's last day: the report's forecast runs to the end of the next quarter, not one
+    day."""
+    from hitrate.analysis._common import resolve_definitions
+    from hitrate.store_report import _forecast
+    from hitrate.synth.demo import load_synth
+    from hitrate.synth.generator import generate
+
+    load_synth(store, generate(seed=2, n_opportunities=1500, end="2024-12-30", with_activities=False), label="t")
+    shown = _forecast(store, resolve_definitions(store, None, None), "en")
+    assert shown and shown[0].title.endswith("up to 2025-03-31")
+    assert [row[0] for row in shown[0].rows] == ["2024-12", "2025-01", "2025-02", "2025-03"]

@@ -11,8 +11,7 @@ with ``summary()``, ``to_frame()``, ``to_dict()``, ``_repr_html_()`` and ``plot(
 * ``hitrate compare``: ``compare.compare`` -> :class:`ComparisonResult`;
 * ``hitrate funnel``: :func:`stage_funnel` -> :class:`StageFunnel`;
 * ``hitrate ramp``: ``ramp.ramp`` -> :class:`RampResult`;
-* ``hitrate worth``: ``worth.worth`` -> :class:`WorthResult`;
-* ``hitrate report``: :func:`write_store_report` -> the HTML file.
+* ``hitrate worth``: ``worth.worth`` -> :class:`WorthResult`.
 
 The functions named like their module (``rates``, ``benchmark``, ``trend``, ``compare``, ``ramp``,
 ``worth``) are reached as ``hitrate.rates(...)`` (the library face) or ``from hitrate.analysis.rates import
@@ -39,7 +38,5 @@ __getattr__, __dir__, __all__ = attach(
         "cohort_curves": "cohorts",
         "eventual_columns": "cohorts",
         "resolve_definitions": "_common",
-        "store_sections": "report",
-        "write_store_report": "report",
     },
 )

@@ -365,8 +365,8 @@ def demo_cmd(
     engine: EngineOpt = None,
 ) -> None:
     from hitrate.analysis.rates import rates
-    from hitrate.analysis.report import write_store_report
     from hitrate.cli.analyse import rates_table
+    from hitrate.store_report import write_store_report
     from hitrate.synth.demo import build_demo
 
     started = time.monotonic()
@@ -387,7 +387,7 @@ def report_cmd(
     output: Annotated[Path, option(help="cli_help.option.report")] = Path("hitrate-report.html"),
     lang: Annotated[Lang, option(help="cli_help.report.lang")] = Lang.en,
 ) -> None:
-    from hitrate.analysis.report import write_store_report
+    from hitrate.store_report import write_store_report
 
     path = write_store_report(data, output, lang=lang.value, definitions=defs)
     note("cli.report.written", path=str(path))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from hitrate.analysis._common import DefinitionsArg
+    from hitrate.report import FindingsTable
 
 METHODS = ("hitrate", "stage_weighted", "run_rate")
 
@@ -94,6 +95,29 @@ class BacktestResult(RowsResult):
             fig.add_scatter(x=x, y=[r[key] for r in self.rows], mode="lines+markers", name=_name(key, lang))
         fig.update_layout(title=self.title().render(lang), yaxis_title=Message("forecast.wins").render(lang))
         return fig
+
+    def sections(self, lang: str = DEFAULT_LANG) -> list[FindingsTable]:
+        """The report's backtest section: the chart of forecasts against actual wins, then the accuracy of each
+        method."""
+        from hitrate.improve._forecast_tables import accuracy_cells
+        from hitrate.report import FindingsTable
+
+        heads, cells = accuracy_cells(self.accuracy, lang)
+        note = f"{self.headline().render(lang)} {Message('forecast.accuracy_note', n=len(self.rows)).render(lang)}"
+        caption = Message("forecast.read_backtest").render(lang)
+        figure = self.plot(lang) if self.rows else None
+        return [
+            FindingsTable(
+                self.title().render(lang),
+                heads,
+                cells,
+                frozenset({1, 2, 3, 4}),
+                note,
+                "",
+                figure=figure,
+                caption=caption,
+            )
+        ]
 
 
 def _name(key: str, lang: str) -> str:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hitrate.analysis._common import DefinitionsArg
     from hitrate.engine.query import Query
     from hitrate.improve._forecast_model import Season
+    from hitrate.report import FindingsTable
     from hitrate.spec.model import Definitions
 
 HORIZONS = ("month", "quarter", "year")
@@ -91,6 +92,23 @@ class ForecastResult(RowsResult):
     def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
         """Expected wins per period, one line per group, with the interval as a band."""
         return band_figure(self.rows, self.by, self.level, self.title().render(lang), lang)
+
+    def sections(self, lang: str = DEFAULT_LANG) -> list[FindingsTable]:
+        """The report's forecast section: the band chart, then the table per group and period, the method and
+        assumptions under it."""
+        from hitrate.improve._forecast_tables import forecast_cells
+        from hitrate.report import FindingsTable
+        from hitrate.report.words import column_name, report_words
+
+        groups = [column_name(b, report_words(lang)) for b in self.by]
+        heads, cells = forecast_cells(self.rows, self.by, groups, lang)
+        note = f"{self.method.render(lang)}. {ASSUMPTIONS.render(lang)}."
+        caption = Message("forecast.read_forecast", level=self.level).render(lang)
+        numeric = frozenset(range(len(self.by) + 1, len(heads)))
+        figure = self.plot(lang) if self.rows else None
+        return [
+            FindingsTable(self.title().render(lang), heads, cells, numeric, note, "", figure=figure, caption=caption)
+        ]
 
 
 def band_figure(rows: Sequence[Mapping[str, Any]], by: Sequence[str], level: float, title: str, lang: str) -> go.Figure:

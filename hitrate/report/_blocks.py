@@ -280,8 +280,12 @@ def _cohort_blocks(section: CohortCurves, section_id: str, s: Words, lang: str) 
 
 
 def _findings_blocks(section: FindingsTable, section_id: str, s: Words, lang: str) -> list[Block]:
-    """A table of text (the doctor's findings), or its ``empty`` message; then the note."""
+    """The section's figure (when it has one), a table of text (the doctor's findings), or its ``empty``
+    message; then the note."""
     blocks: list[Block] = []
+    if section.figure is not None:
+        label = s("chart_label", title=section.title)
+        blocks.append(_figure(section.figure, f"{section_id}-chart", label, section.caption))
     if section.rows:
         cells = [
             [Cell(text, num=i in section.numeric, header=i == 0) for i, text in enumerate(row)] for row in section.rows

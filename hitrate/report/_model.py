@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from hitrate.i18n import Joined
 from hitrate.report._errors import SectionError
@@ -372,7 +372,8 @@ class FindingsTable:
 
     ``headers`` are the column headings; each row of ``rows`` has one text per heading, the first being the
     row's header; ``numeric`` names the columns printed right-aligned. ``note`` is printed under the table;
-    ``empty`` instead of the table when there are no rows.
+    ``empty`` instead of the table when there are no rows. ``figure`` (a Plotly figure, optional) is drawn above
+    the table with ``caption`` (how to read it) under it: the forecast's band chart, the backtest's lines.
     """
 
     title: str
@@ -382,6 +383,8 @@ class FindingsTable:
     note: str = ""
     empty: str = ""
     kind: str = "findings"
+    figure: Any = None
+    caption: str = ""
 
 
 #: Anything :func:`hitrate.report.render_report` accepts as a section.

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from hitrate.i18n import Message, text
-from hitrate.i18n import format as fmt
 from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.api import ByParam, DateParam, UserDep, access
@@ -56,14 +55,11 @@ def forecast_json(
     return store_access.cached(key, compute)
 
 
-def backtest_json(store_access: data.StoreAccess, user: User, as_of: dt.date) -> dict[str, Any]:
-    """``hitrate forecast backtest`` of the twelve months before ``as_of`` within the user's scope."""
+def backtest_json(store_access: data.StoreAccess, user: User, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """``hitrate forecast backtest --from FIRST --to LAST`` within the user's scope."""
     from hitrate.improve.backtest import forecast_backtest
 
     w = scoped_where(user)
-    first = dt.date(as_of.year - 1, as_of.month, 1)
-    last = dt.date(as_of.year, as_of.month, 1) - dt.timedelta(days=1)
-    last = dt.date(last.year, last.month, 1) - dt.timedelta(days=1)  # its month must be over by the as-of date
 
     def compute(store: Store) -> dict[str, Any]:
         return forecast_backtest(store, date_from=first, date_to=last, where=w).to_dict()
@@ -100,6 +96,7 @@ def forecast_page(p: Page) -> dict[str, Any]:
     backtest's accuracy over the last twelve months."""
     from markupsafe import Markup
 
+    from hitrate.improve._forecast_tables import accuracy_cells, backtest_window, forecast_cells
     from hitrate.improve.forecast import band_figure
     from hitrate.report._charts import figure_html
 
@@ -114,36 +111,16 @@ def forecast_page(p: Page) -> dict[str, Any]:
         "forecast.title", as_of=dt.date.fromisoformat(body["as_of"]), until=dt.date.fromisoformat(body["until"])
     )
     figure = band_figure(rows, by, body["level"], title.render(lang), lang)
-    words = {k: Message(f"forecast.{k}").render(lang) for k in ("col_period", "col_wins", "col_booked", "col_open",
-             "col_new", "col_amount", "col_method", "col_mae", "col_mape", "col_bias", "col_coverage")}  # fmt: skip
-    cells = [
-        [*(str(r[b]) for b in by), r["period"],
-         _estimate(r["expected_wins"], r["wins_low"], r["wins_high"], lang),
-         fmt.integer(r["won_so_far"], lang), fmt.number(r["from_open"], lang, 1), fmt.number(r["from_new"], lang, 1),
-         _estimate(r["expected_amount"], r["amount_low"], r["amount_high"], lang)]
-        for r in rows
-    ]  # fmt: skip
-    heads = [*(p.t["team"] for _ in by), words["col_period"], words["col_wins"], words["col_booked"]]
-    heads += [words["col_open"], words["col_new"], words["col_amount"]]
+    heads, cells = forecast_cells(rows, by, [p.t["team"] for _ in by], lang)
     caption = f"{body['method']}. {body['assumptions']}."
     tables = [table("forecast", caption, heads, cells)]
-    accuracy = backtest_json(p.access, p.user, dt.date.fromisoformat(body["as_of"]))
+    first, last = backtest_window(dt.date.fromisoformat(body["as_of"]))
+    accuracy = backtest_json(p.access, p.user, first, last)
     if accuracy["points"]:
-        acc_rows = [
-            [Message(f"forecast.method_{m}").render(lang), fmt.number(s["mae"], lang, 1),
-             fmt.percent(s["mape"], lang), fmt.number(s["bias"], lang, 1),
-             fmt.percent(s["coverage"], lang) if s["coverage"] is not None else ""]
-            for m, s in accuracy["summary"].items()
-        ]  # fmt: skip
+        heads, acc_rows = accuracy_cells(accuracy["summary"], lang)
         note = Message("forecast.accuracy_note", n=len(accuracy["points"])).render(lang)
-        heads = [words[k] for k in ("col_method", "col_mae", "col_mape", "col_bias", "col_coverage")]
         tables.append(table("forecast-accuracy", note, heads, acc_rows))
     html = Markup(figure_html(figure, div_id="forecast-chart", filename="forecast"))
     block = {"type": "figure", "html": html, "label": title.render(lang), "caption": caption}
     section = {"id": "forecast-band", "title": title.render(lang), "kind": "forecast", "blocks": [block]}
     return {"sections": [section], "tables": tables}
-
-
-def _estimate(value: float, low: float, high: float, lang: str) -> str:
-    """``1,276 (1,183–1,372)``."""
-    return f"{fmt.number(value, lang, 0)} ({fmt.number(low, lang, 0)}–{fmt.number(high, lang, 0)})"

@@ -1,7 +1,10 @@
-"""The standard HTML report of a store: hit rate by team, by rep, and the monthly trend."""
+"""The standard HTML report of a store: hit rate by team, by rep and month, the rep benchmark, seasons, cohorts,
+the forecast with its backtest, and the data-quality findings. It composes every library layer, so it sits at
+the package root (analysis may not import improve)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -50,8 +53,46 @@ def store_sections(
         sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note))
         if attempts:
             sections += _analysis_sections(store, defs, lang, available)
+            if "created_at" in available:
+                sections += _forecast(store, defs, lang)
         sections += _data_quality(store, defs, lang)
     return sections, notes, overall
+
+
+#: A forecast shorter than this (the data end in the quarter's last days) runs to the end of the next quarter.
+SHORTEST_FORECAST_DAYS = 14
+
+
+def _forecast(store: Any, defs: Definitions, lang: str) -> list[Any]:
+    """The forecast to the end of the quarter (``hitrate forecast``; of the next quarter too when fewer than
+    :data:`SHORTEST_FORECAST_DAYS` days of this one are left), and the
+    backtest of the twelve months before it beside the two baselines (``hitrate forecast backtest``); none when
+    the store has nothing to forecast from."""
+    from hitrate.errors import UserInputError
+    from hitrate.improve._forecast_tables import backtest_window
+    from hitrate.improve.backtest import forecast_backtest
+    from hitrate.improve.forecast import default_as_of, forecast, horizon_end
+
+    as_of = default_as_of(store)
+    until = horizon_end(as_of, "quarter")
+    if (until - as_of).days < SHORTEST_FORECAST_DAYS:  # the quarter is almost over: the next one as well
+        until = horizon_end(until + dt.timedelta(days=1), "quarter")
+    try:
+        outlook = forecast(store, as_of=as_of, until=until, definitions=defs)
+    except UserInputError:
+        return []
+    if not outlook.rows:
+        return []
+    out: list[Any] = list(outlook.sections(lang))
+    first, last = backtest_window(outlook.as_of)
+    if last > first:
+        try:
+            past = forecast_backtest(store, date_from=first, date_to=last, definitions=defs)
+        except UserInputError:
+            return out
+        if past.rows:
+            out += past.sections(lang)
+    return out
 
 
 def _data_quality(store: Any, defs: Definitions, lang: str) -> list[Any]:
