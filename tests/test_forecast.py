@@ -279,3 +279,15 @@ def test_a_quarter_almost_over_is_forecast_with_the_next_one(store):
     shown = _forecast(store, resolve_definitions(store, None, None), "en")
     assert shown and shown[0].title.endswith("up to 2025-03-31")
     assert [row[0] for row in shown[0].rows] == ["2024-12", "2025-01", "2025-02", "2025-03"]
+
+
+def test_help_of_a_subcommand_needs_no_store(tmp_path, monkeypatch):
+    """``forecast`` is a command and a group: its own options must not open the store before the subcommand's
+    ``--help`` (it failed with "no store at hitrate.duckdb" where there is none)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HITRATE_DB", raising=False)
+    result = CliRunner().invoke(app, ["forecast", "backtest", "--help"], env=ENV)
+    assert result.exit_code == 0 and "--from" in result.stdout
+    assert not (tmp_path / "hitrate.duckdb").exists()
+    result = CliRunner().invoke(app, ["forecast"], env=ENV)
+    assert result.exit_code == 2 and "no store" in result.output

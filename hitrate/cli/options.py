@@ -184,6 +184,10 @@ def shared_options(
 
         @functools.wraps(command)
         def run(*args: Any, **kwargs: Any) -> Any:
+            # a group's own command (forecast) called before its subcommand (forecast backtest): open nothing; the
+            # context is Typer's click Context, which typer.Context subclasses, so it is known by its attribute
+            if any(getattr(v, "invoked_subcommand", None) is not None for v in (*args, *kwargs.values())):
+                return None
             given = {name: kwargs.pop(name, None) for name in names}
             with opener(**given) as (first, second):
                 return command(first, second, *args, **kwargs, **{name: given[name] for name in wanted})
