@@ -18,7 +18,9 @@ from hitrate.cli.options import (
     FormatOpt,
     Lang,
     Table,
+    WhereOpt,
     argument,
+    library_options,
     open_store,
     option,
     quiet,
@@ -394,10 +396,10 @@ def report_cmd(
 
 
 @reads
-def doctor_cmd(data: Any, defs: Any, fmt: FormatOpt = Format.table) -> None:
+def doctor_cmd(data: Any, defs: Any, where: WhereOpt = None, fmt: FormatOpt = Format.table) -> None:
     from hitrate.analysis.doctor import doctor
 
-    result = doctor(data, definitions=defs)
+    result = doctor(data, definitions=defs, **library_options(where=where))
     emit(result, fmt, lambda r: Plain(r.summary(language())))
 
 
