@@ -40,7 +40,8 @@ def deals() -> list[dict[str, object]]:
     add("S2", stage="Open", created_at=dt.date(2023, 9, 1), closed_at=None)
     add("O1", stage="Open", created_at=dt.date(2024, 3, 5), closed_at=None)  # young: not stale
     add("B1", rep="")  # no rep
-    add("T0", rep="R0", team="")  # no team of its own, while reps.team has one
+    add("T0", rep="R0", team="")  # no team of its own, while reps.team has one: the rep's team counts
+    add("T9", rep="R9", team="")  # no team of its own, and a rep the reps table does not know: no team
     add("Z1", stage="Lost", amount=0)
     add("Z2", stage="Lost", amount=0)
     for k in range(3):
@@ -81,7 +82,7 @@ def expected() -> dict[str, int]:
         "closed_before_created": sum(1 for r in rows if r["closed_at"] and r["closed_at"] < r["created_at"]),  # type: ignore[operator]
         "stale_open": sum(1 for r in open_ if (as_of - r["created_at"]).days > 30),  # type: ignore[operator]
         "blank_rep": sum(1 for r in rows if not r["rep"]),
-        "blank_team": sum(1 for r in rows if not r["team"]),
+        "blank_team": sum(1 for r in rows if not r["team"] and str(r["rep"]) not in TEAM_OF),
         "zero_amount_lost_only": sum(1 for r in rows if r["amount"] == 0 and r["stage"] == "Lost"),
         "mixed_currencies": sum(1 for r in rows if r["currency"] == "USD"),
         "unmapped_outcomes": sum(1 for r in rows if r["stage"] == "Dead"),
@@ -101,8 +102,8 @@ def test_every_check_counts_what_was_written(store_path):
     stale = result.finding("stale_open")
     assert stale is not None and [e["id"] for e in stale.examples] == ["S1", "S2", "K1", "K2"]
     shadow = result.finding("shadowed_lookup")
-    assert shadow is not None and "differs on 1 deals and is empty on 1" in str(shadow.detail)
-    assert "opportunities' column wins" in str(shadow.detail)
+    assert shadow is not None and "differs on 1 deals, where the deal's own value counts" in str(shadow.detail)
+    assert "empty on 1, where reps.team counts" in str(shadow.detail)
     dup = result.finding("duplicates")
     assert dup is not None and dup.examples[0]["ids"] in ("DUP1, DUP2", "DUP2, DUP1")
     unmapped = result.finding("unmapped_outcomes")
@@ -150,3 +151,31 @@ def test_future_dates_and_a_clean_store(store_path, tmp_path):
         store.raw.execute("UPDATE opportunities SET closed_at = created_at + INTERVAL 10 DAY")
         clean = hitrate.doctor(store)
     assert clean.findings == [] and "no data-quality problems" in clean.summary()
+
+
+def test_a_deals_own_team_counts_and_the_reps_team_fills_in(store_path):
+    """The file's ``team`` column sets the team of its deals; where a deal's own team is empty its rep's team
+    (``reps.team``) counts, never nothing (issue 15: a ``team`` column hid every stored deal's team)."""
+    from hitrate.engine.expressions import analysis_table
+
+    with hitrate.Store(store_path, read_only=True) as store:
+        got = {r["id"]: r["team"] for r in analysis_table(store.con, {"id", "team"}).to_pyarrow().to_pylist()}
+    assert got == {r["id"]: r["team"] or TEAM_OF.get(str(r["rep"])) for r in deals()}
+    assert got["X1"] == "Other" and got["T0"] == "T1" and got["T9"] is None
+
+
+def test_where_keeps_the_checks_to_those_deals(store_path):
+    """``where`` (the web's scope) narrows every finding's count and examples; the command's ``--where`` too."""
+    rows = deals()
+    with hitrate.Store(store_path, read_only=True) as store:
+        result = hitrate.doctor(store, where={"rep": ["R1"]})
+    assert result.opportunities == sum(1 for r in rows if r["rep"] == "R1")
+    shadow = result.finding("shadowed_lookup")
+    assert shadow is not None and [e["id"] for e in shadow.examples] == ["X1"]
+    ids = {str(e.get("id")) for f in result.findings for e in f.examples if "id" in e}
+    assert ids <= {str(r["id"]) for r in rows if r["rep"] == "R1"}
+    assert result.finding("closed_before_created") is None  # OL1 is R2's
+    out = CliRunner().invoke(app, ["doctor", "--db", str(store_path), "--where", "rep=R2", "--format", "json"])
+    assert out.exit_code == 0, out.stderr
+    found = {f["check"]: f["examples"] for f in json.loads(out.stdout)["findings"]}
+    assert [e["id"] for e in found["closed_before_created"]] == ["OL1"] and "shadowed_lookup" not in found

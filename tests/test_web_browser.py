@@ -101,6 +101,7 @@ def test_every_page_renders_for_a_rep(site, page):
         ("/rep", f"Rep card: {web.rep}"),
         ("/leads", "Leads"),
         ("/definitions", "Definitions"),
+        ("/doctor", "Data quality"),
         ("/import", "Import"),
         ("/goals", "Goals"),
         ("/reasons", "Loss reasons"),
@@ -121,7 +122,7 @@ def test_pages_and_charts_run_under_the_content_security_policy(site, page):
     blocked: list[str] = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     _login(page, url, "ann")
-    for path in ("/", "/benchmark", "/trends", "/rep", "/leads", "/goals", "/reasons", "/import"):
+    for path in ("/", "/benchmark", "/trends", "/rep", "/leads", "/goals", "/reasons", "/doctor", "/import"):
         response = page.goto(url + path)
         assert "nonce-" in response.headers["content-security-policy"]
     page.goto(url + "/trends")

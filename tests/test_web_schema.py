@@ -37,6 +37,7 @@ def test_the_document_covers_the_api(api):
         "GET /api/leads",
         "GET /api/definitions",
         "POST /api/imports",
+        "GET /api/doctor",
         "GET /api/goals",
         "POST /api/goals",
         "GET /api/reasons",

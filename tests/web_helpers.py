@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from hitrate.store.embedded import Store
 from hitrate.store.users import add_user, new_token
@@ -60,6 +61,20 @@ def _score_some_leads(store: Store) -> None:
         "(SELECT id, row_number() OVER (PARTITION BY rep ORDER BY id) AS k FROM opportunities) WHERE k <= 20",
         [reasons],
     )
+
+
+def sign_in(client: Any, name: str, password: str = PASSWORD) -> Any:
+    """Sign ``name`` in through the login form (a ``TestClient``); the answer to the form."""
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    return client.post("/login", data={"username": name, "password": password, "csrf": csrf}, follow_redirects=False)
+
+
+def form_token(client: Any, url: str) -> str:
+    """The CSRF token of the form on page ``url`` (a signed-in ``TestClient``)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(url).text)
+    assert found is not None, f"no form on {url}"
+    return found.group(1)
 
 
 def free_port() -> int:

@@ -25,14 +25,19 @@ finds nothing is left out of the result. The checks:
 ``duplicates``
     the same account, amount, created and close dates under different ids.
 ``shadowed_lookup``
-    a column of the opportunities that a lookup table also has (a ``team`` column beside ``reps.team``): the
-    opportunities' own column wins; the deals where it differs from the lookup, or is empty while the lookup
-    has a value, are counted.
+    a column of the opportunities that a lookup table also has (a ``team`` column beside ``reps.team``): a
+    deal's own value counts where it has one, the lookup's where it is empty
+    (:func:`hitrate.engine.expressions.analysis_table`); the deals where the two differ, and those whose own
+    value is empty while the lookup has one, are counted.
+
+``where`` narrows every check to those deals (the web's scope: a manager's teams, a rep's own deals): the
+counts and examples are theirs only; the typical time to close is theirs too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ibis
@@ -70,23 +75,28 @@ def _one(source: Any, expr: ir.Table) -> dict[str, Any]:
     return rows[0] if rows else {}
 
 
-def doctor(source: Any, *, definitions: DefinitionsArg = None) -> DoctorResult:
+def doctor(
+    source: Any,
+    *,
+    where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+    definitions: DefinitionsArg = None,
+) -> DoctorResult:
     """A data-quality report of the store: every check of the module docstring, with counts, examples and
     what to do about each finding. ``source``: a :class:`hitrate.Store` (or any Ibis backend with the
-    canonical tables; the future-dates check needs the store's import history); ``definitions`` as in
-    :func:`hitrate.rates`."""
+    canonical tables; the future-dates check needs the store's import history); ``where`` (a mapping or
+    ``FIELD=VALUE`` items) keeps the checks to those deals; ``definitions`` as in :func:`hitrate.rates`."""
     defs = resolve_definitions(source, definitions, None)
     columns = set(source.table("opportunities").columns)
     extra = {c for c in ("id", "rep", "created_at", "closed_at", "amount", "stage", "account", "currency")
              if c in columns}  # fmt: skip
-    t = classified(source, defs, Query(), extra)
+    t = classified(source, defs, Query.build(where=where), extra)
     t = t.mutate(_outcome=ibis.cases((t._won, "won"), (t._lost, "lost"), else_="open"))
     total = int(_one(source, t.aggregate(n=t.count())).get("n", 0))
     findings: list[Finding] = []
     if total:
         for check in (_dates, _future, _stale, _blanks, _zero_amounts, _currencies, _unmapped, _duplicates):
             findings += check(source, t, columns)
-        findings += _shadowed(source, columns)
+        findings += _shadowed(source, t, columns)
     return DoctorResult(total, findings, defs.hash)
 
 
@@ -238,10 +248,12 @@ def _duplicates(source: Any, t: ir.Table, columns: set[str]) -> list[Finding]:
     return [Finding("duplicates", n, examples, detail, Message("doctor.fix_duplicates"))]
 
 
-def _shadowed(source: Any, columns: set[str]) -> list[Finding]:
+def _shadowed(source: Any, t: ir.Table, columns: set[str]) -> list[Finding]:
     out: list[Finding] = []
     present = set(source.list_tables())
     opps = source.table("opportunities")
+    ids = t.select(_doc_id=t.id)
+    opps = opps.inner_join(ids, opps.id == ids._doc_id)  # the deals checked (within ``where``)
     for lookup in LOOKUPS:
         if lookup.name not in present or lookup.key not in columns:
             continue

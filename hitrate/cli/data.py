@@ -18,7 +18,9 @@ from hitrate.cli.options import (
     FormatOpt,
     Lang,
     Table,
+    WhereOpt,
     argument,
+    library_options,
     open_store,
     option,
     quiet,
@@ -71,19 +73,17 @@ def import_cmd(
     db: DbOpt = None,
     engine: EngineOpt = None,
 ) -> None:
-    from hitrate.ingest import import_files, parse_map_flags
+    from hitrate.ingest import import_given
 
-    if preset is None and not map_ and attempts is None:
-        preset = "auto"
     progress = LazyProgress(text("cli.import.reading"))
     with open_store(db, engine=engine, create=True) as store:
         try:
-            report = import_files(
+            report = import_given(
                 store,
                 files,
                 table=value_of(table),
                 preset=preset,
-                mapping=parse_map_flags(map_),
+                map_items=map_,
                 won=won,
                 lost=lost,
                 date_format=date_format,
@@ -97,18 +97,13 @@ def import_cmd(
                 map_as_dimension=map_as_dimension,
                 sheet=sheet,
                 skip_rows=skip_rows,
-                delimiter=_delimiter(delimiter),
+                delimiter=delimiter,
             )
         finally:
             progress.close()
     emit(report, fmt, import_table)
     warn(report.warnings)
     unmatched_keys(report.unmatched_keys)
-
-
-def _delimiter(given: str | None) -> str | None:
-    """The delimiter as typed on a command line: ``tab`` or ``\\t`` for a tab."""
-    return "\t" if given in {"tab", "\\t", "TAB"} else given
 
 
 IMPORT_COUNTS = ("read", "imported", "updated", "unchanged", "quarantined")
@@ -394,10 +389,10 @@ def report_cmd(
 
 
 @reads
-def doctor_cmd(data: Any, defs: Any, fmt: FormatOpt = Format.table) -> None:
+def doctor_cmd(data: Any, defs: Any, where: WhereOpt = None, fmt: FormatOpt = Format.table) -> None:
     from hitrate.analysis.doctor import doctor
 
-    result = doctor(data, definitions=defs)
+    result = doctor(data, definitions=defs, **library_options(where=where))
     emit(result, fmt, lambda r: Plain(r.summary(language())))
 
 

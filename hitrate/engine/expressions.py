@@ -28,20 +28,35 @@ from hitrate.store.schema import LOOKUPS
 
 def analysis_table(con: Any, fields: set[str]) -> ir.Table:
     """``opportunities`` with the lookup tables (reps, accounts, products) left-joined by key,
-    but only when ``fields`` asks for one of their columns."""
+    but only when ``fields`` asks for one of their columns.
+
+    A field both tables have (a ``team`` column of the opportunities beside ``reps.team``) is the deal's own
+    value where it has one and the lookup's where it is missing: an opportunities file with a ``team`` column
+    of its own overrides the rep's team for its deals and never hides it for the others (``hitrate doctor``
+    counts where the two differ). Only a column of the same type in both is filled so."""
     opps = con.table("opportunities")
     present = set(con.list_tables())
-    have = set(opps.columns)
+    own = set(opps.columns)
+    have = set(own)
+    filled: set[str] = set()
     for lookup in LOOKUPS:
-        if lookup.name not in present or lookup.key not in have:
+        if lookup.name not in present or lookup.key not in own:
             continue
         table = con.table(lookup.name)
-        wanted = [f for f in sorted(fields - have) if f in table.columns and not f.startswith("_")]
-        if not wanted:
+        usable = {f for f in fields if f in table.columns and not f.startswith("_") and f != lookup.key}
+        wanted = sorted(usable - have)
+        shared = sorted(f for f in usable & (own - filled) if table[f].type() == opps[f].type())
+        if not wanted and not shared:
             continue
-        right = table.select(_lk_key=table[lookup.key], **{f: table[f] for f in wanted})
+        right = table.select(
+            _lk_key=table[lookup.key], **{f: table[f] for f in wanted}, **{f"_lk_{f}": table[f] for f in shared}
+        )
         opps = opps.left_join(right, opps[lookup.key] == right["_lk_key"]).drop("_lk_key")
+        if shared:
+            opps = opps.mutate(**{f: ibis.coalesce(opps[f], opps[f"_lk_{f}"]) for f in shared})
+            opps = opps.drop(*(f"_lk_{f}" for f in shared))
         have |= set(wanted)
+        filled |= set(shared)
     # Only the fields the query reads: a smaller expression compiles faster and reads fewer columns.
     keep = [c for c in opps.columns if c in fields]
     return opps.select(keep) if keep else opps

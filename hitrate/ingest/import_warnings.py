@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hitrate.i18n import Joined, Message
+from hitrate.i18n import Joined, Message, Param
 from hitrate.ingest.mapping import ColumnMap
 from hitrate.ingest.presets import PresetTable
 
@@ -52,10 +52,10 @@ def file_warnings(
     if "pipeline" in cmap.fields:
         pipelines = _counts(store, f"SELECT pipeline, count(*) FROM {stored} WHERE pipeline IS NOT NULL GROUP BY 1")
         if len(pipelines) > 1:
-            out.append(Message("ingest_warnings.pipelines", n=len(pipelines), counts=_list(pipelines)))
+            out.append(Message("ingest_warnings.pipelines", n=len(pipelines), counts=_list(pipelines), by=Param("by")))
     currencies = _currencies(store, stored, raw, cmap)
     if len(currencies) > 1:
-        out.append(Message("ingest_warnings.currencies", n=len(currencies), counts=_list(currencies)))
+        out.append(Message("ingest_warnings.currencies", n=len(currencies), counts=_list(currencies), by=Param("by")))
     return out
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hitrate.i18n import Joined, Message
+from hitrate.i18n import Joined, Message, Param
 from hitrate.ingest import mapping as mapping_mod
 from hitrate.ingest.aggregated import ATTEMPT_ID, OUTCOME
 from hitrate.ingest.errors import ImportParameterError
@@ -119,7 +119,9 @@ class Plan:
 def plan(store: Store, raw: RawTable, opts: Options) -> Plan:
     """Choose the preset (given, or recognised among ``opts.pool``) and table; drop non-data rows; map."""
     preset = opts.preset
-    reason: Message | str = Message("ingest_recognise.given", preset=preset.name) if preset else ""
+    reason: Message | str = (
+        Message("ingest_recognise.given", preset=preset.name, param=Param("preset")) if preset else ""
+    )
     if opts.pool is not None:
         recognition = recognise(raw.path, raw.columns, opts.pool)
         preset, reason = recognition.preset, recognition.reason

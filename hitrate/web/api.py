@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import copy
-import re
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi import Path as PathParam
 
 from hitrate.engine.query import parse_where
-from hitrate.i18n import Message, Param, text
+from hitrate.i18n import text
 from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.auth import bearer_user
 from hitrate.web.scoping import Forbidden
+from hitrate.web.uploads import UPLOAD_FIELDS, ImportOptions, import_options, import_uploads
 
 router = APIRouter(prefix="/api", tags=["api"])
-T = TypeVar("T")
 
 PeriodParam = Literal["week", "month", "quarter", "year"]
 BasisParam = Literal["closed", "cohort"]
@@ -129,6 +124,13 @@ def get_leads(
     return data.leads_json(access(request), user, where=parse_where(where, "where"), limit=limit)
 
 
+@router.get("/doctor", summary=text("web_api.data_quality"))
+def get_doctor(request: Request, user: UserDep, where: WhereParam = None) -> dict[str, Any]:
+    """``hitrate doctor --format json`` over the deals in your scope (a manager's teams, a rep's own deals): what
+    in the data would mislead a number, each finding with its count, examples and what to do."""
+    return data.doctor_result(access(request), user, where=parse_where(where, "where")).to_dict()
+
+
 @router.get("/definitions", summary=text("web_api.the_definitions_in_force_and_their"))
 def get_definitions(request: Request, user: UserDep) -> dict[str, Any]:
     """``hitrate definitions show --format json``, plus ``history`` (``definitions history --format json``)."""
@@ -147,59 +149,11 @@ def post_imports(
     request: Request,
     user: UserDep,
     files: Annotated[list[UploadFile], File(description=text("web_api.csv_xlsx_or_parquet_files"))],
-    preset: Annotated[
-        str | None, Form(pattern=r"^[a-z0-9_-]{1,40}$", description=text("web_api.a_crm_preset_or_auto"))
-    ] = None,
+    options: Annotated[ImportOptions, Depends(import_options)],
 ) -> dict[str, Any]:
-    """Import files into the store through the server (admins only); the answer is the import report."""
+    """Import files into the store through the server (admins only), with the options of ``hitrate import``
+    as form fields (no ``preset`` and no ``map``: ``auto``); the answer is the import report. Errors name
+    these fields, in the language of ``Accept-Language`` (English or Danish)."""
     admin_only(user, "web.errors.import_admins_only")
-    return import_uploads(access(request), files, preset)
-
-
-def import_uploads(store_access: data.StoreAccess, files: list[UploadFile], preset: str | None) -> dict[str, Any]:
-    """Save the uploads to a private folder under their base names and import them in one write; messages
-    name the uploaded file, not the folder."""
-    from hitrate.errors import UserInputError
-    from hitrate.ingest import import_files
-
-    with tempfile.TemporaryDirectory(prefix="hitrate-upload-") as folder:
-        paths = []
-        for i, upload in enumerate(files):
-            path = Path(folder) / str(i) / (Path(upload.filename or "").name or "upload.csv")
-            path.parent.mkdir()
-            with path.open("wb") as out:
-                shutil.copyfileobj(upload.file, out)
-            paths.append(path)
-        try:
-            with store_access.writing() as store:
-                report = import_files(store, paths, preset=preset)
-                # the batch records and the quarantine name the uploaded file, not the server's folder
-                pattern = re.escape(folder) + "/[0-9]+/"
-                for table, column in (("import_batches", "sources"), ("quarantine", "source")):
-                    store.raw.execute(f"UPDATE {table} SET {column} = regexp_replace({column}, ?, '', 'g')", [pattern])
-        except UserInputError as exc:
-            raise UserInputError(exc.key, **_without_folder(exc.message, folder).params) from None
-        result: dict[str, Any] = _without_folder(report.to_dict(), folder)
-    return result
-
-
-def _without_folder(message: T, folder: str) -> T:
-    """``message`` (or any JSON-like value) with the uploads' private folder (``<folder>/<n>/``) taken out of every
-    path it names."""
-    prefix = re.compile(re.escape(folder) + r"/\d+/")
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, Message):
-            out = copy.copy(value)
-            object.__setattr__(out, "params", {k: strip(v) for k, v in value.params.items()})
-            return out
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items()}
-        if isinstance(value, str | Path) and not isinstance(value, Param):
-            return prefix.sub("", str(value))
-        return value
-
-    stripped: T = strip(message)
-    return stripped
+    request.state.param_names = UPLOAD_FIELDS
+    return import_uploads(access(request), files, options).report

@@ -15,7 +15,7 @@ from hitrate.i18n import Message, text
 from hitrate.web.auth import LoginLimiter, NotAuthenticated, Sessions
 from hitrate.web.csp import DEFAULT_CSP, DOCS_CSP
 from hitrate.web.data import StoreAccess
-from hitrate.web.i18n import error_text, param_name
+from hitrate.web.i18n import accepted_lang, error_text, param_name
 from hitrate.web.inputs import clean_input
 
 STATIC = Path(__file__).parent / "static"
@@ -155,14 +155,16 @@ STATUS: tuple[tuple[type[HitrateError], int], ...] = (
 def _add_errors(app: FastAPI) -> None:
     """hitrate's errors as JSON ``{"detail": ...}`` with the status of :data:`STATUS`, the message naming the
     parameters as the caller sent them (:func:`hitrate.web.i18n.param_name`, or the route's own names in
-    ``request.state.param_names``); a store locked by a CLI import for longer than the wait is 503."""
+    ``request.state.param_names``), in the language the request's ``Accept-Language`` asks for (English or
+    Danish; English by default); a store locked by a CLI import for longer than the wait is 503."""
 
     @app.exception_handler(HitrateError)
     def hitrate_error(request: Request, exc: HitrateError) -> JSONResponse:
         status = next(code for kind, code in STATUS if isinstance(exc, kind))
         names = getattr(request.state, "param_names", param_name)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"detail": error_text(exc, "en", names)}, status_code=status, headers=headers)
+        lang = accepted_lang(request.headers.get("accept-language"))
+        return JSONResponse({"detail": error_text(exc, lang, names)}, status_code=status, headers=headers)
 
     import duckdb
 

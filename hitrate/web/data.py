@@ -20,6 +20,7 @@ from hitrate.store.users import User
 from hitrate.web.scoping import Forbidden, check_peer_group, peer_query, scope_key, scoped_where, whole_months
 
 if TYPE_CHECKING:
+    from hitrate.analysis.doctor_result import DoctorResult
     from hitrate.store.embedded import Store
 
 T = TypeVar("T")
@@ -280,6 +281,16 @@ def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict
         for r in rows
     ]
     return {"total": total, "leads": leads}
+
+
+def doctor_result(access: StoreAccess, user: User, *, where: Mapping[str, Sequence[str]] | None = None) -> DoctorResult:
+    """``hitrate doctor`` over the deals in the user's scope (:func:`~hitrate.web.scoping.scoped_where`): every
+    count and example is of those deals (a rep's own, a manager's teams'); an admin's covers the store."""
+    from hitrate.analysis.doctor import doctor
+
+    w = scoped_where(user, where)
+    key = ("doctor", frozen(w), scope_key(user))
+    return access.cached(key, lambda store: _quiet(doctor, store, where=w))
 
 
 def definitions_json(access: StoreAccess) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from hitrate.errors import HitrateError
 from hitrate.i18n import DEFAULT_LANG, LANGS, ParamNames
 from hitrate.report.words import Words
 
-__all__ = ["LANGS", "PARAM_NAMES", "error_text", "param_name", "pick_lang", "renamed", "words"]
+__all__ = ["LANGS", "PARAM_NAMES", "accepted_lang", "error_text", "param_name", "pick_lang", "renamed", "words"]
 
 #: How the API's query parameters and the pages' form fields name a library parameter, where the name differs
 #: from the library's keyword (``rates(date_from=...)`` is ``?date_from=`` too: the API's names are the
@@ -51,3 +51,23 @@ def pick_lang(asked: str | None, session_lang: Any) -> str:
         if lang in LANGS:
             return str(lang)
     return DEFAULT_LANG
+
+
+def accepted_lang(header: str | None) -> str:
+    """The language an API caller asks for in ``Accept-Language`` (``da``, ``da-DK;q=0.9, en;q=0.5``): the one of
+    :data:`LANGS` with the highest weight, English when none is asked for (or none is spoken here)."""
+    best, weight = DEFAULT_LANG, 0.0
+    for part in (header or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if lang in LANGS and q > weight:
+            best, weight = lang, q
+    return best

@@ -11,16 +11,18 @@ import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hitrate.errors import HitrateError, PermissionDeniedError
+from hitrate.i18n import ParamNames
 from hitrate.i18n import format as fmt
 from hitrate.store.users import User, check_password
 from hitrate.web import data, i18n
 from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, end_sessions, session_user, set_cookie
 from hitrate.web.csp import PAGE_CSP
 from hitrate.web.scoping import Forbidden
+from hitrate.web.uploads import UPLOAD_FIELDS, ImportOptions, import_options, import_uploads
 
 router = APIRouter(include_in_schema=False)
 NAV = (
@@ -33,6 +35,7 @@ NAV = (
     ("forecast", "/forecast"),
     ("reasons", "/reasons"),
     ("definitions", "/definitions"),
+    ("doctor", "/doctor"),
     ("import", "/import"),
 )
 
@@ -73,11 +76,12 @@ class Page:
         context.setdefault("title", self.t[name])
         return self.render("page.html", status, page=name, **context)
 
-    def error(self, name: str, exc: HitrateError, **context: Any) -> Response:
-        """The page ``name`` saying what went wrong: 403 outside the user's scope, 400 for any other error."""
+    def error(self, name: str, exc: HitrateError, names: ParamNames = i18n.param_name, **context: Any) -> Response:
+        """The page ``name`` saying what went wrong: 403 outside the user's scope, 400 for any other error (its
+        parameters written as ``names`` says, the page's fields by default)."""
         if isinstance(exc, PermissionDeniedError):
             return self.show(name, 403, message=self.t["forbidden"], **context)
-        return self.show(name, 400, message=i18n.error_text(exc, self.lang), **context)
+        return self.show(name, 400, message=i18n.error_text(exc, self.lang, names), **context)
 
     def finish(self, response: Response) -> Response:
         if self.dirty:
@@ -464,6 +468,23 @@ def definitions_page(p: Page) -> dict[str, Any]:
     return {"message": p.t("in_force_hash", hash=d["hash"]), "pre": body, "tables": [history]}
 
 
+@router.get("/doctor")
+@page("doctor")
+def doctor_page(p: Page) -> dict[str, Any]:
+    """``hitrate doctor`` over the deals in the user's scope: the findings with their counts, examples and what
+    to do (the report's data-quality section)."""
+    assert p.user is not None
+    where, teams, team = _team_filter(p)
+    result = data.doctor_result(p.access, p.user, where=where)
+    sections = result.sections(p.lang)
+    return {
+        "teams": teams,
+        "team_selected": team,
+        "message": p.t["doctor_note"],
+        "sections": section_contexts(sections, p.lang),
+    }
+
+
 @router.get("/import")
 @page("import")
 def import_page(p: Page) -> dict[str, Any]:
@@ -471,7 +492,7 @@ def import_page(p: Page) -> dict[str, Any]:
     assert p.user is not None
     if p.user.role != "admin":
         return {"message": p.t["admins_only"]}
-    return {"upload": True, "tables": [_quarantine_table(p)]}
+    return {"upload": {}, "tables": [_quarantine_table(p)]}
 
 
 def _quarantine_table(p: Page) -> dict[str, Any]:
@@ -487,23 +508,36 @@ def _quarantine_table(p: Page) -> dict[str, Any]:
 def import_upload(
     request: Request,
     files: Annotated[list[UploadFile], File()],
+    options: Annotated[ImportOptions, Depends(import_options)],
     csrf: Annotated[str, Form(max_length=100)] = "",
-    preset: Annotated[str, Form(pattern=r"^[a-z0-9_-]{0,40}$")] = "",
 ) -> Response:
-    from hitrate.web.api import import_uploads
-
+    """Import the uploaded files with the form's options (``hitrate import``'s, as ``POST /api/imports`` takes
+    them); the form keeps what was typed, and an error is said in the page's language naming the form's fields."""
     p = Page(request)
     if (refused := p.refuse_form("import", csrf)) is not None:
         return refused
     assert p.user is not None
     if p.user.role != "admin":
         return p.show("import", 403, message=p.t["admins_only"])
+    typed = _typed(options)
     try:
-        report = import_uploads(p.access, files, preset or None)
+        uploaded = import_uploads(p.access, files, options)
     except HitrateError as exc:
-        return p.error("import", exc, upload=True)
+        return p.error("import", exc, UPLOAD_FIELDS, upload=typed)
+    report = uploaded.report
     counts = {k: report[k] for k in ("imported", "updated", "unchanged", "quarantined")}
-    return p.show("import", message=p.t("imported", **counts), upload=True, tables=[_quarantine_table(p)])
+    warnings = [[w.render(p.lang, UPLOAD_FIELDS)] for w in uploaded.warnings]
+    tables = [table("warnings", p.t["upload_warnings"], [p.t["upload_warning"]], warnings)] if warnings else []
+    message = p.t("imported", **counts)
+    return p.show("import", message=message, upload=typed, tables=[*tables, _quarantine_table(p)])
+
+
+def _typed(options: ImportOptions) -> dict[str, Any]:
+    """The form's fields as typed, to fill the form again (lists one item per line)."""
+    typed: dict[str, Any] = options.kwargs()
+    for name in ("map_items", "won", "lost"):
+        typed[name] = "\n".join(typed[name] or [])
+    return typed
 
 
 def section_contexts(sections: list[Any], lang: str) -> list[dict[str, Any]]:
