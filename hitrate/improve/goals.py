@@ -299,13 +299,20 @@ class GoalsProgress(RowsResult):
         return fig
 
 
-def data_as_of(store: Store) -> dt.date:
-    """The export date: the latest created or closed date in the data."""
-    row = store.fetch("SELECT greatest(max(created_at), max(closed_at)) FROM opportunities")
-    if not row or row[0][0] is None:
+def data_as_of(store: Any) -> dt.date:
+    """The export date: the latest created or closed date in the data (the embedded store or any Ibis backend)."""
+    from hitrate.engine.counting import fetch
+    from hitrate.engine.expressions import as_of_expr
+
+    values = fetch(store, as_of_expr(store).name("as_of").as_table())["as_of"].tolist()
+    value = values[0] if values else None
+    if value is None or value != value:  # no row, NULL or NaT
         raise UserInputError("goals.no_dated_opportunities")
-    value = row[0][0]
-    return value.date() if isinstance(value, dt.datetime) else value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def goals_progress(
