@@ -58,8 +58,7 @@ def test_two_identical_bets_are_two_bets(store, tmp_path):
     yield (50 − 25) / 25 = 100%; 3 bets, 2 hits."""
     log = write(
         tmp_path / "bets.csv",
-        "date,tipster,odds,stake,result\n"
-        "2024-03-02,A,2.5,10,won\n2024-03-02,A,2.5,10,won\n2024-03-03,A,1.8,5,lost\n",
+        "date,tipster,odds,stake,result\n2024-03-02,A,2.5,10,won\n2024-03-02,A,2.5,10,won\n2024-03-03,A,1.8,5,lost\n",
     )
     report = import_files(store, [log], mapping={"stage": "result"}, won=["won"], lost=["lost"])
     assert counts(report) == (3, 3, 0, 0, 0)
