@@ -15,7 +15,7 @@ from hitrate.analysis.rates import rates
 from hitrate.analysis.results import RATE_COLUMNS, RatesResult
 from hitrate.engine.expressions import fields_available
 from hitrate.errors import InvalidParameterError, UserInputError
-from hitrate.i18n import LANGS, Joined, Message, render_all
+from hitrate.i18n import LANGS, Joined, Message, render_all, unit_words
 from hitrate.report import CohortCurves, RateTable, SeasonalPlot, write_report
 from hitrate.spec.model import Definitions
 
@@ -29,10 +29,18 @@ def store_sections(
     store: Any, lang: str = "en", definitions: DefinitionsArg = None
 ) -> tuple[list[RateTable], list[Message | str], RatesResult]:
     """The report's sections, its notes, and the overall result (for the header). ``store`` is the
-    embedded store or any Ibis backend; ``definitions`` default to the store's in force."""
+    embedded store or any Ibis backend; ``definitions`` default to the store's in force.
+
+    Told in the words of the definitions' unit (sessions and conversions for web sessions). Attempts that are
+    not a sales process's (sessions, bets, spins: :attr:`~hitrate.spec.model.Definitions.sales`) have no reps
+    or teams and are decided as they happen, so the sections by team and rep, the rep benchmark, the cohorts by
+    deal age and the forecast of open deals are left out."""
     defs = resolve_definitions(store, definitions, None)
     available = set(fields_available(store))
-    with warnings.catch_warnings():
+    if not defs.sales:  # no reps or teams, and nothing open to follow by age or to forecast
+        available -= {"team", "rep"}
+    dated = defs.sales and "created_at" in available
+    with warnings.catch_warnings(), unit_words(defs.denominator):
         warnings.simplefilter("ignore")
         overall = rates(store, definitions=defs)
         attempts = int(overall.rows["attempts"].sum())
@@ -52,8 +60,8 @@ def store_sections(
         frame = trend.rows[["period", *RATE_COLUMNS]]
         sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note))
         if attempts:
-            sections += _analysis_sections(store, defs, lang, available)
-            if "created_at" in available:
+            sections += _analysis_sections(store, defs, lang, available, dated)
+            if dated:
                 sections += _forecast(store, defs, lang)
         sections += _data_quality(store, defs, lang)
     return sections, notes, overall
@@ -73,11 +81,11 @@ def _forecast(store: Any, defs: Definitions, lang: str) -> list[Any]:
     from hitrate.improve.backtest import forecast_backtest
     from hitrate.improve.forecast import default_as_of, forecast, horizon_end
 
-    as_of = default_as_of(store)
-    until = horizon_end(as_of, "quarter")
-    if (until - as_of).days < SHORTEST_FORECAST_DAYS:  # the quarter is almost over: the next one as well
-        until = horizon_end(until + dt.timedelta(days=1), "quarter")
     try:
+        as_of = default_as_of(store)  # refused when no attempt is dated (web sessions with a month name only)
+        until = horizon_end(as_of, "quarter")
+        if (until - as_of).days < SHORTEST_FORECAST_DAYS:  # the quarter is almost over: the next one as well
+            until = horizon_end(until + dt.timedelta(days=1), "quarter")
         outlook = forecast(store, as_of=as_of, until=until, definitions=defs)
     except UserInputError:
         return []
@@ -102,13 +110,14 @@ def _data_quality(store: Any, defs: Definitions, lang: str) -> list[Any]:
     return list(doctor(store, definitions=defs).sections(lang))
 
 
-def _analysis_sections(store: Any, defs: Definitions, lang: str, available: set[str]) -> list[Any]:
-    """Funnel and caterpillar plots of reps, the seasonal decomposition and cohort curves."""
+def _analysis_sections(store: Any, defs: Definitions, lang: str, available: set[str], dated: bool) -> list[Any]:
+    """Funnel and caterpillar plots of reps, the seasonal decomposition and cohort curves (``dated``: deals
+    with created dates to follow by age)."""
     out: list[Any] = []
     if "rep" in available:
         out += _rep_benchmark(store, defs, lang)
     out += _seasonal(store, defs, lang)
-    if "created_at" in available:
+    if dated:
         out += _cohorts(store, defs, lang)
     return out
 
@@ -171,6 +180,20 @@ def write_store_report(
         expected = Message("engine.one_of", options=Joined(LANGS))
         raise InvalidParameterError("lang", expected, lang, caller="write_store_report")
     sections, notes, overall = store_sections(store, lang, definitions)
+    defs = overall.definitions
+    with unit_words(defs.denominator):
+        return _write(path, sections, notes, overall, title, lang)
+
+
+def _write(
+    path: str | Path,
+    sections: list[RateTable],
+    notes: list[Message | str],
+    overall: RatesResult,
+    title: str | None,
+    lang: str,
+) -> Path:
+    """Write the report of :func:`write_store_report` once its sections are made."""
     defs = overall.definitions
     row = overall.rows.iloc[0] if len(overall.rows) else None
     denominator = Message(f"store_report.denominator_{defs.denominator}")

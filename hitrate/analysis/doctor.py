@@ -13,7 +13,8 @@ finds nothing is left out of the result. The checks:
     open deals older than three times the median time to close of the decided ones (at least its 90th
     percentile): forgotten deals that make cohort rates look worse than they are.
 ``blank_rep``, ``blank_team``
-    deals with no rep, or whose team (the deal's own column, or the rep's team) is empty.
+    deals with no rep, or whose team (the deal's own column, or the rep's team) is empty; only for a sales
+    denominator (:attr:`~hitrate.spec.model.Definitions.sales`): sessions, bets and spins have no reps.
 ``zero_amount_lost_only``
     amounts of 0 on lost deals while no won deal has one: the CRM zeroes a lost deal's amount, and the value
     hit rate then counts lost deals as worth nothing.
@@ -94,7 +95,8 @@ def doctor(
     total = int(_one(source, t.aggregate(n=t.count())).get("n", 0))
     findings: list[Finding] = []
     if total:
-        for check in (_dates, _future, _stale, _blanks, _zero_amounts, _currencies, _unmapped, _duplicates):
+        owned = (_blanks,) if defs.sales else ()  # sessions, bets and spins have no reps or teams to be missing
+        for check in (_dates, _future, _stale, *owned, _zero_amounts, _currencies, _unmapped, _duplicates):
             findings += check(source, t, columns)
         findings += _shadowed(source, t, columns)
     return DoctorResult(total, findings, defs.hash)

@@ -24,6 +24,7 @@ from hitrate.cli.options import (
     split_list,
 )
 from hitrate.cli.output import Plain, emit, headers, say, table, text
+from hitrate.i18n import Message
 
 RATE_HEADERS = ("cli.col.attempts", "cli.col.hits", "cli.col.hit_rate", "cli.col.interval", "cli.col.value_hit_rate")
 
@@ -52,24 +53,28 @@ def rates_cmd(
 def rates_table(result: Any, title: str | None = None) -> Any:
     """A Rich table of a rates result: every rate beside its attempts and interval."""
     defs = result.definitions
-    kind = "cli.rates.title_sessions" if defs.denominator == "sessions" else "cli.rates.title"
     labels = [*result.by, *(["period"] if result.period else [])]
     shown = [*result.by, *([text("cli.col.period")] if result.period else [])]
+    records = result.records()
+    # Sessions carry no amounts as a rule: a value column of dashes only says nothing, so it is left out.
+    value = defs.denominator != "sessions" or any(r["value_hit_rate"] is not None for r in records)
+    heads = RATE_HEADERS if value else RATE_HEADERS[:-1]
+    basis, denominator = Message(f"store_report.basis_{defs.basis}"), Message(f"rates.denominator_{defs.denominator}")
     t = table(
-        title or text(kind, basis=defs.basis),
-        [*shown, *headers(*RATE_HEADERS)],
-        "l" * len(labels) + "r" * len(RATE_HEADERS),
-        caption=text("cli.rates.caption", denominator=defs.denominator, hash=defs.hash),
+        title or text("cli.rates.title", basis=basis),
+        [*shown, *headers(*heads)],
+        "l" * len(labels) + "r" * len(heads),
+        caption=text("cli.rates.caption", denominator=denominator, hash=defs.hash),
         no_wrap=True,
     )
-    for rec in result.records():
+    for rec in records:
         t.add_row(
             *(label(rec[c]) for c in labels),
             integer(rec["attempts"]),
             integer(rec["hits"]),
             percent(rec["hit_rate"]),
             interval(percent(rec["ci_low"]), percent(rec["ci_high"]), style="spaced"),
-            percent(rec["value_hit_rate"]),
+            *([percent(rec["value_hit_rate"])] if value else []),
         )
     return t
 
@@ -179,7 +184,7 @@ def trend_table(result: Any) -> Any:
     heads = ["cli.col.attempts", "cli.benchmark.hit_rate", "cli.trend.trend", "cli.trend.adjusted"]
     heads += ["cli.trend.unusual", "cli.trend.yoy"]
     t = table(
-        text("cli.trend.title", period=result.period),
+        text("cli.trend.title", period=Message(f"rates.period_{result.period}")),
         [*result.by, text("cli.col.period"), *headers(*heads)],
         "l" * (len(result.by) + 1) + "r" * len(heads),
         caption=text("cli.trend.caption", hash=result.definitions.hash),

@@ -116,17 +116,21 @@ def import_table(report: Any) -> list[Any]:
     t = RichTable(title=text("cli.import.title", batch=report.batch_id))
     for col in headers("cli.import.file", "cli.import.table"):
         t.add_column(col, overflow="fold")
-    for col in headers(*(f"cli.import.{c}" for c in IMPORT_COUNTS)):
+    aggregated = report.attempts_represented is not None  # the counts are of lines, each many attempts
+    counts = ("read", "attempts_represented", *IMPORT_COUNTS[1:]) if aggregated else IMPORT_COUNTS
+    labels = [f"cli.import.{'lines_read' if c == 'read' and aggregated else c}" for c in counts]
+    for col in headers(*labels):
         t.add_column(col, justify="right", no_wrap=True)
     for f in report.files:
-        t.add_row(Path(f.path).name, f.table, *(integer(getattr(f, c), group=False) for c in IMPORT_COUNTS))
+        t.add_row(Path(f.path).name, f.table, *(integer(getattr(f, c) or 0, group=False) for c in counts))
     if len(report.files) > 1:
-        t.add_row(text("cli.import.total"), "", *(integer(getattr(report, c), group=False) for c in IMPORT_COUNTS))
+        t.add_row(text("cli.import.total"), "", *(integer(getattr(report, c), group=False) for c in counts))
     lines: list[Any] = [t]
     for f in report.files:
         lines += file_details(f)
     if report.quarantined:
-        lines.append(text("cli.import.quarantined_rows", n=report.quarantined))
+        quarantined = "cli.import.quarantined_lines" if aggregated else "cli.import.quarantined_rows"
+        lines.append(text(quarantined, n=report.quarantined))
     return lines
 
 

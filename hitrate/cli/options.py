@@ -138,20 +138,24 @@ def store_path(db: Path | None, engine: str | None) -> Path | None:
 def source(db: Path | None, engine: str | None, definitions: Path | None) -> Iterator[tuple[Any, Any]]:
     """What a reading command works on: ``(source, definitions)``. The embedded store with a definitions
     file put in force (``definitions`` None: the store's in force), or another engine's Ibis backend with
-    the file's definitions for this run (None: the built-in ones)."""
+    the file's definitions for this run (None: the built-in ones). The command speaks in the words of the
+    definitions' unit (:func:`hitrate.i18n.unit_words`: sessions and conversions for web sessions)."""
+    from hitrate.i18n import unit_words
+    from hitrate.spec.model import default_definitions, load_definitions
     from hitrate.store.backends import close, connect, is_embedded
 
     if is_embedded(engine):
-        with open_store(db, definitions, engine) as store:
+        from hitrate.engine.definitions import definitions_in_force
+
+        with open_store(db, definitions, engine) as store, unit_words(definitions_in_force(store).denominator):
             yield store, None
         return
     assert engine is not None
-    from hitrate.spec.model import load_definitions
-
     defs = load_definitions(definitions) if definitions is not None else None
     data = connect(engine)
     try:
-        yield data, defs
+        with unit_words((defs or default_definitions()).denominator):
+            yield data, defs
     finally:
         close(data)
 

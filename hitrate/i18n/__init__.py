@@ -26,6 +26,8 @@ import re
 import string
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -102,14 +104,45 @@ def catalogue(lang: str) -> dict[str, str]:
 
 def template(key: str, lang: str = DEFAULT_LANG) -> str | None:
     """The text of message ``key`` in ``lang`` (English when ``lang`` lacks it), or None when no
-    catalogue has it (or ``key`` is not an id at all)."""
+    catalogue has it (or ``key`` is not an id at all). Inside :func:`unit_words`, the unit's own wording of
+    ``key`` when the ``units`` catalogue has one."""
     if not _ID.match(key):
         return None
+    unit = _UNIT.get()
+    if unit is not None:
+        own = _find("units", f"{unit}.{key}", lang)
+        if own is not None:
+            return own
     name, _, rest = key.partition(".")
+    return _find(name, rest, lang)
+
+
+def _find(name: str, rest: str, lang: str) -> str | None:
+    """Key ``rest`` of namespace ``name`` in ``lang``, else in English; None when neither has it."""
     found = namespace(lang, name).get(rest)
     if found is None and lang != DEFAULT_LANG:
         found = namespace(DEFAULT_LANG, name).get(rest)
     return found
+
+
+#: The unit whose words messages are read in (see :func:`unit_words`); None: the general words.
+_UNIT: ContextVar[str | None] = ContextVar("hitrate_unit_words", default=None)
+
+
+@contextmanager
+def unit_words(unit: str | None) -> Iterator[None]:
+    """Read every message inside this block in the words of ``unit``, a denominator of the definitions.
+
+    The ``units`` catalogue holds, per unit, its own wording of the messages that name attempts and hits:
+    with ``sessions`` an attempt is a session, a hit a conversion and the hit rate the conversion rate
+    (``units.sessions.common.hit_rate`` replaces ``common.hit_rate``). Messages it does not reword, and every
+    message when ``unit`` has no words of its own (or is None), read as usual. The faces open this block with
+    the definitions in force; a result's ``summary()`` with its own definitions."""
+    token = _UNIT.set(unit)
+    try:
+        yield
+    finally:
+        _UNIT.reset(token)
 
 
 def has(key: str) -> bool:
@@ -271,4 +304,5 @@ __all__ = [
     "render_all",
     "template",
     "text",
+    "unit_words",
 ]

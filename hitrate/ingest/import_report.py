@@ -30,7 +30,9 @@ FRAME_COLUMNS: tuple[str, ...] = ("file", "table", *COUNTS, "skipped_non_data")
 class FileReport(Result):
     """What happened to one file: its counts (``read == imported + updated + unchanged + quarantined``), how it
     was read (encoding, delimiter, date format, decimal separator), mapped (preset and why, columns per
-    field, dimensions) and what it held (stages, outcomes), with its warnings."""
+    field, dimensions) and what it held (stages, outcomes), with its warnings. For already-aggregated input
+    the counts are of lines, and ``attempts_represented`` is the attempts the stored lines stand for (None
+    for row-level input, where a row is one attempt)."""
 
     path: str
     table: str
@@ -39,6 +41,7 @@ class FileReport(Result):
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    attempts_represented: int | None = None  # aggregated input: the attempts its stored lines stand for
     encoding: str = ""
     delimiter: str = ""
     date_format: str | None = None
@@ -119,6 +122,12 @@ class ImportReport(Result):
     skipped_non_data = _Total()
 
     @property
+    def attempts_represented(self) -> int | None:
+        """The attempts the stored lines of aggregated files stand for; None when no file is aggregated."""
+        counted = [f.attempts_represented for f in self.files if f.attempts_represented is not None]
+        return sum(counted) if counted else None
+
+    @property
     def warnings(self) -> list[Message]:
         """Every file's warnings, each after its file's name."""
         return [Message("ingest.file_warning", file=f.name, warning=w) for f in self.files for w in f.warnings]
@@ -126,7 +135,7 @@ class ImportReport(Result):
     def to_dict(self) -> dict[str, Any]:
         """Totals as top-level integers, plus ``batch_id``, ``warnings``, ``files``, ``unmatched_keys`` and
         ``quarantine_sample``; messages in English."""
-        totals = {name: getattr(self, name) for name in (*COUNTS, "skipped_non_data")}
+        totals = {name: getattr(self, name) for name in (*COUNTS, "attempts_represented", "skipped_non_data")}
         rest = ("batch_id", "warnings", "files", "unmatched_keys", "quarantine_sample")
         return {**totals, **{name: english(getattr(self, name)) for name in rest}}
 
@@ -146,8 +155,12 @@ class ImportReport(Result):
 
 
 def _headline(report: FileReport | ImportReport) -> Message:
-    """``Read 1,204 rows: 1,200 imported, 0 updated, 0 unchanged, 4 quarantined.``"""
-    return Message("ingest.headline", **{c: getattr(report, c) for c in COUNTS})
+    """``Read 1,204 rows: 1,200 imported, 0 updated, 0 unchanged, 4 quarantined.``; for aggregated input
+    ``Read 480 lines (419,113 attempts): ...``."""
+    counts = {c: getattr(report, c) for c in COUNTS}
+    if report.attempts_represented is not None:
+        return Message("ingest.headline_lines", attempts=report.attempts_represented, **counts)
+    return Message("ingest.headline", **counts)
 
 
 def _frame(files: list[FileReport]) -> pd.DataFrame:

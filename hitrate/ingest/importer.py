@@ -112,9 +112,10 @@ def import_files(
         Called with a short description as each step starts (``"Checking 10,000,000 rows of x.csv"``...),
         for a progress display: a :class:`StepLabel`, English text carrying its message.
     attempts, hits:
-        Already-aggregated input: the columns with each row's number of attempts and of hits. Each row
-        becomes that many rows of opportunities, ``hits`` won and the rest lost (see
-        :mod:`hitrate.ingest.aggregated`); give both or neither.
+        Already-aggregated input: the columns with each line's number of attempts and of hits. Each line
+        becomes that many rows of opportunities, ``hits`` won and the rest lost; the report counts lines, and
+        ``attempts_represented`` the attempts stored (see :mod:`hitrate.ingest.aggregated`); give both or
+        neither.
     allow_outcome_changes:
         Store a re-import that changes the outcome of more than 1% of the stored won and lost deals (without
         it the import stops and names the changes; see :mod:`hitrate.ingest.outcome_check`).
@@ -303,15 +304,23 @@ def _store_table(
         staged += f" AND _row NOT IN (SELECT _row FROM {OUT})"
     say(Message("ingest.step_storing", file=Path(raw.path).name))
     guard = None if allow_changes or p.schema.name != "opportunities" else raw.path
+    lines = raw.counts
     rep.imported, rep.updated, rep.unchanged, stored = upsert(
-        store, p.schema, rows.columns(), batch_id, staged, rows.params, guard=guard
+        store, p.schema, rows.columns(), batch_id, staged, rows.params, guard=guard, lines=lines
     )
-    if rep.imported + rep.updated + rep.unchanged + replaced < raw.num_rows:
+    kept = rep.imported + rep.updated + rep.unchanged
+    if lines is not None:  # the counts are of lines: the rows stored are the attempts
+        found = con.execute(f"SELECT count(*) FROM {stored}").fetchone()
+        kept = rep.attempts_represented = int(found[0]) if found else 0
+    if kept + replaced < raw.num_rows:
         # Some rows have problems: type the file once more to find them (a clean file never does).
         con.execute(
             f"INSERT INTO {OUT} SELECT _row, _problems, NULL, NULL FROM ({rows.sql(RAW)}) WHERE _problems IS NOT NULL",
             rows.params,
         )
+    if lines is not None:  # a line's attempts share its cells and problems: one entry per line, at its number
+        con.execute(f"DELETE FROM {OUT} WHERE _row > {int(lines.last_line)}")
+        rep.read = lines.read
     source = str(Path(raw.path).resolve())
     entries = quarantine.write(store, raw, source, p.schema, rows.problems, batch_id, cells_of_out)
     rep.quarantined = len(entries)

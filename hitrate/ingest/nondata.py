@@ -33,7 +33,8 @@ TOTAL_WORDS = (
     r"|gesamt|gesamtsumme|i alt|alt i alt|i alt i alt|totalt|samlet|samlet sum|totaal|totale|totaux|somme"
     r"|suma|yhteensä|razem|subtotaal|gran total)"
 )
-_TOTAL_CELL = rf"^{TOTAL_WORDS}\s*:?\s*(?:\(.*\))?$"
+#: A cell that is only a totals word, with an optional colon or bracketed note.
+TOTAL_CELL = rf"^{TOTAL_WORDS}\s*:?\s*(?:\(.*\))?$"
 #: The kinds in the order they are checked; each names its reason ``ingest_checks.kind_<kind>``.
 KINDS = ("blank", "header", "totals", "footer")
 
@@ -46,7 +47,7 @@ def checks(plan: Plan, params: dict[str, Any]) -> list[tuple[str, str]]:
     cells = [text_sql(f"c{i}") for i in range(width)]
     filled = " + ".join(f"CAST({c} IS NOT NULL AS INTEGER)" for c in cells)
     key_idx = plan.cmap.fields.get(plan.schema.key)
-    params["nd_total"] = _TOTAL_CELL
+    params["nd_total"] = TOTAL_CELL
     for i, name in enumerate(columns):
         params[f"nd_h{i}"] = name.strip().lower()
     out = [("blank", f"({filled}) = 0")]

@@ -13,7 +13,7 @@ A preset lives in ``hitrate/ingest/presets/NAME.yaml`` (or in a user's own YAML 
 - ``open_close_date``, ``loss_reason_only_lost``, ``warn_no_lost``: what the dates and reasons mean;
 - ``id_from``: for files without an id column, the source columns whose values identify a row (a match:
   league, date and teams), or ``[row]`` for the file's name and row number (sessions that may repeat word
-  for word); without it a row's id is a hash of all its cells.
+  for word); without it a row's id is a hash of all its cells and its occurrence number among identical rows.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def write(
         f"JOIN {cells_of} r ON r._row = k._row ORDER BY k._row"
     ).fetchall()
     entries: list[dict[str, Any]] = [
-        {"row": bad.row, "column": None, "reason": bad.reason, "raw": bad.raw} for bad in raw.bad
+        {"row": bad.row, "column": bad.column, "reason": bad.reason, "raw": bad.raw} for bad in raw.bad
     ]
     for row_no, probs, winner, key, *values in rows:
         rawdict = dict(zip(raw.columns, values, strict=True))

@@ -37,11 +37,24 @@ csv.field_size_limit(2**31 - 1)
 
 @dataclass
 class BadRecord:
-    """A record that could not be read as a row (wrong number of fields): its line, why, and its text."""
+    """A record that could not be read as a row (wrong number of fields), or a line of aggregated input set
+    aside (:mod:`~hitrate.ingest.aggregated`): its line, why, its text, and the column at fault if one is."""
 
     row: int
     reason: Message
     raw: str
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class CountLines:
+    """What the lines of already-aggregated input were before each became its attempts
+    (:func:`~hitrate.ingest.aggregated.expand_counts`): the lines read, the last line's number (an expanded
+    row numbered above it is a line's second attempt or later), and the groups of the lines of 0 attempts."""
+
+    read: int
+    last_line: int
+    empty_groups: list[str]
 
 
 @dataclass
@@ -86,6 +99,7 @@ class RawTable:
     skipped_non_data: int = 0  # footer, total and blank rows left out (see drop_non_data)
     duck: DuckCells | None = None
     csv: CsvSource | None = None
+    counts: CountLines | None = None  # aggregated input: each row is one attempt of a line
 
     @property
     def num_rows(self) -> int:

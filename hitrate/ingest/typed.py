@@ -2,7 +2,8 @@
 
 Each cell is parsed once, in an inner query; the outer query reads the parsed values and whether each
 cell had text, and gives every row the list of its problems (indexes into :attr:`TypedRows.problems`),
-NULL for a row without any. A row's key is its id cell, or a stable hash when it has none. For
+NULL for a row without any. A row's key is its id cell, or a stable hash when it has none (with the row's
+occurrence number among identical rows in a file without an id column: rows are events). For
 opportunities, the outcome (won, lost or open) comes from the preset's rules and the stage lists.
 
 Only generated identifiers (``c0``..., checked field names) reach the SQL text; formats, stage values and
@@ -162,17 +163,31 @@ def _add_field(rows: TypedRows, name: str, idx: int, kind: str, fmt: DateFormat 
 
 
 def _add_key(rows: TypedRows, plan: Plan) -> None:
-    """The key: the id cell, or for a row without one (no id column, or an empty cell) a stable hash."""
+    """The key: the id cell, or for a row without one a stable id made from its content.
+
+    In a file without an id column, rows are events: identical rows are distinct, so the id is the content hash
+    (``h`` + 20 hex digits) with the row's occurrence number among the identical rows of the file after a dot
+    from the second on (``h….2``), numbered in the engine by a window function. The same file imported again
+    gives the same ids, so nothing changes and nothing is dropped. An empty cell of an id column keeps the plain
+    content hash (a repeat is a duplicate, as a repeated id is), and so do stage changes (``_key``: an
+    opportunity entering one stage at one moment twice is one change) and a preset's ``id_from``."""
     raw, cmap, key = plan.raw, plan.cmap, rows.key
     cells = ", ".join(f"coalesce(c{i}, '')" for f, i in sorted(cmap.fields.items()) if f != key)
-    content_id = f"'{'k' if key == '_key' else 'h'}' || substr(sha256(concat_ws(chr(31), {cells})), 1, 20)"
-    content_id = _preset_id(plan.ptable, raw, rows.params) or content_id
-    if key not in cmap.fields:
-        rows.select.append(f"{content_id} AS {quote(key)}")
-    else:
+    content = f"concat_ws(chr(31), {cells})"
+    digest = f"substr(sha256({content}), 1, 20)"
+    preset_id = _preset_id(plan.ptable, raw, rows.params)
+    if key in cmap.fields:
         given = text_sql(f"c{cmap.fields[key]}")
         at = rows.select.index(f"{given} AS {quote(key)}")
-        rows.select[at] = f"coalesce({given}, {content_id}) AS {quote(key)}"
+        made = preset_id or f"'h' || {digest}"
+        rows.select[at] = f"coalesce({given}, {made}) AS {quote(key)}"
+    elif preset_id is not None:
+        rows.select.append(f"{preset_id} AS {quote(key)}")
+    elif key == "_key":
+        rows.select.append(f"'k' || {digest} AS {quote(key)}")
+    else:
+        occurrence = f"row_number() OVER (PARTITION BY {content} ORDER BY _row)"
+        rows.select.append(f"'h' || {digest} || coalesce('.' || nullif({occurrence}, 1), '') AS {quote(key)}")
 
 
 def _preset_id(ptable: PresetTable | None, raw: RawTable, params: dict[str, Any]) -> str | None:

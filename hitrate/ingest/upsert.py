@@ -9,6 +9,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from hitrate.ingest.aggregated import GROUP_OF
 from hitrate.ingest.import_warnings import file_warnings
 from hitrate.ingest.outcome_check import guard_changes
 from hitrate.ingest.scratch import STAGE, reset_optimizers
@@ -17,6 +18,7 @@ from hitrate.store.schema import TABLES, TableSchema, quote
 if TYPE_CHECKING:
     from hitrate.ingest.import_report import FileReport, ImportReport
     from hitrate.ingest.plan import Plan
+    from hitrate.ingest.readers import CountLines
     from hitrate.store.embedded import Store
 
 
@@ -29,11 +31,13 @@ def upsert(
     params: dict[str, Any],
     *,
     guard: str | None = None,
+    lines: CountLines | None = None,
 ) -> tuple[int, int, int, str]:
     """Insert new keys, update changed rows, count unchanged ones: (imported, updated, unchanged, and the
     table that now holds the file's rows as stored). ``staged`` is the query of the rows to store.
     ``guard``: the file's path, and a re-import that would rewrite many stored outcomes stops
-    (:func:`~hitrate.ingest.outcome_check.guard_changes`) before anything changes."""
+    (:func:`~hitrate.ingest.outcome_check.guard_changes`) before anything changes. ``lines``: the rows are
+    the attempts of aggregated lines, and the counts are of lines (:func:`_count_lines`)."""
     con = store.raw
     target, key = quote(schema.name), quote(columns[0])
     cols = ", ".join(quote(c) for c in columns)
@@ -46,6 +50,9 @@ def upsert(
             row = con.execute(
                 f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM ({staged})", params
             ).fetchone()
+            if lines is not None:  # every group is new; a line of 0 attempts had nothing stored and stores nothing
+                groups = con.execute(f"SELECT count(DISTINCT {GROUP_OF.format(key)}) FROM {target}").fetchone()
+                return (int(groups[0]) if groups else 0), 0, len(lines.empty_groups), target
             return (int(row[0]) if row else 0), 0, 0, target
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS {staged}", params)
     finally:
@@ -53,6 +60,8 @@ def upsert(
     if guard is not None:
         guard_changes(con, guard, schema.name, columns[0], STAGE)
     same = " AND ".join(f"s.{quote(c)} IS NOT DISTINCT FROM t.{quote(c)}" for c in columns[1:]) or "TRUE"
+    if lines is not None:
+        counted = _count_lines(con, target, key, same, lines)
     row = con.execute(
         f"SELECT count(*) FILTER (WHERE t.{key} IS NULL), "
         f"count(*) FILTER (WHERE t.{key} IS NOT NULL AND NOT ({same})), "
@@ -71,7 +80,41 @@ def upsert(
             f"INSERT INTO {target} ({cols}, _batch) SELECT {cols}, {int(batch_id)} FROM {STAGE} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{key} = s.{key})"
         )
+    if lines is not None:
+        return (*counted, STAGE)
     return new, changed, unchanged, STAGE
+
+
+def _count_lines(con: Any, target: str, key: str, same: str, lines: CountLines) -> tuple[int, int, int]:
+    """For aggregated lines (:mod:`~hitrate.ingest.aggregated`): (imported, updated, unchanged) lines, and the
+    stored attempts the lines' groups no longer have removed. A group is imported when none of its attempts
+    was stored, unchanged when every attempt is stored as it is and none is left over, else updated; a line
+    of 0 attempts is unchanged, or updated when its group had attempts stored. Runs before the staged rows
+    (:data:`~hitrate.ingest.scratch.STAGE`) are stored."""
+    s_group, t_group = GROUP_OF.format(f"s.{key}"), GROUP_OF.format(f"t.{key}")
+    groups = (
+        f"SELECT {s_group} AS _g, count(*) AS _n, count(t.{key}) AS _old, count(*) FILTER (WHERE t.{key} IS NOT NULL "
+        f"AND ({same})) AS _same FROM {STAGE} s LEFT JOIN {target} t ON s.{key} = t.{key} GROUP BY 1 "
+        "UNION ALL SELECT unnest($empty::VARCHAR[]), 0, 0, 0"
+    )
+    left_over = (
+        f"SELECT {t_group} AS _g, count(*) AS _gone FROM {target} t WHERE {t_group} IN (SELECT _g FROM g) "
+        f"AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.{key} = t.{key}) GROUP BY 1"
+    )
+    row = con.execute(
+        f"WITH g AS ({groups}), gone AS ({left_over}), c AS (SELECT _n > 0 AND _old = 0 AND _gone IS NULL AS _new, "
+        "_same = _n AND _gone IS NULL AS _kept FROM g LEFT JOIN gone USING (_g)) "
+        "SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new AND NOT _kept), "
+        "count(*) FILTER (WHERE _kept) FROM c",
+        {"empty": lines.empty_groups},
+    ).fetchone()
+    con.execute(
+        f"DELETE FROM {target} t WHERE {t_group} IN (SELECT {s_group} FROM {STAGE} s UNION ALL "
+        f"SELECT unnest($empty::VARCHAR[])) AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.{key} = t.{key})",
+        {"empty": lines.empty_groups},
+    )
+    imported, updated, unchanged = (int(v) for v in row) if row else (0, 0, 0)
+    return imported, updated, unchanged
 
 
 def summarise(store: Store, plan: Plan, rep: FileReport, stored: str, cells: str | None) -> None:

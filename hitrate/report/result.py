@@ -22,9 +22,10 @@ import datetime as dt
 import html
 import math
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from hitrate.i18n import DEFAULT_LANG, Message, render_all
+from hitrate.i18n import DEFAULT_LANG, Message, render_all, unit_words
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,29 +140,38 @@ class Result:
         """The Plotly figure of the result: the chart the HTML report draws for it."""
         from hitrate.report._render import section_figures
 
-        for section in self.sections(lang):
-            figures = section_figures(section, lang)
-            if figures:
-                return figures[0]
+        with self._own_words():
+            for section in self.sections(lang):
+                figures = section_figures(section, lang)
+                if figures:
+                    return figures[0]
         from hitrate.report._errors import NothingToChartError
 
         raise NothingToChartError("report.errors.nothing_to_chart", kind=type(self).__name__)
 
     def summary(self, lang: str = DEFAULT_LANG) -> str:
         """Plain text for people: the title, the headline, the table, then the notes."""
-        lines = [self.title().render(lang)]
-        headline = self.headline()
-        if headline is not None:
-            lines.append(headline.render(lang))
-        frame = self.to_frame()
-        lines.append(frame_text(frame, lang) if len(frame) else Message("results.no_rows").render(lang))
-        lines.extend(f"- {note}" for note in render_all(self.notes(), lang))
+        with self._own_words():
+            lines = [self.title().render(lang)]
+            headline = self.headline()
+            if headline is not None:
+                lines.append(headline.render(lang))
+            frame = self.to_frame()
+            lines.append(frame_text(frame, lang) if len(frame) else Message("results.no_rows").render(lang))
+            lines.extend(f"- {note}" for note in render_all(self.notes(), lang))
         return "\n".join(lines)
+
+    def _own_words(self) -> AbstractContextManager[None]:
+        """The words of the unit the result was counted in (:func:`hitrate.i18n.unit_words`: sessions and
+        conversions under the sessions definitions), when it carries its ``definitions``; else the words in use."""
+        unit = getattr(getattr(self, "definitions", None), "denominator", None)
+        return unit_words(unit) if isinstance(unit, str) else nullcontext()
 
     def _repr_html_(self) -> str:
         from hitrate.report.notebook import result_html
 
-        return result_html(self)
+        with self._own_words():
+            return result_html(self)
 
     def __str__(self) -> str:
         return self.summary()

@@ -37,6 +37,9 @@ DENOMINATORS = (
     "bets",
     "spins",
 )
+#: Denominators of a sales process: attempts that reps work, open until they are decided (cohorts, forecasts
+#: and rep benchmarks apply). The others (sessions, bets, spins) are decided as they happen and have no reps.
+SALES_DENOMINATORS = ("leads", "inquiries", "meetings", "opportunities", "qualified_opportunities")
 BASES = ("closed", "cohort")
 
 _VALUE_OPS = {"eq", "ne", "gt", "gte", "lt", "lte"}
@@ -128,6 +131,12 @@ class Definitions(BaseModel):
         return self
 
     # -- effective form and hash --------------------------------------------------------------
+    @property
+    def sales(self) -> bool:
+        """Whether the attempts are a sales process's (:data:`SALES_DENOMINATORS`): worked by reps and open until
+        decided, so rep benchmarks, cohorts by age and forecasts of open deals apply."""
+        return self.denominator in SALES_DENOMINATORS
+
     @property
     def effective_period_date(self) -> str:
         """``period_date`` resolved against the basis."""
