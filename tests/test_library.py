@@ -117,6 +117,8 @@ def test_the_calling_convention_is_the_command_lines():
         "coach": {"rep", "peers_by", "period", "adjust"},
         "outreach": {"view", "by", "campaign", "step"},
         "bets": {"strategy", "by"},
+        "forecast": {"as_of", "until", "horizon", "period", "by", "where", "level", "strata", "definitions"},
+        "forecast_backtest": {"date_from", "date_to", "every", "horizon", "by", "where", "level", "strata"},
     }
     for name, options in expected.items():
         parameters = inspect.signature(getattr(hitrate, name)).parameters

@@ -67,3 +67,16 @@ def test_the_page_shows_the_band_chart_and_the_accuracy_and_no_other_team(web, n
     assert word in page.text and 'id="forecast-chart"' in page.text
     assert 'id="forecast-accuracy"' in page.text
     assert OTHER_TEAM not in page.text
+
+
+def test_the_api_takes_the_strata_as_the_command_line_does(client, web):
+    """``strata`` (repeatable) and ``no_strata`` as ``--strata`` and ``--no-strata``; both at once is a 400 that
+    names the two parameters."""
+    params = {"as_of": "2024-10-01", "horizon": "quarter"}
+    auto = get(client, web, "admin", **params).json()
+    given = get(client, web, "admin", strata="lead_source", **params).json()
+    off = get(client, web, "admin", no_strata="true", **params).json()
+    assert auto["facts"]["strata"] == ["segment"]
+    assert given["facts"]["strata"] == ["lead_source"] and off["facts"]["strata"] == []
+    both = get(client, web, "admin", strata="segment", no_strata="true", **params)
+    assert both.status_code == 400 and "no_strata" in both.text

@@ -18,6 +18,8 @@ ForecastPeriod = Enum("ForecastPeriod", [("week", "week"), ("month", "month"), (
 FormatOpt = Annotated[ForecastFormat, option("--format", help="cli_help.option.format")]
 ByOpt = Annotated[list[str] | None, option("--by", help="forecast.help_by", show_default=False)]
 LevelOpt = Annotated[float, option("--level", help="forecast.help_level")]
+StrataOpt = Annotated[list[str] | None, option("--strata", help="forecast.help_strata", show_default=False)]
+NoStrataOpt = Annotated[bool, option("--no-strata", help="forecast.help_no_strata")]
 
 forecast_app = typer.Typer(help=text("forecast.help"), invoke_without_command=True)
 
@@ -35,14 +37,19 @@ def forecast_cmd(
     by: ByOpt = None,
     where: WhereOpt = None,
     level: LevelOpt = 0.8,
+    strata: StrataOpt = None,
+    no_strata: NoStrataOpt = False,
     fmt: FormatOpt = ForecastFormat.table,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from hitrate.improve.forecast import forecast
+    from hitrate.improve.forecast import forecast, strata_option
 
     options = library_options(horizon=horizon, period=period, where=where)
-    result = forecast(data, as_of=as_of, until=until, by=by or (), level=level, definitions=defs, **options)
+    layers = strata_option(strata, no_strata)
+    result = forecast(
+        data, as_of=as_of, until=until, by=by or (), level=level, strata=layers, definitions=defs, **options
+    )  # fmt: skip
     if fmt.value == "csv":
         columns = [*result.by, *COLUMNS]
         write_csv(columns, ({c: r[c] for c in columns} for r in result.rows))
@@ -95,14 +102,18 @@ def backtest_cmd(
     by: ByOpt = None,
     where: WhereOpt = None,
     level: LevelOpt = 0.8,
+    strata: StrataOpt = None,
+    no_strata: NoStrataOpt = False,
     fmt: FormatOpt = ForecastFormat.table,
 ) -> None:
     from hitrate.improve.backtest import forecast_backtest
+    from hitrate.improve.forecast import strata_option
 
     options = library_options(horizon=horizon, where=where)
     result = forecast_backtest(
-        data, date_from=date_from, date_to=date_to, every=every, by=by or (), level=level, definitions=defs, **options
-    )
+        data, date_from=date_from, date_to=date_to, every=every, by=by or (), level=level,
+        strata=strata_option(strata, no_strata), definitions=defs, **options,
+    )  # fmt: skip
     if fmt.value == "csv":
         write_csv(list(result.COLUMNS), ({c: r[c] for c in result.COLUMNS} for r in result.rows))
         return

@@ -1,17 +1,17 @@
 """The forecast's counting: the pipeline as it stood on the as-of date, as small tables by group and deal age.
 
-Everything is an Ibis aggregation pushed to the engine; Python sees one row per (group, age) or (group,
-month). Time travel: the as-of date ``D`` is the morning of that day, everything dated before it is known. A
-deal created on or after ``D`` does not exist; a deal decided on or after ``D`` (or decided with no close date)
-was open on ``D`` whatever it became; its recorded amount is not used (in many CRMs the amount is set at the
-close), only the amount of deals still undecided in the data is.
+Everything is an Ibis aggregation pushed to the engine; Python sees one row per (group, stratum, age) or
+(group, month). Time travel: the as-of date ``D`` is the morning of that day, everything dated before it is
+known. A deal created on or after ``D`` does not exist; a deal decided on or after ``D`` (or decided with no
+close date) was open on ``D`` whatever it became; its recorded amount is not used (in many CRMs the amount is
+set at the close), only the amount of deals still undecided in the data is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -31,13 +31,17 @@ def _ts(day: dt.date) -> Any:
 
 @dataclass
 class Tables:
-    """The aggregated tables and the group keys (``keys[code]`` is the tuple of the ``by`` fields' values)."""
+    """The aggregated tables and the group keys (``keys[code]`` is the tuple of the ``by`` fields' values);
+    ``events`` has a ``stratum`` code too (``strata_keys[code]``: the values of the ``strata`` fields, as text,
+    ``()`` when there are none)."""
 
     keys: list[Key]
     events: dict[str, np.ndarray]
     arrivals: dict[str, np.ndarray]
     booked: dict[str, np.ndarray]
     undated: int
+    strata: tuple[str, ...] = ()
+    strata_keys: list[Key] = field(default_factory=lambda: [()])
 
 
 class Coder:
@@ -67,15 +71,19 @@ class Coder:
         return out
 
 
-def pipeline_tables(store: Any, defs: Definitions, query: Query, as_of: Sequence[dt.date]) -> dict[dt.date, Tables]:
+def pipeline_tables(
+    store: Any, defs: Definitions, query: Query, as_of: Sequence[dt.date], strata: Sequence[str] = ()
+) -> dict[dt.date, Tables]:
     """Per as-of date and group, three small tables, for all the as-of dates at once (each row of the data is
-    paired with every as-of date in the engine, so a backtest runs three queries, not three per date): by deal
-    age, won, lost and open (censored) counts with the open deals' known amounts and the won deals' amounts; by
-    created month, the deals created (a missing month: open deals without a created date); the wins booked
-    from the start of the period (``query.period``) holding the as-of date up to it."""
+    paired with every as-of date in the engine, so a backtest runs three queries, not three per date): by
+    stratum (the values of the ``strata`` fields, as text) and deal age, won, lost and open (censored) counts
+    with the open deals' known amounts and the won deals' amounts; by created month, the deals created (a
+    missing month: open deals without a created date); the wins booked from the start of the period
+    (``query.period``) holding the as-of date up to it."""
     by = list(query.by)
+    layers = [s for s in strata if s not in by]
     days = sorted(set(as_of))
-    c = classified(store, defs, query, {"created_at", "closed_at", "amount"})
+    c = classified(store, defs, query, {"created_at", "closed_at", "amount", *layers})
     c = c.mutate(_as_of=ibis.array([_ts(d) for d in days]).unnest())
     dated = c.created_at.notnull() & (c.created_at < c._as_of)
     a = c.filter(dated | (c.created_at.isnull() & ~(c._won | c._lost)))
@@ -92,7 +100,8 @@ def pipeline_tables(store: Any, defs: Definitions, query: Query, as_of: Sequence
         _amount=(t._won | t._lost).ifelse(ibis.null().cast("float64"), t.amount.cast("float64")),
         _won_amount=(decided_then & t._won).ifelse(t.amount.cast("float64"), ibis.null().cast("float64")),
     )
-    events = t.group_by(["_as_of", *by, "age"]).aggregate(
+    t = t.mutate(**{f: t[f].cast("string") for f in layers})
+    events = t.group_by(["_as_of", *by, *layers, "age"]).aggregate(
         won=t.count(where=t._then & t._won),
         lost=t.count(where=t._then & t._lost_only),
         censored=t.count(where=t._open),
@@ -111,6 +120,8 @@ def pipeline_tables(store: Any, defs: Definitions, query: Query, as_of: Sequence
     for table in got.values():
         table["group"] = coder.codes(table)
         table["_day"] = np.array([_day(v) for v in table["_as_of"].tolist()], dtype=object)
+    layer_coder = Coder(tuple(layers))
+    got["events"]["stratum"] = layer_coder.codes(got["events"])
     out = {}
     for day in days:
         part = {name: {k: np.asarray(v)[table["_day"] == day] for k, v in table.items()} for name, table in got.items()}
@@ -118,7 +129,22 @@ def pipeline_tables(store: Any, defs: Definitions, query: Query, as_of: Sequence
         missing = np.array([m is None or m != m for m in arr["month"].tolist()], dtype=bool)  # NaT or None
         arrivals_then = {k: v[~missing] for k, v in arr.items()}
         undated = int(np.asarray(arr["n"], dtype=float)[missing].sum())
-        out[day] = Tables(coder.keys, part["events"], arrivals_then, part["booked"], undated)
+        out[day] = Tables(
+            coder.keys, part["events"], arrivals_then, part["booked"], undated, tuple(layers), layer_coder.keys
+        )
+    return out
+
+
+def first_seen(store: Any, defs: Definitions, query: Query, fields: Sequence[str]) -> dict[str, np.ndarray]:
+    """For each field, the earliest created date of each of its values (missing values left out) among the
+    deals that count: a field has ``(first < D).sum()`` values before the as-of date ``D``. One small engine
+    query per field."""
+    out = {}
+    for f in fields:
+        t = classified(store, defs, query, {"created_at", f})
+        t = t.filter(t.created_at.notnull() & t[f].notnull())
+        got = fetch(store, t.group_by(f).aggregate(_first=t.created_at.min()))
+        out[f] = np.array([_day(v) for v in got["_first"].tolist()], dtype="datetime64[D]")
     return out
 
 

@@ -10,7 +10,15 @@ from typing import Any
 import numpy as np
 
 from hitrate.improve._forecast_data import Tables, periods_between
-from hitrate.stats.forecast import AgeCurves, Arrivals, age_curves, amount_interval, arrival_model, count_interval
+from hitrate.stats.forecast import (
+    AgeCurves,
+    Arrivals,
+    age_curves,
+    amount_interval,
+    arrival_model,
+    count_interval,
+    strata_curves,
+)
 
 
 @dataclass(frozen=True)
@@ -157,20 +165,38 @@ def won_amounts(tables: Tables, n_groups: int) -> Amounts:
     return Amounts(mean, var)
 
 
+def deal_curves(tables: Tables, n_groups: int) -> tuple[AgeCurves, AgeCurves, np.ndarray]:
+    """The groups' curves (for new deals), the curves of the open deals (a group's strata, each shrunk towards
+    the group's curve, when the tables have strata; else the groups' own) and each event row's row in them."""
+    e = tables.events
+    group = np.asarray(e["group"], dtype=np.int64)
+    counts = (e["age"], e["won"], e["lost"], e["censored"])
+    if not tables.strata:
+        curves = age_curves(group, *counts, n_groups)
+        return curves, curves, group
+    pair = group * len(tables.strata_keys) + np.asarray(e["stratum"], dtype=np.int64)
+    codes, cell = np.unique(pair, return_inverse=True)
+    groups, cells = strata_curves(group, cell, *counts, n_groups, codes.size)
+    return groups, cells, cell.astype(np.int64)
+
+
 def compute(
     tables: Tables, as_of: dt.date, until: dt.date, period: str, level: float, season: Season | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows (one per group and period) and facts about the fit (curves' prior strength, arrival models)."""
+    """Rows (one per group and period) and facts about the fit (curves' prior strengths, the strata, arrival
+    models). Open deals take their stratum's curve, new deals their group's; a row sums over the group's
+    strata, its interval the Poisson-binomial of all the group's open deals together."""
     from hitrate.engine.query import period_label
 
     n_groups = max(len(tables.keys), 1)
     e = tables.events
-    curves = age_curves(e["group"], e["age"], e["won"], e["lost"], e["censored"], n_groups)
+    curves, open_curves, row_curve = deal_curves(tables, n_groups)
     periods, segs = segments(as_of, until, period)
-    o = {k: np.asarray(v)[np.asarray(e["censored"]) > 0] for k, v in e.items()}
+    is_open = np.asarray(e["censored"]) > 0
+    o = {k: np.asarray(v)[is_open] for k, v in e.items()}
     cell_group, cell_age = np.asarray(o["group"], dtype=np.int64), np.asarray(o["age"], dtype=np.int64)
     cell_n = np.asarray(o["censored"], dtype=np.int64)
-    p_open, c_open, s_open = open_probabilities(curves, cell_group, cell_age, segs, len(periods), season)
+    p_open, c_open, s_open = open_probabilities(open_curves, row_curve[is_open], cell_age, segs, len(periods), season)
     days = (until - as_of).days + 1
     rate, models = arrivals_by_group(tables, n_groups, as_of, until)
     p_new, c_new, s_new = new_probabilities(curves, n_groups, days, segs, len(periods), season)
@@ -236,6 +262,9 @@ def compute(
             )
     facts = {
         "prior_strength": curves.strength,
+        "strata": list(tables.strata),
+        "strata_prior_strength": open_curves.strength if tables.strata else None,
+        "strata_values": len(tables.strata_keys) if tables.strata else 0,
         "seasonal_arrivals": any(mo.seasonal for mo in models),
         "arrival_trend": any(mo.trend for mo in models),
         "overdispersion": float(np.mean([mo.alpha for mo in models])) if models else 0.0,

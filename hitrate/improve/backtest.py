@@ -165,11 +165,13 @@ def forecast_backtest(
     by: str | Sequence[str] = (),
     where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
     level: float = 0.8,
+    strata: str | Sequence[str] | None = None,
     definitions: DefinitionsArg = None,
 ) -> BacktestResult:
     """The forecast of the horizon's period (``month`` or ``quarter``) made on the first day of every month from
     ``date_from`` to ``date_to``, beside the actual wins and the stage-weighted and run-rate baselines (module
-    docstring). ``every`` is ``month`` (the only spacing)."""
+    docstring). ``every`` is ``month`` (the only spacing); ``strata`` as in
+    :func:`~hitrate.improve.forecast.forecast`."""
     from hitrate.analysis._common import resolve_definitions
     from hitrate.engine.query import Query, as_date, period_label
     from hitrate.improve._forecast_baselines import run_rate, stage_weighted, wins_by_month
@@ -189,7 +191,8 @@ def forecast_backtest(
     for day in first_days(start, end):
         first = period_start(day, horizon)
         plans.append((day, next_start(first, horizon) - dt.timedelta(days=1)))
-    made = forecasts(store, defs, Query.build(by=query.by, where=dict(query.where), period=horizon), plans, level)
+    made_query = Query.build(by=query.by, where=dict(query.where), period=horizon)
+    made = forecasts(store, defs, made_query, plans, level, strata)
     rows: list[dict[str, Any]] = []
     for (day, last), f in zip(plans, made, strict=True):  # one as-of date each: a few dozen
         first = period_start(day, horizon)

@@ -8,11 +8,13 @@ it is used (:mod:`hitrate.improve._forecast_data`). Wins in a period come from t
   ``P = (F_win(a + last) - F_win(a + first - 1)) / S(a - 1)``, ``a`` its age, ``first``/``last`` the period's
   days counted from the as-of date, ``F_win`` and ``S`` the Aalen–Johansen cumulative incidence of a win and the
   probability of being still open by deal age (won and lost competing, open deals censored), per group and
-  shrunk towards the pooled curves (:func:`hitrate.stats.forecast.age_curves`); with two years of closed
-  months the win odds of each calendar month are multiplied by its month-of-year factor (the binomial-GLM
-  seasonal decomposition of ``hitrate trend``);
+  shrunk towards the pooled curves (:func:`hitrate.stats.forecast.age_curves`), and where the data have a
+  stratum field (``strata``: by default the first of :data:`STRATA_FIELDS` with 2 to 20 values) per stratum
+  within the group, shrunk towards the group's curve (:func:`hitrate.stats.forecast.strata_curves`); with
+  two years of closed months the win odds of each calendar month are multiplied by its month-of-year factor
+  (the binomial-GLM seasonal decomposition of ``hitrate trend``);
 * **from new deals**: deals created per day after the as-of date (:func:`hitrate.stats.forecast.arrival_model`)
-  times the chance that a deal created on that day is won within the period (the same curves from age 0).
+  times the chance that a deal created on that day is won within the period (the group's curves from age 0).
 
 The interval is that of the sum of the open deals' wins (Poisson-binomial) and the new deals' negative-binomial
 count (:func:`hitrate.stats.forecast.count_interval`); amounts by a compound sum matched to a gamma.
@@ -25,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hitrate.errors import InvalidParameterError, InvalidValueError, UserInputError
-from hitrate.i18n import DEFAULT_LANG, Joined, Message
+from hitrate.errors import InvalidParameterError, InvalidValueError, UnknownFieldError, UserInputError
+from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
 from hitrate.improve._base import RowsResult
 
 if TYPE_CHECKING:
@@ -42,6 +44,13 @@ HORIZONS = ("month", "quarter", "year")
 PERIODS = ("week", "month", "quarter")
 #: What the forecast assumes, in plain words, stated in every output.
 ASSUMPTIONS = Message("forecast.assumptions")
+#: The fields the open deals' curves are stratified by when ``strata`` is not given: the first of them the
+#: data have with :data:`AUTO_STRATA_VALUES` values among the deals created before the as-of date.
+STRATA_FIELDS = ("segment", "lead_source", "source")
+#: The fewest and most values a field of :data:`STRATA_FIELDS` needs to be chosen by default.
+AUTO_STRATA_VALUES = (2, 20)
+#: The most strata (the product of the ``strata`` fields' numbers of values) a forecast takes.
+MAX_STRATA = 200
 
 
 @dataclass
@@ -201,12 +210,15 @@ def forecast(
     by: str | Sequence[str] = (),
     where: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
     level: float = 0.8,
+    strata: str | Sequence[str] | None = None,
     definitions: DefinitionsArg = None,
 ) -> ForecastResult:
     """Expected wins and amount won per group (``by``) and period up to ``until`` (or the end of the ``horizon``:
     ``month``, ``quarter``, ``year``; default the end of the quarter), as on the morning of ``as_of`` (default:
     the day after the latest date in the data), split into booked, from open deals and from new deals, each
-    count and amount with a central interval at ``level`` (default 80%). See the module docstring."""
+    count and amount with a central interval at ``level`` (default 80%). ``strata``: the field(s) whose values
+    get their own open-deal curves within each group; None chooses (:data:`STRATA_FIELDS`), ``()`` turns the
+    strata off. See the module docstring."""
     from hitrate.analysis._common import resolve_definitions
     from hitrate.engine.query import Query, as_date
 
@@ -218,15 +230,61 @@ def forecast(
     end = as_date(until, "until") or horizon_end(day, horizon or "quarter")
     defs = resolve_definitions(store, definitions, None)
     query = Query.build(by=by, where=where, period=period)
-    return forecasts(store, defs, query, [(day, end)], level)[0]
+    return forecasts(store, defs, query, [(day, end)], level, strata)[0]
+
+
+def chosen_strata(
+    store: Any, defs: Definitions, query: Query, strata: str | Sequence[str] | None, days: Sequence[dt.date]
+) -> dict[dt.date, tuple[str, ...]]:
+    """The stratum fields of each as-of date. Given (``strata``): those fields (less the ``by`` fields), the
+    same for every date, as long as they have at most :data:`MAX_STRATA` combinations of values. None: the
+    first field of :data:`STRATA_FIELDS` the data have that is not a ``by`` field and has
+    :data:`AUTO_STRATA_VALUES` values among the deals created before the date (so nothing recorded later
+    chooses), or none."""
+    import math
+
+    import numpy as np
+
+    from hitrate.engine.expressions import fields_available
+    from hitrate.improve._forecast_data import first_seen
+
+    available = fields_available(store)
+    if strata is not None:
+        fields = (strata,) if isinstance(strata, str) else tuple(strata)
+        for f in fields:
+            if f not in available:
+                raise UnknownFieldError(f, available, Param("strata"))
+        fields = tuple(dict.fromkeys(f for f in fields if f not in query.by))
+        seen = first_seen(store, defs, query, fields)
+        n = math.prod(len(v) for v in seen.values())
+        if n > MAX_STRATA:
+            raise UserInputError("forecast.too_many_strata", n=n, most=MAX_STRATA, fields=Joined(fields))
+        return {day: fields for day in days}
+    low, high = AUTO_STRATA_VALUES
+    out: dict[dt.date, tuple[str, ...]] = {}
+    for f in (f for f in STRATA_FIELDS if f in available and f not in query.by):  # a query only while undecided
+        undecided = [day for day in days if day not in out]
+        if not undecided:
+            break
+        (first,) = first_seen(store, defs, query, [f]).values()
+        for day in undecided:
+            if low <= int((first < np.datetime64(day)).sum()) <= high:
+                out[day] = (f,)
+    return {day: out.get(day, ()) for day in days}
 
 
 def forecasts(
-    store: Any, defs: Definitions, query: Query, plans: Sequence[tuple[dt.date, dt.date]], level: float
+    store: Any,
+    defs: Definitions,
+    query: Query,
+    plans: Sequence[tuple[dt.date, dt.date]],
+    level: float,
+    strata: str | Sequence[str] | None = None,
 ) -> list[ForecastResult]:
-    """The forecast for each ``(as_of, until)`` of ``plans`` (groups ``query.by``, rows by ``query.period``), the
-    counting of all of them in the same three engine queries."""
-    from hitrate.improve._forecast_data import pipeline_tables
+    """The forecast for each ``(as_of, until)`` of ``plans`` (groups ``query.by``, rows by ``query.period``,
+    open deals stratified as :func:`chosen_strata` says), the counting of all the dates with the same strata
+    in the same three engine queries."""
+    from hitrate.improve._forecast_data import Tables, pipeline_tables
     from hitrate.improve._forecast_model import compute
 
     if not 0 < level < 1:
@@ -237,7 +295,10 @@ def forecasts(
         if (end - day).days > 731:
             raise UserInputError("forecast.too_far", until=end, as_of=day)
     days = [day for day, _ in plans]
-    tables = pipeline_tables(store, defs, query, days)
+    layers = chosen_strata(store, defs, query, strata, days)
+    tables: dict[dt.date, Tables] = {}
+    for fields in dict.fromkeys(layers.values()):  # usually one: the same strata on every date
+        tables.update(pipeline_tables(store, defs, query, [d for d in days if layers[d] == fields], fields))
     seasons = win_seasons(store, defs, dict(query.where), days)
     out = []
     for day, end in plans:  # one small computation per as-of date
@@ -251,9 +312,26 @@ def forecasts(
             warnings.append(Message("forecast.undated", n=mine.undated))
         if not rows:
             warnings.append(Message("forecast.no_deals", as_of=day))
-        method = Message("forecast.method", strength=round(facts["prior_strength"], 1))
+        method = Message("forecast.method", strength=round(facts["prior_strength"], 1), strata=strata_words(facts))
         out.append(ForecastResult(rows, day, end, level, query.by, defs, method, facts, warnings))
     return out
+
+
+def strata_option(strata: Sequence[str] | None, no_strata: bool) -> tuple[str, ...] | None:
+    """The command line's and the web API's ``strata`` fields and ``no strata`` switch as the library's
+    ``strata``: the fields, ``()`` (none), or None (the forecast chooses); both given is an error."""
+    if strata and no_strata:
+        raise UserInputError("forecast.strata_or_no_strata", strata=Param("strata"), no_strata=Param("no_strata"))
+    return () if no_strata else tuple(strata) if strata else None
+
+
+def strata_words(facts: Mapping[str, Any]) -> Message:
+    """How the open deals' curves were stratified, for the method's sentence: nothing when they were not."""
+    if not facts["strata"]:
+        return Joined([])
+    return Message(
+        "forecast.method_strata", fields=Joined(facts["strata"]), strength=round(facts["strata_prior_strength"], 1)
+    )
 
 
 def with_goals(store: Any, defs: Definitions, query: Query, as_of: dt.date, rows: list[dict[str, Any]]) -> None:

@@ -6,7 +6,9 @@ Three parts, each a function of count arrays the engine delivers:
   age on a dense grid of whole days, for each group, each group's event table shrunk towards the pooled one
   by adding ``strength`` pseudo-deals spread as the pooled table (a prior on the age-specific hazards centred
   on the pooled ones, worth ``strength`` deals; the strength is the empirical-Bayes beta-binomial prior
-  strength of the groups' win shares, :func:`hitrate.stats.shrinkage.fit_beta_binomial`).
+  strength of the groups' win shares, :func:`hitrate.stats.shrinkage.fit_beta_binomial`);
+  :func:`strata_curves` adds a level below: a curve per stratum within each group, shrunk the same way
+  towards the group's (shrunk) table.
 * :func:`arrival_model`: the number of deals created per day in each coming month: the mean of the last
   three complete months (seasonally adjusted when two years of months allow month-of-year factors, by
   ratio to a centred 12-month moving average), with a log-linear trend over the last 24 months when there
@@ -74,20 +76,63 @@ def age_curves(
     """Aalen–Johansen curves per group from the event table (rows: group code, age in days, won, lost, still
     open at the as-of date), each shrunk towards the pooled table by ``strength`` pseudo-deals (fitted by
     :func:`prior_strength` when None)."""
+    a = np.maximum(np.asarray(age, dtype=np.int64), 0)
+    cells = _tables(group, a, (won, lost, censored), n_groups, int(a.max()) + 1 if a.size else 1)
+    shrunk, strength = _shrunk_to_pooled(cells, strength)
+    win, loss, _ = _aj_curves(shrunk[0], shrunk[1], shrunk[2])
+    return AgeCurves(win, loss, float(strength))
+
+
+def strata_curves(
+    group: npt.ArrayLike, cell: npt.ArrayLike, age: npt.ArrayLike, won: npt.ArrayLike, lost: npt.ArrayLike,
+    censored: npt.ArrayLike, n_groups: int, n_cells: int, strength: float | None = None,
+    cell_strength: float | None = None,
+) -> tuple[AgeCurves, AgeCurves]:  # fmt: skip
+    """The group curves of :func:`age_curves` and, one level down, a curve per cell (a stratum within a group:
+    ``cell`` codes ``0..n_cells-1``, each cell within one group): the cell's event table plus ``cell_strength``
+    pseudo-deals spread as its group's shrunk table (a prior centred on the group's curve; the strength the
+    beta-binomial empirical-Bayes prior strength of the cells' win shares when None). Rows of the second
+    :class:`AgeCurves` are cells."""
     g = np.asarray(group, dtype=np.int64)
+    c = np.asarray(cell, dtype=np.int64)
     a = np.maximum(np.asarray(age, dtype=np.int64), 0)
     size = int(a.max()) + 1 if a.size else 1
-    cells = np.zeros((3, max(n_groups, 1), size))
-    for k, counts in enumerate((won, lost, censored)):
-        np.add.at(cells[k], (g, a), np.asarray(counts, dtype=float))
+    counts = (won, lost, censored)
+    groups, strength = _shrunk_to_pooled(_tables(g, a, counts, n_groups, size), strength)
+    cells = _tables(c, a, counts, n_cells, size)
+    if cell_strength is None:
+        cell_strength = prior_strength(cells[0].sum(axis=1), (cells[0] + cells[1]).sum(axis=1))
+    parent = np.zeros(max(n_cells, 1), dtype=np.int64)
+    parent[c] = g
+    prior = groups[:, parent]
+    total = prior.sum(axis=(0, 2), keepdims=True)
+    cells = cells + cell_strength * prior / np.where(total > 0, total, 1.0)
+    win, loss, _ = _aj_curves(groups[0], groups[1], groups[2])
+    cell_win, cell_loss, _ = _aj_curves(cells[0], cells[1], cells[2])
+    return AgeCurves(win, loss, float(strength)), AgeCurves(cell_win, cell_loss, float(cell_strength))
+
+
+def _tables(
+    row: npt.ArrayLike, age: npt.NDArray[np.int64], counts: tuple[npt.ArrayLike, ...], n_rows: int, size: int
+) -> FloatArray:
+    """The won, lost and censored counts on a dense ``(3, rows, age)`` grid."""
+    r = np.asarray(row, dtype=np.int64)
+    out = np.zeros((3, max(n_rows, 1), size))
+    for k, values in enumerate(counts):
+        np.add.at(out[k], (r, age), np.asarray(values, dtype=float))
+    return out
+
+
+def _shrunk_to_pooled(cells: FloatArray, strength: float | None) -> tuple[FloatArray, float]:
+    """Each row's table plus ``strength`` pseudo-deals spread as the pooled table (the strength fitted by
+    :func:`prior_strength` when None)."""
     pooled = cells.sum(axis=1, keepdims=True)
     total = float(pooled.sum())
     if strength is None:
         strength = prior_strength(cells[0].sum(axis=1), (cells[0] + cells[1]).sum(axis=1))
     if total > 0:
         cells = cells + strength * pooled / total
-    win, loss, _ = _aj_curves(cells[0], cells[1], cells[2])
-    return AgeCurves(win, loss, float(strength))
+    return cells, float(strength)
 
 
 def prior_strength(won: FloatArray, decided: FloatArray) -> float:

@@ -39,16 +39,18 @@ def forecast_json(
     period: str = "month",
     level: float = 0.8,
     where: dict[str, list[str]] | None = None,
+    strata: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """``hitrate forecast --format json`` within the user's scope."""
+    """``hitrate forecast --format json`` within the user's scope (``strata`` as the library takes it)."""
     from hitrate.improve.forecast import forecast
 
     w = scoped_where(user, where)
-    key = ("forecast", tuple(by), as_of, until, horizon, period, level, data.frozen(w), scope_key(user))
+    key = ("forecast", tuple(by), as_of, until, horizon, period, level, data.frozen(w), strata, scope_key(user))
 
     def compute(store: Store) -> dict[str, Any]:
         result = forecast(
-            store, as_of=as_of, until=until, horizon=horizon, period=period, by=by, where=w, level=level
+            store, as_of=as_of, until=until, horizon=horizon, period=period, by=by, where=w, level=level,
+            strata=strata,
         )  # fmt: skip
         return result.to_dict()
 
@@ -78,14 +80,18 @@ def get_forecast(
     period: Literal["week", "month", "quarter"] = "month",
     level: Annotated[float, Query(gt=0, lt=1)] = 0.8,
     where: Annotated[list[str] | None, Query(max_length=20)] = None,
+    strata: Annotated[list[str] | None, Query(max_length=5)] = None,
+    no_strata: bool = False,
 ) -> dict[str, Any]:
     """Expected wins and amount won per period (and group) up to the horizon, with intervals, split into booked,
-    from open deals and from new deals; within your scope."""
+    from open deals and from new deals; within your scope. ``strata``: fields whose values give the open deals
+    their own time-to-close curves (default: chosen from the data); ``no_strata``: none."""
     from hitrate.engine.query import parse_where
+    from hitrate.improve.forecast import strata_option
 
     return forecast_json(
         access(request), user, by=by or [], as_of=as_of, until=until, horizon=horizon, period=period, level=level,
-        where=parse_where(where),
+        where=parse_where(where), strata=strata_option(strata, no_strata),
     )  # fmt: skip
 
 
