@@ -118,4 +118,5 @@ def _has_history(store: Any) -> bool:
     """Whether the store has a stage history with rows."""
     if "stage_history" not in store.list_tables():
         return False
-    return bool(store.fetch("SELECT count(*) FROM stage_history")[0][0])
+    t = store.table("stage_history")
+    return bool(fetch(store, t.count().name("n").as_table())["n"][0])
