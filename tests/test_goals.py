@@ -213,7 +213,6 @@ def test_progress_uses_lead_scores_when_present_and_lists_off_track_goals(pipeli
     assert row["probability"] == pytest.approx(0.0) and row["off_track"]
 
 
-
 def _q4_team_goals(s):
     """Set a 30% Q4 2024 goal for every team of the synthetic store; its truth and the goals' progress rows."""
     data = s.truth  # type: ignore[attr-defined]
@@ -221,6 +220,7 @@ def _q4_team_goals(s):
     for team in sorted(set(data.reps.team)):
         set_goal(s, field="team", value=team, target=0.3, start=start, end=end, set_by="t")
     return data, progress(s).rows
+
 
 def test_expected_final_hits_track_the_truth(pipeline_store):
     """The synthetic truth knows when every open deal will close and whether it will be won: the expected final

@@ -104,7 +104,8 @@ def backtest_cmd(
         data, date_from=date_from, date_to=date_to, every=every, by=by or (), level=level, definitions=defs, **options
     )
     if fmt.value == "csv":
-        write_csv(list(result.COLUMNS), ({c: r[c] for c in result.COLUMNS} for r in result.rows))
+        columns = [*result.by, *result.COLUMNS]
+        write_csv(columns, ({c: r[c] for c in columns} for r in result.rows))
         return
     emit(result, fmt, backtest_table, warnings=result.warnings)
 
