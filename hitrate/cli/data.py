@@ -359,6 +359,7 @@ def demo_cmd(
     seed: Annotated[int, option(help="cli_help.demo.seed")] = 7,
     n: Annotated[int, option("--n", help="cli_help.demo.n")] = 20_000,
     force: Annotated[bool, option("--force", help="cli_help.demo.force")] = False,
+    keep_users: Annotated[bool, option("--keep-users", help="security.cli_help.keep_users")] = False,
     report: Annotated[Path, option(help="cli_help.option.report")] = Path("hitrate-report.html"),
     db: DbOpt = None,
     engine: EngineOpt = None,
@@ -370,8 +371,13 @@ def demo_cmd(
 
     started = time.monotonic()
     with open_store(db, engine=engine, create=True) as store:
-        build_demo(store, seed=seed, n_opportunities=n, force=force)
+        build_demo(store, seed=seed, n_opportunities=n, force=force, keep_users=keep_users)
         note("cli.demo.built", path=str(store.path), seed=seed, n=n)
+        if force:
+            note(
+                "security.cli.demo_emptied" if not keep_users else "security.cli.demo_kept_users",
+                n=store.count("users"),
+            )
         with quiet():
             result = rates(store, by=["team"])
         show(rates_table(result, title=text("cli.demo.title")))

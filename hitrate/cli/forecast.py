@@ -115,7 +115,8 @@ def backtest_cmd(
         strata=strata_option(strata, no_strata), definitions=defs, **options,
     )  # fmt: skip
     if fmt.value == "csv":
-        write_csv(list(result.COLUMNS), ({c: r[c] for c in result.COLUMNS} for r in result.rows))
+        columns = [*result.by, *result.COLUMNS]
+        write_csv(columns, ({c: r[c] for c in columns} for r in result.rows))
         return
     emit(result, fmt, backtest_table, warnings=result.warnings)
 

@@ -201,20 +201,12 @@ def score_predict(
     db: Path | None = None,
     engine: str | None = None,
 ) -> None:
-    from hitrate.errors import UserInputError
+    from hitrate.scoring.results import write_scores
     from hitrate.scoring.training import predict, save_scores
     from hitrate.store.backends import is_embedded
 
     scores = predict(leads, model)
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        scores.to_csv(out, index=False)
-    elif suffix == ".json":
-        scores.to_json(out, orient="records", force_ascii=False)
-    elif suffix in (".parquet", ".pq"):
-        scores.to_parquet(out, index=False)
-    else:
-        raise UserInputError("cli.score.out_suffix", out=str(out))
+    write_scores(scores, out)
     # Scores are kept in the embedded store: the --engine's when it is one, else --db.
     with open_store(db, engine=engine if is_embedded(engine) else None, create=True) as store:
         save_scores(store, scores, model)

@@ -14,6 +14,9 @@ from hitrate.errors import InvalidParameterError, UserInputError
 from hitrate.i18n import Joined, Message, Param
 
 PERIODS: dict[str, str] = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+#: The first and last day a date given to hitrate may be: a period, window or horizon added to a day near the
+#: calendar's ends overflows it (9999-12-31 has no next day), and pandas' timestamps end in 2262.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,28 @@ def as_where(where: Mapping[str, Sequence[str]] | Sequence[str] | None) -> dict[
 def as_date(value: dt.date | str | None, parameter: str) -> dt.date | None:
     """A date parameter (``date_from``, ``date_to``...) given as a date or ISO text; None stays None.
 
-    Raises :class:`~hitrate.errors.UserInputError` naming ``parameter`` when the text is not a date."""
-    if value is None or isinstance(value, dt.date):
+    Raises :class:`~hitrate.errors.UserInputError` naming ``parameter`` when the text is not a date, or the date
+    is outside :data:`FIRST_DAY` .. :data:`LAST_DAY`."""
+    if value is None:
         return value
+    if isinstance(value, dt.date):
+        return in_range(value, parameter)
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise UserInputError("engine.not_a_date", param=Param(parameter), value=value) from None
+    return in_range(day, parameter)
+
+
+def in_range(day: dt.date, parameter: str, given: object = None) -> dt.date:
+    """``day``; :class:`~hitrate.errors.UserInputError` naming ``parameter`` (and ``given``, what was written, by
+    default the day) when it is outside :data:`FIRST_DAY` .. :data:`LAST_DAY`."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        shown = day.isoformat() if given is None else given
+        raise UserInputError(
+            "engine.date_out_of_range", param=Param(parameter), value=shown, first=FIRST_DAY, last=LAST_DAY
+        )
+    return day
 
 
 def period_label(start: dt.datetime | dt.date, period: str) -> str:

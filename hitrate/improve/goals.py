@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from hitrate.engine.query import in_range
 from hitrate.errors import InvalidValueError, NotFoundError, UnknownFieldError, UserInputError
 from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param, Phrase
 from hitrate.improve._base import RecordList, RowsResult
@@ -104,6 +105,8 @@ def parse_period(
         raise UserInputError("goals.period_or_dates", **_PERIOD_PARAMS)
     if period is not None:
         text = period.strip()
+        if m := _MONTH.match(text) or _QUARTER.match(text) or _YEAR.match(text):
+            in_range(dt.date(max(int(m[1]), dt.MINYEAR), 1, 1), "period", period)  # (year 0 has no dates)
         if m := _MONTH.match(text):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:
@@ -128,13 +131,14 @@ _PERIOD_PARAMS = {"period": Param("period"), "date_from": Param("date_from"), "d
 
 
 def _date(value: str | dt.date, parameter: str) -> dt.date:
-    """``value`` as a date; the error names ``parameter``."""
+    """``value`` as a date (from 1900 to 2199: :func:`~hitrate.engine.query.in_range`); errors name ``parameter``."""
     if isinstance(value, dt.date):
-        return value
+        return in_range(value, parameter)
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidValueError("goals.not_a_date", parameter=parameter, got=value) from None
+    return in_range(day, parameter, value)
 
 
 def check_subject(store: Store, field: str, value: str) -> None:

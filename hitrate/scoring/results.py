@@ -205,13 +205,23 @@ class ScoresResult(Result):
         return bands_figure(self.bands(), title=self.title().render(lang), lang=lang)
 
     def write(self, path: str | Path) -> None:
-        """Write the scores to ``path``: ``.csv``, ``.json`` (records) or ``.parquet``, by its suffix."""
-        suffix = Path(path).suffix.lower()
-        if suffix == ".csv":
-            self.scores.to_csv(path, index=False)
-        elif suffix == ".json":
-            self.scores.to_json(path, orient="records", force_ascii=False)
-        elif suffix in (".parquet", ".pq"):
-            self.scores.to_parquet(path, index=False)
-        else:
-            raise InvalidValueError("scoring.expected_scores_file", parameter="out", got=str(path))
+        """Write the scores to ``path``: ``.csv``, ``.json`` (records) or ``.parquet``, by its suffix (see
+        :func:`write_scores`)."""
+        write_scores(self.scores, path)
+
+
+def write_scores(scores: pd.DataFrame, path: str | Path) -> None:
+    """Write scores to ``path`` by its suffix: ``.csv`` with every text cell a spreadsheet would run made safe
+    (:mod:`hitrate.report.safe_cells`: an id ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``), ``.json``
+    (records) or ``.parquet`` (``.pq``) as they are. Another suffix raises :class:`InvalidValueError` (``out``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        from hitrate.report.safe_cells import safe_frame
+
+        safe_frame(scores).to_csv(path, index=False)
+    elif suffix == ".json":
+        scores.to_json(path, orient="records", force_ascii=False)
+    elif suffix in (".parquet", ".pq"):
+        scores.to_parquet(path, index=False)
+    else:
+        raise InvalidValueError("scoring.expected_scores_file", parameter="out", got=str(path))

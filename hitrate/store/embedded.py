@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,6 +248,21 @@ class Store:
             self.raw.execute(f"DROP TABLE IF EXISTS {quote(name)}")
         self.raw.execute("DELETE FROM quarantine")
         self._ensure_schema()
+        self._forget_schema()
+
+    def empty(self, *, keep: Collection[str] = ()) -> None:
+        """Empty the store as if it were new, apart from the tables named in ``keep``: every data table and
+        every bookkeeping table (quarantine, import batches, definitions and their history, lead scores, goals,
+        interventions, feedback, accounts, tokens...), found in the file itself so none is forgotten; of
+        ``hitrate_meta`` only the layout keys stay (so the definitions in force are the built-in ones)."""
+        self.reset_data_tables()
+        rows = self.raw.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = current_schema() ORDER BY table_name"
+        ).fetchall()
+        for (name,) in rows:
+            if name not in TABLES and name not in keep and name != "hitrate_meta":
+                self.raw.execute(f"DELETE FROM {quote(name)}")
+        self.raw.execute("DELETE FROM hitrate_meta WHERE key NOT IN ('schema_version', 'schema_changes')")
         self._forget_schema()
 
     def columns(self, table: str) -> list[str]:

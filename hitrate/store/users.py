@@ -138,6 +138,14 @@ def end_sessions(store: Store, name: str, *, tokens: bool = False) -> None:
         store.raw.execute("DELETE FROM api_tokens WHERE name = ?", [name])
 
 
+def end_every_session(store: Store) -> int:
+    """End every session of every account and delete every API token (the data they were given for is gone);
+    the accounts and their passwords stay. Returns the number of accounts."""
+    store.raw.execute("UPDATE users SET session_version = session_version + 1")
+    store.raw.execute("DELETE FROM api_tokens")
+    return store.count("users")
+
+
 def set_password(store: Store, name: str, password: str) -> None:
     """A new password for ``name``; every session and token of the account ends."""
     _known(store, name)

@@ -12,6 +12,7 @@ from hitrate.errors import StoreError
 from hitrate.i18n import Param
 from hitrate.store.embedded import Store
 from hitrate.store.schema import TABLES, normalise_name, quote
+from hitrate.store.users import end_every_session
 from hitrate.synth.generator import SynthData, generate
 
 DATA_TABLES = tuple(TABLES)
@@ -50,13 +51,19 @@ def load_frame(store: Store, table: str, frame: Any, batch_id: int) -> int:
     return int(data.num_rows)
 
 
-def load_synth(store: Store, data: SynthData, *, label: str) -> int:
-    """Replace every data table of the store with a generated pipeline; one transaction."""
-    batch_id = store.next_batch_id()
+def load_synth(store: Store, data: SynthData, *, label: str, empty: bool = False, keep_users: bool = False) -> int:
+    """Replace every data table of the store with a generated pipeline; one transaction. With ``empty`` the
+    store first loses everything else too (:meth:`Store.empty`), the accounts excepted with ``keep_users``,
+    whose sessions and API tokens end all the same."""
     started = dt.datetime.now()
     total = 0
     with store.transaction():
-        store.reset_data_tables()
+        if empty:
+            store.empty(keep=("users",) if keep_users else ())
+            end_every_session(store)
+        else:
+            store.reset_data_tables()
+        batch_id = store.next_batch_id()
         opps = data.opportunities.copy()
         total += load_frame(store, "opportunities", opps, batch_id)
         total += load_frame(store, "reps", data.reps, batch_id)
@@ -71,13 +78,19 @@ def load_synth(store: Store, data: SynthData, *, label: str) -> int:
     return total
 
 
-def build_demo(store: Store, *, seed: int = 7, n_opportunities: int = 20_000, force: bool = False) -> SynthData:
+def build_demo(
+    store: Store, *, seed: int = 7, n_opportunities: int = 20_000, force: bool = False, keep_users: bool = False
+) -> SynthData:
     """Fill the store with the synthetic demo pipeline.
 
-    Refuses (:class:`StoreError`) a store that holds imported data, unless ``force``.
+    Refuses (:class:`StoreError`) a store that holds imported data, unless ``force``. With ``force`` the demo
+    starts from an empty store: nothing of the replaced one stays (goals, interventions, feedback, lead scores,
+    definitions, import history, accounts and their tokens), except, with ``keep_users``, the accounts; their
+    sessions and tokens end even then. Without ``force`` (a store with no imported data, such as an earlier
+    demo) only the data tables are replaced.
     """
     if store.has_imported_data() and not force:
         raise StoreError("synth.demo_over_import", path=store.path, force=Param("force"), db=Param("db"))
     data = generate(seed=seed, n_opportunities=n_opportunities)
-    load_synth(store, data, label=f"synth:seed={seed},n={n_opportunities}")
+    load_synth(store, data, label=f"synth:seed={seed},n={n_opportunities}", empty=force, keep_users=keep_users)
     return data
