@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/interventions"): (401, 200, 200, 200),
     ("GET", "/api/interventions/{intervention_id}/effect"): (401, 403, 200, 200),
     ("GET", "/api/forecast"): (401, 200, 200, 200),
+    ("GET", "/api/doctor"): (401, 200, 200, 200),
     # pages (session cookie; forms carry the CSRF token)
     ("GET", "/login"): (200, 200, 200, 200),
     ("POST", "/login"): (401, 303, 303, 303),  # anonymous: a wrong password; the others: their own
@@ -61,6 +62,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/leads"): (303, 200, 200, 200),
     ("GET", "/goals"): (303, 200, 200, 200),
     ("GET", "/forecast"): (303, 200, 200, 200),
+    ("GET", "/doctor"): (303, 200, 200, 200),
     ("GET", "/reasons"): (303, 200, 200, 200),
     ("POST", "/reasons"): (303, 200, 200, 200),
     ("GET", "/definitions"): (303, 200, 200, 200),
