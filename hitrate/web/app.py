@@ -17,6 +17,7 @@ from hitrate.web.csp import DEFAULT_CSP, DOCS_CSP
 from hitrate.web.data import StoreAccess
 from hitrate.web.i18n import accepted_lang, error_text, param_name
 from hitrate.web.inputs import clean_input
+from hitrate.web.units import UnitWords
 
 STATIC = Path(__file__).parent / "static"
 
@@ -67,6 +68,7 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None, publi
     _add_static(app)
     _add_docs(app, public_docs)
     _add_errors(app)
+    app.add_middleware(UnitWords, access=app.state.access)
     return app
 
 

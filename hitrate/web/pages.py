@@ -22,6 +22,7 @@ from hitrate.web import data, i18n
 from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, end_sessions, session_user, set_cookie
 from hitrate.web.csp import PAGE_CSP
 from hitrate.web.scoping import Forbidden
+from hitrate.web.units import in_force
 from hitrate.web.uploads import UPLOAD_FIELDS, ImportOptions, import_options, import_uploads
 
 router = APIRouter(include_in_schema=False)
@@ -248,13 +249,19 @@ def _monthly(p: Page, rows: list[dict[str, Any]], overall: float | None) -> Any:
 @router.get("/benchmark")
 @page("benchmark")
 def benchmark_page(p: Page) -> dict[str, Any]:
-    """Funnel and caterpillar plots of reps, the quality index, and (for a rep) the anonymised peers."""
+    """Funnel and caterpillar plots of reps, the quality index, and (for a rep) the anonymised peers. Sessions,
+    bets and spins have no reps: the page says so (as the report leaves its rep benchmark out)."""
     import pandas as pd
 
+    from hitrate.i18n import Message
     from hitrate.report import CaterpillarPlot, FunnelPlot
 
     assert p.user is not None
     where, teams, team = _team_filter(p)
+    defs = in_force(p.access)
+    if not defs.sales:
+        unit = Message(f"store_report.denominator_{defs.denominator}")
+        return {"teams": teams, "team_selected": team, "message": p.t("no_reps", unit=unit)}
     adjust = [f for f in ("lead_source",) if f in data.fields(p.access)]
     bench = data.benchmark_json(p.access, p.user, by="rep", adjust=adjust, where=where)
     rows = bench["rows"]
@@ -291,7 +298,8 @@ def benchmark_page(p: Page) -> dict[str, Any]:
 @router.get("/trends")
 @page("trends")
 def trends_page(p: Page) -> dict[str, Any]:
-    """The monthly series with its band, the seasonal view and cohort curves."""
+    """The monthly series with its band, the seasonal view and cohort curves (a sales process's deals only:
+    sessions, bets and spins are decided as they happen, so there is nothing to follow by age, as in the report)."""
     import pandas as pd
 
     from hitrate.report import CohortCurves, SeasonalPlot
@@ -317,7 +325,7 @@ def trends_page(p: Page) -> dict[str, Any]:
             s.get("note", ""),
         ),
     ]
-    if "created_at" in data.fields(p.access):
+    if in_force(p.access).sales and "created_at" in data.fields(p.access):
         curves = pd.DataFrame(data.cohorts_json(p.access, p.user, where=_team_filter(p)[0]))
         if len(curves):
             sections.append(CohortCurves(p.t["cohorts"], curves, "cohort", p.t["cohorts_note"]))
