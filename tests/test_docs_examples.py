@@ -46,10 +46,12 @@ DOCS = ROOT / "docs" / "commands"
 DEMO = {
     "coach.md",
     "definitions-show.md",
+    "demo.md",
     "experiment-compare.md",
     "experiment-plan.md",
     "feedback-add.md",
     "funnel.md",
+    "goals-progress.md",
     "goals-set.md",
     "intervention-add.md",
     "intervention-effect.md",
@@ -68,11 +70,9 @@ NOT_YET = {
     "README.md": "examples on files outside the repository (a Salesforce export, football-data seasons, a PAR sheet)",
     "definitions-history.md": "definitions files from docs/definitions.md and their timestamps",
     "definitions-init.md": "writes hitrate.yaml; its output is the whole file",
-    "demo.md": "a second demo build (6 s) and a Maven store for the refusal",
     "doctor.md": "the 207-deal export with broken dates the doc was made on",
     "feedback-list.md": "the reasons recorded in its own session, with their timestamps",
-    "goals-list.md": "goal 2 (rep Clara Dahl), set by a command the docs do not show, and the date goals were set",
-    "goals-progress.md": "the same goals as goals-list.md",
+    "goals-list.md": "the date each goal was set (the day the docs were made)",
     "import.md": "the broken and renamed export files the doc imports",
     "quarantine-list.md": "the broken file from import.md",
     "reasons.md": "the reasons recorded in feedback-list.md",
@@ -86,9 +86,16 @@ NOT_YET = {
     "users-tokens.md": "the tokens made in its session, with their dates",
 }
 
+#: Stores an example names as a file in its folder: file -> {name: store}.
+STORE_FILES = {"demo.md": {"maven.duckdb": "maven"}}
+
 #: Files whose examples show the state another file's examples make: that file's examples run first (exit codes
 #: checked, output not compared).
-AFTER = {"intervention-list.md": "intervention-add.md", "intervention-effect.md": "intervention-add.md"}
+AFTER = {
+    "goals-progress.md": "goals-set.md",
+    "intervention-effect.md": "intervention-add.md",
+    "intervention-list.md": "intervention-add.md",
+}
 
 _DEFS = "needs a definitions file shown in docs/definitions.md, not one kept as a file"
 _STATE = "shows store state made by commands the docs do not show"
@@ -276,6 +283,10 @@ def test_examples_print_what_the_docs_show(
     db = tmp_path / f"{kind}.duckdb"
     shutil.copy(stores[kind], db)
     monkeypatch.chdir(tmp_path)  # files an example writes land here
+    for name, store in STORE_FILES.get(doc, {}).items():
+        if store not in stores:
+            require(f"the shared data folder {MAVEN} is missing")
+        shutil.copy(stores[store], tmp_path / name)
     runner = CliRunner()
     env = {"HITRATE_DB": str(db), "HITRATE_ENGINE": "", "HITRATE_DEFINITIONS": ""}
     for e in examples_in(DOCS / AFTER[doc]) if doc in AFTER else []:
