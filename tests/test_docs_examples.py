@@ -16,7 +16,8 @@ How output is compared (each rule below is one the docs state in their own words
   left out here");
 - ``json`` fences are re-wrapped and trimmed in the docs: the command must print valid JSON, and each
   ``"key": value`` pair the docs show with a number or string value must be in it;
-- VOLATILE: temporary paths and timings, replaced by a placeholder on both sides.
+- VOLATILE: temporary paths, timings and timestamps (when a reason was recorded), replaced by a placeholder
+  on both sides.
 - the terminal width (COLUMNS) is that of the widest table the docs show, so wrapped cells wrap the same way
   (200 when the docs show no table).
 
@@ -50,6 +51,7 @@ DEMO = {
     "experiment-compare.md",
     "experiment-plan.md",
     "feedback-add.md",
+    "feedback-list.md",
     "funnel.md",
     "goals-progress.md",
     "goals-set.md",
@@ -59,6 +61,7 @@ DEMO = {
     "outreach.md",
     "presets-list.md",
     "presets-show.md",
+    "reasons.md",
     "worth.md",
 }
 #: Files whose examples run on the Maven sample imported with the maven preset.
@@ -71,11 +74,9 @@ NOT_YET = {
     "definitions-history.md": "definitions files from docs/definitions.md and their timestamps",
     "definitions-init.md": "writes hitrate.yaml; its output is the whole file",
     "doctor.md": "the 207-deal export with broken dates the doc was made on",
-    "feedback-list.md": "the reasons recorded in its own session, with their timestamps",
     "goals-list.md": "the date each goal was set (the day the docs were made)",
     "import.md": "the broken and renamed export files the doc imports",
     "quarantine-list.md": "the broken file from import.md",
-    "reasons.md": "the reasons recorded in feedback-list.md",
     "score-train.md": "the X Education train/test split files, and a 2-minute training",
     "serve.md": "a web server",
     "slots-par.md": "the PAR sheet CSV by the name the doc uses",
@@ -92,6 +93,8 @@ STORE_FILES = {"demo.md": {"maven.duckdb": "maven"}}
 #: Files whose examples show the state another file's examples make: that file's examples run first (exit codes
 #: checked, output not compared).
 AFTER = {
+    "feedback-list.md": "feedback-add.md",
+    "reasons.md": "feedback-add.md",
     "goals-progress.md": "goals-set.md",
     "intervention-effect.md": "intervention-add.md",
     "intervention-list.md": "intervention-add.md",
@@ -118,6 +121,7 @@ SKIP: dict[tuple[str, str], str] = {
 #: Volatile bits, replaced on both sides before comparing: (pattern, placeholder).
 VOLATILE = [
     (re.compile(r"/tmp/[\w./-]+"), "<tmp path>"),
+    (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?"), "<timestamp>"),
     (re.compile(r"\(\d+(\.\d+)? s in all\)"), "(<time> s in all)"),
     (re.compile(r"\b\d+(\.\d+)? (ms|s)\b"), "<time>"),
 ]
