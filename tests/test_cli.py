@@ -280,6 +280,17 @@ def test_benchmark_trend_and_compare_commands(db, tmp_path):
     assert code == 2 and "'Nobody' has no attempts" in err
 
 
+#: The library's reference for the X Education leads model (tests/test_scoring_leads.py asserts AUC >= 0.92).
+AUC_REFERENCE = 0.92
+
+
+def auc_se(auc: float, n_won: int, n_lost: int) -> float:
+    """Hanley and McNeil's (1982) standard error of an AUC of ``auc`` on ``n_won`` and ``n_lost`` leads."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = auc * (1 - auc) + (n_won - 1) * (q1 - auc**2) + (n_lost - 1) * (q2 - auc**2)
+    return float((var / (n_won * n_lost)) ** 0.5)
+
+
 def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
     """The acceptance flow on a 3,000-lead sample (the full file is covered by tests/test_scoring_leads.py)."""
     from tests.conftest import DATA
@@ -302,7 +313,15 @@ def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
     result = json.loads(out)
     assert "Tags" in [e["feature"] for e in result["excluded"]]
     assert {"odoo_naive_bayes", "logistic_regression"} <= set(result["baselines"])
-    assert 0.5 < result["metrics"]["auc"] <= 1
+    # Held to the library test's reference (tests/test_scoring_leads.py: AUC >= 0.92 on the full file, 2,310 held
+    # out, and above both baselines by the same margins), less two Hanley-McNeil standard errors: this sample is
+    # not the same data (1,650 leads train, 550 held out, Lead Quality kept), and measured 0.917 (Odoo 0.870,
+    # logistic 0.911). A model no better than chance, or than the baselines, fails.
+    auc, base = result["metrics"]["auc"], result["baselines"]
+    y_train = frame["Converted"].iloc[:2200]
+    held_won = round(result["split"]["test"] * y_train.mean())
+    assert auc >= AUC_REFERENCE - 2 * auc_se(AUC_REFERENCE, held_won, result["split"]["test"] - held_won)
+    assert auc >= base["odoo_naive_bayes"]["auc"] + 0.02 and auc > base["logistic_regression"]["auc"]
     code, _, err = run(
         "score",
         "predict",
@@ -321,6 +340,10 @@ def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
         assert kept.count("lead_scores") == 800
     assert len(scores) == 800 and set(scores["id"]) == set(frame["row_id"].iloc[2200:])
     assert scores["probability"].between(0, 1).all() and set(scores["band"]) <= set("ABCD")
+    y_test = frame.set_index("row_id")["Converted"].loc[scores["id"]].to_numpy()
+    from sklearn.metrics import roc_auc_score
+
+    predicted_auc = roc_auc_score(y_test, scores["probability"])  # independent of hitrate's evaluate
     model = str(tmp_path / "m")
     defs = tmp_path / "defs.yaml"
     defs.write_text("post_outcome: [Lead Quality, Tags]\n")
@@ -342,7 +365,11 @@ def test_score_train_and_predict_on_the_x_education_leads(tmp_path):
     code, out, err = run("score", "evaluate", str(test_csv), *m, "--model", model, "--format", "json")
     assert code == 0, err
     ev = json.loads(out)
-    assert ev["leads"] == 800 and 0.5 < ev["auc"] <= 1 and [r["share"] for r in ev["top"]] == [10, 20, 30, 50]
+    assert ev["leads"] == 800 and [r["share"] for r in ev["top"]] == [10, 20, 30, 50]
+    # evaluate's AUC is scikit-learn's on the probabilities predict wrote (measured 0.924 on these 800 leads)
+    assert ev["auc"] == pytest.approx(predicted_auc, abs=1e-12)
+    won = int(y_test.sum())
+    assert ev["auc"] >= AUC_REFERENCE - 2 * auc_se(AUC_REFERENCE, won, len(y_test) - won)
     code, out, _ = run("score", "evaluate", str(test_csv), *m, "--model", model)
     assert code == 0 and "top k%" in out
     code, out, err = run("score", "explain", str(test_csv), *m, "--model", model, "--format", "json")
