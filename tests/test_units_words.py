@@ -83,7 +83,7 @@ def _cli(args: list[str], lang: str = "en") -> str:
 
     try:
         output.set_language(lang)
-        out = CliRunner().invoke(app, args)
+        out = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     finally:
         output.set_language("en")
     assert out.exit_code == 0, out.output
