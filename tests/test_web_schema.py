@@ -50,7 +50,13 @@ def test_the_document_covers_the_api(api):
     names = {f"{op.method.upper()} {op.path}" for op in _operations(schema)}
     documented = {f"{m.upper()} {p}" for p, ops in schema.app.openapi()["paths"].items() for m in ops}
     assert names == documented
-    assert {"GET /api/rates", "GET /api/forecast", "GET /api/doctor", "POST /api/imports", "POST /api/feedback"} <= names
+    assert {
+        "GET /api/rates",
+        "GET /api/forecast",
+        "GET /api/doctor",
+        "POST /api/imports",
+        "POST /api/feedback",
+    } <= names
 
 
 def test_generated_requests_never_get_a_server_error(api):
