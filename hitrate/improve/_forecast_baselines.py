@@ -42,7 +42,7 @@ def wins_by_month(store: Any, defs: Definitions, query: Query) -> MonthlyWins:
     t = classified(store, defs, query, {"closed_at"})
     t = t.filter(t._won & t.closed_at.notnull())
     t = t.mutate(month=t.closed_at.truncate("M"))
-    c = fetch(store, t.group_by([*by, "month"]).aggregate(n=t.count()))
+    c = fetch(store, t.group_by([*by, "month"]).aggregate(n=t.count()).order_by([*by, "month"]))
     coder = Coder(query.by)
     codes = coder.codes(c)
     months = [m.date() if isinstance(m, dt.datetime) else m for m in _dates(c["month"])]
@@ -90,9 +90,11 @@ def stage_weighted(
     j = j.mutate(_current=j._now == j._stage)
     c = fetch(
         store,
-        j.group_by([*by, "_stage"]).aggregate(
+        j.group_by([*by, "_stage"])
+        .aggregate(
             open=j.count(where=~j._then & j._current), won=j.count(where=j._then & j._won), n=j.count(where=j._then)
-        ),
+        )
+        .order_by([*by, "_stage"]),  # the same order each run: sums over stages add up the same way
     )
     coder = Coder(query.by)
     codes = coder.codes(c)

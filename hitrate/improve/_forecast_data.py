@@ -116,6 +116,10 @@ def pipeline_tables(
     b = b.filter(b.closed_at >= b._as_of.truncate(PERIODS[query.period or "month"]))
     booked = b.group_by(["_as_of", *by]).aggregate(n=b.count(), amount=b.amount.cast("float64").sum())
     coder = Coder(query.by)
+    # sorted by their keys, so group and stratum codes (and the order of every sum over them) are the same each run
+    events = events.order_by(["_as_of", *by, *layers, "age"])
+    arrivals = arrivals.order_by(["_as_of", *by, "month"])
+    booked = booked.order_by(["_as_of", *by])
     got = {name: fetch(store, e) for name, e in (("events", events), ("arrivals", arrivals), ("booked", booked))}
     for table in got.values():
         table["group"] = coder.codes(table)
