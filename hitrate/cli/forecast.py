@@ -41,8 +41,7 @@ def forecast_cmd(
     no_strata: NoStrataOpt = False,
     fmt: FormatOpt = ForecastFormat.table,
 ) -> None:
-    if ctx.invoked_subcommand is not None:
-        return
+    # ctx is read by the shared options: before a subcommand (forecast backtest) nothing is opened or run
     from hitrate.improve.forecast import forecast, strata_option
 
     options = library_options(horizon=horizon, period=period, where=where)
