@@ -37,7 +37,8 @@ chromium:
 ## part of `make test`. MUTATE_JOBS sets the parallel workers (default 2).
 MUTATE_JOBS ?= 2
 mutate: $(VENV)/.installed-dev
-	env -u PYTHONPATH CI=1 $(BIN)/mutmut run --max-children $(MUTATE_JOBS)
+	env -u PYTHONPATH CI=1 HITRATE_SHARED_DATA="$${HITRATE_SHARED_DATA:-$(abspath ../shared/data)}" \
+	  $(BIN)/mutmut run --max-children $(MUTATE_JOBS)
 	$(BIN)/mutmut results
 
 lint: $(VENV)/.installed-dev
