@@ -179,3 +179,23 @@ def test_where_keeps_the_checks_to_those_deals(store_path):
     assert out.exit_code == 0, out.stderr
     found = {f["check"]: f["examples"] for f in json.loads(out.stdout)["findings"]}
     assert [e["id"] for e in found["closed_before_created"]] == ["OL1"] and "shadowed_lookup" not in found
+
+
+def test_deals_with_nothing_but_an_account_in_common_are_no_duplicates(tmp_path):
+    """Deals at one account with no created date are not "the same account, amount and dates": the Maven
+    sample's Prospecting deals (no amount, no dates) were 90 of its 103 "duplicates". Open deals at one account
+    created the same day, with no amount, still are."""
+    rows = [
+        "id,rep,stage,created_at,closed_at,amount,account",
+        *(f"P{k},R{k},Prospecting,,,,Acme" for k in range(3)),
+        "E1,R1,Engaging,2017-03-01,,,Beta",
+        "E2,R2,Engaging,2017-03-01,,,Beta",
+        "W1,R1,Won,2017-01-01,2017-02-01,100,Gamma",
+        "L1,R2,Lost,2017-01-02,2017-02-02,0,Gamma",
+    ]
+    (tmp_path / "deals.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with hitrate.Store(tmp_path / "s.duckdb") as store:
+        hitrate.import_files(store, [tmp_path / "deals.csv"])
+        dup = hitrate.doctor(store).finding("duplicates")
+    assert dup is not None and dup.count == 1
+    assert [(e["account"], e["deals"]) for e in dup.examples] == [("Beta", 2)]

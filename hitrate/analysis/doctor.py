@@ -24,7 +24,8 @@ finds nothing is left out of the result. The checks:
     stage values counted as open that look decided: the name says so (Closed, Lost, Vundet...) or most of
     their deals have a close date.
 ``duplicates``
-    the same account, amount, created and close dates under different ids.
+    the same account, amount, created and close dates under different ids (a missing amount or close date
+    matches a missing one; a deal with no created date is never a duplicate).
 ``shadowed_lookup``
     a column of the opportunities that a lookup table also has (a ``team`` column beside ``reps.team``): a
     deal's own value counts where it has one, the lookup's where it is empty
@@ -238,7 +239,9 @@ def _duplicates(source: Any, t: ir.Table, columns: set[str]) -> list[Finding]:
     keys = ["account", "amount", "created_at", "closed_at"]
     if not set(keys) <= columns:
         return []
-    kept = t.filter(t.account.notnull() & ~_blank(t.account))
+    # A deal with no created date has nothing but its account (and perhaps an amount) to be the same as another
+    # by: not evidence of a duplicate (the Maven sample's Prospecting deals have neither dates nor amounts).
+    kept = t.filter(t.account.notnull() & ~_blank(t.account) & t.created_at.notnull())
     groups = kept.group_by(keys).aggregate(deals=kept.id.nunique(), ids=kept.id.group_concat(", "))
     groups = groups.filter(groups.deals > 1)
     counts = _one(source, groups.aggregate(groups=groups.count(), extra=(groups.deals - 1).sum()))
