@@ -68,8 +68,19 @@ from tests.conftest import DATA, MAVEN, MAVEN_FILES, ROOT, require, require_modu
 
 DOCS = ROOT / "docs" / "commands"
 #: Prose pages whose examples run here, keyed ``../NAME`` as docs/commands links them.
-PROSE = ("definitions.md", "engines.md", "import.md", "outreach.md", "statistics.md", "synthetic.md")
-#: Prose pages whose examples another test runs.
+PROSE = (
+    "betting.md",
+    "definitions.md",
+    "engines.md",
+    "gaming.md",
+    "import.md",
+    "marketing.md",
+    "outreach.md",
+    "statistics.md",
+    "synthetic.md",
+)
+#: Prose pages whose ``console`` blocks another test runs (with the files the page shows); their other examples
+#: run here.
 ELSEWHERE = {
     "betting.md": "tests/test_domain_doc_examples.py",
     "gaming.md": "tests/test_domain_doc_examples.py",
@@ -141,7 +152,8 @@ _PIPELINE = "crm_sales_opportunities_maven/sales_pipeline.csv"
 _PAR = "slot_par_sheets_harrigan_dixon_2009/table2_double_diamond_deluxe_92_5_outcome_distribution.csv"
 _SFDC = "crm_exports/salesforce/sfdc-assets_data-cloud-workshop__Opportunity.csv"
 #: Files a page's examples read, put in its folder: name -> ``data:PATH`` (a copy of the shared data's PATH),
-#: ``store:KIND`` (a copy of a store) or ``make:NAME`` (made by MAKERS[NAME]).
+#: ``repo:PATH`` (a copy of the repository's), ``store:KIND`` (a copy of a store) or ``make:NAME`` (made by
+#: MAKERS[NAME]).
 FILES: dict[str, dict[str, str]] = {
     "README.md": {
         "sfdc-assets_data-cloud-workshop__Opportunity.csv": f"data:{_SFDC}",
@@ -156,7 +168,12 @@ FILES: dict[str, dict[str, str]] = {
     "quarantine-list.md": {"pipeline-broken.csv": "make:pipeline-broken"},
     "score-train.md": {"Leads.csv": "data:lead_scoring_x_education/Leads.csv"},
     "serve.md": {"mo-password.txt": "make:mo-password"},
+    "bets.md": {"E0": "data:football_data_co_uk_odds/E0"},
     "slots-par.md": {Path(_PAR).name: f"data:{_PAR}"},
+    "../marketing.md": {
+        "online_shoppers_intention.csv": "data:uci_online_shoppers_intention/online_shoppers_intention.csv",
+        "docs/examples/sessions.yaml": "repo:docs/examples/sessions.yaml",
+    },
     "../import.md": {"salg.csv": "make:salg"},
 }
 
@@ -247,6 +264,9 @@ def examples_in(path: Path, key: str | None = None) -> list[Example]:
         stripped = line.strip()
         if stripped.startswith("```"):
             fence = None if fence is not None else stripped[3:]
+            i += 1
+            continue
+        if fence == "console" and path.name in ELSEWHERE:
             i += 1
             continue
         if fence is not None and stripped.startswith("$ "):
@@ -513,6 +533,10 @@ class Session:
                     require(f"the shared data folder {MAVEN} is missing")
                 shutil.copy(self.built[what], self.folder / name)
                 continue
+            if how == "repo":
+                (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / what, self.folder / name)
+                continue
             if how == "data" and not (DATA / what).exists():
                 require(f"the shared data {DATA / what} is missing")
             if how == "data" and (DATA / what).is_dir():
@@ -742,3 +766,13 @@ def test_the_readme_quick_start_shows_what_the_demo_prints(built: Built) -> None
     assert block is not None
     why = matches(block[1].splitlines(), built.demo_stdout.splitlines(), built.demo_stderr.splitlines())
     assert why is None, why
+
+
+def test_definitions_init_writes_the_file_its_doc_shows(tmp_path: Path) -> None:
+    """definitions-init.md shows the file ``hitrate definitions init`` writes, "exactly this"."""
+    text = (DOCS / "definitions-init.md").read_text(encoding="utf-8")
+    block = re.search(r"The file written is exactly this.*?\n```yaml\n(.*?)^```", text, flags=re.M | re.S)
+    assert block is not None
+    result = CliRunner().invoke(app, ["definitions", "init", str(tmp_path / "hitrate.yaml")])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "hitrate.yaml").read_text(encoding="utf-8") == block[1]
