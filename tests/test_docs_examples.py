@@ -17,9 +17,10 @@ runs (every other ``$`` line is in SKIP, with the reason):
 Where the examples run: each page's examples run in order in an empty folder of their own, so an example may
 build on the one before. The folder's path is ``/tmp/hrdocs-`` and eight characters, and output shows it as
 ``/home/ann/sales-data`` (the same length, so tables keep their widths); the docs show that path. The folder
-holds the definitions files docs/definitions.md shows (a ``yaml`` block whose first line is ``# NAME.yaml``)
-and the files FILES names for the page: copies of the shared data (``../shared/data``), a store, or a file
-made here as the page describes it (the broken Maven export, the Danish one). The store (``HITRATE_DB``,
+holds the files docs/definitions.md and the page itself show as a ``yaml`` block whose first line is
+``# NAME.yaml`` (qualified.yaml, my-salesforce.yaml), and the files FILES names for the page: copies of the
+shared data (``../shared/data``) or of the repository's, a store, or a file made here as the page describes
+it (the broken Maven export, the Danish one). The store (``HITRATE_DB``,
 outside the folder) is a copy of the demo store (hitrate demo, seed 7, 20,000 deals) for the pages in DEMO,
 of the Maven sample imported with the maven preset for MAVEN_DOCS, else a new one; STORE_AT switches a page
 to another store from one example on (``maven``, ``empty``; ``empty:NAME`` for a second new one, and back
@@ -43,6 +44,11 @@ How output is compared (each rule below is one the docs state in their own words
 - the terminal width (COLUMNS) is that of the widest table the docs show, so wrapped cells wrap the same way
   (200 when the docs show no table);
 - an example shown with an ``error:`` line must exit with code 2, any other with 0.
+
+The ``console`` blocks of the pages in ELSEWHERE are run by tests/test_domain_doc_examples.py, their other
+examples here. Besides: the README's quick start shows what ``hitrate demo`` prints, definitions-init.md the
+file ``hitrate definitions init`` writes, and no page shows output under ``hitrate`` commands written without
+``$`` (an example this test would not see).
 """
 
 from __future__ import annotations
@@ -417,9 +423,9 @@ def _pipeline() -> Path:
 
 
 def _pipeline_broken(path: Path) -> None:
-    """The broken export import.md describes: the first 50 Maven rows; after the 25th, five bad rows (a date
-    that is none, an amount that is none, 10 fields, 3 fields, no stage) and a second copy of the first row,
-    id ``1C1I7A6R``, with the amount 2000."""
+    """The broken export import.md describes: the first 50 Maven rows; after the 25th, five bad rows (Maven rows
+    51-55 spoilt: a date that is none, an amount that is none, 10 fields, 3 fields, no stage) and a second copy
+    of the first row, id ``1C1I7A6R``, with the amount 2000."""
     lines = _pipeline().read_text(encoding="utf-8").splitlines()
     header, rows = lines[0], lines[1:51]
     first = rows[0].split(",")
@@ -527,24 +533,27 @@ class Session:
         for name, body in shown.items():
             (self.folder / name).write_text(body, encoding="utf-8")
         for name, source in FILES.get(self.page, {}).items():
-            how, _, what = source.partition(":")
-            if how == "store":
-                if what not in self.built:
-                    require(f"the shared data folder {MAVEN} is missing")
-                shutil.copy(self.built[what], self.folder / name)
-                continue
-            if how == "repo":
-                (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(ROOT / what, self.folder / name)
-                continue
-            if how == "data" and not (DATA / what).exists():
-                require(f"the shared data {DATA / what} is missing")
-            if how == "data" and (DATA / what).is_dir():
-                shutil.copytree(DATA / what, self.folder / name)
-            elif how == "data":
-                shutil.copy(DATA / what, self.folder / name)
-            else:
-                MAKERS[what](self.folder / name)
+            self.put(name, source)
+
+    def put(self, name: str, source: str) -> None:
+        """Put a file FILES names in the folder."""
+        how, _, what = source.partition(":")
+        target = self.folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if how == "make":
+            MAKERS[what](target)
+        elif how == "store":
+            if what not in self.built:
+                require(f"the shared data folder {MAVEN} is missing")
+            shutil.copy(self.built[what], target)
+        elif how == "repo":
+            shutil.copy(ROOT / what, target)
+        elif not (DATA / what).exists():
+            require(f"the shared data {DATA / what} is missing")
+        elif (DATA / what).is_dir():
+            shutil.copytree(DATA / what, target)
+        else:
+            shutil.copy(DATA / what, target)
 
     def snapshot(self, into: Path) -> Snapshot:
         shutil.copytree(self.folder, into / "folder", symlinks=True)
@@ -586,11 +595,8 @@ class Session:
         return ran
 
     def hitrate(self, e: Example, form: Shell) -> tuple[int, str, str]:
-        command = e.command
-        for shown, real in self.bound.items():
-            command = command.replace(shown, real)
-        args = shell(command).args if command != e.command else form.args  # type: ignore[union-attr]
-        args = [x for a in args for x in self.expand(a)]
+        """A ``hitrate`` line through typer's CliRunner: exit code, stdout, stderr."""
+        args = [x for a in form.args for x in self.expand(self.bound.get(a, a))]
         stdin = form.stdin
         if form.stdin_file is not None:
             stdin = "" if form.stdin_file == "/dev/null" else (self.folder / form.stdin_file).read_text("utf-8")
@@ -776,3 +782,15 @@ def test_definitions_init_writes_the_file_its_doc_shows(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["definitions", "init", str(tmp_path / "hitrate.yaml")])
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "hitrate.yaml").read_text(encoding="utf-8") == block[1]
+
+
+def test_no_page_shows_output_under_a_command_without_its_dollar() -> None:
+    """An indented block of ``hitrate`` commands with no ``$`` followed by a plain fenced block (output) is an
+    example this test would not run: write its commands as ``$ hitrate ...``."""
+    commands_then_output = re.compile(r"((?:^    (?:\.venv/bin/)?hitrate .*\n)+)\n*```\n", flags=re.M)
+    found = [
+        f"{path.relative_to(ROOT)}: {block[1].strip()!r}"
+        for path in [*sorted((ROOT / "docs").glob("**/*.md")), ROOT / "README.md"]
+        for block in commands_then_output.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, found
