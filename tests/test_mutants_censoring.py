@@ -83,6 +83,7 @@ def test_every_check_names_its_parameter_function_expectation_and_value(
     with pytest.raises(InvalidParameterError) as info:
         call()
     assert str(info.value) == f"The {message} instead."
+    assert info.value.parameter == message.split("'")[1]
 
 
 def test_documented_defaults_are_the_defaults() -> None:
@@ -162,7 +163,7 @@ def test_no_cohorts_gives_empty_results() -> None:
 
 def test_a_cohort_without_deals_is_nan_without_warnings() -> None:
     """n = 0: no rate (NaN), and no RuntimeWarning about 0/0."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         res = eventual_rates(CI, [0, 1], [0, 2], [0, 1], [0, 1], [], [], [])
     assert np.isnan(res.naive_rate[0]) and np.isnan(res.eventual_low[0]) and np.isnan(res.eventual_high[0])
@@ -201,7 +202,7 @@ def test_loss_variance_equals_lifelines_with_events_at_the_first_age() -> None:
 def test_a_table_that_ends_with_everyone_closing_warns_nothing() -> None:
     """At the last age everyone at risk closes (n = d): the variance term d / (n (n - d)) is 0 by definition,
     computed without a division-by-zero warning."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):  # a warning shows only once
         warnings.simplefilter("error")
         ci = aalen_johansen([1, 2, 3], [1, 0, 2], [1, 1, 1], [0, 1, 0])
     assert np.all(np.isfinite(ci.var_cif_win)) and ci.survival[-1] == 0.0

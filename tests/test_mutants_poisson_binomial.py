@@ -38,6 +38,7 @@ def test_every_check_names_its_parameter_function_expectation_and_value(
     with pytest.raises(InvalidParameterError) as info:
         call()
     assert str(info.value) == f"The {message} instead."
+    assert info.value.parameter == message.split("'")[1]
 
 
 def test_won_plus_lost_of_exactly_one_and_rounding_above_it() -> None:
@@ -173,3 +174,13 @@ def test_normal_tail(threshold: float, mean: float, var: float) -> None:
     ``scipy.stats.norm.sf`` to 1e-15."""
     reference = float(mean >= threshold) if var == 0 else _normal(threshold, mean, var)
     assert pb._normal_tail(threshold, mean, var) == pytest.approx(reference, abs=1e-15)
+
+
+def test_exactly_at_the_limit_is_still_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``EXACT_LIMIT`` open deals are computed exactly (the limit is inclusive), one more by the normal tail."""
+    monkeypatch.setattr(pb, "EXACT_LIMIT", 3)
+    w, lo = [0.2, 0.5, 0.3], [0.1, 0.2, 0.3]
+    assert "exact" in prob_rate_at_least(2, 5, w, lo, 0.4)[2]
+    assert "exact" in prob_rate_at_least(2, 5, w, lo, 0.4, basis="cohort")[2]
+    assert "normal" in prob_rate_at_least(2, 5, [*w, 0.1], [*lo, 0.1], 0.4)[2]
+    assert "normal" in prob_rate_at_least(2, 5, [*w, 0.1], [*lo, 0.1], 0.4, basis="cohort")[2]

@@ -95,7 +95,7 @@ def _win_after_grid(cif_win: FloatArray, survival: FloatArray) -> FloatArray:
     f = np.concatenate([np.zeros_like(final), cif_win], axis=-1)
     s = np.concatenate([np.ones_like(final), survival], axis=-1)
     positive = s > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (the divisor is never 0)
         q = np.where(positive, (final - f) / np.where(positive, s, 1.0), 0.0)
     last_valid = np.maximum.accumulate(np.where(positive, np.arange(s.shape[-1]), 0), axis=-1)
     q = np.take_along_axis(q, last_valid, axis=-1)
@@ -402,7 +402,7 @@ def eventual_rates(
     o_count = whole_counts(open_count, "open_count", func)
     same_length(func, open_cohort=o_codes, open_age=o_age, open_count=o_count)
 
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes, kind="stable")  # pragma: no mutate (the codes are distinct: any sort is stable)
     pos = np.searchsorted(codes[order], o_codes)
     pos = np.minimum(pos, max(codes.size - 1, 0))
     unknown = codes[order][pos] != o_codes if codes.size else np.ones(o_codes.size, dtype=bool)

@@ -102,7 +102,7 @@ def prob_rate_at_least(
         x = np.arange(w.size + 1)[:, None]
         losses = np.arange(w.size + 1)[None, :]
         denom = attempts + x + losses
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (no division below)
             ok = (denom > 0) & (hits + x >= g * denom - 1e-12)
         prob = float(pmf[ok].sum())
         if attempts == 0:  # no final rate when nothing closes: count only outcomes with a denominator
