@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import itertools
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -184,3 +185,10 @@ def test_exactly_at_the_limit_is_still_exact(monkeypatch: pytest.MonkeyPatch) ->
     assert "exact" in prob_rate_at_least(2, 5, w, lo, 0.4, basis="cohort")[2]
     assert "normal" in prob_rate_at_least(2, 5, [*w, 0.1], [*lo, 0.1], 0.4)[2]
     assert "normal" in prob_rate_at_least(2, 5, [*w, 0.1], [*lo, 0.1], 0.4, basis="cohort")[2]
+
+
+def test_probabilities_from_a_database_driver() -> None:
+    """``Decimal`` probabilities (what a PostgreSQL ``numeric`` column gives) are read as floats."""
+    won, lost = [Decimal("0.25"), Decimal("0.5")], [Decimal("0.5"), Decimal("0.25")]
+    assert prob_rate_at_least(2, 4, won, lost, 0.5) == prob_rate_at_least(2, 4, [0.25, 0.5], [0.5, 0.25], 0.5)
+    np.testing.assert_array_equal(poisson_binomial_pmf(won), poisson_binomial_pmf([0.25, 0.5]))
