@@ -94,3 +94,26 @@ def test_shrink_within_keys_labels_as_given_and_counts_one_attempt_groups() -> N
     )
     mean, _, _ = shrink([2], [8], overall)
     assert mean[0] == pytest.approx((overall.alpha + 2) / (overall.alpha + overall.beta + 8), rel=1e-12)
+
+
+def test_counts_from_a_sql_numeric_column_are_numbers() -> None:
+    """A NUMERIC column read through a database driver arrives as ``decimal.Decimal``: the functions read the
+    counts as floats and give the results of the same counts given as ints."""
+    from decimal import Decimal
+
+    from hitrate.stats.adjust import garwood_interval
+
+    def dec(values: list[int]) -> list[Decimal]:
+        return [Decimal(v) for v in values]
+
+    for got, want in zip(garwood_interval(dec([0, 3, 10])), garwood_interval([0, 3, 10]), strict=True):
+        np.testing.assert_array_equal(got, want)
+    as_decimal = indirect_standardise([0, 1, 0], [0, 0, 1], dec([10, 10, 1]), dec([3, 5, 1]))
+    np.testing.assert_array_equal(as_decimal.expected, [5.0, 4.0])
+    np.testing.assert_array_equal(
+        as_decimal.quality_high, indirect_standardise([0, 1, 0], [0, 0, 1], [10, 10, 1], [3, 5, 1]).quality_high
+    )
+    low, high = funnel_limits(dec([5, 0]), 0.3)[0.95]
+    want_low, want_high = funnel_limits([5, 0], 0.3)[0.95]
+    np.testing.assert_array_equal(low, want_low)
+    np.testing.assert_array_equal(high, want_high)

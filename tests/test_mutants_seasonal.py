@@ -9,6 +9,7 @@ run for every mutant of ``hitrate/stats/seasonal.py`` (``make mutate``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -17,9 +18,11 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.genmod.families import Binomial
+from statsmodels.genmod.generalized_linear_model import GLM as sm_glm
 from statsmodels.stats.proportion import proportion_confint
 
 from hitrate.errors import InvalidParameterError
+from hitrate.stats._glm import unusual_periods
 from hitrate.stats.seasonal import Decomposition, decompose
 from tests.test_stats_seasonal import REF_ATTEMPTS, REF_HITS, REF_MONTHS
 
@@ -432,3 +435,69 @@ def test_the_trend_is_linear_in_log_odds_beyond_the_last_observed_month() -> Non
     logit = np.log(tail / (1 - tail))
     np.testing.assert_allclose(np.diff(logit, 2), 0.0, atol=1e-9)
     assert abs(logit[-1] - logit[0]) > 1e-3  # not flat: the slope at the boundary carries on
+
+
+# ---- the outlier test ----------------------------------------------------------------------------------
+def _deletion_p_values(k: np.ndarray, n: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The documented first-round statistic from statsmodels' GLM: leverage ``h`` from ``get_influence()``,
+    Pearson residual ``r``, ``r² / (1 − h)`` against the dispersion without the period
+    ``φ₍ᵢ₎ = (Σ r² − r²/(1 − h)) / (m − p − 1)`` floored at 1; two-sided Student t on m − p − 1 degrees of
+    freedom when φ₍ᵢ₎ > 1, else normal."""
+    res = sm_glm(np.column_stack([k, n - k]), x, family=Binomial()).fit()
+    h = res.get_influence().hat_matrix_diag
+    r = res.resid_pearson
+    m, p = x.shape
+    r2 = r**2 / (1 - h)
+    df = m - p - 1
+    phi_raw = (np.sum(r**2) - r2) / df
+    stat = np.sqrt(r2 / np.maximum(phi_raw, 1))
+    return np.where(phi_raw > 1, 2 * sps.t.sf(stat, df), 2 * sps.norm.sf(stat)), phi_raw
+
+
+@pytest.mark.parametrize(("seed", "shift", "overdispersed"), [(0, 25, False), (1, 25, True), (5, -40, True)])
+def test_the_outlier_test_flags_exactly_at_its_benjamini_hochberg_threshold(
+    seed: int, shift: int, overdispersed: bool
+) -> None:
+    """24 periods of 200 attempts on a logit-linear trend, ``rng = np.random.default_rng(seed)``,
+    ``k = rng.binomial(200, expit(-0.8 + 0.5 t))`` with t = i/24, and period 7 moved by ``shift`` hits.
+    Benjamini-Hochberg flags the smallest p-value p₍₁₎ when ``fdr >= m p₍₁₎``: at m p₍₁₎ (1 ∓ 1e-6)
+    nothing, then period 7 alone is flagged (high or low by its sign). This holds the p-value of
+    ``unusual_periods`` to the statsmodels reference at a relative 1e-6, in both regimes (φ₍ᵢ₎ above 1:
+    Student t; below: normal)."""
+    rng = np.random.default_rng(seed)
+    m = 24
+    t = np.arange(m) / m
+    x = np.column_stack([np.ones(m), t])
+    n = np.full(m, 200.0)
+    k = rng.binomial(200, 1 / (1 + np.exp(-(-0.8 + 0.5 * t)))).astype(float)
+    k[7] += shift
+    p, phi_raw = _deletion_p_values(k, n, x)
+    assert int(np.argmin(p)) == 7 and (phi_raw[7] > 1) == overdispersed
+    assert (unusual_periods(k, n, x, p[7] * m * (1 - 1e-6)) == "").all()
+    flagged = unusual_periods(k, n, x, p[7] * m * (1 + 1e-6))
+    expected = [""] * m
+    expected[7] = "high" if shift > 0 else "low"
+    assert flagged.tolist() == expected
+
+
+def test_one_period_has_dispersion_one_and_no_warning() -> None:
+    """One month with attempts among three: a constant level with no residual degree of freedom, so the
+    dispersion is 1 (nothing to estimate it from); the empty months are kept, and nothing warns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = decompose(REF_MONTHS[:3], [0, 40, 0], [0, 10, 0])
+    assert d.dispersion == 1.0
+    np.testing.assert_allclose(d.trend, 0.25, rtol=1e-9)
+    assert d.remainder[1] == pytest.approx(0.0, abs=1e-9) and np.isnan(d.remainder[[0, 2]]).all()
+
+
+def test_a_december_with_no_hits_is_at_the_edge() -> None:
+    n, k = flat36()
+    k = k.copy()
+    k[[11, 23, 35]] = 0
+    assert "Month 12 of the year had no hits (or only hits) every time" in str(decompose(MONTHS36, n, k).note)
+
+
+def test_a_one_attempt_period_without_a_fit_has_remainder_zero() -> None:
+    d = decompose(REF_MONTHS[:3], [1, 5, 0], [0, 0, 0])
+    assert d.remainder[:2].tolist() == [0.0, 0.0] and np.isnan(d.remainder[2])
