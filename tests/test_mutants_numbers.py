@@ -117,3 +117,12 @@ def test_counts_from_a_sql_numeric_column_are_numbers() -> None:
     want_low, want_high = funnel_limits([5, 0], 0.3)[0.95]
     np.testing.assert_array_equal(low, want_low)
     np.testing.assert_array_equal(high, want_high)
+
+
+def test_an_empty_stratum_gives_no_warning() -> None:
+    """A stratum whose cells have no attempts has no reference rate; it adds nothing to the expected hits and
+    nothing warns (0/0 is masked)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = indirect_standardise([0, 1, 0], [0, 0, 1], [10, 10, 0], [3, 5, 0])
+    np.testing.assert_allclose(r.expected, [4.0, 4.0], rtol=1e-12)

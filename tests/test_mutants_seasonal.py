@@ -501,3 +501,40 @@ def test_a_december_with_no_hits_is_at_the_edge() -> None:
 def test_a_one_attempt_period_without_a_fit_has_remainder_zero() -> None:
     d = decompose(REF_MONTHS[:3], [1, 5, 0], [0, 0, 0])
     assert d.remainder[:2].tolist() == [0.0, 0.0] and np.isnan(d.remainder[2])
+
+
+def test_year_on_year_of_two_months_without_hits_is_no_difference() -> None:
+    """Both months of a pair with no hits (or only hits): difference 0 and the z-test's p-value 1 (a pooled rate
+    of 0 or 1 has no standard error: no evidence of a difference)."""
+    for hits in (np.zeros(30), REF_ATTEMPTS):
+        d = decompose(REF_MONTHS, REF_ATTEMPTS, hits)
+        has = np.isfinite(d.yoy_p)
+        assert has.sum() == 17  # the second year's 18 months less the pair of 2021-05 (no attempts)
+        assert d.yoy_p[has].tolist() == [1.0] * 17 and d.yoy_difference[has].tolist() == [0.0] * 17
+
+
+def test_iso_weeks_on_every_weekday() -> None:
+    """One date per week, each on a different weekday (Monday to Sunday in turn), across two ISO-year ends
+    (2020 has a week 53): the period of year is ``datetime.date.isocalendar()``'s week, and the labels name the
+    ISO year and week."""
+    import datetime as dt
+
+    days = np.datetime64("2019-12-23") + 7 * np.arange(110) + np.arange(110) % 7
+    iso = [dt.date.fromisoformat(str(x)).isocalendar() for x in days]
+    n = np.full(110, 50)
+    n[[5, 60]] = 0
+    d = decompose(days, n, np.where(n > 0, 20, 0), period="week")
+    assert d.period_of_year.tolist() == [w for _, w, _ in iso]
+    assert str(d.note).endswith("2 weeks with no attempts were skipped.")
+    with pytest.raises(InvalidParameterError, match=r"duplicates: \['2020-W53'\]"):
+        decompose(np.array(["2020-12-28", "2021-01-03"], dtype="datetime64[D]"), [1, 1], [0, 0], period="week")
+
+
+def test_a_period_that_fits_itself_is_never_unusual() -> None:
+    """A design column that is 1 for period 0 alone gives it leverage 1: its residual is 0 whatever its count,
+    it cannot be tested, and it is never flagged, even at a false-discovery rate of 0.5."""
+    m = 12
+    x = np.column_stack([np.ones(m), np.arange(m) / m, np.eye(m)[0]])
+    n = np.full(m, 100.0)
+    k = np.array([90, 30, 31, 29, 33, 30, 28, 32, 31, 30, 29, 30], dtype=float)
+    assert unusual_periods(k, n, x, 0.5)[0] == ""
