@@ -543,3 +543,16 @@ def test_a_period_that_fits_itself_is_never_unusual() -> None:
     n = np.full(m, 100.0)
     k = np.array([90, 30, 31, 29, 33, 30, 28, 32, 31, 30, 29, 30], dtype=float)
     assert unusual_periods(k, n, x, 0.5)[0] == ""
+
+
+def test_a_month_with_only_hits_is_at_the_edge_and_an_empty_month_warns_nothing() -> None:
+    """December won every time: the edge note names it. The reference series (2021-05 without attempts) is
+    decomposed with factors and no warning (its adjusted rate, 0/0, is masked)."""
+    n, k = flat36()
+    k = k.copy()
+    k[[11, 23, 35]] = n[[11, 23, 35]]
+    assert "Month 12 of the year had no hits (or only hits) every time" in str(decompose(MONTHS36, n, k).note)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = decompose(REF_MONTHS, REF_ATTEMPTS, REF_HITS)
+    assert d.seasonal_factors is not None and np.isnan(d.adjusted_rate[2])
