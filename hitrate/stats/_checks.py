@@ -54,7 +54,7 @@ def one_of(name: str, value: Any, options: tuple[str, ...], caller: str) -> None
     """The error unless ``value`` is one of ``options``."""
     if value not in options:
         shown_options = [repr(o) for o in options]
-        listed = Message("stats.or_list", head=Joined(shown_options[:-1], ", "), last=shown_options[-1])
+        listed = Message("stats.or_list", head=Joined(shown_options[:-1]), last=shown_options[-1])
         raise invalid(name, caller, "one_of", value, options=listed)
 
 
@@ -74,7 +74,7 @@ def vector(values: npt.ArrayLike, name: str, caller: str) -> FloatArray:
         raise invalid(name, caller, "one_dimensional", Shown(f"shape {arr.shape}"))
     bad = ~np.isfinite(arr)
     if np.any(bad):
-        raise invalid(name, caller, "finite", arr[bad][0])
+        raise invalid(name, caller, "finite", float(arr[bad][0]))
     return arr
 
 
@@ -83,7 +83,7 @@ def whole_counts(values: npt.ArrayLike, name: str, caller: str) -> FloatArray:
     arr = vector(values, name, caller)
     bad = (arr < 0) | (arr != np.floor(arr))
     if np.any(bad):
-        raise invalid(name, caller, "counts", arr[bad][0])
+        raise invalid(name, caller, "counts", float(arr[bad][0]))
     return arr
 
 

@@ -156,7 +156,7 @@ def _listed(items: list[str] | list[Message]) -> str | Message:
     """``5``, ``5 and 7``, ``1, 2 and 3`` (in the language of the sentence around it)."""
     if len(items) == 1:
         return items[0]
-    return Message("stats.and_list", head=Joined(items[:-1], ", "), last=items[-1])
+    return Message("stats.and_list", head=Joined(items[:-1]), last=items[-1])
 
 
 def _unit(period: str, count: int = 2, title: bool = False) -> Message:
@@ -290,7 +290,7 @@ def decompose(
     season = True
     if cycles < 2:
         season = False
-        notes.insert(0, Message("stats.too_short", span=span, unit=_unit(period)))
+        notes.insert(0, Message("stats.too_short", span=span, unit=_unit(period, span)))
     elif np.any(seen < 2):
         season = False
         missing = [str(i + 1) for i in np.flatnonzero(seen < 2)]
