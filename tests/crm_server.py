@@ -88,6 +88,10 @@ class FakeApi:
                     except ValueError:
                         body = raw.decode()
                 fault = self._fault(request)
+                logged = Logged(
+                    request.method, request.url.path, dict(request.query_params), body, 0, dict(request.headers)
+                )
+                self.log.append(logged)  # on arrival: a request the client gave up waiting for is logged too
                 if fault is not None and fault.delay:
                     await asyncio.sleep(fault.delay)
                     fault = None
@@ -100,16 +104,7 @@ class FakeApi:
                 else:
                     with self.lock:
                         response = handler(request, body, **request.path_params)
-                self.log.append(
-                    Logged(
-                        request.method,
-                        request.url.path,
-                        dict(request.query_params),
-                        body,
-                        response.status_code,
-                        dict(request.headers),
-                    )
-                )
+                logged.status = response.status_code
                 return response
 
             return endpoint

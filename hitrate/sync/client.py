@@ -79,9 +79,13 @@ class CrmClient:
         retry: RetryPolicy | None = None,
         secrets: Sequence[str] = (),
     ) -> None:
-        from dlt.sources.helpers.requests import Client
-        from dlt.sources.helpers.rest_client import RESTClient
+        try:
+            from dlt.sources.helpers.requests import Client
+            from dlt.sources.helpers.rest_client import RESTClient
+        except ImportError as exc:
+            from hitrate.errors import MissingDependencyError
 
+            raise MissingDependencyError("sync.needs_crm_extra", error=str(exc)) from None
         self.crm = crm
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
