@@ -77,6 +77,10 @@ def ms(value: str) -> int:
 class FakeHubSpot(FakeApi):
     """Deals (id -> properties), archived deals, owners; ``touch`` changes a deal as a user would."""
 
+    crm = "hubspot"
+    deals_request = ("POST", "/crm/v3/objects/deals/search")
+    page_size = 100
+
     def __init__(self, token: str = "secret-XYZ") -> None:
         super().__init__(token)
         self.deals: dict[str, dict[str, Any]] = {}
@@ -99,6 +103,33 @@ class FakeHubSpot(FakeApi):
     def archive(self, deal_id: str) -> None:
         self.archived[deal_id] = self.deals.pop(deal_id)
         self.archived[deal_id]["archivedAt"] = self.tick()
+
+    # -- what the shared sync tests ask of every fake (tests/test_sync_crms.py) -------------------------------
+    def env(self, token: str) -> dict[str, str]:
+        return {"HITRATE_HUBSPOT_TOKEN": token}
+
+    label = "HubSpot"
+
+    def deal_ids(self) -> list[str]:
+        return list(self.deals)
+
+    def cursor_filter(self, cursor: str) -> str:
+        """How a saved cursor is sent: HubSpot's search filters take epoch milliseconds."""
+        return str(ms(cursor))
+
+    def change_amount(self, deal_id: str, amount: float) -> None:
+        self.touch(deal_id, amount=f"{amount:g}")
+
+    def remove_won(self) -> str:
+        """Archive a won deal; its id."""
+        deal_id = next(i for i, p in self.deals.items() if p["hs_is_closed_won"] == "true")
+        self.archive(deal_id)
+        return deal_id
+
+    def since(self, logged: Any) -> str | None:
+        """The cursor a deals request asked from (epoch milliseconds), None for everything."""
+        groups = (logged.body or {}).get("filterGroups") or []
+        return groups[0]["filters"][0]["value"] if groups else None
 
     # -- endpoints --------------------------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, str, Any]]:
