@@ -36,6 +36,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     body: Any = None
+    deals: bool = False  # match the requests for pages of deals (FakeApi.is_deals) instead of method and path
     seen: int = 0
     used: int = 0
 
@@ -53,6 +54,9 @@ class Logged:
 class FakeApi:
     """The shared parts of a fake CRM: the request log, faults, and the token it accepts."""
 
+    #: What :meth:`since` of a fake says for a page that continues a query (the filter was on its first page).
+    CONTINUED = "continued"
+
     def __init__(self, token: str) -> None:
         self.token = token
         self.log: list[Logged] = []
@@ -63,6 +67,20 @@ class FakeApi:
         fault = Fault(method, path, status, **kwargs)
         self.faults.append(fault)
         return fault
+
+    def fail_deals(self, status: int = 500, **kwargs: Any) -> Fault:
+        """A fault for the requests of pages of deals (whatever their paths)."""
+        fault = Fault("", "", status, deals=True, **kwargs)
+        self.faults.append(fault)
+        return fault
+
+    def deals_log(self) -> list[Logged]:
+        """The requests for pages of deals, in order."""
+        return [r for r in self.log if self.is_deals(r.method, r.path, r.query)]
+
+    def is_deals(self, method: str, path: str, query: dict[str, str]) -> bool:
+        """Override: whether a request asks for a page of deals."""
+        raise NotImplementedError
 
     def authorised(self, request: Request) -> bool:
         """Override: whether the request carries the token."""
@@ -116,7 +134,10 @@ class FakeApi:
     def _fault(self, request: Request) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if request.method != fault.method or not request.url.path.startswith(fault.path):
+                if fault.deals:
+                    if not self.is_deals(request.method, request.url.path, dict(request.query_params)):
+                        continue
+                elif request.method != fault.method or not request.url.path.startswith(fault.path):
                     continue
                 fault.seen += 1
                 if fault.seen >= fault.nth and fault.used < fault.times:

@@ -78,8 +78,6 @@ class FakeHubSpot(FakeApi):
     """Deals (id -> properties), archived deals, owners; ``touch`` changes a deal as a user would."""
 
     crm = "hubspot"
-    deals_request = ("POST", "/crm/v3/objects/deals/search")
-    page_size = 100
 
     def __init__(self, token: str = "secret-XYZ") -> None:
         super().__init__(token)
@@ -109,6 +107,10 @@ class FakeHubSpot(FakeApi):
         return {"HITRATE_HUBSPOT_TOKEN": token}
 
     label = "HubSpot"
+    dimensions = {"segment", "product", "region", "lead_source"}
+
+    def is_deals(self, method: str, path: str, query: dict[str, str]) -> bool:
+        return (method, path) == ("POST", "/crm/v3/objects/deals/search")
 
     def deal_ids(self) -> list[str]:
         return list(self.deals)

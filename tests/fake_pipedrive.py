@@ -48,8 +48,6 @@ class FakePipedrive(FakeApi):
     """Deals (id -> v2 deal), their flows and the users; ``touch`` changes a deal as a user would."""
 
     crm = "pipedrive"
-    deals_request = ("GET", "/api/v2/deals")
-    page_size = SERVED
 
     def __init__(self, token: str = "secret-XYZ") -> None:
         super().__init__(token)
@@ -83,6 +81,10 @@ class FakePipedrive(FakeApi):
         return {"HITRATE_PIPEDRIVE_TOKEN": token}
 
     label = "Pipedrive"
+    dimensions = {"segment", "product", "region", "lead_source"}
+
+    def is_deals(self, method: str, path: str, query: dict[str, str]) -> bool:
+        return (method, path) == ("GET", "/api/v2/deals")
 
     def deal_ids(self) -> list[str]:
         return [str(i) for i, d in self.deals.items() if not d["is_deleted"]]

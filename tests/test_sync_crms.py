@@ -66,7 +66,7 @@ def test_a_first_sync_stores_every_deal_owner_and_stage_as_the_generator_made_th
     assert store.fetch("SELECT count(DISTINCT rep) FROM opportunities") == [(synth.opportunities["rep"].nunique(),)]
     # Stage history: one row per stage each deal entered, the closing stage included.
     assert store.count("stage_history") == len(synth.stage_history.drop_duplicates(["id", "stage"]))
-    assert {"segment", "product", "region", "lead_source"} <= set(store.columns("opportunities"))
+    assert fake.dimensions <= set(store.columns("opportunities"))  # custom fields included
     assert source_state(store, fake.crm).cursor == report.cursor and report.cursor["deals"]
 
 
@@ -83,7 +83,8 @@ def test_the_same_deals_from_a_sync_and_from_an_export_file_give_the_same_rates(
     with Store(filed) as s:
         import_files(s, [export], preset=fake.crm)
     runner = CliRunner()
-    for args in ([], ["--by", "rep"], ["--by", "lead_source", "--by", "segment"], ["--period", "quarter"]):
+    segment = min(d for d in fake.dimensions if d.startswith("segment"))
+    for args in ([], ["--by", "rep"], ["--by", "lead_source", "--by", segment], ["--period", "quarter"]):
         a = runner.invoke(app, ["rates", "--db", str(synced), *args])
         b = runner.invoke(app, ["rates", "--db", str(filed), *args])
         assert a.exit_code == b.exit_code == 0, a.output + b.output
@@ -93,15 +94,14 @@ def test_the_same_deals_from_a_sync_and_from_an_export_file_give_the_same_rates(
 def test_a_second_sync_fetches_only_what_changed_and_counts_one_updated(store: Store, fake: Any, url: str):
     first = run(store, fake, url)
     before = len(fake.log)
-    changed = str(sorted(fake.deal_ids(), key=int)[16])
+    changed = str(fake.deal_ids()[16])
     fake.change_amount(changed, 99999)
     report = run(store, fake, url)
     deals = deals_report(report)
     assert (deals.imported, deals.updated) == (0, 1) and not report.full
     assert deals.read <= 2  # the changed deal, and the one the cursor stood on (the filter is "at or after")
     assert store.fetch("SELECT amount FROM opportunities WHERE id = ?", [changed]) == [(99999.0,)]
-    method, path = fake.deals_request
-    asked = [r for r in fake.log[before:] if r.method == method and r.path == path]
+    asked = [r for r in fake.deals_log() if fake.log.index(r) >= before and fake.since(r) != fake.CONTINUED]
     assert asked and all(fake.since(r) is not None for r in asked)
     assert {fake.since(r) for r in asked} == {fake.cursor_filter(first.cursor["deals"])}
     assert report.cursor["deals"] != first.cursor["deals"]
@@ -129,19 +129,18 @@ def test_a_sync_that_fails_on_page_three_leaves_the_rows_and_the_cursor_as_they_
     tables = ("opportunities", "reps", "stage_history", "crm_stages", "crm_deleted")
     before = {t: snapshot(store, t) for t in tables}
     cursor = source_state(store, fake.crm).cursor
-    ids = sorted(fake.deal_ids(), key=int)
+    ids = fake.deal_ids()
     for deal_id in (ids[2], ids[150], ids[290]):
         fake.change_amount(deal_id, 1)
     fake.remove_won()
-    method, path = fake.deals_request
-    fake.fail(method, path, status=500, nth=3, times=FAST.attempts)
+    fake.fail_deals(status=500, nth=3, times=FAST.attempts)
     with pytest.raises(SyncError) as err:
         run(store, fake, url, full=True)
     assert "500" in str(err.value)
     assert {t: snapshot(store, t) for t in tables} == before
     state = source_state(store, fake.crm)
     assert state.cursor == cursor and state.error == str(err.value)
-    statuses = [r.status for r in fake.log if r.method == method and r.path == path][-(2 + FAST.attempts) :]
+    statuses = [r.status for r in fake.deals_log()][-(2 + FAST.attempts) :]
     assert statuses == [200, 200] + [500] * FAST.attempts  # pages 1 and 2, then page 3 on every try
     # The next good run stores the changes and clears the error.
     again = run(store, fake, url)
@@ -149,12 +148,11 @@ def test_a_sync_that_fails_on_page_three_leaves_the_rows_and_the_cursor_as_they_
 
 
 def test_a_500_then_success_and_a_429_with_retry_after_are_retried(store: Store, fake: Any, url: str):
-    method, path = fake.deals_request
-    fake.fail(method, path, status=503, nth=1)
-    fake.fail(method, path, status=429, nth=2, headers={"Retry-After": "1"})
+    fake.fail_deals(status=503, nth=1)
+    fake.fail_deals(status=429, nth=2, headers={"Retry-After": "1"})
     report = run(store, fake, url)
     assert deals_report(report).imported == N
-    statuses = [r.status for r in fake.log if r.method == method and r.path == path]
+    statuses = [r.status for r in fake.deals_log()]
     assert statuses[:3] == [503, 200, 429] and statuses[3] == 200
 
 
@@ -170,8 +168,7 @@ def test_a_500_then_success_and_a_429_with_retry_after_are_retried(store: Store,
 def test_rate_limits_server_errors_and_timeouts_that_persist_are_one_line_naming_the_crm(
     tmp_path: Path, fake: Any, url: str, fault: dict[str, Any], words: list[str]
 ):
-    method, path = fake.deals_request
-    fake.fail(method, path, **fault)
+    fake.fail_deals(**fault)
     args = ["sync", fake.crm, "--api-base", url, "--db", str(tmp_path / "s.duckdb")]
     result = CliRunner().invoke(
         app, [*args, "--retries", "2", "--backoff", "0.01", "--timeout", "0.3"], env=fake.env(TOKEN)
@@ -180,7 +177,7 @@ def test_rate_limits_server_errors_and_timeouts_that_persist_are_one_line_naming
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     for word in [fake.label, *words]:
         assert word in result.output
-    assert len([r for r in fake.log if r.method == method and r.path == path]) == 3  # a try and two retries
+    assert len(fake.deals_log()) == 3  # a try and two retries
 
 
 def test_an_expired_token_says_so_and_names_what_to_set(tmp_path: Path, fake: Any, url: str):
@@ -199,8 +196,7 @@ def test_no_credential_appears_in_output_logs_store_or_errors(
     env = fake.env(TOKEN)
     ok = CliRunner().invoke(app, ["sync", fake.crm, "--api-base", url, "--db", str(db), "--format", "json"], env=env)
     assert ok.exit_code == 0, ok.output
-    method, path = fake.deals_request
-    fake.fail(method, path, status=500, times=99, body={"echo": TOKEN})
+    fake.fail_deals(status=500, times=99, body={"echo": TOKEN})
     bad = CliRunner().invoke(app, ["sync", fake.crm, "--api-base", url, "--db", str(db), "--backoff", "0"], env=env)
     assert bad.exit_code == 2
     with Store(db) as s, pytest.raises(SyncError) as err:

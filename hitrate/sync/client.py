@@ -69,7 +69,8 @@ class HeaderAuth:
 class CrmClient:
     """An authenticated REST client of one CRM (``crm``: ``hubspot``, ``pipedrive`` or ``salesforce``) at
     ``base_url``, with ``retry``'s behaviour; ``secrets`` are the values no message may hold (a last guard: the
-    messages are made without them). ``requests`` counts the requests answered (retries included)."""
+    messages are made without them); ``retry_on``: the statuses retried (default 429 and every 5xx).
+    ``requests`` counts the requests sent (retries included)."""
 
     def __init__(
         self,
@@ -78,6 +79,7 @@ class CrmClient:
         auth: HeaderAuth | None,
         retry: RetryPolicy | None = None,
         secrets: Sequence[str] = (),
+        retry_on: Sequence[int] | None = None,
     ) -> None:
         try:
             from dlt.sources.helpers.requests import Client
@@ -98,6 +100,7 @@ class CrmClient:
             request_backoff_factor=self.retry.backoff,
             request_max_retry_delay=self.retry.max_wait,
             respect_retry_after_header=True,
+            **({"status_codes": tuple(retry_on)} if retry_on is not None else {}),
         )
         self.session = http.session
         counted = _CountingAdapter(self)
@@ -141,6 +144,13 @@ class CrmClient:
     def patch(self, path: str, json: Any = None) -> Any:
         """``PATCH path`` with a JSON body (a write-back's update): the answer's JSON."""
         return self.request("PATCH", path, json=json)
+
+    def send_secret(self, path: str, *, data: Any, headers: dict[str, str] | None = None) -> requests.Response:
+        """``POST path`` with a body that holds credentials (a sign-in), straight through the session: dlt's
+        request log, which writes bodies at debug level, never sees it. The response as it came (its status is
+        the caller's to read); transport failures as :meth:`errors` says."""
+        with self.errors(path):
+            return self.session.post(self.base_url + path, data=data, headers=headers or {}, timeout=self.retry.timeout)
 
     def pages(
         self,
