@@ -66,7 +66,8 @@ TYPES = {
     "Loss_Reason__c": "picklist",
 }
 SOQL = re.compile(
-    r"^SELECT (?P<fields>.+?) FROM (?P<obj>\w+)(?: WHERE (?P<field>\w+) >= (?P<value>\S+))?(?: ORDER BY (?P<order>.+))?$"
+    r"^SELECT (?P<fields>.+?) FROM (?P<obj>\w+)"
+    r"(?: WHERE (?P<field>\w+) >= (?P<value>\S+))?(?: ORDER BY (?P<order>.+))?$"
 )
 
 
@@ -176,7 +177,8 @@ class FakeSalesforce(FakeApi):
         if not user or not password or (user.group(1), password.group(1)) != (USERNAME, self.token + SECURITY_TOKEN):
             fault = (
                 '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-                'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com">'
+                'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+                'xmlns:sf="urn:fault.partner.soap.sforce.com">'
                 "<soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: "
                 "Invalid username, password, security token; or user locked out.</faultstring></soapenv:Fault>"
                 "</soapenv:Body></soapenv:Envelope>"
@@ -197,9 +199,9 @@ class FakeSalesforce(FakeApi):
     def oauth_token(self, request: Request, body: Any) -> JSONResponse:
         form = {k: v[0] for k, v in parse_qs(body if isinstance(body, str) else "").items()}
         grant = form.get("grant_type")
-        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != self.token:
-            if grant != "password" or form.get("client_id") != CLIENT_ID:
-                return JSONResponse({"error": "invalid_client", "error_description": "invalid client credentials"}, 400)
+        app_known = form.get("client_id") == CLIENT_ID and form.get("client_secret") == self.token
+        if not app_known and (grant != "password" or form.get("client_id") != CLIENT_ID):
+            return JSONResponse({"error": "invalid_client", "error_description": "invalid client credentials"}, 400)
         if grant == "password" and (form.get("username"), form.get("password")) != (
             USERNAME,
             self.token + SECURITY_TOKEN,
@@ -373,8 +375,8 @@ class FakeSalesforce(FakeApi):
             self.objects["OpportunityHistory"].append(record)
         labels = sorted({str(r["StageName"]) for r in self.objects["Opportunity"]})
         self.objects["OpportunityStage"] = [
-            {"ApiName": s, "MasterLabel": s, "SortOrder": i, "DefaultProbability": None, "IsClosed": s.startswith("Closed"),
-             "IsWon": s == "Closed Won", "IsActive": True}
+            {"ApiName": s, "MasterLabel": s, "SortOrder": i, "DefaultProbability": None,
+             "IsClosed": s.startswith("Closed"), "IsWon": s == "Closed Won", "IsActive": True}
             for i, s in enumerate(labels)
         ]  # fmt: skip
 

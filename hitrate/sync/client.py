@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from hitrate.errors import SyncError
-from hitrate.i18n import Param
+from hitrate.i18n import Message, Param
 
 if TYPE_CHECKING:
     import requests
@@ -248,8 +248,8 @@ def _path_only(path: str) -> str:
     return urlparse(path).path or path
 
 
-def _variables(crm: str) -> str:
+def _variables(crm: str) -> str | Message:
     """The environment variables that hold ``crm``'s credentials, for a message."""
     if crm == "salesforce":
-        return "HITRATE_SALESFORCE_USERNAME/PASSWORD/SECURITY_TOKEN or HITRATE_SALESFORCE_CLIENT_ID/CLIENT_SECRET"
+        return Message("sync.salesforce_variables")
     return f"HITRATE_{crm.upper()}_TOKEN"

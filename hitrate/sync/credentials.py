@@ -81,7 +81,7 @@ class Credentials:
         secret = self.values.get(key)
         return secret.reveal() if secret else None
 
-    def has(self, *keys: str) -> bool:
+    def given(self, *keys: str) -> bool:
         """Whether every key is given."""
         return all(self.values.get(k) for k in keys)
 

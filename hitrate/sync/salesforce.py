@@ -59,20 +59,20 @@ def connect(credentials: Credentials, base: str, retry: RetryPolicy) -> CrmClien
     instance = credentials.get("instance_url")
     given_base = base.rstrip("/") != DEFAULT_BASE
     secrets = credentials.secrets()
-    if credentials.has("access_token"):
+    if credentials.given("access_token"):
         if not instance and not given_base:
             raise SyncError("sync.salesforce_needs_instance", crm="Salesforce")
         token = credentials.values["access_token"]
         return _data_client(base if given_base else str(instance), token, retry, secrets, 0)
-    if credentials.has("client_id", "client_secret") and not credentials.has("username"):
+    if credentials.given("client_id", "client_secret") and not credentials.given("username"):
         if not instance and not given_base:
             raise SyncError("sync.salesforce_needs_instance", crm="Salesforce")
         form = {"grant_type": "client_credentials", **_app(credentials)}
         return _oauth(base if given_base else str(instance), form, retry, secrets)
-    if credentials.has("username", "password"):
+    if credentials.given("username", "password"):
         password = (credentials.get("password") or "") + (credentials.get("security_token") or "")
         login = base if given_base else str(instance or DEFAULT_BASE)
-        if credentials.has("client_id", "client_secret"):
+        if credentials.given("client_id", "client_secret"):
             form = {"grant_type": "password", **_app(credentials), "username": credentials.get("username") or ""}
             return _oauth(login, {**form, "password": password}, retry, secrets)
         return _soap(login, credentials.get("username") or "", password, retry, secrets)
