@@ -79,6 +79,7 @@ def _every(once: Any, interval: float, runs: int | None, fmt: Enum) -> None:
             stderr().print(text("cli.sync.run_failed", at=at, run=item.number, error=line), highlight=False)
             return
         report = item.result
+        assert report is not None  # a run without an error has its report
         if fmt.value == "json":
             print_json({"run": item.number, "at": at, **report.to_dict()})
         else:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from requests.auth import AuthBase
+
 from hitrate.errors import SyncError
 from hitrate.i18n import Message, Param
 
@@ -49,7 +51,7 @@ class RetryPolicy:
     timeout: float = 60.0
 
 
-class HeaderAuth:
+class HeaderAuth(AuthBase):
     """A ``requests`` auth that sets one header from a :class:`~hitrate.sync.credentials.Secret` as the request
     is sent (so the request as logged before carries no credential)."""
 
@@ -83,7 +85,7 @@ class CrmClient:
     ) -> None:
         try:
             from dlt.sources.helpers.requests import Client
-            from dlt.sources.helpers.rest_client import RESTClient
+            from dlt.sources.helpers.rest_client.client import RESTClient
         except ImportError as exc:
             from hitrate.errors import MissingDependencyError
 
@@ -96,11 +98,11 @@ class CrmClient:
         http = Client(
             request_timeout=self.retry.timeout,
             raise_for_status=False,
+            status_codes=tuple(retry_on) if retry_on is not None else (429, *range(500, 600)),
             request_max_attempts=max(1, self.retry.attempts),
             request_backoff_factor=self.retry.backoff,
             request_max_retry_delay=self.retry.max_wait,
             respect_retry_after_header=True,
-            **({"status_codes": tuple(retry_on)} if retry_on is not None else {}),
         )
         self.session = http.session
         counted = _CountingAdapter(self)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from hitrate.i18n import Message
 from hitrate.ingest.importer import TableInput, import_tables
 from hitrate.ingest.readers import RawTable
 from hitrate.sync import state
@@ -67,4 +68,7 @@ def store_fetched(
     # The CRM is the record: a deal it moved from won to lost is stored so (the file import's guard against a
     # mistaken export does not apply).
     report = import_tables(store, inputs(fetched), allow_outcome_changes=True, stage=stage, before_commit=before_commit)
+    for f in report.files:
+        if f.preset:  # the preset was the sync's choice, not a --preset the user typed
+            f.preset_reason = Message("sync.preset_of_crm", preset=f.preset)
     return report, removed[0]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 Cell = str | None
+R = TypeVar("R", bound=Mapping[str, Any])
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,10 @@ def cell(value: Any) -> Cell:
     return str(value)
 
 
-def last_wins(records: Iterable[Mapping[str, Any]], key: str) -> list[Mapping[str, Any]]:
+def last_wins(records: Iterable[R], key: str) -> list[R]:
     """Records with repeated ``key`` values reduced to the last of each, in the order of their last
     appearance (a record changed while the sync paged through comes back twice)."""
-    by_key: dict[Any, Mapping[str, Any]] = {}
+    by_key: dict[Any, R] = {}
     for record in records:
         by_key.pop(record.get(key), None)
         by_key[record.get(key)] = record
