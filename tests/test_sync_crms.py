@@ -215,3 +215,29 @@ def test_sync_json_prints_what_import_json_prints_plus_the_sync(tmp_path: Path, 
     assert data["read"] == data["imported"] + data["updated"] + data["unchanged"] + data["quarantined"]
     assert data["sync"]["crm"] == fake.crm and data["sync"]["full"] is True
     assert [f["path"] for f in data["files"]] == [f"{fake.crm}:{t}" for t in ("deals", "owners", "stage_history")]
+
+
+def test_the_sync_report_shows_the_five_faces_of_every_result(store: Store, fake: Any, url: str):
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    report = run(store, fake, url)
+    assert report.summary().startswith(f"Sync of {fake.label} (batch 1)") and "Synkronisering" in report.summary("da")
+    assert list(report.to_frame()["file"]) == [f"{fake.crm}:deals", f"{fake.crm}:owners", f"{fake.crm}:stage_history"]
+    assert isinstance(report.to_frame(), pd.DataFrame)
+    json.dumps(report.to_dict(), allow_nan=False)
+    html = report._repr_html_()
+    assert html.startswith('<div class="hitrate-result">') and "<table" in html
+    assert isinstance(report.plot(), go.Figure) and report.plot().data and isinstance(report.plot("da"), go.Figure)
+
+
+def test_an_error_that_would_show_a_credential_is_hidden():
+    from hitrate.sync.client import CrmClient
+
+    client = CrmClient("hubspot", "http://127.0.0.1:9", None, FAST, secrets=[TOKEN])
+    with pytest.raises(SyncError) as err, client.errors(f"/crm/v3/objects/deals/{TOKEN}"):
+        raise ValueError("not JSON")
+    assert TOKEN not in str(err.value) and "not shown" in str(err.value)
+    with pytest.raises(SyncError) as plain, client.errors("/crm/v3/objects/deals"):
+        raise ValueError("not JSON")
+    assert "/crm/v3/objects/deals" in str(plain.value)

@@ -181,31 +181,40 @@ class CrmClient:
     def errors(self, path: str) -> Iterator[None]:
         """Turn what ``requests`` and dlt raise into a :class:`~hitrate.errors.SyncError` (no traceback, no
         credential, no URL query); the chain is cut so no earlier text rides along."""
-        import requests
-
         try:
             yield
         except SyncError:
             raise
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else 0
-            raise self._http_error(status, path) from None
-        except requests.Timeout:
-            raise SyncError(
+        except Exception as exc:
+            raise self._guarded(self._translated(exc, path)) from None
+
+    def _translated(self, exc: Exception, path: str) -> Exception:
+        """The :class:`~hitrate.errors.SyncError` for what ``requests`` or dlt raised; anything else as it is."""
+        import requests
+
+        if isinstance(exc, requests.HTTPError):
+            return self._http_error(exc.response.status_code if exc.response is not None else 0, path)
+        if isinstance(exc, requests.Timeout):
+            return SyncError(
                 "sync.timeout",
                 crm=self.label,
                 seconds=self.retry.timeout,
                 tries=self.retry.attempts,
                 param=Param("timeout"),
-            ) from None
-        except requests.ConnectionError:
-            raise self._unreachable() from None
-        except requests.RequestException:
-            raise self._unreachable() from None
-        except (ValueError, KeyError, TypeError):  # not JSON, or not the API's shape
-            raise SyncError(
-                "sync.bad_response", crm=self.label, path=_path_only(path), param=Param("api_base")
-            ) from None
+            )
+        if isinstance(exc, requests.RequestException):  # a refused or dropped connection, a bad URL
+            return self._unreachable()
+        if isinstance(exc, ValueError | KeyError | TypeError):  # not JSON, or not the API's shape
+            return SyncError("sync.bad_response", crm=self.label, path=_path_only(path), param=Param("api_base"))
+        return exc
+
+    def _guarded(self, error: Exception) -> Exception:
+        """The last guard: an error whose text would hold one of the credentials is replaced by one that says
+        only that it is not shown (the messages are made without them; this catches what no one foresaw)."""
+        text = f"{error} {getattr(error, 'params', '')}"
+        if any(secret in text for secret in self._secrets):
+            return SyncError("sync.hidden", crm=self.label)
+        return error
 
     def _http_error(self, status: int, path: str) -> SyncError:
         """The message for an HTTP error status that retries did not cure."""
