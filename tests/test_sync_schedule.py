@@ -104,7 +104,7 @@ def test_sync_every_runs_on_and_prints_each_run(tmp_path: Path, fake: FakeHubSpo
 
 def test_with_a_run_limit_a_failed_last_run_exits_with_1(tmp_path: Path, url: str):
     args = ["sync", "hubspot", "--api-base", url, "--db", str(tmp_path / "s.duckdb"), "--every", "0.05s"]
-    result = CliRunner().invoke(app, [*args, "--runs", "2"], env={"HITRATE_HUBSPOT_TOKEN": "wrong"})
+    result = CliRunner().invoke(app, [*args, "--runs", "2"], env={"HITRATE_HUBSPOT_TOKEN": "wrong-token"})
     assert result.exit_code == 1 and result.output.count("refused the credentials") == 2
 
 

@@ -94,7 +94,7 @@ class CrmClient:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.requests = 0
-        self._secrets = [s for s in secrets if s]
+        self._secrets = [s for s in secrets if len(s) >= 8]  # a shorter one would match ordinary words
         http = Client(
             request_timeout=self.retry.timeout,
             raise_for_status=False,
