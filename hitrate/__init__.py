@@ -88,6 +88,8 @@ _EXPORTS: dict[str, str] = {
     "score_evaluate": "hitrate.scoring.commands",
     "score_explain": "hitrate.scoring.commands",
     "score_predict": "hitrate.scoring.commands",
+    "sync": "hitrate.sync.run",
+    "SyncReport": "hitrate.sync.report",
     "bets": "hitrate.domains.betting",
     "BetsResult": "hitrate.domains.betting",
     "slots_par": "hitrate.domains.slots",
@@ -109,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "PermissionDeniedError": "hitrate.errors",
     "MissingDependencyError": "hitrate.errors",
     "StoreError": "hitrate.errors",
+    "SyncError": "hitrate.errors",
     "HitrateWarning": "hitrate.errors",
     "SmallSampleWarning": "hitrate.errors",
     "ValueRateWarning": "hitrate.errors",
@@ -144,6 +147,7 @@ if TYPE_CHECKING:  # pragma: no cover
         SmallSampleWarning,
         StoreError,
         StrictImportError,
+        SyncError,
         UnknownFieldError,
         UserInputError,
         ValueRateWarning,
@@ -164,6 +168,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from hitrate.store.backends import connect
     from hitrate.store.embedded import Store
     from hitrate.store_report import write_store_report
+    from hitrate.sync.report import SyncReport
+    from hitrate.sync.run import sync
     from hitrate.synth.demo import build_demo
     from hitrate.synth.generator import SynthData, SynthTruth, generate
 

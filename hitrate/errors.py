@@ -14,7 +14,8 @@ The tree::
     │   └── StrictImportError         ``strict`` and some rows were quarantined
     ├── PermissionDeniedError         the caller's role or scope does not allow it
     ├── MissingDependencyError        an optional extra is not installed (also an ImportError)
-    └── StoreError                    the store refuses an operation (e.g. demo over imported data)
+    ├── StoreError                    the store refuses an operation (e.g. demo over imported data)
+    └── SyncError                     a CRM's API failed or refused (names the CRM and what to do)
 
     HitrateWarning (UserWarning)
     ├── SmallSampleWarning            a group too small to support a claim
@@ -182,6 +183,16 @@ class MissingDependencyError(HitrateError, ImportError):
 
 class StoreError(HitrateError):
     """The store refuses an operation (for example building the demo over imported data)."""
+
+
+class SyncError(HitrateError):
+    """A CRM's API failed or refused a sync (an expired token, rate limits that did not ease, a server that
+    kept failing, a timeout), or its credentials cannot be used: one line naming the CRM (``crm``) and what to
+    do. It never holds a credential, a URL's query or a response body."""
+
+    def __init__(self, key: str, /, *, crm: str, **params: Any) -> None:
+        self.crm = crm
+        super().__init__(key, crm=crm, **params)
 
 
 class HitrateWarning(UserWarning):

@@ -233,6 +233,7 @@ NOT_SENTENCES = {
     ("hitrate/stats/censoring.py", ": open_count sums to"),
     ("hitrate/synth/reps.py", "Anna Lars Maria"),  # the demo's names
     ("hitrate/synth/reps.py", "Holm Berg Nielsen"),
+    ("hitrate/sync/salesforce.py", "text/xml; charset=UTF-8"),  # an HTTP header's value
     ("hitrate/web/csp.py", "default-src"),  # Content-Security-Policy directives
     ("hitrate/web/csp.py", "img-src"),
     ("hitrate/web/csp.py", "style-src"),

@@ -39,7 +39,10 @@ def _result_types() -> set[type]:
     every = walk(Result)
     from hitrate.analysis.results import RatesResult
 
-    return {c for c in every if not c.__subclasses__()} | {RatesResult}
+    # A sync needs a CRM to answer, which the offline session has not: tests/test_sync_crms.py shows a real
+    # SyncReport's five faces instead.
+    needs_a_crm = {c for c in every if c.__name__ == "SyncReport"}
+    return {c for c in every if not c.__subclasses__()} - needs_a_crm | {RatesResult}
 
 
 @pytest.fixture(scope="module")

@@ -183,7 +183,7 @@ def test_a_store_of_layout_5_keeps_its_accounts_and_tokens(tmp_path):
             s.raw.execute(f"ALTER TABLE api_tokens DROP COLUMN {col}")
         s.set_meta("schema_version", "5")
     with Store(path) as s:
-        assert s.meta("schema_version") == "6"
+        assert s.meta("schema_version") == "7"
         user = users.user_for_token(s, token)
         assert user is not None and user.session_version == 0
         (info,) = users.list_tokens(s, "old")

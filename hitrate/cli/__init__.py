@@ -3,6 +3,7 @@
 One module per family of commands, in the order ``hitrate --help`` lists them:
 
 - :mod:`~hitrate.cli.data`: ``import``, ``presets``, ``quarantine``, ``definitions``, ``demo``, ``report``
+- :mod:`~hitrate.cli.sync`: ``sync`` (a CRM's deals, once or on a schedule)
 - :mod:`~hitrate.cli.analyse`: ``rates``, ``benchmark``, ``trend``, ``compare``, ``funnel``
 - :mod:`~hitrate.cli.improve`: ``coach``, ``ramp``, ``worth``, ``outreach``, ``experiment``
 - :mod:`~hitrate.cli.goals`: ``goals``, ``intervention``, ``feedback``, ``reasons``
@@ -25,7 +26,7 @@ from typing import Any
 
 import typer
 
-from hitrate.cli import analyse, data, domains, forecast, goals, improve, score, web
+from hitrate.cli import analyse, data, domains, forecast, goals, improve, score, sync, web
 from hitrate.cli.output import flag_name, text
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ app = typer.Typer(
 #: The top-level commands: name, function, help text.
 COMMANDS: list[tuple[str, Callable[..., Any], str]] = [
     ("import", data.import_cmd, text("cli_help.import.help")),
+    ("sync", sync.sync_cmd, text("cli_help.sync.help")),
     ("rates", analyse.rates_cmd, text("cli_help.rates.help")),
     ("benchmark", analyse.benchmark_cmd, text("cli_help.benchmark.help")),
     ("trend", analyse.trend_cmd, text("cli_help.trend.help")),

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from hitrate.errors import StrictImportError
@@ -44,7 +45,9 @@ __all__ = [
     "FileReport",
     "ImportReport",
     "StepLabel",
+    "TableInput",
     "import_files",
+    "import_tables",
     "unmatched_keys",
 ]
 
@@ -170,27 +173,93 @@ def import_files(
                 raw = expand_counts(raw.materialized(store.raw), attempts, hits)
             raws.append(raw)
         try:
-            return _import_read(store, raws, opts, say)
+            return _import_read(store, [(raw, opts) for raw in raws], say)
         except NotClean:  # a large file straight from disk was not clean: rolled back; again, read into tables
             say(Message("ingest.step_reading_again"))
-            return _import_read(store, [raw.materialized(store.raw) for raw in raws], opts, say)
+            return _import_read(store, [(raw.materialized(store.raw), opts) for raw in raws], say)
     finally:
         reset_optimizers(store.raw)  # in case a failure inside the transaction kept it from resetting
         drop_file_tables(store.raw)
 
 
-def _import_read(store: Store, raws: list[RawTable], opts: Options, say: Say) -> ImportReport:
-    """:func:`import_files` once the files are read."""
+@dataclass(frozen=True)
+class TableInput:
+    """Cells read from somewhere other than a file (a CRM's records, :mod:`hitrate.sync`) for
+    :func:`import_tables`: the cells (their ``origin`` names them in reports and the quarantine), the table
+    they go to and the preset that maps them (None: columns by name)."""
+
+    raw: RawTable
+    table: str
+    preset: str | None = None
+
+
+def import_tables(
+    store: Store,
+    inputs: Sequence[TableInput],
+    *,
+    won: Sequence[str] | None = None,
+    lost: Sequence[str] | None = None,
+    strict: bool = False,
+    allow_outcome_changes: bool = False,
+    stage: Callable[[str], None] | None = None,
+    before_commit: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Import tables of text cells already read, each into its own table with its own preset, in one transaction:
+    the same steps, rules, quarantine and counts as :func:`import_files`.
+
+    ``before_commit`` is called inside the transaction with the report, after every row is stored: what it
+    writes (a sync's cursor, its deletions) commits with the rows or not at all. It may change rows but not
+    add columns (DuckDB cannot alter a table after changing its rows in one transaction). Quarantine entries
+    of an input with an ``origin`` replace those of earlier imports of the same keys only, so an incremental
+    sync keeps the entries of records it did not bring again."""
+    items = [
+        (
+            item.raw,
+            options(
+                table=item.table,
+                preset=item.preset,
+                mapping=None,
+                won=won,
+                lost=lost,
+                date_format=None,
+                decimal=None,
+                strict=strict,
+                attempts=None,
+                hits=None,
+                allow_outcome_changes=allow_outcome_changes,
+            ),
+        )
+        for item in inputs
+    ]
+
+    def say(message: Message) -> None:
+        if stage is not None:
+            stage(StepLabel(message))
+
+    try:
+        return _import_read(store, items, say, before_commit)
+    finally:
+        reset_optimizers(store.raw)
+
+
+def _import_read(
+    store: Store,
+    items: list[tuple[RawTable, Options]],
+    say: Say,
+    before_commit: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """:func:`import_files` once the files are read (and :func:`import_tables`): each with its options."""
     batch_id = store.next_batch_id()
     started = dt.datetime.now()
     reports: list[FileReport] = []
     samples: list[Entry] = []
-    plans = [plan(store, raw, opts) for raw in raws]
+    plans = [(plan(store, raw, opts), opts) for raw, opts in items]
+    strict = any(opts.strict for _, opts in plans)
     with store.transaction():
         # New dimension columns first: DuckDB cannot alter a table after changing its rows in one transaction.
-        for p in plans:
+        for p, _ in plans:
             store.add_text_columns(p.schema.name, list(p.cmap.dimensions))
-        for p in plans:
+        for p, opts in plans:
             name = Path(p.raw.path).name
             if p.raw.csv is None:
                 say(Message("ingest.step_checking_rows", rows=p.raw.num_rows, file=name))
@@ -204,7 +273,7 @@ def _import_read(store: Store, raws: list[RawTable], opts: Options, say: Say) ->
             reports.append(rep)
             samples.extend(entries)
         total_q = sum(r.quarantined for r in reports)
-        if opts.strict and total_q:
+        if strict and total_q:
             reasons = [
                 Message("ingest.strict_reason", source=q["source"], row=q["row"], reason=q["reason"])
                 for q in samples[:10]
@@ -213,6 +282,8 @@ def _import_read(store: Store, raws: list[RawTable], opts: Options, say: Say) ->
         report = ImportReport(batch_id, reports, quarantine_sample=samples[:20])
         record_batch(store, report, started)
         report.unmatched_keys = unmatched_keys(store)
+        if before_commit is not None:
+            before_commit(report)
         say(Message("ingest.step_committing"))
     return report
 
@@ -321,8 +392,16 @@ def _store_table(
     if lines is not None:  # a line's attempts share its cells and problems: one entry per line, at its number
         con.execute(f"DELETE FROM {OUT} WHERE _row > {int(lines.last_line)}")
         rep.read = lines.read
-    source = str(Path(raw.path).resolve())
-    entries = quarantine.write(store, raw, source, p.schema, rows.problems, batch_id, cells_of_out)
+    source = raw.origin or str(Path(raw.path).resolve())
+    by_key = _key_column(p) if raw.origin else None
+    entries = quarantine.write(store, raw, source, p.schema, rows.problems, batch_id, cells_of_out, by_key)
     rep.quarantined = len(entries)
     summarise(store, p, rep, stored, RAW)
     return rep, entries
+
+
+def _key_column(p: Plan) -> int | None:
+    """The position of the source column holding the table's key (``id`` for stage history, whose key is made
+    of its fields), or None when it is not mapped."""
+    fields = p.cmap.fields
+    return fields.get(p.schema.key, fields.get("id"))

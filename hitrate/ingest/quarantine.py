@@ -64,10 +64,13 @@ def write(
     problems: list[Problem],
     batch_id: int,
     cells_of: str = RAW,
+    by_key: int | None = None,
 ) -> list[Entry]:
     """Write this file's quarantine entries (replacing those of its earlier imports) and return them; the
     rows' cells are read from ``cells_of`` (a generated table name or subquery). ``source`` is the file's
-    resolved path."""
+    resolved path, or the name of cells that came from elsewhere (a CRM sync). ``by_key``: the position of the
+    key column; only earlier entries of the keys these cells hold are replaced (an incremental sync brings some
+    records again, and the entries of the others stay)."""
     con = store.raw
     cells = ", ".join(f"r.c{i}" for i in range(len(raw.columns)))
     rows = con.execute(
@@ -89,7 +92,10 @@ def write(
             {"row": row_no, "column": column, "reason": reason, "raw": json.dumps(rawdict, ensure_ascii=False)}
         )
     entries.sort(key=lambda e: e["row"])
-    clear(con, source, schema.name)
+    if by_key is None:
+        clear(con, source, schema.name)
+    else:
+        _clear_keys(con, source, schema.name, raw.columns[by_key], f"(SELECT c{int(by_key)} FROM {cells_of})")
     if entries:
         _insert(con, entries, batch_id, schema.name, source)
     return [{"source": raw.path, **{k: v for k, v in e.items() if k != "raw"}} for e in entries]
@@ -98,6 +104,16 @@ def write(
 def clear(con: Any, source: str, table: str) -> None:
     """Remove the quarantine entries of earlier imports of ``source`` into ``table``."""
     con.execute("DELETE FROM quarantine WHERE source = ? AND table_name = ?", [source, table])
+
+
+def _clear_keys(con: Any, source: str, table: str, column: str, keys: str) -> None:
+    """Remove the entries of ``source`` into ``table`` whose cell ``column`` is among ``keys`` (a generated
+    subquery of key cells)."""
+    path = '$."' + column.replace('"', '\\"') + '"'
+    con.execute(
+        f"DELETE FROM quarantine WHERE source = ? AND table_name = ? AND json_extract_string(raw, ?) IN {keys}",
+        [source, table, path],
+    )
 
 
 def _insert(con: Any, entries: list[dict[str, Any]], batch_id: int, table: str, source: str) -> None:

@@ -100,6 +100,15 @@ class RawTable:
     duck: DuckCells | None = None
     csv: CsvSource | None = None
     counts: CountLines | None = None  # aggregated input: each row is one attempt of a line
+    origin: str | None = None  # cells not read from a file (a CRM sync): the name of their source
+
+    @classmethod
+    def from_records(cls, origin: str, columns: list[str], rows: list[list[str | None]]) -> RawTable:
+        """Cells that came from elsewhere than a file (a CRM's records, text or None each): ``origin`` names
+        them in reports and the quarantine, row numbers count records from 1."""
+        header, renamed, _ = check_header(columns, origin)
+        table = to_arrow([tuple(r[i] for r in rows) for i in range(len(header))], list(range(1, len(rows) + 1)))
+        return cls(origin, header, table, renamed=renamed, origin=origin)
 
     @property
     def num_rows(self) -> int:

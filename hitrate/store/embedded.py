@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "hitrate.duckdb"
 # 2: compiled_queries; 3: lead_scores; 4: users, api_tokens; 5: goals, interventions, deal_feedback;
-# 6: users.session_version, api_tokens' id, label, expiry and last use
-SCHEMA_VERSION = "6"
+# 6: users.session_version, api_tokens' id, label, expiry and last use; 7: crm_sync, crm_stages, crm_deleted
+SCHEMA_VERSION = "7"
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -70,6 +70,16 @@ _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS deal_feedback (
         id VARCHAR PRIMARY KEY, reason VARCHAR, note VARCHAR, rep VARCHAR, recorded_by VARCHAR,
         recorded TIMESTAMP)""",
+    # 7: CRM syncs (hitrate.sync): each source's cursor and last run, its pipelines' stages, its deleted deals.
+    # No PRIMARY KEY: a sync deletes and inserts a source's rows in one transaction, which DuckDB's index refuses.
+    """CREATE TABLE IF NOT EXISTS crm_sync (
+        source VARCHAR, cursor VARCHAR, synced_at TIMESTAMP, batch_id BIGINT, "read" BIGINT, imported BIGINT,
+        updated BIGINT, unchanged BIGINT, quarantined BIGINT, deleted BIGINT, error VARCHAR, error_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS crm_stages (
+        source VARCHAR, pipeline_id VARCHAR, pipeline VARCHAR, stage_id VARCHAR, stage VARCHAR, position BIGINT,
+        probability DOUBLE, is_won BOOLEAN, is_lost BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS crm_deleted (
+        source VARCHAR, id VARCHAR, deleted_at TIMESTAMP, "row" VARCHAR)""",
 ]
 
 
