@@ -59,6 +59,8 @@ class FakeApi:
 
     def __init__(self, token: str) -> None:
         self.token = token
+        self.written: list[tuple[str, str, Any]] = []  # (deal id, property, value) as the write endpoints took them
+        self.refuse: set[str] = set()  # deal ids whose writes the CRM refuses (a validation rule)
         self.log: list[Logged] = []
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
@@ -88,6 +90,10 @@ class FakeApi:
 
     def unauthorised(self) -> Response:
         return JSONResponse({"status": "error", "message": "Authentication credentials not found."}, status_code=401)
+
+    def writes(self) -> list[Logged]:
+        """The write requests of a push (override: which requests write)."""
+        raise NotImplementedError
 
     def requests_to(self, path: str, method: str | None = None) -> list[Logged]:
         return [r for r in self.log if r.path.startswith(path) and (method is None or r.method == method)]

@@ -85,6 +85,7 @@ class FakeHubSpot(FakeApi):
         self.archived: dict[str, dict[str, Any]] = {}
         self.owners: list[dict[str, Any]] = [DOCS_OWNER]
         self.clock = START
+        self.writable: set[str] = set()  # deal properties a push may write (made by the account)
 
     def authorised(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
@@ -141,6 +142,9 @@ class FakeHubSpot(FakeApi):
             ("GET", "/crm/v3/properties/deals", self.get_properties),
             ("POST", "/crm/v3/objects/deals/search", self.search),
             ("GET", "/crm/v3/objects/deals", self.list_deals),
+            ("GET", "/crm/v3/properties/deals/{name}", self.get_property),
+            ("POST", "/crm/v3/objects/deals/batch/read", self.batch_read),
+            ("POST", "/crm/v3/objects/deals/batch/update", self.batch_update),
         ]
 
     def get_owners(self, request: Request, body: Any) -> JSONResponse:
@@ -196,6 +200,90 @@ class FakeHubSpot(FakeApi):
         wanted = request.query_params.get("properties", "").split(",")
         records = [{**_deal(i, p, wanted), "archived": archived} for i, p in sorted(source.items())]
         return JSONResponse(_paged(records, request.query_params.get("after"), int(request.query_params["limit"])))
+
+    # -- the write-back (hitrate score push) ----------------------------------------------------------------------
+    score_property = "hitrate_score"
+    write_batch = 100
+
+    def add_score_property(self) -> str:
+        """A single-line text property for the scores, as an admin would create it; its name."""
+        self.writable.add(self.score_property)
+        return self.score_property
+
+    def value(self, deal_id: str, name: str) -> Any:
+        return self.deals[deal_id].get(name)
+
+    def writes(self) -> list[Any]:
+        return self.requests_to("/crm/v3/objects/deals/batch/update", "POST")
+
+    def get_property(self, request: Request, body: Any, name: str) -> JSONResponse:
+        if name not in self.writable:
+            return JSONResponse(
+                {"status": "error", "message": f"Unable to find property {name}", "category": "OBJECT_NOT_FOUND"},
+                status_code=404,
+            )
+        return JSONResponse(
+            {
+                "name": name,
+                "label": "Hitrate score",
+                "type": "string",
+                "fieldType": "text",
+                "groupName": "dealinformation",
+                "hubspotDefined": False,
+                "modificationMetadata": {"archivable": True, "readOnlyDefinition": False, "readOnlyValue": False},
+            }
+        )
+
+    def batch_read(self, request: Request, body: Any) -> JSONResponse:
+        """``results`` for the deals found; the others in ``errors`` with HTTP 207, as HubSpot answers."""
+        inputs = [str(i["id"]) for i in body["inputs"]]
+        if len(inputs) > 100:
+            return JSONResponse({"status": "error", "category": "VALIDATION_ERROR"}, status_code=400)
+        wanted = body.get("properties", [])
+        results = [_deal(i, self.deals[i], wanted) for i in inputs if i in self.deals]
+        missing = [i for i in inputs if i not in self.deals]
+        out: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if missing:
+            out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing}}]
+            return JSONResponse(out, status_code=207)
+        return JSONResponse(out)
+
+    def batch_update(self, request: Request, body: Any) -> JSONResponse:
+        """Each input's properties written (its last modification now); refused and unknown deals in ``errors``
+        with HTTP 207; more than 100 inputs or a property the account lacks refuse the whole batch (400)."""
+        inputs = body["inputs"]
+        if len(inputs) > self.write_batch:
+            return JSONResponse({"status": "error", "category": "VALIDATION_ERROR"}, status_code=400)
+        for i in inputs:
+            if set(i["properties"]) - self.writable:
+                return JSONResponse(
+                    {"status": "error", "message": "Property values were not valid", "category": "VALIDATION_ERROR"},
+                    status_code=400,
+                )
+        results, refused, missing = [], [], []
+        for i in inputs:
+            deal_id = str(i["id"])
+            if deal_id not in self.deals:
+                missing.append(deal_id)
+            elif deal_id in self.refuse:
+                refused.append(deal_id)
+            else:
+                for name, value in i["properties"].items():
+                    self.written.append((deal_id, name, value))
+                self.touch(deal_id, **i["properties"])
+                results.append(_deal(deal_id, self.deals[deal_id], list(i["properties"])))
+        errors = []
+        if refused:
+            message = "Property hitrate_score failed a validation rule"
+            errors.append({"status": "error", "category": "VALIDATION_ERROR", "message": message,
+                           "context": {"ids": refused}})  # fmt: skip
+        if missing:
+            errors.append({"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Object not found",
+                           "context": {"ids": missing}})  # fmt: skip
+        out: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if errors:
+            out |= {"errors": errors, "numErrors": len(refused) + len(missing)}
+        return JSONResponse(out, status_code=207 if errors else 200)
 
     # -- the data ---------------------------------------------------------------------------------------------
     def load_synth(self, data: Any) -> None:

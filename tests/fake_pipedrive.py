@@ -30,6 +30,7 @@ FIELDS = {
     "region": ("a1b2c3d4e5f60718293a4b5c6d7e8f9012345603", "Region", "varchar"),
     "lead_source": ("a1b2c3d4e5f60718293a4b5c6d7e8f9012345604", "Lead source", "varchar"),
 }
+SCORE_KEY = "f0e1d2c3b4a5968778695a4b3c2d1e0f12345699"  # the custom field a push writes
 SEGMENTS = {"SMB": 11, "Mid-market": 12, "Enterprise": 13}
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
@@ -55,6 +56,7 @@ class FakePipedrive(FakeApi):
         self.flows: dict[int, list[dict[str, Any]]] = {}
         self.users: list[dict[str, Any]] = []
         self.clock = START
+        self.score_field = False  # whether the account has the custom field a push writes
 
     def authorised(self, request: Request) -> bool:
         return request.headers.get("x-api-token") == self.token and "api_token" not in request.query_params
@@ -112,6 +114,7 @@ class FakePipedrive(FakeApi):
             ("GET", "/v1/users", self.get_users),
             ("GET", "/v1/dealFields", self.get_fields),
             ("GET", "/v1/deals/{deal_id:int}/flow", self.get_flow),
+            ("PATCH", "/api/v2/deals/{deal_id:int}", self.patch_deal),
         ]
 
     # -- v2 ---------------------------------------------------------------------------------------------------
@@ -119,6 +122,13 @@ class FakePipedrive(FakeApi):
         q = request.query_params
         deleted = q.get("status") == "deleted"
         deals = [d for d in self.deals.values() if bool(d["is_deleted"]) == deleted]
+        if q.get("ids"):
+            ids = [int(i) for i in q["ids"].split(",")]
+            assert len(ids) <= 100
+            deals = [d for d in deals if d["id"] in ids]
+        if q.get("custom_fields"):
+            keys = q["custom_fields"].split(",")
+            deals = [{**d, "custom_fields": {k: d["custom_fields"].get(k) for k in keys}} for d in deals]
         if q.get("updated_since"):
             deals = [d for d in deals if d["update_time"] >= q["updated_since"]]
         assert q.get("sort_by", "update_time") == "update_time"
@@ -174,10 +184,42 @@ class FakePipedrive(FakeApi):
             }
             for i, (key, name, kind) in enumerate(FIELDS.values())
         ]
+        if self.score_field:
+            custom.append(
+                {"id": 200, "key": SCORE_KEY, "name": "Hitrate score", "field_type": "varchar", "edit_flag": True}
+            )
         return JSONResponse(_v1_page(standard + custom, request))
 
     def get_flow(self, request: Request, body: Any, deal_id: int) -> JSONResponse:
         return JSONResponse(_v1_page(self.flows.get(deal_id, []), request))
+
+    # -- the write-back (hitrate score push) ----------------------------------------------------------------------
+    write_batch = 1  # Pipedrive has no batch update: one PATCH a deal
+
+    def add_score_property(self) -> str:
+        """A text custom field for the scores, as an admin would add it; its name (a push may give the key too)."""
+        self.score_field = True
+        return "Hitrate score"
+
+    def value(self, deal_id: str, name: str) -> Any:
+        return self.deals[int(deal_id)]["custom_fields"].get(SCORE_KEY)
+
+    def writes(self) -> list[Any]:
+        return [r for r in self.log if r.method == "PATCH" and r.path.startswith("/api/v2/deals/")]
+
+    def patch_deal(self, request: Request, body: Any, deal_id: int) -> JSONResponse:
+        """The deal's custom fields updated (its update time now); 404 for a deal it does not have, 400 for a
+        refused one or an unknown field, as Pipedrive answers."""
+        deal = self.deals.get(deal_id)
+        if deal is None or deal["is_deleted"]:
+            return JSONResponse({"success": False, "error": "Deal not found", "code": "ERR_NOT_FOUND"}, status_code=404)
+        fields = (body or {}).get("custom_fields") or {}
+        if str(deal_id) in self.refuse or (set(fields) - {SCORE_KEY}) or not self.score_field:
+            return JSONResponse({"success": False, "error": "Validation failed", "code": "ERR_SCHEMA"}, status_code=400)
+        for key, value in fields.items():
+            self.written.append((str(deal_id), key, value))
+        self.touch(deal_id, custom_fields={**deal["custom_fields"], **fields})
+        return JSONResponse({"success": True, "data": self.deals[deal_id]})
 
     # -- the data ---------------------------------------------------------------------------------------------
     def load_synth(self, data: Any) -> None:

@@ -65,6 +65,8 @@ TYPES = {
     "Region__c": "string",
     "Loss_Reason__c": "picklist",
 }
+SCORE_FIELD = "Hitrate_Score__c"  # the custom field a push writes (Text(255))
+READ_ONLY = {"Id", "CreatedDate", "IsClosed", "IsWon", "SystemModstamp", "LastModifiedDate", "IsDeleted"}
 SOQL = re.compile(
     r"^SELECT (?P<fields>.+?) FROM (?P<obj>\w+)"
     r"(?: WHERE (?P<field>\w+) >= (?P<value>\S+))?(?: ORDER BY (?P<order>.+))?$"
@@ -163,6 +165,8 @@ class FakeSalesforce(FakeApi):
             ("GET", f"{DATA}/query", self.query),
             ("GET", f"{DATA}/queryAll", self.query_all),
             ("GET", DATA + "/query/{locator}", self.more),
+            ("GET", f"{DATA}/composite/sobjects/Opportunity", self.collection_read),
+            ("PATCH", f"{DATA}/composite/sobjects", self.collection_update),
         ]
 
     def new_session(self) -> str:
@@ -229,6 +233,8 @@ class FakeSalesforce(FakeApi):
                 "label": f.replace("__c", "").replace("_", " "),
                 "type": TYPES.get(f, "string"),
                 "custom": f.endswith("__c"),
+                "updateable": f not in READ_ONLY,
+                "calculated": False,
             }
             for f in self.fields
         ]
@@ -284,6 +290,60 @@ class FakeSalesforce(FakeApi):
             else:
                 out[f] = row.get(f)
         return out
+
+    # -- the write-back (hitrate score push) ----------------------------------------------------------------------
+    write_batch = 200
+
+    def add_score_property(self) -> str:
+        """A Text(255) custom field on Opportunity for the scores; its API name."""
+        self.fields.append(SCORE_FIELD)
+        return SCORE_FIELD
+
+    def value(self, deal_id: str, name: str) -> Any:
+        return self.deal(deal_id).get(SCORE_FIELD)
+
+    def writes(self) -> list[Any]:
+        return self.requests_to(f"{DATA}/composite/sobjects", "PATCH")
+
+    def _live(self, deal_id: str) -> dict[str, Any] | None:
+        return next((o for o in self.objects["Opportunity"] if o["Id"] == deal_id and not o["IsDeleted"]), None)
+
+    def collection_read(self, request: Request, body: Any) -> JSONResponse:
+        """The records of ``ids`` in their order, only ``fields``; null for an id it does not have."""
+        ids = request.query_params["ids"].split(",")
+        if len(ids) > 200:
+            return JSONResponse([{"message": "too many ids", "errorCode": "EXCEEDED_ID_LIMIT"}], status_code=400)
+        fields = request.query_params["fields"].split(",")
+        unknown = [f for f in fields if f not in self.fields]
+        if unknown:
+            return JSONResponse([{"message": f"No such column '{unknown[0]}'", "errorCode": "INVALID_FIELD"}], 400)
+        found = [self._live(i) for i in ids]
+        return JSONResponse([None if r is None else self._select("Opportunity", r, fields) for r in found])
+
+    def collection_update(self, request: Request, body: Any) -> JSONResponse:
+        """Each record updated or refused on its own (``allOrNone`` false), results in the records' order; more
+        than 200 records refuse the whole request."""
+        records = body["records"]
+        if len(records) > self.write_batch:
+            return JSONResponse([{"message": "too many records", "errorCode": "EXCEEDED_ID_LIMIT"}], 400)
+        assert body.get("allOrNone") is False
+        results = []
+        for record in records:
+            deal_id = record["id"]
+            values = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+            deal = self._live(deal_id)
+            if deal is None:
+                error = {"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}
+                results.append({"id": deal_id, "success": False, "errors": [error]})
+            elif deal_id in self.refuse or set(values) - set(self.fields):
+                message = "Hitrate score is locked on closed deals"
+                error = {"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": message, "fields": []}
+                results.append({"id": deal_id, "success": False, "errors": [error]})
+            else:
+                self.written += [(deal_id, k, v) for k, v in values.items()]
+                self.touch(deal_id, **values)
+                results.append({"id": deal_id, "success": True, "errors": []})
+        return JSONResponse(results)
 
     # -- the data ---------------------------------------------------------------------------------------------
     def app(self, routes: list[tuple[str, str, Any]]) -> Any:

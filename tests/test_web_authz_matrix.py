@@ -68,6 +68,8 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/definitions"): (303, 200, 200, 200),
     ("GET", "/import"): (303, 200, 200, 200),  # a non-admin is told it is for admins (no quarantine shown)
     ("POST", "/import"): (303, 403, 403, 200),
+    ("GET", "/sync"): (303, 403, 200, 200),  # each CRM's last sync: admins and managers
+    ("POST", "/sync"): (303, 403, 403, 303),  # start a sync (admins), then back to the page
     # static files and the API documents (signed-in users only)
     ("GET", "/static/plotly.min.js"): (200, 200, 200, 200),
     ("GET", "/static/hitrate.css"): (200, 200, 200, 200),
@@ -78,7 +80,13 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
 }
 #: Requests that change the store or end sessions go last, in this order (the import adds rows; signing out ends
 #: every session of the account).
-LAST = (("POST", "/api/imports"), ("POST", "/import"), ("POST", "/login"), ("POST", "/logout"))
+LAST = (
+    ("POST", "/api/imports"),
+    ("POST", "/import"),
+    ("POST", "/sync"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+)
 
 
 def all_routes(app: Any) -> set[tuple[str, str]]:
@@ -161,7 +169,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         bad.write_text("id,rep,stage,closed_at\nq1,Zed,Won,2024-01-02\nq2,Zed,Lost,quarantined-row-text\n")
         assert import_files(s, [bad]).quarantined == 1
         ids = dict(s.fetch("SELECT id, rep FROM opportunities"))
-    app = create_app(web.path, secret="authz")
+    empty = web.path.with_name("credentials.toml")  # no credentials: a sync an admin starts fails at once, offline
+    empty.write_text("")
+    empty.chmod(0o600)
+    app = create_app(web.path, secret="authz", sync_credentials=empty)
     clients = {role: signed_in(app, role, web) for role in ROLES}
     own = {"rep": web.rep, "deal": own_lost, "intervention_id": str(own_item.intervention_id)}
     other = {
@@ -242,6 +253,7 @@ def plain_request(w: World, role: str, method: str, path: str) -> tuple[str, dic
         ("POST", "/api/feedback"): {"json": {"deal": w.own["deal"], "reason": "price", "note": "n"}},
         ("POST", "/reasons"): {"data": {"deal": w.own["deal"], "reason": "price", "csrf": csrf}},
         ("POST", "/import"): {"files": upload, "data": {"csrf": csrf}},
+        ("POST", "/sync"): {"data": {"crm": "hubspot", "csrf": csrf}},
         ("POST", "/logout"): {"data": {"csrf": csrf}},
         ("GET", "/api/interventions/{intervention_id}/effect"): {"params": {"window": 180}},
     }.get((method, path), {})

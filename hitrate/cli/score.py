@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,8 +22,10 @@ from hitrate.cli.options import (
     shared_options,
     source,
 )
-from hitrate.cli.output import emit, headers, note, say, table, text
+from hitrate.cli.output import emit, headers, note, say, table, text, user_errors
+from hitrate.cli.sync import Crm
 
+PushValue = Enum("PushValue", [("text", "text"), ("score", "score"), ("band", "band")], type=str)
 score_app = typer.Typer(help=text("cli_help.score.help"), no_args_is_help=True)
 
 ScoreFiles = Annotated[list[Path] | None, argument("cli_help.score.files", show_default=False)]
@@ -212,6 +215,61 @@ def score_predict(
         save_scores(store, scores, model)
         where = store.path
     note("cli.score.predicted", n=len(scores), out=str(out), store=str(where))
+
+
+@score_app.command("push", help=text("cli_help.score.push.help"))
+@user_errors
+def score_push(
+    crm: Annotated[Crm, argument("cli_help.score.push.crm", show_default=False)],
+    prop: Annotated[str, option("--property", help="cli_help.score.push.property", show_default=False)],
+    apply: Annotated[bool, option("--apply", help="cli_help.score.push.apply")] = False,
+    value: Annotated[PushValue, option("--value", help="cli_help.score.push.value")] = PushValue.text,
+    api_base: Annotated[str | None, option("--api-base", help="cli_help.sync.api_base", show_default=False)] = None,
+    credentials: Annotated[
+        Path | None, option("--credentials", help="cli_help.sync.credentials", show_default=False)
+    ] = None,
+    timeout: Annotated[float, option("--timeout", help="cli_help.sync.timeout", min=0.001)] = 60.0,
+    retries: Annotated[int, option("--retries", help="cli_help.sync.retries", min=0)] = 4,
+    backoff: Annotated[float, option("--backoff", help="cli_help.sync.backoff", min=0.0)] = 1.0,
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+) -> None:
+    from hitrate.sync.client import RetryPolicy
+    from hitrate.sync.push import push
+
+    retry = RetryPolicy(attempts=retries + 1, backoff=backoff, max_wait=max(60.0, backoff), timeout=timeout)
+    with open_store(db) as store:
+        report = push(
+            store,
+            crm.value,
+            prop,
+            apply=apply,
+            value=value.value,
+            credentials_file=credentials,
+            api_base=api_base,
+            retry=retry,
+        )
+    emit(report, fmt, push_table)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def push_table(report: Any) -> list[Any]:
+    """Each record that changes, would change, failed or is gone (id, old value, new value, result), then the
+    counts."""
+    from hitrate.sync.client import LABELS
+
+    label = LABELS[report.crm]
+    if not report.records:
+        return [text("push.none", crm=label, name=report.crm)]
+    title = text("push.title_applied" if report.applied else "push.title_dry", crm=label, property=report.prop)
+    t = table(title, headers("push.id", "push.old", "push.new", "push.result"), "llll", overflow="fold")
+    for r in report.records:
+        if r.status == "unchanged":
+            continue
+        result = text("push.failed", error=say(r.error)) if r.status == "failed" else text(f"push.{r.status}")
+        t.add_row(r.id, r.old or "", r.new, result)
+    return [t, text("push.summary", **report.counts, batches=report.batches, requests=report.requests)]
 
 
 __all__ = ["score_app"]

@@ -16,7 +16,8 @@ and back-off, one-line errors), one connector per CRM (:mod:`~hitrate.sync.hubsp
 :mod:`~hitrate.sync.pipedrive`, :mod:`~hitrate.sync.salesforce`: ``connect`` and ``fetch`` to a
 :class:`~hitrate.sync.records.Fetched`), :mod:`~hitrate.sync.load` (the import path and the cursor in one
 transaction), :mod:`~hitrate.sync.state` (cursors, runs, stages, deleted deals), :mod:`~hitrate.sync.rescore`
-(lead scores after a sync) and :mod:`~hitrate.sync.schedule` (``every``). Names load lazily: ``import
+(lead scores after a sync), :mod:`~hitrate.sync.schedule` (``every``) and :mod:`~hitrate.sync.push` (the stored
+lead scores written back to the CRM: ``hitrate score push``). Names load lazily: ``import
 hitrate.sync`` does not import dlt.
 """
 
@@ -36,6 +37,8 @@ __getattr__, __dir__, __all__ = attach(
         "load_credentials": "credentials",
         "Fetched": "records",
         "StageDef": "records",
+        "PushReport": "push",
+        "push": "push",
         "SyncReport": "report",
         "connect": "run",
         "connector": "run",

@@ -3,6 +3,7 @@ uses (:func:`connect`)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import time
@@ -68,6 +69,41 @@ def sync(
     After the commit, with ``rescore``, the lead scores the store keeps are refreshed for the deals this sync
     imported or updated (:mod:`hitrate.sync.rescore`).
     """
+
+    def given() -> contextlib.AbstractContextManager[Store]:
+        return contextlib.nullcontext(store)
+
+    return sync_steps(
+        given,
+        given,
+        crm,
+        credentials=credentials,
+        credentials_file=credentials_file,
+        api_base=api_base,
+        retry=retry,
+        full=full,
+        rescore=rescore,
+        stage=stage,
+    )
+
+
+def sync_steps(
+    reading: Callable[[], contextlib.AbstractContextManager[Store]],
+    writing: Callable[[], contextlib.AbstractContextManager[Store]],
+    crm: str,
+    *,
+    credentials: Credentials | None = None,
+    credentials_file: str | os.PathLike[str] | None = None,
+    api_base: str | None = None,
+    retry: RetryPolicy | None = None,
+    full: bool = False,
+    rescore: bool = True,
+    stage: Callable[[str], None] | None = None,
+) -> SyncReport:
+    """:func:`sync` with the store opened only while it is needed: ``reading()`` for the cursor, then no store
+    while the CRM is fetched, then ``writing()`` for the transaction (and the scores, or the error's note). A
+    server passes its own short-lived connections, so its readers go on reading the last committed data while a
+    sync fetches."""
     from hitrate.sync import rescore as rescoring
     from hitrate.sync import state
     from hitrate.sync.load import store_fetched
@@ -79,14 +115,16 @@ def sync(
         client = connect(
             crm, credentials=credentials, credentials_file=credentials_file, api_base=api_base, retry=retry
         )
-        cursor = None if full else state.source_state(store, crm).cursor
+        with reading() as store:
+            cursor = None if full else state.source_state(store, crm).cursor
         fetched = module.fetch(client, cursor)
-        report, deleted = store_fetched(store, fetched, stage=stage)
+        with writing() as store:
+            report, deleted = store_fetched(store, fetched, stage=stage)
     except SyncError as exc:
-        _note_error(store, crm, str(exc))
+        _note_error(writing, crm, str(exc))
         raise
     except Exception as exc:  # its text may quote a request: only its kind is noted
-        _note_error(store, crm, type(exc).__name__)
+        _note_error(writing, crm, type(exc).__name__)
         raise
     result = SyncReport(
         crm=crm,
@@ -97,16 +135,16 @@ def sync(
         requests=client.requests,
     )
     if rescore:
-        result.rescored, result.notes_ = rescoring.refresh_scores(store, rescoring.changed_ids(store, report.batch_id))
+        with writing() as store:
+            changed = rescoring.changed_ids(store, report.batch_id)
+            result.rescored, result.notes_ = rescoring.refresh_scores(store, changed)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _note_error(store: Store, crm: str, error: str) -> None:
+def _note_error(writing: Callable[[], contextlib.AbstractContextManager[Store]], crm: str, error: str) -> None:
     """Note a failed run for the source; a store that cannot take the note does not hide the failure itself."""
-    import contextlib
-
     from hitrate.sync import state
 
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception), writing() as store:
         state.record_error(store, crm, error)

@@ -22,19 +22,27 @@ from hitrate.web.units import UnitWords
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(db: str | Path | None = None, *, secret: str | None = None, public_docs: bool = False) -> FastAPI:
+def create_app(
+    db: str | Path | None = None,
+    *,
+    secret: str | None = None,
+    public_docs: bool = False,
+    sync_api_bases: dict[str, str] | None = None,
+    sync_credentials: str | Path | None = None,
+) -> FastAPI:
     """The dashboard and API over the store ``db`` (default ``$HITRATE_DB`` or ``./hitrate.duckdb``).
 
     The store is created or upgraded once here (a short write); afterwards the server opens it read-only per
     request. ``secret`` signs session cookies (default ``$HITRATE_SECRET``, else a random key per start). The API
     documents (``/docs``, ``/redoc``, ``/openapi.json``) are for signed-in users and token holders only, unless
-    ``public_docs``.
+    ``public_docs``. ``sync_api_bases`` (CRM -> base URL) and ``sync_credentials`` (a credentials file) are what
+    the syncs an admin starts on the CRM syncs page use (default: the vendors' URLs, the server's environment).
     """
     import jinja2
 
     from hitrate._version import __version__
     from hitrate.store.embedded import Store, default_path
-    from hitrate.web import api, forecast, improve, pages
+    from hitrate.web import api, forecast, improve, pages, syncs
 
     path = Path(db) if db is not None else default_path()
     with Store(path):
@@ -51,6 +59,7 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None, publi
     app.state.access = StoreAccess(path)
     app.state.sessions = Sessions(secret or os.environ.get("HITRATE_SECRET") or secrets.token_hex(32))
     app.state.limiter = LoginLimiter()
+    app.state.syncs = syncs.SyncRunner(app.state.access, api_bases=sync_api_bases, credentials_file=sync_credentials)
     app.state.templates = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
             [jinja2.PackageLoader("hitrate.web", "templates"), jinja2.PackageLoader("hitrate.report", "templates")]
@@ -65,6 +74,7 @@ def create_app(db: str | Path | None = None, *, secret: str | None = None, publi
     app.include_router(improve.pages_router)
     app.include_router(forecast.api_router)
     app.include_router(forecast.pages_router)
+    app.include_router(syncs.pages_router)
     _add_static(app)
     _add_docs(app, public_docs)
     _add_errors(app)

@@ -38,6 +38,7 @@ NAV = (
     ("definitions", "/definitions"),
     ("doctor", "/doctor"),
     ("import", "/import"),
+    ("sync", "/sync"),
 )
 
 
