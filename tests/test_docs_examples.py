@@ -203,6 +203,11 @@ AFTER = {
 SKIP: dict[tuple[str, str], str] = {
     ("demo.md", "export HITRATE_DB=$(mktemp -d)/s.duckdb"): "the test gives each page a new store (HITRATE_DB)",
     ("serve.md", "hitrate serve"): "a server that runs until Ctrl+C; the curl lines ask the same app in process",
+    ("serve.md", "export HITRATE_HUBSPOT_TOKEN=pat-eu1-..."): "a HubSpot account's token, named for the example",
+    ("serve.md", "hitrate serve --sync hubspot --sync-every 1h"): (
+        "a server syncing a real HubSpot until Ctrl+C (tests/test_serve_sync.py runs it against a fake HubSpot and "
+        "holds its log line)"
+    ),
     ("../engines.md", "hitrate rates --engine postgresql://analyst@db.internal/crm --by team"): (
         "a PostgreSQL server named for the example (tests/test_engines_cli.py runs rates and benchmark on one)"
     ),

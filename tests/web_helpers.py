@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -87,17 +87,18 @@ def free_port() -> int:
 PORT_ATTEMPTS = 5
 
 
-def _start(db: Path, out: IO[bytes], log: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+def _start(
+    db: Path, out: IO[bytes], log: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str] | None:
     """``hitrate serve`` on a free port, once ready; None when it exited first (e.g. the port was taken)."""
     import httpx
 
     port = free_port()
-    env = {**os.environ, "HITRATE_SECRET": "test-secret"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hitrate.cli", "serve", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "hitrate.cli", "serve", "--db", str(db), "--port", str(port), *args],
         stdout=out,
         stderr=subprocess.STDOUT,
-        env=env,
+        env={**os.environ, "HITRATE_SECRET": "test-secret", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -116,13 +117,14 @@ def _start(db: Path, out: IO[bytes], log: Path) -> tuple[subprocess.Popen[bytes]
 
 
 @contextlib.contextmanager
-def serving(db: Path, log: Path) -> Iterator[str]:
-    """``hitrate serve`` on a free port for the block; yields its base URL. The port is taken with retry: when
+def serving(db: Path, log: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """``hitrate serve`` (with more ``args``, and ``env`` added to the environment) on a free port for the block;
+    yields its base URL. The port is taken with retry: when
     the server exits before answering (another process bound the port between :func:`free_port` and the
     server's bind), a new port is tried, up to :data:`PORT_ATTEMPTS` times."""
     with log.open("wb") as out:
         for _ in range(PORT_ATTEMPTS):
-            started = _start(db, out, log)
+            started = _start(db, out, log, args, env)
             if started is not None:
                 break
         else:

@@ -71,7 +71,7 @@ def run_every(
             LOG.info("run %d: %s", number, describe(item.result))  # type: ignore[arg-type]
         except Exception as exc:  # one failing run does not stop the next
             item = Run(number, time.time(), error=exc)
-            LOG.warning("run %d failed: %s", number, _safe(exc))
+            LOG.warning("run %d failed: %s", number, safe_text(exc))
         done.append(item)
         if on_run is not None:
             on_run(item)
@@ -81,7 +81,7 @@ def run_every(
     return done
 
 
-def _safe(exc: Exception) -> str:
+def safe_text(exc: Exception) -> str:
     """An error's text when hitrate wrote it (it never holds a credential), else only its kind (another
     library's text may quote a request)."""
     from hitrate.errors import HitrateError

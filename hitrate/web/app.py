@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ def create_app(
     public_docs: bool = False,
     sync_api_bases: dict[str, str] | None = None,
     sync_credentials: str | Path | None = None,
+    sync: Sequence[str] = (),
+    sync_every: float = 3600.0,
 ) -> FastAPI:
     """The dashboard and API over the store ``db`` (default ``$HITRATE_DB`` or ``./hitrate.duckdb``).
 
@@ -37,17 +41,33 @@ def create_app(
     documents (``/docs``, ``/redoc``, ``/openapi.json``) are for signed-in users and token holders only, unless
     ``public_docs``. ``sync_api_bases`` (CRM -> base URL) and ``sync_credentials`` (a credentials file) are what
     the syncs an admin starts on the CRM syncs page use (default: the vendors' URLs, the server's environment).
+    ``sync`` names CRMs the server syncs itself while it runs: at start, then every ``sync_every`` seconds, in a
+    background thread that holds no store connection while it fetches (readers keep seeing the last committed
+    data); the schedule ends when the server stops.
     """
     import jinja2
 
     from hitrate._version import __version__
     from hitrate.store.embedded import Store, default_path
+    from hitrate.sync.credentials import check_crm
     from hitrate.web import api, forecast, improve, pages, syncs
 
+    for crm in sync:
+        check_crm(crm)
     path = Path(db) if db is not None else default_path()
     with Store(path):
         pass
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.syncs.schedule(list(sync), sync_every)
+        try:
+            yield
+        finally:
+            app.state.syncs.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="hitrate",
         version=__version__,
         description=text("web_api.about"),

@@ -7,21 +7,26 @@ page keeps reading the last committed data; it takes the store for writing only 
 import's one transaction), as an upload does. One sync per CRM runs at a time. Credentials are the server's
 (its environment or credentials file, :mod:`hitrate.sync.credentials`); what a failed sync says is noted in the
 store (``crm_sync.error``) and shown here.
+
+``hitrate serve --sync CRM --sync-every 1h`` schedules the same syncs in the server process
+(:meth:`SyncRunner.schedule`): a thread runs one round of the CRMs named now and then every interval, each CRM's
+sync in the runner's own thread as a button would start it (a CRM already syncing is not started twice), and a
+failing round does not stop the next. The server's start and stop start and end the schedule.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hitrate.i18n import format as fmt
+from hitrate.i18n import text
 from hitrate.sync.credentials import CRMS
 from hitrate.web import data
 from hitrate.web.pages import Page, table
@@ -46,6 +51,10 @@ class SyncRunner:
         self.running: dict[str, dt.datetime] = {}
         self.threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._scheduler: threading.Thread | None = None
+        self.rounds = 0
+        self.last: dict[str, str] = {}
 
     def start(self, crm: str) -> bool:
         """Start a sync of ``crm`` in the background; False when one is already running."""
@@ -64,19 +73,59 @@ class SyncRunner:
         if thread is not None:
             thread.join(timeout)
 
+    def schedule(self, crms: Sequence[str], interval: float) -> None:
+        """Sync ``crms`` now and then every ``interval`` seconds, in a background thread, until :meth:`stop`."""
+        from hitrate.sync.credentials import check_crm
+        from hitrate.sync.schedule import run_every
+
+        for crm in crms:
+            check_crm(crm)
+        if not crms or self._scheduler is not None:
+            return
+        self._stop.clear()
+
+        def round_() -> str:
+            started = [crm for crm in crms if self.start(crm)]
+            for crm in started:
+                self.wait(crm)
+            self.rounds += 1
+            return "; ".join(f"{crm}: {self.last.get(crm, '')}" for crm in started) or text("sync.round_all_busy")
+
+        self._scheduler = threading.Thread(
+            target=run_every,
+            args=(round_, interval),
+            kwargs={"stop": self._stop},
+            name="hitrate-sync-schedule",
+            daemon=True,
+        )
+        self._scheduler.start()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """End the schedule (a running sync is let finish, up to ``timeout`` seconds each)."""
+        self._stop.set()
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.join(timeout)
+        for crm in list(self.threads):
+            self.wait(crm, timeout)
+
     def _run(self, crm: str) -> None:
         from hitrate.sync.run import sync_steps
+        from hitrate.sync.schedule import safe_text
 
         try:
-            # a failure is noted in the store by the sync itself (the page shows it); a thread has no one to tell
-            with contextlib.suppress(Exception):
-                sync_steps(
-                    self.access.reading,
-                    self.access.writing,
-                    crm,
-                    credentials_file=self.credentials_file,
-                    api_base=self.api_bases.get(crm),
-                )
+            # a failure is noted in the store by the sync itself (the page shows it); the thread keeps its line
+            # (the error's own text when hitrate wrote it, which holds no credential, else only its kind)
+            report = sync_steps(
+                self.access.reading,
+                self.access.writing,
+                crm,
+                credentials_file=self.credentials_file,
+                api_base=self.api_bases.get(crm),
+            )
+            self.last[crm] = report.headline().render()
+        except Exception as exc:
+            self.last[crm] = "failed: " + safe_text(exc)
         finally:
             with self._lock:
                 self.running.pop(crm, None)
