@@ -55,6 +55,13 @@ def used_store(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         add_feedback(store, lost, reason="price", note="too dear", recorded_by="rita")
         store.raw.execute("INSERT INTO lead_scores VALUES (?, 0.5, 'B', '[]', '[]', 'm', '', now()::TIMESTAMP)", [lost])
         record_definitions(store, default_definitions().model_copy(update={"basis": "cohort"}), "test")
+        # a CRM sync's state, stages and a deleted deal; a digest sent
+        store.raw.execute(
+            "INSERT INTO crm_sync (source, cursor, synced_at) VALUES ('hubspot', '2024-01-01', now()::TIMESTAMP)"
+        )
+        store.raw.execute("INSERT INTO crm_stages (source, stage_id, stage) VALUES ('hubspot', 's1', 'Won')")
+        store.raw.execute("INSERT INTO crm_deleted (source, id) VALUES ('hubspot', 'H1')")
+        store.raw.execute("INSERT INTO digest_sent VALUES ('2024-W01', 'ann@example.com', 'email', now())")
     imported = tmp_path / "more.csv"
     imported.write_text("id,stage,amount\nX1,Won,100\nX2,Lost,oops\n")
     code, err = run("import", str(imported), "--db", str(path))

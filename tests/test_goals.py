@@ -139,7 +139,7 @@ def test_a_store_at_layout_4_gets_the_new_tables(tmp_path: Path):
             s.raw.execute(f"DROP TABLE {table}")
         s.set_meta("schema_version", "4")
     with Store(path) as s:
-        assert s.meta("schema_version") == SCHEMA_VERSION == "7"
+        assert s.meta("schema_version") == SCHEMA_VERSION == "8"
         names = {r[0] for r in s.fetch("SELECT table_name FROM duckdb_tables()")}
         assert {"goals", "interventions", "deal_feedback"} <= names
 

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "hitrate.duckdb"
 # 2: compiled_queries; 3: lead_scores; 4: users, api_tokens; 5: goals, interventions, deal_feedback;
-# 6: users.session_version, api_tokens' id, label, expiry and last use; 7: crm_sync, crm_stages, crm_deleted
-SCHEMA_VERSION = "7"
+# 6: users.session_version, api_tokens' id, label, expiry and last use; 7: crm_sync, crm_stages, crm_deleted;
+# 8: users.email, digest_sent
+SCHEMA_VERSION = "8"
 
 _BOOKKEEPING = [
     """CREATE TABLE IF NOT EXISTS hitrate_meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -80,6 +81,11 @@ _BOOKKEEPING = [
         probability DOUBLE, is_won BOOLEAN, is_lost BOOLEAN)""",
     """CREATE TABLE IF NOT EXISTS crm_deleted (
         source VARCHAR, id VARCHAR, deleted_at TIMESTAMP, "row" VARCHAR)""",
+    # 8: the weekly digest (hitrate.digest): each user's address, and what was sent for which period, once
+    "ALTER TABLE users ADD COLUMN IF NOT EXISTS email VARCHAR",
+    """CREATE TABLE IF NOT EXISTS digest_sent (
+        period VARCHAR, recipient VARCHAR, channel VARCHAR, sent_at TIMESTAMP,
+        PRIMARY KEY (period, recipient, channel))""",
 ]
 
 

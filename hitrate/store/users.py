@@ -34,6 +34,17 @@ MIN_PASSWORD = 8
 #: Days an API token is valid by default.
 TOKEN_DAYS = 90
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+#: An e-mail address as a digest may be sent to: one ``local@domain.tld``, no spaces, no header breaks.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+")
+
+
+def check_email(email: str) -> str:
+    """``email`` when it is one plain address (``ann@example.com``), else :class:`~hitrate.errors.UserInputError`
+    naming it: a name, a list or a line break (which could add mail headers) is refused."""
+    if not _EMAIL.fullmatch(email) or len(email) > 254:
+        raise UserInputError("store.email_bad", email=repr(email), param=Param("email"))
+    return email
 
 
 @dataclass(frozen=True)
@@ -46,9 +57,11 @@ class User:
     rep: str | None = None
     #: Raised whenever the account's sessions must end; a session cookie holds the version it was made at.
     session_version: int = 0
+    #: Where the weekly digest goes (``hitrate digest``); None for no digest.
+    email: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "role": self.role, "teams": list(self.teams), "rep": self.rep}
+        return {"name": self.name, "role": self.role, "teams": list(self.teams), "rep": self.rep, "email": self.email}
 
 
 def _check(name: str, role: str, teams: list[str], rep: str | None) -> None:
@@ -77,19 +90,24 @@ def add_user(
     teams: list[str] | None = None,
     rep: str | None = None,
     password: str | None = None,
+    email: str | None = None,
 ) -> User:
-    """Create or replace an account; without ``password`` it can use API tokens only. Replacing an account ends
-    its sessions and deletes its tokens (the old ones were given for the old role, scope or password)."""
+    """Create or replace an account; without ``password`` it can use API tokens only; ``email`` is where its
+    weekly digest goes. Replacing an account ends its sessions and deletes its tokens (the old ones were given
+    for the old role, scope or password)."""
     teams = [t for t in (teams or []) if t]
     _check(name, role, teams, rep)
+    if email is not None:
+        check_email(email)
     if password is not None and len(password) < MIN_PASSWORD:
         raise UserInputError("store.password_short", minimum=MIN_PASSWORD)
     hashed = hash_password(password) if password is not None else None
     before = get_user(store, name)
     store.raw.execute(
-        "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (name) DO UPDATE SET role = excluded.role, "
-        "teams = excluded.teams, rep = excluded.rep, password_hash = excluded.password_hash",
-        [name, role, json.dumps(teams), rep, hashed, _now()],
+        "INSERT INTO users (name, role, teams, rep, password_hash, created, session_version, email) "
+        "VALUES (?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT (name) DO UPDATE SET role = excluded.role, "
+        "teams = excluded.teams, rep = excluded.rep, password_hash = excluded.password_hash, email = excluded.email",
+        [name, role, json.dumps(teams), rep, hashed, _now(), email],
     )
     if before is not None:
         end_sessions(store, name, tokens=True)
@@ -113,7 +131,7 @@ def list_users(store: Store) -> list[User]:
     return [_user(r) for r in store.raw.execute(f"SELECT {_COLUMNS} FROM users ORDER BY name").fetchall()]
 
 
-_COLUMNS = ", ".join(("name", "role", "teams", "rep", "session_version"))
+_COLUMNS = ", ".join(("name", "role", "teams", "rep", "session_version", "email"))
 
 
 def _user(row: tuple[object, ...]) -> User:
@@ -123,7 +141,19 @@ def _user(row: tuple[object, ...]) -> User:
         tuple(json.loads(str(row[2] or "[]"))),
         None if row[3] is None else str(row[3]),
         int(str(row[4] or 0)),
+        None if row[5] is None else str(row[5]),
     )
+
+
+def set_email(store: Store, name: str, email: str | None) -> User:
+    """Give ``name`` the digest address ``email`` (None: no digest); the account's sessions and tokens stay."""
+    _known(store, name)
+    if email is not None:
+        check_email(email)
+    store.raw.execute("UPDATE users SET email = ? WHERE name = ?", [email, name])
+    user = get_user(store, name)
+    assert user is not None
+    return user
 
 
 def _known(store: Store, name: str) -> None:

@@ -26,7 +26,7 @@ from hitrate.web import data
 from hitrate.web.api import ByParam, FiltersDep, PeriodParam, UserDep, access
 from hitrate.web.i18n import error_text, renamed
 from hitrate.web.pages import Page, page, table
-from hitrate.web.scoping import Forbidden, scope_key, scoped_where
+from hitrate.web.scoping import Forbidden, may_see, scope_key, scoped_where
 
 if TYPE_CHECKING:
     from hitrate.store.embedded import Store
@@ -40,14 +40,6 @@ def _reps_in_scope(store_access: data.StoreAccess, user: User) -> set[str]:
     return set(data.field_values(store_access, user, "rep")) if user.role == "manager" else set()
 
 
-def _may_see(user: User, field: str, value: str, reps: set[str]) -> bool:
-    if user.role == "admin":
-        return True
-    if user.role == "manager":
-        return (field == "team" and value in user.teams) or (field == "rep" and value in reps)
-    return user.role == "rep" and field == "rep" and value == user.rep
-
-
 def goals_json(store_access: data.StoreAccess, user: User, *, threshold: float = 0.5) -> dict[str, Any]:
     """``hitrate goals progress --format json`` for the goals the user may see."""
     from hitrate.improve.goals import list_goals, progress
@@ -55,7 +47,7 @@ def goals_json(store_access: data.StoreAccess, user: User, *, threshold: float =
     reps = _reps_in_scope(store_access, user)
 
     def compute(store: Store) -> dict[str, Any]:
-        ids = [g.goal_id for g in list_goals(store) if _may_see(user, g.field, g.value, reps)]
+        ids = [g.goal_id for g in list_goals(store) if may_see(user, g.field, g.value, reps)]
         if not ids:
             return {"rows": [], "warnings": [], "method": "", "threshold": threshold}
         return progress(store, ids=ids, threshold=threshold).to_dict()
@@ -158,7 +150,7 @@ def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
 
     request.state.param_names = GOAL_FIELDS  # errors name the body's fields ("from", not "date_from")
     field, value = parse_subject(goal.who)
-    if user.role == "rep" or not _may_see(user, field, value, _reps_in_scope(access(request), user)):
+    if user.role == "rep" or not may_see(user, field, value, _reps_in_scope(access(request), user)):
         raise Forbidden("web.errors.goal_not_in_scope", field=field, value=value)
     start, end = parse_period(goal.period, goal.date_from, goal.date_to)
     with access(request).writing() as store:
@@ -198,7 +190,7 @@ def get_interventions(request: Request, user: UserDep) -> list[dict[str, Any]]:
     reps = _reps_in_scope(store_access, user)
 
     def compute(store: Store) -> list[dict[str, Any]]:
-        return [i.to_dict() for i in list_interventions(store) if _may_see(user, i.field, i.value, reps)]
+        return [i.to_dict() for i in list_interventions(store) if may_see(user, i.field, i.value, reps)]
 
     return store_access.cached(("interventions", scope_key(user), tuple(sorted(reps))), compute)
 
@@ -231,7 +223,7 @@ def get_intervention_effect(
             if user.role == "admin":
                 raise
             item = None  # the same answer as for another team's intervention: existence is not told
-        if item is None or not _may_see(user, item.field, item.value, reps):
+        if item is None or not may_see(user, item.field, item.value, reps):
             raise Forbidden("web.errors.intervention_not_in_scope", id=intervention_id)
         return effect(store, intervention_id, window=window, where=w or None).to_dict()
 

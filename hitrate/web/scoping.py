@@ -17,42 +17,16 @@ import calendar
 from collections.abc import Mapping, Sequence
 
 from hitrate.engine.query import as_date
-from hitrate.errors import PermissionDeniedError
 from hitrate.i18n import Joined
+from hitrate.store.scope import Forbidden, may_see, scoped_where
 from hitrate.store.users import User
+
+__all__ = ["Forbidden", "may_see", "scoped_where"]
 
 #: The smallest peer group whose aggregates a non-admin may see: this many reps ...
 MIN_PEER_REPS = 5
 #: ... with at least this many deals (attempts) between them.
 MIN_PEER_DEALS = 30
-
-
-class Forbidden(PermissionDeniedError):
-    """The user asked for data outside their scope (the API answers 403, a page says so)."""
-
-
-def scoped_where(user: User, where: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[str]]:
-    """``where`` narrowed to what ``user`` may see; :class:`Forbidden` when nothing of what was asked is."""
-    out = {k: list(v) for k, v in (where or {}).items()}
-    if user.role == "admin":
-        return out
-    if user.role == "manager":
-        return _narrow(out, "team", list(user.teams))
-    if user.role == "rep" and user.rep:
-        return _narrow(out, "rep", [user.rep])
-    raise Forbidden("web.errors.no_scope", name=user.name)
-
-
-def _narrow(where: dict[str, list[str]], field: str, allowed: list[str]) -> dict[str, list[str]]:
-    asked = where.get(field)
-    if asked is None:
-        where[field] = allowed
-        return where
-    kept = [v for v in asked if v in allowed]
-    if not kept:
-        raise Forbidden("web.errors.not_in_scope", field=field, asked=Joined(asked), allowed=Joined(allowed))
-    where[field] = kept
-    return where
 
 
 def scope_key(user: User) -> tuple[str, tuple[str, ...], str | None]:
