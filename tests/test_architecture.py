@@ -41,6 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     "improve": BASE | {"analysis", "engine", "scoring", "store", "spec", "stats", "report"},
     # Live CRM sync: the import path, the store, and the lead scores it refreshes.
     "sync": BASE | {"engine", "ingest", "scoring", "store", "spec", "report"},
+    # The weekly digest composes rates, comparisons, goals, the forecast and stored lead scores for one user.
+    "digest": BASE | {"analysis", "engine", "improve", "scoring", "store", "spec", "stats", "report"},
     # The store's HTML report composes the analyses, the forecast (improve) and the doctor.
     "store_report": BASE | {"analysis", "engine", "improve", "report", "spec"},
     # The faces. The command line may start the web server; the web never imports the command line.
@@ -66,7 +68,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "cli": BASE
     | {"", "analysis", "domains", "engine", "improve", "ingest", "report", "scoring", "spec", "stats", "store", "synth"}
-    | {"sync"}
+    | {"sync", "digest"}
     | {"web", "store_report"},
 }
 #: Third-party packages a part of the library must not import.

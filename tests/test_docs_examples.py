@@ -192,6 +192,7 @@ AFTER = {
     "intervention-effect.md": "intervention-add.md",
     "intervention-list.md": "intervention-add.md",
     "users-list.md": "serve.md",
+    "users-email.md": "serve.md",
     "users-passwd.md": "serve.md",
     "users-remove.md": "serve.md",
     "users-token.md": "serve.md",

@@ -26,7 +26,7 @@ from typing import Any
 
 import typer
 
-from hitrate.cli import analyse, data, domains, forecast, goals, improve, score, sync, web
+from hitrate.cli import analyse, data, digest, domains, forecast, goals, improve, score, sync, web
 from hitrate.cli.output import flag_name, text
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ COMMANDS: list[tuple[str, Callable[..., Any], str]] = [
     ("doctor", data.doctor_cmd, text("doctor.help")),
     ("serve", web.serve_cmd, text("cli_help.serve.help")),
     ("reasons", goals.reasons_cmd, text("cli_help.reasons.help")),
+    ("digest", digest.digest_cmd, text("cli_help.digest.help")),
 ]
 #: The groups of subcommands, each a Typer app of its family's module.
 GROUPS: list[tuple[str, typer.Typer]] = [

@@ -25,6 +25,7 @@ def users_add(
     team: Annotated[list[str] | None, option(help="cli_help.users.add.team", show_default=False)] = None,
     rep: Annotated[str | None, option(help="cli_help.users.add.rep", show_default=False)] = None,
     password_stdin: Annotated[bool, option("--password-stdin", help="cli_help.users.add.password_stdin")] = False,
+    email: Annotated[str | None, option("--email", help="cli_help.users.add.email", show_default=False)] = None,
     allow_unknown: Annotated[bool, option("--allow-unknown", help="security.cli_help.allow_unknown")] = False,
     db: DbOpt = None,
 ) -> None:
@@ -42,7 +43,7 @@ def users_add(
             scope += [("team", t) for t in team or []] if role.value == "manager" else []
             for field, value in scope:
                 _check_in_store(store, field, value)
-        user = add_user(store, name, role.value, teams=team or [], rep=rep, password=password)
+        user = add_user(store, name, role.value, teams=team or [], rep=rep, password=password, email=email)
     scopes = {
         "admin": text("cli.users.sees_everything"),
         "manager": text("cli.users.sees_teams", teams=user.teams),
@@ -65,6 +66,27 @@ def _check_in_store(store: Store, field: str, value: str) -> None:
         raise UserInputError(
             "security.errors.unknown_scope", field=field, value=value, flag=Param("allow_unknown")
         ) from None
+
+
+@users_app.command("email", help=text("cli_help.users.email.help"))
+@user_errors
+def users_email(
+    name: Annotated[str, argument("cli_help.users.email.name", show_default=False)],
+    address: Annotated[str | None, argument("cli_help.users.email.address", show_default=False)] = None,
+    remove: Annotated[bool, option("--remove", help="cli_help.users.email.remove")] = False,
+    db: DbOpt = None,
+) -> None:
+    from hitrate.errors import UserInputError
+    from hitrate.store.users import set_email
+
+    if (address is None) == (not remove):
+        raise UserInputError("cli.users.email_or_remove")
+    with open_store(db) as store:
+        user = set_email(store, name, None if remove else address)
+    if user.email:
+        note("cli.digest.email_set", name=user.name, email=user.email)
+    else:
+        note("cli.digest.email_removed", name=user.name)
 
 
 @users_app.command("token", help=text("cli_help.users.token.help"))
@@ -128,8 +150,10 @@ def users_list(fmt: FormatOpt = Format.table, db: DbOpt = None) -> None:
         users = list_users(store)
 
     def render(items: list[Any]) -> Any:
-        rows = [[u.name, u.role, ", ".join(u.teams) if u.role == "manager" else u.rep or ""] for u in items]
-        heads = headers("security.cli.name", "security.cli.role", "security.cli.scope")
+        rows = [
+            [u.name, u.role, ", ".join(u.teams) if u.role == "manager" else u.rep or "", u.email or ""] for u in items
+        ]
+        heads = headers("security.cli.name", "security.cli.role", "security.cli.scope", "security.cli.email")
         return table(text("security.cli.users"), heads, rows=rows)
 
     emit(users, fmt, render, data=[u.to_dict() for u in users])

@@ -243,44 +243,9 @@ def leads_json(
     """Scored open leads (``score predict`` kept them in the store) in the user's scope, best first."""
     w = scoped_where(user, where)
     key = ("leads", frozen(w), limit, scope_key(user))
-    return access.cached(key, lambda store: _leads(store, w, limit))
+    from hitrate.scoring.stored import scored_leads
 
-
-def _leads(store: Store, where: Mapping[str, Sequence[str]], limit: int) -> dict[str, Any]:
-    from hitrate.engine.expressions import analysis_table, compile_condition, fields_available
-    from hitrate.errors import UnknownFieldError
-    from hitrate.i18n import Param
-    from hitrate.scoring.reasons import read_reasons
-    from hitrate.spec.model import Condition
-
-    if store.count("lead_scores") == 0:
-        return {"total": 0, "leads": []}
-    shown = [f for f in ("rep", "team") if f in fields_available(store.con)]
-    t = analysis_table(store.con, {"id", *shown, *where})
-    for field, values in where.items():
-        if field not in t.columns:
-            raise UnknownFieldError(field, fields_available(store.con), Param("where"))
-        if not values:  # a scope of nothing (a manager of no team)
-            return {"total": 0, "leads": []}
-        # The engine compiles the filter: values compare in the field's own type (amount=1054 is 1054.0).
-        t = t.filter(compile_condition(Condition(field=field, op="in", values=list(values)), t, f"where {field}"))
-    s = store.con.table("lead_scores")
-    joined = s.inner_join(t.select("id", *shown), "id")
-    total = int(joined.count().to_pyarrow().as_py())
-    rows = joined.order_by([joined.probability.desc(), joined.id]).limit(limit).to_pyarrow().to_pylist()
-    leads = [
-        {
-            "id": r["id"],
-            **{f: r[f] for f in shown},
-            "probability": r["probability"],
-            "band": r["band"],
-            "up": read_reasons(r["reasons_up"]),
-            "down": read_reasons(r["reasons_down"]),
-            "scored_at": str(r["scored_at"]),
-        }
-        for r in rows
-    ]
-    return {"total": total, "leads": leads}
+    return access.cached(key, lambda store: scored_leads(store, w, limit))
 
 
 def doctor_result(access: StoreAccess, user: User, *, where: Mapping[str, Sequence[str]] | None = None) -> DoctorResult:
