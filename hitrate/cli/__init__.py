@@ -22,12 +22,13 @@ start fast.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from hitrate.cli import analyse, data, digest, domains, forecast, goals, improve, score, sync, web
-from hitrate.cli.output import flag_name, text
+from hitrate.cli.options import Lang
+from hitrate.cli.output import flag_name, set_language, text
 
 app = typer.Typer(
     name="hitrate",
@@ -73,6 +74,18 @@ GROUPS: list[tuple[str, typer.Typer]] = [
     ("feedback", goals.feedback_app),
     ("forecast", forecast.forecast_app),
 ]
+
+
+@app.callback()
+def _speak(
+    lang: Annotated[
+        Lang, typer.Option("--lang", envvar="HITRATE_LANG", help=text("cli_help.option.lang"), show_envvar=True)
+    ] = Lang.en,
+) -> None:
+    """Every command speaks ``--lang`` (or ``HITRATE_LANG``): messages, tables, numbers and dates."""
+    set_language(lang.value)
+
+
 for _name, _command, _help in COMMANDS:
     app.command(_name, help=_help)(_command)
 for _name, _group in GROUPS:

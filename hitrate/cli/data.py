@@ -390,11 +390,11 @@ def report_cmd(
     data: Any,
     defs: Any,
     output: Annotated[Path, option(help="cli_help.option.report")] = Path("hitrate-report.html"),
-    lang: Annotated[Lang, option(help="cli_help.report.lang")] = Lang.en,
+    lang: Annotated[Lang | None, option("--lang", help="cli_help.report.lang", show_default=False)] = None,
 ) -> None:
     from hitrate.store_report import write_store_report
 
-    path = write_store_report(data, output, lang=lang.value, definitions=defs)
+    path = write_store_report(data, output, lang=lang.value if lang else language(), definitions=defs)
     note("cli.report.written", path=str(path))
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hitrate.cli.options import DbOpt, Format, FormatOpt, Lang, open_store, option
-from hitrate.cli.output import emit, headers, say, table, text, user_errors
+from hitrate.cli.output import emit, headers, language, say, table, text, user_errors
 from hitrate.cli.schedule import every_interval
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def digest_cmd(
     sender: Annotated[str | None, option("--from", help="cli_help.digest.sender", show_default=False)] = None,
     smtp_insecure: Annotated[bool, option("--smtp-insecure", help="cli_help.digest.smtp_insecure")] = False,
     webhook: Annotated[str | None, option("--webhook", help="cli_help.digest.webhook", show_default=False)] = None,
-    lang: Annotated[Lang, option("--lang", help="cli_help.digest.lang")] = Lang.en,
+    lang: Annotated[Lang | None, option("--lang", help="cli_help.digest.lang", show_default=False)] = None,
     as_of: Annotated[str | None, option("--as-of", help="cli_help.digest.as_of", show_default=False)] = None,
     dashboard_url: Annotated[
         str | None, option("--dashboard-url", help="cli_help.digest.dashboard_url", show_default=False)
@@ -63,7 +63,7 @@ def digest_cmd(
                 to=to,
                 smtp=settings,
                 webhook=hook,
-                lang=lang.value,
+                lang=lang.value if lang else language(),
                 as_of=as_of,
                 dashboard_url=link,
                 resend=resend,

@@ -22,7 +22,7 @@ from hitrate.cli.options import (
     quiet,
     reads,
 )
-from hitrate.cli.output import Plain, emit, headers, note, say, table, text, user_errors, warn
+from hitrate.cli.output import Plain, emit, headers, language, note, say, table, text, user_errors, warn
 
 experiment_app = typer.Typer(help=text("cli_help.experiment.help"), no_args_is_help=True)
 
@@ -36,7 +36,7 @@ def coach_cmd(
     peers_by: Annotated[str, option("--peers-by", help="cli_help.coach.peers_by")] = "team",
     period: Annotated[Period, option(help="cli_help.coach.period")] = Period.quarter,
     html: Annotated[Path | None, option("--html", help="cli_help.coach.html", show_default=False)] = None,
-    lang: Annotated[Lang, option(help="cli_help.coach.lang")] = Lang.en,
+    lang: Annotated[Lang | None, option("--lang", help="cli_help.coach.lang", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     from hitrate.improve.coach import rep_card
@@ -48,7 +48,10 @@ def coach_cmd(
     if html is not None:
         from hitrate.improve.coach_card import write_card
 
-        note("cli.coach.written", path=str(write_card(card, html, lang=lang.value, period=period.value)))
+        note(
+            "cli.coach.written",
+            path=str(write_card(card, html, lang=lang.value if lang else language(), period=period.value)),
+        )
     emit(card, fmt, card_view)
 
 
