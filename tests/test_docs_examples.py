@@ -209,6 +209,15 @@ SKIP: dict[tuple[str, str], str] = {
         "a server syncing a real HubSpot until Ctrl+C (tests/test_serve_sync.py runs it against a fake HubSpot and "
         "holds its log line)"
     ),
+    ("sync.md", "HITRATE_HUBSPOT_TOKEN=pat-eu1-... hitrate sync hubspot"): (
+        "a HubSpot account (tests/test_sync_crms.py and tests/test_sync_hubspot.py sync a fake HubSpot API)"
+    ),
+    ("sync.md", "hitrate sync pipedrive --every 15m"): (
+        "a Pipedrive account, until Ctrl+C (tests/test_sync_schedule.py runs sync --every against a fake HubSpot)"
+    ),
+    ("score-push.md", "hitrate score push hubspot --property hitrate_score"): (
+        "a HubSpot account (tests/test_score_push.py pushes to a fake HubSpot and holds the dry run's table)"
+    ),
     ("../engines.md", "hitrate rates --engine postgresql://analyst@db.internal/crm --by team"): (
         "a PostgreSQL server named for the example (tests/test_engines_cli.py runs rates and benchmark on one)"
     ),

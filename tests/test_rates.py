@@ -40,11 +40,26 @@ def test_maven_rates_by_rep_are_exactly_won_over_closed(maven_store, maven_dir):
     assert round(overall["hit_rate"], 4) == 0.6315
 
 
-def test_maven_value_hit_rate_warns_that_it_says_nothing(maven_store):
+def test_maven_value_hit_rate_warns_that_it_says_nothing_and_is_not_shown(maven_store, tmp_path):
+    """Maven's lost deals have amount 0, so amount won / amount attempted is 1 wherever anything was won: the
+    value rate is left empty (JSON null, no table column) with the warning saying why, never shown as 100%."""
     with pytest.warns(ValueRateWarning, match="says nothing"):
-        result = rates(maven_store)
-    assert result.rows.iloc[0]["value_hit_rate"] == 1.0
+        result = rates(maven_store, by=["rep"])
+    assert result.rows["value_hit_rate"].isna().all() and (result.rows["amount_won"] > 0).any()
+    assert all(r["value_hit_rate"] is None for r in result.to_dict()["rows"])
     assert any("says nothing" in w for w in result.warnings)
+    from typer.testing import CliRunner
+
+    from hitrate.cli import app
+
+    shown = CliRunner().invoke(app, ["rates", "--by", "rep", "--db", str(maven_store.path)])
+    assert shown.exit_code == 0 and "value hit rate says nothing" in shown.stderr
+    assert "value hit rate" not in shown.stdout and "100.0%" not in shown.stdout
+    report = tmp_path / "r.html"
+    written = CliRunner().invoke(app, ["report", "--output", str(report), "--db", str(maven_store.path)])
+    assert written.exit_code == 0, written.output
+    page = report.read_text(encoding="utf-8")
+    assert ">Value hit rate</th>" not in page and "100.0%" not in page
 
 
 def test_cohort_basis_counts_open_deals(maven_store):

@@ -113,6 +113,8 @@ def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 
         meaningless = isinstance(note, Message) and note.key == "rates.value_rate_meaningless"
         category = ValueRateWarning if meaningless else SmallSampleWarning
         warnings.warn(str(note), category, stacklevel=3)
+        if meaningless:  # not shown as a number that says nothing: empty, the warning saying why
+            columns["value_hit_rate"] = np.full(len(value_rate), np.nan)
     q = {"by": list(query.by), "period": query.period, **query_echo(query), "confidence": confidence}
     return RatesResult(columns, defs, query.by, query.period, q, notes)
 

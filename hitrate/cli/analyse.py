@@ -56,8 +56,9 @@ def rates_table(result: Any, title: str | None = None) -> Any:
     labels = [*result.by, *(["period"] if result.period else [])]
     shown = [*result.by, *([text("cli.col.period")] if result.period else [])]
     records = result.records()
-    # Sessions carry no amounts as a rule: a value column of dashes only says nothing, so it is left out.
-    value = defs.denominator != "sessions" or any(r["value_hit_rate"] is not None for r in records)
+    # A value column of dashes only says nothing (sessions carry no amounts; a value rate that means nothing for
+    # the data is left empty by rates, with a warning that says why), so it is left out.
+    value = any(r["value_hit_rate"] is not None for r in records)
     heads = RATE_HEADERS if value else RATE_HEADERS[:-1]
     basis, denominator = Message(f"store_report.basis_{defs.basis}"), Message(f"rates.denominator_{defs.denominator}")
     t = table(

@@ -122,9 +122,9 @@ def import_table(report: Any) -> list[Any]:
     for col in headers(*labels):
         t.add_column(col, justify="right", no_wrap=True)
     for f in report.files:
-        t.add_row(Path(f.path).name, f.table, *(integer(getattr(f, c) or 0, group=False) for c in counts))
+        t.add_row(Path(f.path).name, f.table, *(integer(getattr(f, c) or 0) for c in counts))
     if len(report.files) > 1:
-        t.add_row(text("cli.import.total"), "", *(integer(getattr(report, c), group=False) for c in counts))
+        t.add_row(text("cli.import.total"), "", *(integer(getattr(report, c)) for c in counts))
     lines: list[Any] = [t]
     for f in report.files:
         lines += file_details(f)

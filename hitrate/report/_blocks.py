@@ -162,6 +162,11 @@ def _rate_table_blocks(section: RateTable, section_id: str, s: Words, lang: str)
         for r in rows
     ]
     headers = _numbers(s, "attempts", "hits", "hit_rate", "interval", "value_hit_rate", "amount_won")
+    if rows and all(r.value_rate != r.value_rate for r in rows):  # no value rate anywhere (meaningless, or no
+        # amounts): the column is left out rather than shown empty; the section's note says why
+        at = len(cells[0]) - 2
+        cells = [c[:at] + c[at + 1 :] for c in cells]
+        headers = headers[:4] + headers[5:]
     return [*blocks, _table_block(section, section_id, s, headers, cells)]
 
 
