@@ -153,3 +153,41 @@ def test_reasons_show_the_result_face_and_recent_lost_deals_are_plain_data(lost_
     team = _lost(lost_store, 1)[0][2]
     mine = recent_lost_deals(lost_store, where={"team": [team]}, limit=1000)
     assert mine and len(mine) < len(lost)
+
+
+def test_no_reason_recorded_anywhere_is_said_in_words_not_as_a_hundred_percent_none(maven_store):
+    """Maven has no loss_reason field and no rep recorded one: no "(none) 100.0%" row anywhere, the result says
+    so (JSON, terminal, Danish), and a reason recorded later shows up as a row with its share."""
+    result = reasons(maven_store)
+    assert result.rows == [] and result.lost == 2473
+    assert any("no loss reasons" in str(n).lower() for n in result.notes())
+    assert json.loads(json.dumps(result.to_dict(), default=str))["rows"] == []
+    runner = CliRunner()
+    shown = runner.invoke(app, ["reasons", "--db", str(maven_store.path)])
+    assert shown.exit_code == 0 and "No loss reasons recorded yet: 2,473 lost deals" in shown.stdout
+    assert "(none)" not in shown.stdout and "100.0%" not in shown.stdout
+    da = runner.invoke(app, ["--lang", "da", "reasons", "--db", str(maven_store.path)])
+    assert "Ingen tabsårsager registreret endnu: 2.473 tabte handler" in da.stdout
+    lost = maven_store.fetch("SELECT id FROM opportunities WHERE outcome = 'lost' ORDER BY id LIMIT 1")[0][0]
+    add_feedback(maven_store, lost, reason="price", recorded_by="ann")
+    rows = reasons(maven_store).rows
+    assert {r["reason"] for r in rows} == {"price", "(none)"} and sum(r["lost"] for r in rows) == 2473
+
+
+def test_the_reasons_page_says_none_recorded_yet(maven_store, tmp_path: Path):
+    from tests.conftest import require_module
+
+    require_module("fastapi")
+    from fastapi.testclient import TestClient
+
+    from hitrate.store.users import add_user
+    from hitrate.web import create_app
+    from tests.web_helpers import PASSWORD, sign_in
+
+    add_user(maven_store, "ann", "admin", password=PASSWORD)
+    maven_store.close()
+    client = TestClient(create_app(maven_store.path, secret="s"))
+    sign_in(client, "ann")
+    page = client.get("/reasons?lang=en").text
+    assert "No loss reasons recorded yet" in page and "(none)" not in page
+    assert "Ingen tabsårsager registreret endnu" in client.get("/reasons?lang=da").text

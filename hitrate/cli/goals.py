@@ -315,6 +315,8 @@ def reasons_table(r: Any) -> Any:
     """Loss reasons with their share of lost deals, and the change between periods when asked."""
     labels = [*r.by, *(["period"] if r.period else [])]
     heads = ["cli.feedback.reason", "cli.reasons.lost", "cli.reasons.of", "cli.reasons.share"]
+    if not r.rows:  # said in words, not as an empty table or a 100% "(none)"
+        return text("feedback.none_yet", lost=r.lost)
     changes = ["cli.reasons.change", "cli.experiment.p"] if r.period else []
     cols = [*r.by, *([text("cli.col.period")] if r.period else []), *headers(*heads, *changes)]
     t = table(

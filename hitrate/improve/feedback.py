@@ -296,7 +296,9 @@ def reasons(
             recorded_by_reps=int(c["recorded"][i]),
         )
         rows.append(row)
-    if query.period:
+    if rows and all(r["reason"] == NO_REASON for r in rows):  # nothing recorded anywhere: not a 100% "(none)"
+        rows = []
+    if query.period and rows:
         _add_changes(rows, list(by), change_flags, 1 - confidence)
     lost = int(n.sum())
     recorded = int(np.asarray(c["recorded"]).sum()) if len(n) else 0
@@ -305,6 +307,8 @@ def reasons(
         notes.append(Message("feedback.few_lost", lost=lost))
     if not has_crm and not recorded:
         notes.append(Message("feedback.no_reasons"))
+    elif lost and not rows:
+        notes.append(Message("feedback.none_yet", lost=lost))
     parts = [Message("feedback.method", none=NO_REASON)]
     if query.period:
         parts.append(Message("feedback.method_change"))

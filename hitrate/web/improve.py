@@ -281,7 +281,7 @@ def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
         for d in recent_lost_json(p.access, p.user)
     ]
     tables = [
-        table("reasons", t["reasons_note"], headers, counted),
+        table("reasons", t["reasons_note"], headers, counted, empty=t["reasons_none"]),
         table("feedback", t["feedback_recorded"], recorded_headers, recorded),
     ]
     return {"tables": tables, "feedback_form": True, "deals": deals, "message": message}

@@ -124,9 +124,10 @@ def page(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., R
     return wrap
 
 
-def table(id: str, caption: str, headers: list[str], rows: list[list[Any]]) -> dict[str, Any]:
-    """A table of a page (``_tables.html``): its id, caption, column headers and rows of cells."""
-    return {"id": id, "caption": caption, "headers": headers, "rows": rows}
+def table(id: str, caption: str, headers: list[str], rows: list[list[Any]], empty: str | None = None) -> dict[str, Any]:
+    """A table of a page (``_tables.html``): its id, caption, column headers and rows of cells; ``empty`` is
+    what it says when it has no row."""
+    return {"id": id, "caption": caption, "headers": headers, "rows": rows, "empty": empty}
 
 
 def _team_filter(p: Page) -> tuple[dict[str, list[str]], list[str], str]:
