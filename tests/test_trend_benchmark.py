@@ -155,3 +155,21 @@ def test_adjust_model_uses_lead_scores_as_expected_hits():
     covered = sum(r["quality_low"] <= 1 <= r["quality_high"] for r in rows)
     assert covered >= 0.9 * len(rows)
     assert abs(sum(r["expected_hits"] for r in rows) / sum(r["hits"] for r in rows) - 1) < 0.03
+
+
+def test_the_trend_table_says_each_series_note_once(tmp_path):
+    """The terminal table shows each group's note under its factors; stderr does not say it a second time."""
+    from typer.testing import CliRunner
+
+    from hitrate.cli import app
+
+    path = tmp_path / "t.duckdb"
+    with Store(path) as store:
+        build_demo(store, seed=13, n_opportunities=6000)
+        notes = [f"{s['team']}: {s['note']}" for s in trend(store, by="team").series if s["note"]]
+    shown = CliRunner().invoke(app, ["trend", "--by", "team", "--db", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert len(notes) == 5
+    for note in notes:
+        assert shown.stdout.count(note) == 1, note
+    assert shown.stderr == ""  # no "warning:" line repeating them

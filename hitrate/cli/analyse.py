@@ -153,7 +153,8 @@ def trend_cmd(
 
     scope = library_options(period=period, basis=basis, date_from=date_from, date_to=date_to, where=where)
     result = trend(data, definitions=defs, by=by, **scope)
-    emit(result, fmt, trend_table, warnings=result.warnings)
+    # The table shows each series' note under its factors: on stderr too it would be said twice.
+    emit(result, fmt, trend_table, warnings=[] if fmt == RatesFormat.table else result.warnings)
 
 
 def seasonal_table(name: str, series: dict[str, Any]) -> Any:
