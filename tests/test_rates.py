@@ -439,3 +439,30 @@ def test_query_accepts_the_command_lines_forms():
         ("team", ("North", "South")),
     )
     assert Query.build(where={"team": "North"}).where == (("team", ("North",)),)
+
+
+def test_a_blank_group_is_named_not_shown_as_an_unnamed_row(tmp_path):
+    """Deals without a rep are the group "(no rep)" in the terminal and the report (JSON keeps null), in both
+    languages; never an empty label."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hitrate.cli import app
+
+    csv = tmp_path / "deals.csv"
+    rows = ["id,stage,rep,created_at,closed_at,amount"]
+    rows += [f"D{i},{'Won' if i % 3 == 0 else 'Lost'},{'' if i < 12 else 'Ann'},2024-01-0{1 + i % 9},2024-02-01,10"
+             for i in range(30)]  # fmt: skip
+    csv.write_text("\n".join(rows) + "\n")
+    db = str(tmp_path / "s.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", str(csv), "--won", "Won", "--lost", "Lost", "--db", db]).exit_code == 0
+    shown = runner.invoke(app, ["rates", "--by", "rep", "--db", db])
+    assert shown.exit_code == 0 and "(no rep)" in shown.stdout
+    assert "(ingen rep)" in runner.invoke(app, ["--lang", "da", "benchmark", "--by", "rep", "--db", db]).stdout
+    data = json.loads(runner.invoke(app, ["rates", "--by", "rep", "--format", "json", "--db", db]).stdout)
+    assert sorted(r["rep"] or "" for r in data["rows"]) == ["", "Ann"] and any(r["rep"] is None for r in data["rows"])
+    report = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", "--output", str(report), "--db", db]).exit_code == 0
+    assert "(no rep)" in report.read_text(encoding="utf-8")

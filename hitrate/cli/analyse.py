@@ -70,7 +70,7 @@ def rates_table(result: Any, title: str | None = None) -> Any:
     )
     for rec in records:
         t.add_row(
-            *(label(rec[c]) for c in labels),
+            *(label(rec[c], c) for c in labels),
             integer(rec["attempts"]),
             integer(rec["hits"]),
             percent(rec["hit_rate"]),
@@ -117,7 +117,7 @@ def benchmark_table(result: Any) -> Any:
     )
     for r in result.records():
         row = [
-            *(label(r[c]) for c in result.by),
+            *(label(r[c], c) for c in result.by),
             integer(r["attempts"]),
             integer(r["hits"]),
             estimate(percent(r["hit_rate"]), percent(r["ci_low"]), percent(r["ci_high"])),

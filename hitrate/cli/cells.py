@@ -88,6 +88,9 @@ def rate(value: Any, low: Any, high: Any, *, style: str = "dash", sign: bool = F
     return estimate(percent(value, sign=sign), percent(low, sign=sign), percent(high, sign=sign), style=style)
 
 
-def label(value: Any) -> str:
-    """A group's value as a table label (an empty cell when it is missing)."""
-    return "" if value is None else str(value)
+def label(value: Any, field: str | None = None) -> str:
+    """A group's value as a table label; a missing one is named after its ``field`` (``(no rep)``), never a
+    blank row."""
+    if value is None or fmt.is_missing(value):
+        return text("rates.no_value", field=field) if field else ""
+    return str(value)

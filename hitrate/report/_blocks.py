@@ -192,7 +192,7 @@ def _group_blocks(
 def _funnel_blocks(section: FunnelPlot, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import funnel_figure
 
-    rows = read.funnel_rows(section)
+    rows = read.funnel_rows(section, lang)
 
     def numbers(r: FunnelRow) -> list[Cell]:
         limits = [_num(fmt.interval(*ends, lang)) for ends in (r.limit95, r.limit998)]
@@ -207,7 +207,7 @@ def _funnel_blocks(section: FunnelPlot, section_id: str, s: Words, lang: str) ->
 def _caterpillar_blocks(section: CaterpillarPlot, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import caterpillar_figure
 
-    rows = read.caterpillar_rows(section)
+    rows = read.caterpillar_rows(section, lang)
 
     def numbers(r: CaterpillarRow) -> list[Cell]:
         rates = [_num(fmt.percent(rate, lang)) for rate in (r.rate, r.shrunk)]
@@ -221,7 +221,7 @@ def _caterpillar_blocks(section: CaterpillarPlot, section_id: str, s: Words, lan
 def _seasonal_blocks(section: SeasonalPlot, section_id: str, s: Words, lang: str) -> list[Block]:
     from hitrate.report._charts import factors_figure, seasonal_figure
 
-    rows = read.season_rows(section)
+    rows = read.season_rows(section, lang)
     factors = read.factor_rows(section, lang)
     drawable = any(r.charted for r in rows)
     draw = lambda: seasonal_figure(rows, s, lang)  # noqa: E731

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from hitrate.i18n import DEFAULT_LANG
 from hitrate.i18n import format as fmt
 from hitrate.report._model import (
     CaterpillarPlot,
@@ -42,7 +43,14 @@ def _text(value: Any) -> str:
     return "" if fmt.is_missing(value) else str(value).strip()
 
 
-def _records(section: FrameSection) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def _group_label(value: Any, column: str, lang: str) -> str:
+    """A row label; a missing group value is named (``(no rep)``), never a blank row or a dash."""
+    from hitrate.i18n import text
+
+    return text("rates.no_value", lang, field=column) if fmt.is_missing(value) else fmt.label(value)
+
+
+def _records(section: FrameSection, lang: str = DEFAULT_LANG) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Each record of a section's frame, with the fields every row has: its label texts, its chart name, its
     attempts, hits and hit rate.
 
@@ -50,8 +58,8 @@ def _records(section: FrameSection) -> Iterator[tuple[dict[str, Any], dict[str, 
     name in two teams) it is all label columns joined by `` · `` instead.
     """
     records: list[dict[str, Any]] = [{str(k): v for k, v in rec.items()} for rec in section.frame.to_dict("records")]
-    labels_of = [tuple(fmt.label(rec[c]) for c in section.label_columns) for rec in records]
-    names = [fmt.label(rec[section.label]) for rec in records]
+    labels_of = [tuple(_group_label(rec[c], c, lang) for c in section.label_columns) for rec in records]
+    names = [_group_label(rec[section.label], section.label, lang) for rec in records]
     if len(set(names)) != len(names):
         names = [" · ".join(labels) for labels in labels_of]
     for rec, labels, name in zip(records, labels_of, names, strict=True):
@@ -80,7 +88,7 @@ def _mark(value: Any, known: Sequence[str]) -> str:
 def section_rows(section: RateTable, lang: str) -> list[Row]:
     """Read a section's frame into :class:`Row` objects with every number already printed."""
     rows: list[Row] = []
-    for rec, row in _records(section):
+    for rec, row in _records(section, lang):
         interval = _interval(rec)
         value_rate, amount = _number(rec["value_hit_rate"]), _number(rec["amount_won"])
         rows.append(
@@ -100,7 +108,7 @@ def section_rows(section: RateTable, lang: str) -> list[Row]:
     return rows
 
 
-def funnel_rows(section: FunnelPlot) -> list[FunnelRow]:
+def funnel_rows(section: FunnelPlot, lang: str = DEFAULT_LANG) -> list[FunnelRow]:
     """Read a funnel plot's frame, one :class:`FunnelRow` per group, in frame order."""
     return [
         FunnelRow(
@@ -110,11 +118,11 @@ def funnel_rows(section: FunnelPlot) -> list[FunnelRow]:
             limit95=(_number(rec["funnel95_low"]), _number(rec["funnel95_high"])),
             limit998=(_number(rec["funnel998_low"]), _number(rec["funnel998_high"])),
         )
-        for rec, row in _records(section)
+        for rec, row in _records(section, lang)
     ]
 
 
-def caterpillar_rows(section: CaterpillarPlot) -> list[CaterpillarRow]:
+def caterpillar_rows(section: CaterpillarPlot, lang: str = DEFAULT_LANG) -> list[CaterpillarRow]:
     """Read a caterpillar plot's frame, one :class:`CaterpillarRow` per group, in frame order."""
     return [
         CaterpillarRow(
@@ -123,11 +131,11 @@ def caterpillar_rows(section: CaterpillarPlot) -> list[CaterpillarRow]:
             shrunk_low=_number(rec["shrunk_low"]),
             shrunk_high=_number(rec["shrunk_high"]),
         )
-        for rec, row in _records(section)
+        for rec, row in _records(section, lang)
     ]
 
 
-def season_rows(section: SeasonalPlot) -> list[SeasonRow]:
+def season_rows(section: SeasonalPlot, lang: str = DEFAULT_LANG) -> list[SeasonRow]:
     """Read a seasonal plot's frame, one :class:`SeasonRow` per period, in frame order."""
     return [
         SeasonRow(
@@ -137,7 +145,7 @@ def season_rows(section: SeasonalPlot) -> list[SeasonRow]:
             adjusted=_number(rec["adjusted_rate"]),
             unusual=_mark(rec["unusual"], UNUSUAL),
         )
-        for rec, row in _records(section)
+        for rec, row in _records(section, lang)
     ]
 
 
