@@ -444,3 +444,14 @@ def test_the_html_mail_in_a_browser(store_path: Path):
             page.screenshot(path=str(ARTIFACTS / f"digest-{name}-{lang}.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "digest-mo-en.png").stat().st_size > 10_000
+
+
+def test_month_so_far_counts_working_days():
+    from hitrate.engine.query import month_so_far, working_days
+
+    assert working_days(dt.date(2024, 12, 2), dt.date(2024, 12, 6)) == 5
+    assert working_days(dt.date(2024, 12, 7), dt.date(2024, 12, 8)) == 0  # a weekend
+    assert month_so_far("2024-12", dt.date(2024, 12, 30)) == (21, 22)
+    assert month_so_far("2024-12", dt.date(2024, 12, 31)) is None  # the month is over that day
+    assert month_so_far("2024-11", dt.date(2024, 12, 30)) is None
+    assert month_so_far("2024-02", dt.date(2024, 2, 14)) == (10, 21)

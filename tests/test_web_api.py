@@ -257,6 +257,16 @@ def test_login_sets_a_safe_cookie_and_shows_the_overview(web):
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
     page = c.get("/")
     assert page.status_code == 200 and 'class="rate"' in page.text and "plotly" in page.text
+    # this month is not over on the data's last day: its card says how far it is
+    from hitrate.engine.query import month_so_far
+    from hitrate.improve.goals import data_as_of
+    from hitrate.store.embedded import Store
+
+    with Store(web.path, read_only=True) as s:
+        day = data_as_of(s)
+    so_far = month_so_far(f"{day.year}-{day.month:02d}", day)
+    assert so_far is not None and f"so far: {so_far[0]} of {so_far[1]} working days" in page.text
+    assert page.text.count("so far:") == 1  # only this month's card
 
 
 def test_a_login_without_the_csrf_token_is_refused(web):

@@ -23,8 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from hitrate.engine.query import working_days
 from hitrate.i18n import Message
 
 if TYPE_CHECKING:
@@ -117,11 +116,6 @@ def week_key(day: dt.date) -> str:
     """The ISO week of ``day`` as ``2024-W49``: the period a digest is for (nothing is sent twice for it)."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def _working_days(start: dt.date, end: dt.date) -> int:
-    """Monday-to-Friday days from ``start`` to ``end``, both included."""
-    return int(np.busday_count(start, end + dt.timedelta(days=1)))
 
 
 def _year_before(day: dt.date) -> dt.date:
@@ -240,8 +234,8 @@ def _window(
         current=_rate(store, *current, where),
         previous=_rate(store, *previous, where),
         last_year=_rate(store, *last_year, where),
-        days_so_far=_working_days(*current),
-        days_in_all=_working_days(current[0], whole_end),
+        days_so_far=working_days(*current),
+        days_in_all=working_days(current[0], whole_end),
     )
 
 

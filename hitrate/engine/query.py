@@ -119,6 +119,24 @@ def period_label(start: dt.datetime | dt.date, period: str) -> str:
     return f"{start.year:04d}"
 
 
+def working_days(start: dt.date, end: dt.date) -> int:
+    """Monday-to-Friday days from ``start`` to ``end``, both included (0 when ``end`` is before ``start``)."""
+    import numpy as np
+
+    return max(0, int(np.busday_count(start, end + dt.timedelta(days=1))))
+
+
+def month_so_far(label: str, as_of: dt.date) -> tuple[int, int] | None:
+    """For the month ``label`` (``2024-12``) as of ``as_of``: (working days so far, working days in the month)
+    when the month is not over on that day, else None (a whole month, or one that has not begun)."""
+    year, month = (int(x) for x in label.split("-", 1))
+    first = dt.date(year, month, 1)
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    if not first <= as_of < last:
+        return None
+    return working_days(first, as_of), working_days(first, last)
+
+
 def parse_where(items: Sequence[str] | None, name: str = Param("where")) -> dict[str, list[str]]:
     """``FIELD=VALUE`` items as field -> values (values of one field are alternatives).
 

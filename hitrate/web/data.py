@@ -328,6 +328,13 @@ def user_named(access: StoreAccess, name: str) -> User | None:
     return access.cached(("user", name), lambda store: users.get_user(store, name))
 
 
+def as_of(access: StoreAccess) -> dt.date:
+    """The data's export date (its latest created or closed date): what "this month so far" is measured to."""
+    from hitrate.improve.goals import data_as_of
+
+    return access.cached(("as_of",), data_as_of)
+
+
 def fields(access: StoreAccess) -> list[str]:
     """The fields a query may name (for the team filter and messages)."""
     from hitrate.engine.expressions import fields_available

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hitrate.engine.query import month_so_far
 from hitrate.errors import HitrateError, PermissionDeniedError
 from hitrate.i18n import ParamNames
 from hitrate.i18n import format as fmt
@@ -204,6 +205,9 @@ def overview(p: Page) -> dict[str, Any]:
         ("last_year", by_label.get(f"{int(year) - 1}-{month}") if year.isdigit() else None),
     ]
     cards = [_card(p, p.t[key], row) for key, row in picks]
+    so_far = month_so_far(str(this["period"]), data.as_of(p.access)) if month else None
+    if so_far is not None:  # a month not over yet is marked, so it is not read as a whole one
+        cards[0]["so_far"] = p.t("so_far", days=so_far[0], of=so_far[1])
     overall = sum(r["hits"] for r in rows) / max(1, sum(r["attempts"] for r in rows))
     sections = [_monthly(p, rows, overall)]
     return {**context, "cards": cards, "sections": section_contexts(sections, p.lang)}
