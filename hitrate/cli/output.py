@@ -255,10 +255,7 @@ def command_line() -> str:
     option and argument given on the command line (in the command's order; defaults and environment left out)."""
     import shlex
 
-    import click
-    from click.core import ParameterSource
-
-    ctx = click.get_current_context(silent=True)
+    ctx = _current_context()
     if ctx is None:
         return shlex.join(["hitrate", *sys.argv[1:]])
     chain = []
@@ -269,10 +266,26 @@ def command_line() -> str:
     for c in reversed(chain):
         words.append("hitrate" if c.parent is None else c.info_name or "")
         for param in c.command.params:
-            if param.name is None or c.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
+            source = c.get_parameter_source(param.name) if param.name else None
+            if getattr(source, "name", None) != "COMMANDLINE":
                 continue
             words += _given(param, c.params.get(param.name))
     return shlex.join(words)
+
+
+def _current_context() -> Any:
+    """The click context of the running command, or None: newer Typer runs on its own copy of click
+    (``typer._click``), older Typer on click itself."""
+    import importlib
+
+    for name in ("typer._click.globals", "click.globals"):
+        try:
+            found = importlib.import_module(name).get_current_context(silent=True)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 def _given(param: Any, value: Any) -> list[str]:

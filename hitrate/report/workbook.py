@@ -151,7 +151,7 @@ def cell_value(value: Any) -> Any:
     from hitrate.report.result import clean
 
     if isinstance(value, (list, tuple)):
-        return safe_cell("; ".join(str(cell_value(v)) for v in value))
+        return safe_cell("; ".join(str(clean(v)) for v in value))
     if isinstance(value, Mapping):
         return safe_cell(json.dumps(value, ensure_ascii=False, default=str))
     if isinstance(value, (dt.date, dt.datetime)):
