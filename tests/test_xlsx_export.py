@@ -330,3 +330,10 @@ def test_the_writer_keeps_numbers_numbers_and_names_sheets_safely() -> None:
     taken: set[str] = set()
     assert sheet_name("no such key: [x]*?", "en", taken) == "no such key   x"
     assert len(sheet_name("a" * 40, "en", taken)) == 31
+
+
+def test_the_command_line_hides_a_password_in_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hitrate.cli.output import command_line
+
+    monkeypatch.setattr("sys.argv", ["hitrate", "rates", "--engine", "postgresql://ann:secret@db/sales", "--by", "x y"])
+    assert command_line() == "hitrate rates --engine 'postgresql://ann:***@db/sales' --by 'x y'"

@@ -252,12 +252,15 @@ def write_xlsx(result: Any, output: Path | None, *, source: Any = None, definiti
 
 def command_line() -> str:
     """The command that is running, as a person would type it again: ``hitrate``, the command's names, then each
-    option and argument given on the command line (in the command's order; defaults and environment left out)."""
+    option and argument given on the command line (in the command's order; defaults and environment left out).
+    A password in a URL (``--engine postgresql://ann:secret@db/sales``) is shown as ``***``."""
     import shlex
+
+    from hitrate.store.backends import redact
 
     ctx = _current_context()
     if ctx is None:
-        return shlex.join(["hitrate", *sys.argv[1:]])
+        return shlex.join(["hitrate", *(redact(w) if "://" in w else w for w in sys.argv[1:])])
     chain = []
     while ctx is not None:
         chain.append(ctx)
@@ -291,7 +294,10 @@ def _current_context() -> Any:
 def _given(param: Any, value: Any) -> list[str]:
     """One parameter as typed: ``--by rep --by team``, ``--strict``, an argument's value."""
     values = list(value) if isinstance(value, (list, tuple)) else [value]
+    from hitrate.store.backends import redact
+
     plain = [v.value if isinstance(v, Enum) else str(v) for v in values if v is not None]
+    plain = [redact(v) if "://" in v else v for v in plain]
     if not getattr(param, "opts", None) or not param.opts[0].startswith("-"):
         return plain
     flag = param.opts[0]
