@@ -271,6 +271,13 @@ def test_xlsx_without_output_and_an_unwritable_path_are_user_errors(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_workbook_without_output_is_said_before_the_data_are_opened(tmp_path: Path) -> None:
+    for args in (["forecast", "backtest", "--from", "2024-01-01", "--to", "2024-06-01"], ["funnel"], ["trend"]):
+        result = invoke(tmp_path / "no-such-store.duckdb", *args, "--format", "xlsx")
+        assert result.exit_code == 2 and "--format xlsx" in result.stderr and "--output FILE" in result.stderr, args
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.fixture(scope="module")
 def model(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     import sklearn.ensemble  # noqa: F401  (loaded first: threadpool_limits limits the libraries loaded)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hitrate.cli.output import text, user_errors
+from hitrate.cli.output import check_output, text, user_errors
 
 if TYPE_CHECKING:
     from hitrate.store.embedded import Store
@@ -219,6 +219,8 @@ def shared_options(
             if any(getattr(v, "invoked_subcommand", None) is not None for v in (*args, *kwargs.values())):
                 return None
             given = {name: kwargs.pop(name, None) for name in names}
+            # a workbook without its file is said before the data are opened and counted
+            check_output(kwargs.get("fmt"), kwargs.get("output") or kwargs.get("out"))
             with opener(**given) as (first, second):
                 return command(first, second, *args, **kwargs, **{name: given[name] for name in wanted})
 

@@ -227,10 +227,8 @@ def write_xlsx(result: Any, output: Path | None, *, source: Any = None, definiti
     """Every table of ``result`` in an Excel workbook at ``output`` (:mod:`hitrate.report.workbook`), with a notes
     sheet: the definitions (the result's own, else ``definitions`` as ``source`` resolves them), the command line,
     the method and the warnings, in the command line's language; amounts in the store's currency when it has one."""
-    from hitrate.errors import UserInputError
-
-    if output is None:
-        raise UserInputError("cli.xlsx_needs_output")
+    check_output("xlsx", output)
+    assert output is not None
     from hitrate.report.workbook import write_result
 
     defs = definitions
@@ -248,6 +246,14 @@ def write_xlsx(result: Any, output: Path | None, *, source: Any = None, definiti
     except OSError as exc:
         raise unwritable(output, exc) from None
     note("cli.output_written", path=str(output))
+
+
+def check_output(fmt: Any, output: Path | None) -> None:
+    """A workbook (``--format xlsx``, given as its value or the choice) needs ``--output``: a user error otherwise."""
+    if getattr(fmt, "value", fmt) == "xlsx" and output is None:
+        from hitrate.errors import UserInputError
+
+        raise UserInputError("cli.xlsx_needs_output")
 
 
 def command_line() -> str:
