@@ -150,6 +150,8 @@ def test_every_command_has_help_docstring_and_a_docs_page_naming_every_option(pa
     result = CliRunner().invoke(app, [*page.split("-"), "--help"], env={"COLUMNS": "120"})
     assert result.exit_code == 0
     for param in command.params:
+        if getattr(param, "hidden", False):  # an older spelling kept for scripts: in the docs, not listed by --help
+            continue
         for flag in getattr(param, "opts", []):
             if flag.startswith("--"):
                 assert flag in result.stdout

@@ -224,6 +224,7 @@ NOT_SENTENCES = {
     ("hitrate/__init__.py", "module 'hitrate' has no attribute"),  # Python's own AttributeError wording
     ("hitrate/analysis/_figures.py", "system-ui"),  # a font stack
     ("hitrate/report/_charts/style.py", "system-ui"),
+    ("hitrate/report/workbook.py", "yyyy-mm-dd hh:mm"),  # a spreadsheet's number format
     ("hitrate/improve/coach/_card.py", "hitrate benchmark --by rep"),  # the command that reproduces a number
     ("hitrate/ingest/parsing.py", "a date shape must not contain quotes"),  # a programming error, not a user's
     ("hitrate/ingest/readers.py", "the cells are not read yet"),  # a programming error

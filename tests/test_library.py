@@ -90,6 +90,29 @@ def test_every_result_shows_all_five_faces(session):
         assert isinstance(result.plot(lang="da"), go.Figure), name
 
 
+def test_every_result_writes_its_tables_as_a_workbook(session):
+    """The sixth face, ``tables()``: every result's tables go into a workbook (a sheet each, then the notes) with
+    numbers as numeric cells and nothing a spreadsheet would run."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from hitrate.report.safe_cells import runs_in_a_spreadsheet
+    from hitrate.report.workbook import write_result
+
+    for name, result in _results(session).items():
+        tables = result.tables()
+        assert tables and all(t.columns for t in tables), name
+        buffer = io.BytesIO()
+        write_result(result, buffer, lang="da")
+        book = load_workbook(io.BytesIO(buffer.getvalue()))
+        assert len(book.sheetnames) == len(tables) + 1 and book.sheetnames[-1] == "Noter", name
+        for sheet, table in zip(book.worksheets, tables, strict=False):
+            assert sheet.freeze_panes == "A2" and sheet.max_row == len(table.rows) + 1, name
+            cells = [c for row in sheet.iter_rows() for c in row]
+            assert not any(c.data_type == "f" or runs_in_a_spreadsheet(c.value) for c in cells), name
+
+
 def test_the_notebook_view_works_offline(session):
     """plotly.js is inlined (no CDN) into the first view a process shows, and not repeated in later ones."""
     from hitrate.report import notebook

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -42,6 +42,12 @@ class BenchmarkResult(RatesResult):
 
     priors: dict[str, dict[str, Any]] = field(default_factory=dict)
     adjust: tuple[str, ...] = ()
+
+    TABLE: ClassVar[str] = "benchmark"
+    PROPORTIONS: ClassVar[frozenset[str]] = RatesResult.PROPORTIONS | frozenset(
+        {"shrunk_rate", "shrunk_low", "shrunk_high", "funnel95_low", "funnel95_high", "funnel998_low"}
+        | {"funnel998_high", "adjusted_rate", "adjusted_low", "adjusted_high"}
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The rates result's keys, then ``priors`` and ``adjust``."""

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
+    from hitrate.i18n import Phrase
+    from hitrate.report.workbook import DataTable
+
 SHOWN_LABELS = 12  # labels an error names, of those found
 
 
@@ -85,6 +88,30 @@ class ComparisonResult(Result):
                 }
             ]
         )
+
+    @property
+    def method(self) -> Phrase:
+        """How the interval and the p-value were found (Newcombe's interval; Pearson's or Fisher's test)."""
+        method: Phrase = self.difference.method
+        return method
+
+    def tables(self) -> list[DataTable]:
+        """One row: each side's label, attempts, hits and hit rate, the difference A − B and the change B − A with
+        their intervals, the relative lift with its interval and the p-value (the keys of ``to_dict()``)."""
+        from hitrate.report.workbook import DataTable
+
+        d = self.to_dict()
+        row = {"compared": d["compared"]}
+        for side in ("a", "b"):
+            row.update(
+                {side: d[side]["label"], **{f"{k}_{side}": d[side][k] for k in ("attempts", "hits", "hit_rate")}}
+            )
+        row.update({k: v for k, v in d.items() if not isinstance(v, dict) and k not in ("compared", "method")})
+        percent = {
+            c for c in row if c not in ("compared", "a", "b", "p_value") and not c.startswith(("attempts", "hits_"))
+        }
+        counts = frozenset({"attempts_a", "hits_a", "attempts_b", "hits_b"})
+        return [DataTable("comparison", tuple(row), [row], frozenset(percent), counts=counts)]
 
     def title(self) -> Message:
         """``Team North against Team South``."""

@@ -34,6 +34,16 @@ from hitrate.i18n import DEFAULT_LANG, Joined, Message, Param
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from hitrate.report.workbook import DataTable
+
+#: The columns of a funnel row after its group, in order; those holding proportions and counts.
+ROW_COLUMNS = ("stage", "reached", "advanced", "conversion", "conversion_low", "conversion_high", "won", "win_rate",
+               "win_rate_low", "win_rate_high", "lost_here", "median_days")  # fmt: skip
+PROPORTIONS = frozenset(
+    {"conversion", "conversion_low", "conversion_high", "win_rate", "win_rate_low", "win_rate_high"}
+)
+COUNTS = frozenset({"reached", "advanced", "won", "lost_here"})
+
 
 @dataclass
 class StageFunnel(RecordsResult):
@@ -48,6 +58,20 @@ class StageFunnel(RecordsResult):
     by: str | None
     rows: list[dict[str, Any]]
     warnings: list[Message | str] = field(default_factory=list)
+    #: The level of the Wilson intervals.
+    confidence: float = 0.95
+
+    @property
+    def method(self) -> Message:
+        """How the conversions, win rates and their intervals were found."""
+        return Message("funnel.method", level=self.confidence)
+
+    def tables(self) -> list[DataTable]:
+        """One table: a row per group and open stage (the columns of the module docstring)."""
+        from hitrate.report.workbook import DataTable
+
+        columns = (*([self.by] if self.by else []), *ROW_COLUMNS)
+        return [DataTable("funnel", columns, self.rows, PROPORTIONS, counts=COUNTS)]
 
     def title(self) -> Message:
         """``Stage funnel`` (``by segment``)."""
@@ -114,7 +138,7 @@ def stage_funnel(
     warnings: list[Message | str] = []
     if closing:
         warnings.append(Message("funnel.closing_stages", stages=Joined(sorted(closing))))
-    return StageFunnel(open_stages, by, rows, warnings)
+    return StageFunnel(open_stages, by, rows, warnings, confidence)
 
 
 def _history(source: Any) -> Any:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from hitrate.report._model import Section
+    from hitrate.report.workbook import DataTable
 
 __all__ = ["RATE_COLUMNS", "RatesResult", "RecordsResult", "clean"]
 
@@ -64,6 +65,14 @@ class RatesResult(Result):
     warnings: list[Message | str] = field(default_factory=list)
     method: Message | str = field(default_factory=lambda: Message("rates.method"))
 
+    #: The key of the main table (its sheet is the catalogue's ``workbook.sheet_<key>``).
+    TABLE: ClassVar[str] = "rates"
+    #: Columns holding proportions (shown as percentages in a workbook).
+    PROPORTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"hit_rate", "ci_low", "ci_high", "value_hit_rate", "change", "change_low", "change_high"}
+        | {"eventual_rate", "eventual_low", "eventual_high"}
+    )
+
     def add_method(self, part: Message) -> None:
         """Append a sentence to the method (a conversion note, the eventual-rate estimator)."""
         parts = self.method.params["items"] if isinstance(self.method, Joined) else [self.method]
@@ -86,6 +95,24 @@ class RatesResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame (a copy)."""
         return self.rows.copy()
+
+    def tables(self) -> list[DataTable]:
+        """One table: every column (what ``--format csv`` writes), the amount won as money."""
+        return [self.main_table()]
+
+    def main_table(self) -> DataTable:
+        """The rows over every column, proportions, counts and the amount won marked."""
+        from hitrate.report.workbook import DataTable
+
+        names = tuple(self.columns)
+        return DataTable(
+            self.TABLE,
+            names,
+            self.records(),
+            percent=self.PROPORTIONS.intersection(names),
+            money=frozenset({"amount_won"}).intersection(names),
+            counts=frozenset({"attempts", "hits"}),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """``{"definitions": {"hash", ...}, "query", "method", "warnings", "rows": [...]}``, JSON-ready."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from hitrate.report import SeasonalPlot
+    from hitrate.report.workbook import DataTable
 
 PERIODS = ("month", "week")
 SERIES_COLUMNS = ("trend", "adjusted_rate", "remainder", "unusual", "yoy_difference", "yoy_low", "yoy_high", "yoy_p")
@@ -35,6 +36,33 @@ class TrendResult(RatesResult):
 
     series: list[dict[str, Any]] = field(default_factory=list)
     seasonal_factors: dict[int, float] | None = None
+
+    TABLE: ClassVar[str] = "trend"
+    PROPORTIONS: ClassVar[frozenset[str]] = RatesResult.PROPORTIONS | frozenset(
+        {"trend", "adjusted_rate", "yoy_difference", "yoy_low", "yoy_high"}
+    )
+
+    def tables(self) -> list[DataTable]:
+        """The series (every column, as ``--format csv``), then the seasonal factors of every series that has
+        them: one row per series and period of the year, the factor on the odds scale with its interval and its
+        effect on the rate."""
+        from hitrate.report.workbook import DataTable
+
+        rows = [
+            {
+                **{f: s[f] for f in self.by},
+                "period_of_year": k,
+                "factor": factor,
+                "factor_low": s["seasonal_factor_low"][k],
+                "factor_high": s["seasonal_factor_high"][k],
+                "rate_effect": s["seasonal_rate_effect"][k],
+            }
+            for s in self.series
+            for k, factor in (s["seasonal_factors"] or {}).items()
+        ]
+        columns = (*self.by, "period_of_year", "factor", "factor_low", "factor_high", "rate_effect")
+        factors = DataTable("seasonal_factors", columns, rows, frozenset({"rate_effect"}))
+        return [self.main_table(), *([factors] if rows else [])]
 
     def to_dict(self) -> dict[str, Any]:
         """The rates result's keys, then ``seasonal_factors`` (pooled over the series) and ``series``."""

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 from hitrate.cli.cells import estimate, integer, interval, label, number, percent, rate
 from hitrate.cli.options import (
     BasisOpt,
-    Format,
-    FormatOpt,
     FromOpt,
+    OutputOpt,
     Period,
-    RatesFormat,
-    RatesFormatOpt,
+    TableFormat,
+    TableFormatOpt,
     ToOpt,
     WhereOpt,
     argument,
@@ -40,14 +39,15 @@ def rates_cmd(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     where: WhereOpt = None,
-    fmt: RatesFormatOpt = RatesFormat.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     from hitrate.analysis.rates import rates
 
     with quiet():
         scope = library_options(period=period, basis=basis, date_from=date_from, date_to=date_to, where=where)
         result = rates(data, definitions=defs, by=by or [], **scope)
-    emit(result, fmt, rates_table, warnings=result.warnings)
+    emit(result, fmt, rates_table, warnings=result.warnings, output=output, source=data, definitions=defs)
 
 
 def rates_table(result: Any, title: str | None = None) -> Any:
@@ -92,14 +92,15 @@ def benchmark_cmd(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     where: WhereOpt = None,
-    fmt: RatesFormatOpt = RatesFormat.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     from hitrate.analysis.benchmark import benchmark
 
     with quiet():
         scope = library_options(basis=basis, date_from=date_from, date_to=date_to, where=where)
         result = benchmark(data, definitions=defs, by=by, within=within, adjust=split_list(adjust), **scope)
-    emit(result, fmt, benchmark_table, warnings=result.warnings)
+    emit(result, fmt, benchmark_table, warnings=result.warnings, output=output, source=data, definitions=defs)
 
 
 def benchmark_table(result: Any) -> Any:
@@ -147,14 +148,16 @@ def trend_cmd(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     where: WhereOpt = None,
-    fmt: RatesFormatOpt = RatesFormat.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     from hitrate.analysis.trend import trend
 
     scope = library_options(period=period, basis=basis, date_from=date_from, date_to=date_to, where=where)
     result = trend(data, definitions=defs, by=by, **scope)
     # The table shows each series' note under its factors: on stderr too it would be said twice.
-    emit(result, fmt, trend_table, warnings=[] if fmt == RatesFormat.table else result.warnings)
+    shown = [] if fmt == TableFormat.table else result.warnings
+    emit(result, fmt, trend_table, warnings=shown, output=output, source=data, definitions=defs)
 
 
 def seasonal_table(name: str, series: dict[str, Any]) -> Any:
@@ -217,12 +220,13 @@ def compare_cmd(
     period: Annotated[Period | None, option(help="cli_help.compare.period", show_default=False)] = None,
     basis: BasisOpt = None,
     where: WhereOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     from hitrate.analysis.compare import compare
 
     result = compare(data, a, b, definitions=defs, by=by, **library_options(period=period, basis=basis, where=where))
-    emit(result, fmt, comparison)
+    emit(result, fmt, comparison, output=output, source=data, definitions=defs)
 
 
 def comparison(result: Any) -> Plain:
@@ -238,13 +242,22 @@ def funnel_cmd(
     by: Annotated[str | None, option(help="cli_help.funnel.by", show_default=False)] = None,
     stages: Annotated[str | None, option(help="cli_help.funnel.stages", show_default=False)] = None,
     where: WhereOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     from hitrate.analysis.funnel import stage_funnel
 
     order = split_list(stages) or None
     result = stage_funnel(data, by=by, stages=order, definitions=defs, where=parse_where(where))
-    emit(result, fmt, lambda r: funnel_table(r, by), warnings=result.warnings)
+    emit(
+        result,
+        fmt,
+        lambda r: funnel_table(r, by),
+        warnings=result.warnings,
+        output=output,
+        source=data,
+        definitions=defs,
+    )
 
 
 def funnel_table(result: Any, by: str | None = None) -> Any:

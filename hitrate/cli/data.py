@@ -17,10 +17,12 @@ from hitrate.cli.options import (
     Format,
     FormatOpt,
     Lang,
+    ReportAliasOpt,
     Table,
     WhereOpt,
     argument,
     library_options,
+    one_of,
     open_store,
     option,
     quiet,
@@ -360,7 +362,8 @@ def demo_cmd(
     n: Annotated[int, option("--n", help="cli_help.demo.n")] = 20_000,
     force: Annotated[bool, option("--force", help="cli_help.demo.force")] = False,
     keep_users: Annotated[bool, option("--keep-users", help="security.cli_help.keep_users")] = False,
-    report: Annotated[Path, option(help="cli_help.option.report")] = Path("hitrate-report.html"),
+    output: Annotated[Path | None, option("--output", help="cli_help.demo.output", show_default=False)] = None,
+    report: ReportAliasOpt = None,
     db: DbOpt = None,
     engine: EngineOpt = None,
 ) -> None:
@@ -381,7 +384,8 @@ def demo_cmd(
         with quiet():
             result = rates(store, by=["team"])
         show(rates_table(result, title=text("cli.demo.title")))
-        path = write_store_report(store, report, title=text("cli.demo.report_title"))
+        target = one_of(output, report, "--report") or Path("hitrate-report.html")
+        path = write_store_report(store, target, title=text("cli.demo.report_title"))
     note("cli.demo.report_written", path=str(path), seconds=number(time.monotonic() - started, 1, group=False))
 
 

@@ -8,14 +8,12 @@ from typing import Annotated, Any
 import typer
 
 from hitrate.cli.cells import estimate, integer, number, percent
-from hitrate.cli.options import WhereOpt, library_options, option, reads
-from hitrate.cli.output import emit, headers, say, table, text, write_csv
+from hitrate.cli.options import OutputOpt, TableFormat, TableFormatOpt, WhereOpt, library_options, option, reads
+from hitrate.cli.output import emit, headers, say, table, text
 
-ForecastFormat = Enum("ForecastFormat", [("table", "table"), ("json", "json"), ("csv", "csv")], type=str)
 Horizon = Enum("Horizon", [("month", "month"), ("quarter", "quarter"), ("year", "year")], type=str)
 BacktestHorizon = Enum("BacktestHorizon", [("month", "month"), ("quarter", "quarter")], type=str)
 ForecastPeriod = Enum("ForecastPeriod", [("week", "week"), ("month", "month"), ("quarter", "quarter")], type=str)
-FormatOpt = Annotated[ForecastFormat, option("--format", help="cli_help.option.format")]
 ByOpt = Annotated[list[str] | None, option("--by", help="forecast.help_by", show_default=False)]
 LevelOpt = Annotated[float, option("--level", help="forecast.help_level")]
 StrataOpt = Annotated[list[str] | None, option("--strata", help="forecast.help_strata", show_default=False)]
@@ -39,7 +37,8 @@ def forecast_cmd(
     level: LevelOpt = 0.8,
     strata: StrataOpt = None,
     no_strata: NoStrataOpt = False,
-    fmt: FormatOpt = ForecastFormat.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     # ctx is read by the shared options: before a subcommand (forecast backtest) nothing is opened or run
     from hitrate.improve.forecast import forecast, strata_option
@@ -49,15 +48,7 @@ def forecast_cmd(
     result = forecast(
         data, as_of=as_of, until=until, by=by or (), level=level, strata=layers, definitions=defs, **options
     )  # fmt: skip
-    if fmt.value == "csv":
-        columns = [*result.by, *COLUMNS]
-        write_csv(columns, ({c: r[c] for c in columns} for r in result.rows))
-        return
-    emit(result, fmt, forecast_table, warnings=result.warnings)
-
-
-COLUMNS = ("period", "expected_wins", "wins_low", "wins_high", "won_so_far", "from_open", "from_new",
-           "expected_closing", "expected_amount", "amount_low", "amount_high")  # fmt: skip
+    emit(result, fmt, forecast_table, warnings=result.warnings, output=output, source=data, definitions=defs)
 
 
 def forecast_table(result: Any) -> Any:
@@ -103,7 +94,8 @@ def backtest_cmd(
     level: LevelOpt = 0.8,
     strata: StrataOpt = None,
     no_strata: NoStrataOpt = False,
-    fmt: FormatOpt = ForecastFormat.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
 ) -> None:
     from hitrate.improve.backtest import forecast_backtest
     from hitrate.improve.forecast import strata_option
@@ -113,11 +105,7 @@ def backtest_cmd(
         data, date_from=date_from, date_to=date_to, every=every, by=by or (), level=level,
         strata=strata_option(strata, no_strata), definitions=defs, **options,
     )  # fmt: skip
-    if fmt.value == "csv":
-        columns = [*result.by, *result.COLUMNS]
-        write_csv(columns, ({c: r[c] for c in columns} for r in result.rows))
-        return
-    emit(result, fmt, backtest_table, warnings=result.warnings)
+    emit(result, fmt, backtest_table, warnings=result.warnings, output=output, source=data, definitions=defs)
 
 
 def backtest_table(result: Any) -> list[Any]:

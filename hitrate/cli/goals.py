@@ -16,7 +16,10 @@ from hitrate.cli.options import (
     Format,
     FormatOpt,
     FromOpt,
+    OutputOpt,
     Period,
+    TableFormat,
+    TableFormatOpt,
     ToOpt,
     WhereOpt,
     argument,
@@ -300,7 +303,8 @@ def reasons_cmd(
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     where: WhereOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: TableFormatOpt = TableFormat.table,
+    output: OutputOpt = None,
     db: DbOpt = None,
 ) -> None:
     from hitrate.improve.feedback import reasons
@@ -308,7 +312,7 @@ def reasons_cmd(
     with open_store(db) as store:
         scope = library_options(period=period, date_from=date_from, date_to=date_to, where=where)
         result = reasons(store, by=by or [], **scope)
-    emit(result, fmt, reasons_table, warnings=result.warnings)
+        emit(result, fmt, reasons_table, warnings=result.warnings, output=output, source=store)
 
 
 def reasons_table(r: Any) -> Any:

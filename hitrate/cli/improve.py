@@ -13,11 +13,13 @@ from hitrate.cli.options import (
     CampaignOpt,
     Format,
     FormatOpt,
+    HtmlAliasOpt,
     Lang,
     OutreachView,
     Period,
     TypesOpt,
     argument,
+    one_of,
     option,
     quiet,
     reads,
@@ -35,7 +37,8 @@ def coach_cmd(
     rep: Annotated[str, argument("cli_help.coach.rep", show_default=False)],
     peers_by: Annotated[str, option("--peers-by", help="cli_help.coach.peers_by")] = "team",
     period: Annotated[Period, option(help="cli_help.coach.period")] = Period.quarter,
-    html: Annotated[Path | None, option("--html", help="cli_help.coach.html", show_default=False)] = None,
+    output: Annotated[Path | None, option("--output", help="cli_help.coach.html", show_default=False)] = None,
+    html: HtmlAliasOpt = None,
     lang: Annotated[Lang | None, option("--lang", help="cli_help.coach.lang", show_default=False)] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -45,12 +48,13 @@ def coach_cmd(
     with quiet():
         card = rep_card(data, rep, peers_by=peers, period=period.value, definitions=defs)
     warn(card.warnings)
-    if html is not None:
+    path = one_of(output, html, "--html")
+    if path is not None:
         from hitrate.improve.coach_card import write_card
 
         note(
             "cli.coach.written",
-            path=str(write_card(card, html, lang=lang.value if lang else language(), period=period.value)),
+            path=str(write_card(card, path, lang=lang.value if lang else language(), period=period.value)),
         )
     emit(card, fmt, card_view)
 

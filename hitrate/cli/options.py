@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hitrate.cli.output import text, user_errors
+from hitrate.cli.output import check_output, text, user_errors
 
 if TYPE_CHECKING:
     from hitrate.store.embedded import Store
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 #: The choices of options; each value is what the user types.
 Format = Enum("Format", [("table", "table"), ("json", "json")], type=str)
-RatesFormat = Enum("RatesFormat", [("table", "table"), ("json", "json"), ("csv", "csv")], type=str)
+#: The formats of a command that shows tables: on stdout, or in the ``--output`` file (an Excel workbook needs one).
+TableFormat = Enum(
+    "TableFormat", [("table", "table"), ("json", "json"), ("csv", "csv"), ("xlsx", "xlsx")], type=str
+)  # fmt: skip
 Period = Enum("Period", [("week", "week"), ("month", "month"), ("quarter", "quarter"), ("year", "year")], type=str)
 Basis = Enum("Basis", [("closed", "closed"), ("cohort", "cohort")], type=str)
 Strategy = Enum(
@@ -76,7 +79,30 @@ DefsOpt = Annotated[
     option("--definitions", envvar="HITRATE_DEFINITIONS", help="cli_help.option.definitions", show_default=False),
 ]
 FormatOpt = Annotated[Format, option("--format", help="cli_help.option.format")]
-RatesFormatOpt = Annotated[RatesFormat, option("--format", help="cli_help.option.format")]
+TableFormatOpt = Annotated[TableFormat, option("--format", help="cli_help.option.table_format")]
+OutputOpt = Annotated[Path | None, option("--output", help="cli_help.option.output", show_default=False)]
+
+
+def alias(name: str, kind: Any = Path | None) -> Any:
+    """A hidden option ``name`` (``--out``): an older spelling of an option, kept so that scripts keep working."""
+    return Annotated[kind, typer.Option(name, hidden=True, show_default=False)]
+
+
+#: The older spellings of ``--output``: ``score predict --out``, ``demo --report``, ``coach --html``.
+OutAliasOpt = alias("--out")
+ReportAliasOpt = alias("--report")
+HtmlAliasOpt = alias("--html")
+
+
+def one_of(output: Path | None, old: Path | None, old_name: str) -> Path | None:
+    """The file of ``--output`` or of its older spelling ``old_name``; both given is a user error."""
+    if output is not None and old is not None:
+        from hitrate.errors import UserInputError
+
+        raise UserInputError("cli.output_twice", old=old_name)
+    return output if output is not None else old
+
+
 TypesOpt = Annotated[list[str] | None, option("--type", help="cli_help.option.types")]
 CampaignOpt = Annotated[str | None, option(help="cli_help.option.campaign", show_default=False)]
 
@@ -193,6 +219,8 @@ def shared_options(
             if any(getattr(v, "invoked_subcommand", None) is not None for v in (*args, *kwargs.values())):
                 return None
             given = {name: kwargs.pop(name, None) for name in names}
+            # a workbook without its file is said before the data are opened and counted
+            check_output(kwargs.get("fmt"), kwargs.get("output") or kwargs.get("out"))
             with opener(**given) as (first, second):
                 return command(first, second, *args, **kwargs, **{name: given[name] for name in wanted})
 

@@ -1,4 +1,5 @@
-"""One way out of a command: the result on stdout (a table, JSON or CSV), warnings, notes and errors on stderr.
+"""One way out of a command: the result on stdout (a table, JSON or CSV) or in the ``--output`` file (those, or an
+Excel workbook), warnings, notes and errors on stderr.
 
 Every word comes from the catalogues (namespaces ``cli`` and ``cli_help``) in the command line's language
 (:func:`language`), every number through :mod:`hitrate.cli.cells`. A library parameter inside a message is
@@ -9,12 +10,14 @@ Rich is imported only when something is printed through it, so ``--help`` and JS
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -57,6 +60,7 @@ FLAG_NAMES: dict[str, str] = {
     "password": "--password-stdin",
     "url": "--engine",
     "fmt": "--format",
+    "out": "--output",
     "subject": "WHO",
     "who": "WHO",
     "deal_id": "DEAL",
@@ -171,19 +175,141 @@ def emit(
     data: Any = None,
     warnings: Iterable[object] = (),
     ascii: bool = False,
+    output: Path | None = None,
+    source: Any = None,
+    definitions: Any = None,
 ) -> None:
-    """Print a result as ``--format`` asks, after its warnings (on stderr).
+    """Print a result as ``--format`` asks, after its warnings (on stderr); into ``output`` when given.
 
-    ``json``: ``data`` (default ``result.to_dict()``) as one JSON document; ``csv``: ``result.records()`` with
-    ``result.columns`` as the header; ``table``: ``render(result)``.
+    ``json``: ``data`` (default ``result.to_dict()``) as one JSON document; ``csv``: the first of
+    ``result.tables()``; ``table``: ``render(result)``; ``xlsx``: every table of the result in a workbook
+    (:func:`write_xlsx`; ``source`` and ``definitions`` are the data and definitions the result was counted on,
+    for its notes), which needs ``output``.
     """
     warn(warnings)
-    if fmt_.value == "json":
-        print_json(result.to_dict() if data is None else data, ascii=ascii)
-    elif fmt_.value == "csv":
-        write_csv(list(result.columns), result.records())
-    elif render is not None:
-        show(render(result))
+    if fmt_.value == "xlsx":
+        write_xlsx(result, output, source=source, definitions=definitions)
+        return
+    with into(output):
+        if fmt_.value == "json":
+            print_json(result.to_dict() if data is None else data, ascii=ascii)
+        elif fmt_.value == "csv":
+            main = result.tables()[0]
+            write_csv(main.columns, main.records())
+        elif render is not None:
+            show(render(result))
+
+
+@contextlib.contextmanager
+def into(output: Path | None) -> Iterator[None]:
+    """Standard output into the file ``output`` for the block (nothing changes when it is None); the file is
+    named on stderr after. A path that cannot be written is a user error naming ``--output``."""
+    if output is None:
+        yield
+        return
+    try:
+        stream = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below, after the block)
+    except OSError as exc:
+        raise unwritable(output, exc) from None
+    with stream, contextlib.redirect_stdout(stream):
+        yield
+    note("cli.output_written", path=str(output))
+
+
+def unwritable(output: Path, exc: OSError) -> Exception:
+    """The user error of an ``--output`` path that cannot be written."""
+    from hitrate.errors import UserInputError
+
+    return UserInputError("cli.output_unwritable", path=str(output), error=exc.strerror or str(exc))
+
+
+def write_xlsx(result: Any, output: Path | None, *, source: Any = None, definitions: Any = None) -> None:
+    """Every table of ``result`` in an Excel workbook at ``output`` (:mod:`hitrate.report.workbook`), with a notes
+    sheet: the definitions (the result's own, else ``definitions`` as ``source`` resolves them), the command line,
+    the method and the warnings, in the command line's language; amounts in the store's currency when it has one."""
+    check_output("xlsx", output)
+    assert output is not None
+    from hitrate.report.workbook import write_result
+
+    defs = definitions
+    if getattr(result, "definitions", None) is None and source is not None and not hasattr(defs, "hash"):
+        from hitrate.analysis.rates import resolve_definitions
+
+        defs = resolve_definitions(source, defs, None)
+    currency = None
+    if source is not None:
+        from hitrate.engine.currency import store_currency
+
+        currency = store_currency(source)
+    try:
+        write_result(result, output, lang=language(), command=command_line(), definitions=defs, currency=currency)
+    except OSError as exc:
+        raise unwritable(output, exc) from None
+    note("cli.output_written", path=str(output))
+
+
+def check_output(fmt: Any, output: Path | None) -> None:
+    """A workbook (``--format xlsx``, given as its value or the choice) needs ``--output``: a user error otherwise."""
+    if getattr(fmt, "value", fmt) == "xlsx" and output is None:
+        from hitrate.errors import UserInputError
+
+        raise UserInputError("cli.xlsx_needs_output")
+
+
+def command_line() -> str:
+    """The command that is running, as a person would type it again: ``hitrate``, the command's names, then each
+    option and argument given on the command line (in the command's order; defaults and environment left out).
+    A password in a URL (``--engine postgresql://ann:secret@db/sales``) is shown as ``***``."""
+    import shlex
+
+    from hitrate.store.backends import redact
+
+    ctx = _current_context()
+    if ctx is None:
+        return shlex.join(["hitrate", *(redact(w) if "://" in w else w for w in sys.argv[1:])])
+    chain = []
+    while ctx is not None:
+        chain.append(ctx)
+        ctx = ctx.parent
+    words: list[str] = []
+    for c in reversed(chain):
+        words.append("hitrate" if c.parent is None else c.info_name or "")
+        for param in c.command.params:
+            source = c.get_parameter_source(param.name) if param.name else None
+            if getattr(source, "name", None) != "COMMANDLINE":
+                continue
+            words += _given(param, c.params.get(param.name))
+    return shlex.join(words)
+
+
+def _current_context() -> Any:
+    """The click context of the running command, or None: newer Typer runs on its own copy of click
+    (``typer._click``), older Typer on click itself."""
+    import importlib
+
+    for name in ("typer._click.globals", "click.globals"):
+        try:
+            found = importlib.import_module(name).get_current_context(silent=True)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def _given(param: Any, value: Any) -> list[str]:
+    """One parameter as typed: ``--by rep --by team``, ``--strict``, an argument's value."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    from hitrate.store.backends import redact
+
+    plain = [v.value if isinstance(v, Enum) else str(v) for v in values if v is not None]
+    plain = [redact(v) if "://" in v else v for v in plain]
+    if not getattr(param, "opts", None) or not param.opts[0].startswith("-"):
+        return plain
+    flag = param.opts[0]
+    if getattr(param, "is_flag", False):
+        return [flag] if value else list(getattr(param, "secondary_opts", [])[:1])
+    return [w for v in plain for w in (flag, v)]
 
 
 def print_json(data: Any, *, ascii: bool = False) -> None:

@@ -16,13 +16,15 @@ from hitrate.cli.options import (
     EngineOpt,
     Format,
     FormatOpt,
+    OutAliasOpt,
     argument,
+    one_of,
     open_store,
     option,
     shared_options,
     source,
 )
-from hitrate.cli.output import emit, headers, note, say, table, text, user_errors
+from hitrate.cli.output import emit, headers, note, say, table, text, unwritable, user_errors, write_xlsx
 from hitrate.cli.sync import Crm
 
 PushValue = Enum("PushValue", [("text", "text"), ("score", "score"), ("band", "band")], type=str)
@@ -194,27 +196,46 @@ def explanation(result: dict[str, Any], limit: int) -> list[Any]:
     return [g, t]
 
 
+ScoresFormat = Enum(
+    "ScoresFormat", [("csv", "csv"), ("json", "json"), ("parquet", "parquet"), ("xlsx", "xlsx")], type=str
+)
+
+
 @score_app.command("predict", help=text("cli_help.score.predict.help"))
 @scores
 def score_predict(
     leads: Any,
     defs: Any,
     model: ModelOpt,
-    out: Annotated[Path, option("--out", help="cli_help.score.predict.out", show_default=False)],
+    output: Annotated[Path | None, option("--output", help="cli_help.score.predict.out", show_default=False)] = None,
+    fmt: Annotated[
+        ScoresFormat | None, option("--format", help="cli_help.score.predict.format", show_default=False)
+    ] = None,
+    out: OutAliasOpt = None,
     db: Path | None = None,
     engine: str | None = None,
 ) -> None:
-    from hitrate.scoring.results import write_scores
+    from hitrate.errors import UserInputError
+    from hitrate.scoring.results import ScoresResult, write_scores
     from hitrate.scoring.training import predict, save_scores
     from hitrate.store.backends import is_embedded
 
-    scores = predict(leads, model)
-    write_scores(scores, out)
+    path = one_of(output, out, "--out")
+    if path is None:
+        raise UserInputError("cli.output_needed")
+    result = ScoresResult(predict(leads, model), str(model), out=str(path))
+    if fmt is ScoresFormat.xlsx or (fmt is None and path.suffix.lower() == ".xlsx"):
+        write_xlsx(result, path, definitions=defs)
+    else:
+        try:
+            write_scores(result.scores, path, kind=fmt.value if fmt is not None else None)
+        except OSError as exc:
+            raise unwritable(path, exc) from None
     # Scores are kept in the embedded store: the --engine's when it is one, else --db.
     with open_store(db, engine=engine if is_embedded(engine) else None, create=True) as store:
-        save_scores(store, scores, model)
+        save_scores(store, result.scores, model)
         where = store.path
-    note("cli.score.predicted", n=len(scores), out=str(out), store=str(where))
+    note("cli.score.predicted", n=len(result), out=str(path), store=str(where))
 
 
 @score_app.command("push", help=text("cli_help.score.push.help"))

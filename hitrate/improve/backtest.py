@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from hitrate.analysis._common import DefinitionsArg
     from hitrate.report import FindingsTable
+    from hitrate.report.workbook import DataTable
 
 METHODS = ("hitrate", "stage_weighted", "run_rate")
 
@@ -47,6 +48,17 @@ class BacktestResult(RowsResult):
     warnings: list[Message | str] = field(default_factory=list)
 
     COLUMNS = ("as_of", "period", "forecast", "low", "high", "actual", "stage_weighted", "run_rate")
+
+    def tables(self) -> list[DataTable]:
+        """The points (a row per as-of date and group), then each method's accuracy."""
+        from hitrate.report.workbook import DataTable
+
+        points = DataTable(
+            "backtest", (*self.by, *self.COLUMNS), self.rows, counts=frozenset({"low", "high", "actual"})
+        )
+        accuracy = [{"method": method, **values} for method, values in self.accuracy.items()]
+        columns = ("method", "mae", "mape", "bias", "coverage")
+        return [points, DataTable("accuracy", columns, accuracy, frozenset({"mape", "coverage"}))]
 
     def to_dict(self) -> dict[str, Any]:
         """``horizon``, ``level``, ``points`` and ``summary`` (per method ``mae``, ``mape``, ``bias``,

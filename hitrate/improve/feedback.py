@@ -33,6 +33,8 @@ from hitrate.report.result import json_ready
 
 if TYPE_CHECKING:
     from hitrate.report import RateTable
+    from hitrate.report.workbook import DataTable
+    from hitrate.spec.model import Definitions
     from hitrate.store.embedded import Store
     from hitrate.store.users import User
 
@@ -180,6 +182,8 @@ class ReasonsResult(RowsResult):
     lost: int
     method: str  # a Worded message: the command line prints it as a table caption
     warnings: list[Message | str] = field(default_factory=list)
+    #: The definitions the lost deals were counted under (closed basis).
+    definitions: Definitions | None = field(default=None, repr=False)
 
     COLUMNS = ("reason", "lost", "of", "share", "ci_low", "ci_high")
 
@@ -197,6 +201,17 @@ class ReasonsResult(RowsResult):
             }
         )
         return out
+
+    def tables(self) -> list[DataTable]:
+        """One table: a row per group (and period) and reason; with periods, the change from the period before
+        with its interval, p-value and flag."""
+        from hitrate.report.workbook import DataTable
+
+        changes = ("change", "change_low", "change_high", "change_p", "flag") if self.period else ()
+        labels = (*self.by, *(("period",) if self.period else ()))
+        columns = (*labels, *self.COLUMNS, *changes, "recorded_by_reps")
+        percent = frozenset({"share", "ci_low", "ci_high", "change", "change_low", "change_high"})
+        return [DataTable("reasons", columns, self.rows, percent, counts=frozenset({"lost", "of", "recorded_by_reps"}))]
 
     def title(self) -> Message:
         return Message("feedback.reasons_title")
@@ -315,7 +330,7 @@ def reasons(
     if LOST_AT in by:
         parts.append(Message("feedback.method_lost_at", field=LOST_AT))
     method = Phrase(Joined(parts, "; "))
-    return ReasonsResult(list(by), query.period, rows, recorded, lost, method, notes)
+    return ReasonsResult(list(by), query.period, rows, recorded, lost, method, notes, defs)
 
 
 def _with_lost_at_stage(source: Store, t: Any) -> Any:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from hitrate.engine.query import Query
     from hitrate.improve._forecast_model import Season
     from hitrate.report import FindingsTable
+    from hitrate.report.workbook import DataTable
     from hitrate.spec.model import Definitions
 
 HORIZONS = ("month", "quarter", "year")
@@ -69,6 +70,9 @@ class ForecastResult(RowsResult):
     warnings: list[Message | str] = field(default_factory=list)
 
     COLUMNS = ("period", "expected_wins", "wins_low", "wins_high", "from_open", "from_new", "expected_amount")
+    #: The columns of :meth:`tables` (and of ``--format csv``) after the groups.
+    TABLE_COLUMNS = ("period", "expected_wins", "wins_low", "wins_high", "won_so_far", "from_open", "from_new",
+                     "expected_closing", "expected_amount", "amount_low", "amount_high")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """``as_of``, ``until``, ``level``, ``definitions``, ``method``, ``assumptions``, ``warnings``, ``rows``."""
@@ -87,6 +91,14 @@ class ForecastResult(RowsResult):
             "warnings": [str(w) for w in self.warnings],
             "rows": json_ready(self.rows),
         }
+
+    def tables(self) -> list[DataTable]:
+        """One table: a row per group and period, the amounts as money."""
+        from hitrate.report.workbook import DataTable
+
+        money = frozenset({"expected_amount", "amount_low", "amount_high"})
+        counts = frozenset({"wins_low", "wins_high", "won_so_far"})
+        return [DataTable("forecast", (*self.by, *self.TABLE_COLUMNS), self.rows, money=money, counts=counts)]
 
     def title(self) -> Message:
         return Message("forecast.title", as_of=self.as_of, until=self.until)

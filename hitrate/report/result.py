@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from hitrate.report._model import Section
+    from hitrate.report.workbook import DataTable
 
 #: The columns of every rates row, after its label columns.
 RATE_COLUMNS: tuple[str, ...] = ("attempts", "hits", "hit_rate", "ci_low", "ci_high", "amount_won", "value_hit_rate")
@@ -118,6 +119,18 @@ class Result:
         if not dataclasses.is_dataclass(self):
             raise NotImplementedError(f"{type(self).__name__}.to_dict")
         return {f.name: json_ready(getattr(self, f.name)) for f in dataclasses.fields(self) if f.repr}
+
+    def tables(self) -> list[DataTable]:
+        """The result's tables as data (:class:`~hitrate.report.workbook.DataTable`): what ``--format xlsx``
+        writes, a sheet each, and ``--format csv`` the first of. By default the main table (``to_frame()``), its
+        proportions and counts known by their column names, as in :meth:`summary`."""
+        from hitrate.report.workbook import DataTable
+
+        frame = self.to_frame()
+        columns = tuple(str(c) for c in frame.columns)
+        percent = {c for c in columns if c in PERCENT_COLUMNS or c.endswith(("_rate", "_share"))}
+        records = [dict(zip(columns, row, strict=True)) for row in frame.itertuples(index=False, name=None)]
+        return [DataTable("table", columns, records, frozenset(percent), counts=COUNT_COLUMNS.intersection(columns))]
 
     def title(self) -> Message:
         """What the result is, in a few words (``Hit rate by rep``)."""

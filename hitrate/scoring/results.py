@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
+    from hitrate.report.workbook import DataTable
+
 #: The work-first bands of a calibrated probability, best first: (lowest probability, band).
 BANDS = ((0.75, "A"), (0.5, "B"), (0.25, "C"), (0.0, "D"))
 METRICS = ("auc", "brier", "log_loss")
@@ -181,6 +183,14 @@ class ScoresResult(Result):
     def to_frame(self) -> pd.DataFrame:
         return self.scores.copy()
 
+    def tables(self) -> list[DataTable]:
+        """One table: a row per lead, the probability as a percentage."""
+        from hitrate.report.workbook import DataTable
+
+        columns = tuple(str(c) for c in self.scores.columns)
+        rows = [dict(zip(columns, row, strict=True)) for row in self.scores.itertuples(index=False, name=None)]
+        return [DataTable("scores", columns, rows, frozenset({"probability"}).intersection(columns))]
+
     def to_dict(self) -> dict[str, Any]:
         """``{"model", "out", "kept", "scores": [...]}``, JSON-ready."""
         records = [{k: clean(v) for k, v in row.items()} for row in self.scores.to_dict(orient="records")]
@@ -210,11 +220,13 @@ class ScoresResult(Result):
         write_scores(self.scores, path)
 
 
-def write_scores(scores: pd.DataFrame, path: str | Path) -> None:
-    """Write scores to ``path`` by its suffix: ``.csv`` with every text cell a spreadsheet would run made safe
-    (:mod:`hitrate.report.safe_cells`: an id ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``), ``.json``
-    (records) or ``.parquet`` (``.pq``) as they are. Another suffix raises :class:`InvalidValueError` (``out``)."""
-    suffix = Path(path).suffix.lower()
+def write_scores(scores: pd.DataFrame, path: str | Path, kind: str | None = None) -> None:
+    """Write scores to ``path`` as ``kind`` (``csv``, ``json``, ``parquet`` or ``xlsx``; default: by the path's
+    suffix): ``.csv`` with every text cell a spreadsheet would run made safe (:mod:`hitrate.report.safe_cells`:
+    an id ``=HYPERLINK(...)`` is written ``'=HYPERLINK(...)``), ``.json`` (records) or ``.parquet`` (``.pq``) as
+    they are, ``.xlsx`` as a workbook (:mod:`hitrate.report.workbook`, made safe as CSV is). Another suffix raises
+    :class:`InvalidValueError` (``out``)."""
+    suffix = f".{kind}" if kind else Path(path).suffix.lower()
     if suffix == ".csv":
         from hitrate.report.safe_cells import safe_frame
 
@@ -223,5 +235,9 @@ def write_scores(scores: pd.DataFrame, path: str | Path) -> None:
         scores.to_json(path, orient="records", force_ascii=False)
     elif suffix in (".parquet", ".pq"):
         scores.to_parquet(path, index=False)
+    elif suffix == ".xlsx":
+        from hitrate.report.workbook import WorkbookNotes, write_workbook
+
+        write_workbook(ScoresResult(scores, "").tables(), WorkbookNotes(), path)
     else:
         raise InvalidValueError("scoring.expected_scores_file", parameter="out", got=str(path))
