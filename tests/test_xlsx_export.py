@@ -17,7 +17,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from hitrate.cli import app
-from hitrate.cli.output import language, set_language
 from hitrate.report.safe_cells import runs_in_a_spreadsheet
 from hitrate.report.workbook import (
     COUNT_FORMAT,
@@ -228,13 +227,11 @@ def test_no_cell_runs_and_a_formula_named_rep_is_neutralised_as_in_csv(
 
 
 def test_sheet_names_and_notes_speak_the_command_lines_language(store_path: Path, tmp_path: Path) -> None:
-    before = language()
-    set_language("da")
-    try:
-        path = tmp_path / "udvikling.xlsx"
-        run(store_path, "trend", "--format", "xlsx", "--output", str(path))
-    finally:
-        set_language(before)
+    path = tmp_path / "udvikling.xlsx"
+    result = runner.invoke(
+        app, ["--lang", "da", "trend", "--format", "xlsx", "--output", str(path), "--db", str(store_path)]
+    )
+    assert result.exit_code == 0, result.output
     book = load_workbook(path)
     assert book.sheetnames[0] == "Udvikling" and book.sheetnames[-1] == "Noter"
     assert "Definitioner (hash)" in {r[0] for r in book["Noter"].iter_rows(values_only=True)}
