@@ -107,6 +107,9 @@ def test_predict_writes_the_file_and_keeps_the_scores(trained, tmp_path: Path) -
         kept = store.count("lead_scores")
     assert isinstance(scores, ScoresResult) and len(scores) == scores.kept == kept == 1_000
     assert len(pd.read_csv(out)) == 1_000 and scores.out == str(out)
+    written = pd.read_csv(out)  # best score first, ties by id: the list reps work down
+    assert written["probability"].is_monotonic_decreasing
+    assert written.sort_values(["probability", "id"], ascending=[False, True]).index.tolist() == list(range(1_000))
     shown = faces(scores)
     bands = scores.bands()
     assert sum(bands.values()) == 1_000 and list(shown["fig"].data[0].y) == list(bands.values())

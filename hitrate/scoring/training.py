@@ -186,7 +186,8 @@ def train(
 
 def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.DataFrame:
     """Score every lead (open or decided): ``id`` verbatim, ``probability``, ``band`` and top reasons (each a JSON
-    list of feature, value and effect: :mod:`hitrate.scoring.reasons`, the form the store keeps)."""
+    list of feature, value and effect: :mod:`hitrate.scoring.reasons`, the form the store keeps); best score
+    first (ties by id), as people read a list of leads."""
     from hitrate.scoring.io import load_model
     from hitrate.scoring.reasons import write_reasons
 
@@ -196,7 +197,7 @@ def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.Dat
     explanations = loaded.model.explain(leads.features, top=top)
     up = [write_reasons(e.up) for e in explanations]
     down = [write_reasons(e.down) for e in explanations]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "id": leads.ids.to_numpy(),
             "probability": probability,
@@ -205,6 +206,8 @@ def predict(leads: LeadFrame, model_path: str | Path, *, top: int = 3) -> pd.Dat
             "reasons_down": down,
         }
     )
+    order = np.lexsort((frame["id"].astype(str).to_numpy(), -frame["probability"].to_numpy()))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def evaluate_model(leads: LeadFrame, model_path: str | Path) -> EvaluationResult:
