@@ -402,3 +402,23 @@ def test_users_mistakes_are_named(tmp_path, args, message):
 
     r = CliRunner().invoke(app, [*args, "--db", str(tmp_path / "u.duckdb")])
     assert r.exit_code == 2 and message in r.output
+
+
+def test_the_rep_list_links_to_each_reps_page_in_the_managers_scope(web):
+    """A manager switches rep by clicking the list, not by editing the URL; every link opens that rep's page
+    and names only reps of the manager's team."""
+    from html import unescape
+    from urllib.parse import parse_qs, urlparse
+
+    from hitrate.web import create_app
+
+    c = TestClient(create_app(web.path, secret="t"))
+    login(c, "mo")
+    page = c.get("/rep").text
+    links = re.findall(r'<a href="(/rep\?rep=[^"]+)">([^<]+)</a>', page)
+    managed = web.reps_in("Team North")
+    assert {unescape(name) for _, name in links} == managed
+    href, name = links[-1]
+    assert parse_qs(urlparse(unescape(href)).query)["rep"] == [unescape(name)]
+    opened = c.get(unescape(href))
+    assert opened.status_code == 200 and unescape(name) in opened.text

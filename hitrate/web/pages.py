@@ -10,6 +10,7 @@ import math
 import secrets
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -371,7 +372,8 @@ def rep_page(p: Page) -> dict[str, Any]:
         tables += _coach_tables(p, card)
         sections += [s for s in card_sections(card, p.lang) if s.kind != "trend"]  # the page has a monthly one
     if p.user.role != "rep":
-        tables.append(table("reps", p.t["choose_rep"], [p.t["rep"]], [[r] for r in reps]))
+        links = [[{"text": r, "href": "/rep?" + urlencode({"rep": r})}] for r in reps]  # each rep's page
+        tables.append(table("reps", p.t["choose_rep"], [p.t["rep"]], links))
     return {
         "title": title,
         "cards": cards,
