@@ -379,3 +379,32 @@ def test_the_card_is_worded_from_its_data_in_both_languages(card) -> None:
     assert statements(data, "en") == data["statements"] == statements(card, "en")
     assert statements(data, "da") == statements(card, "da")
     assert statements(data, "da")[0].startswith("Hitrate ") and " point (" in statements(data, "da")[0]
+
+
+def test_segment_words_follow_the_sign_of_the_difference(card):
+    """A "strongest" value still below the peers is said as the closest to them, a "weakest" one still above
+    them as the smallest lead: never "Strongest ... -17.7 points"."""
+    import copy
+
+    from hitrate.improve.coach._words import card_statements
+
+    data = card.to_dict()
+    field = next(f for f in data["strongest"] if data["strongest"][f] is not None)
+
+    def said(strongest: float, weakest: float) -> list[str]:
+        c = copy.deepcopy(data)
+        for word, d in (("strongest", strongest), ("weakest", weakest)):
+            c[word][field].update(difference=d, difference_low=d - 0.1, difference_high=d + 0.1)
+        return [
+            m.render("en")
+            for m in card_statements(c)
+            if m.key.split(".")[-1] in WORDS and m.params.get("field") == field
+        ]
+
+    WORDS = {"strongest", "weakest", "closest", "smallest_lead"}
+    below = said(-0.177, -0.3)
+    assert below[0].startswith(f"Below peers in every {field}; closest in") and "-17.7" in below[0]
+    assert below[1].startswith(f"Weakest {field}") and not any(t.startswith("Strongest") for t in below)
+    above = said(0.3, 0.05)
+    assert above[0].startswith(f"Strongest {field}")
+    assert above[1].startswith(f"Above peers in every {field}; the smallest lead in")

@@ -138,6 +138,12 @@ def card_statements(c: Mapping[str, Any]) -> list[Message]:
         for word in ("strongest", "weakest"):
             seg = c[word].get(f)
             if seg is not None:
+                # The words follow the sign: a "strongest" value still below the peers is the closest to them,
+                # a "weakest" one still above them the smallest lead.
+                if word == "strongest" and seg["difference"] <= 0:
+                    word = "closest"
+                elif word == "weakest" and seg["difference"] >= 0:
+                    word = "smallest_lead"
                 out.append(
                     Message(
                         f"coach.{word}",
