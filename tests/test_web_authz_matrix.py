@@ -61,6 +61,7 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/coach/{rep}"): (303, 303, 303, 303),  # to /rep?rep=..., where the scope is checked
     ("GET", "/leads"): (303, 200, 200, 200),
     ("GET", "/goals"): (303, 200, 200, 200),
+    ("POST", "/goals"): (303, 403, 200, 200),  # the page's form: a rep sets no goal
     ("GET", "/forecast"): (303, 200, 200, 200),
     ("GET", "/doctor"): (303, 200, 200, 200),
     ("GET", "/reasons"): (303, 200, 200, 200),
@@ -252,6 +253,7 @@ def plain_request(w: World, role: str, method: str, path: str) -> tuple[str, dic
         ("POST", "/api/goals"): {"json": {"for": f"team={MANAGED}", "target": 0.4, "period": "2024"}},
         ("POST", "/api/feedback"): {"json": {"deal": w.own["deal"], "reason": "price", "note": "n"}},
         ("POST", "/reasons"): {"data": {"deal": w.own["deal"], "reason": "price", "csrf": csrf}},
+        ("POST", "/goals"): {"data": {"who": f"team={MANAGED}", "target": "40", "period": "2024", "csrf": csrf}},
         ("POST", "/import"): {"files": upload, "data": {"csrf": csrf}},
         ("POST", "/sync"): {"data": {"crm": "hubspot", "csrf": csrf}},
         ("POST", "/logout"): {"data": {"csrf": csrf}},

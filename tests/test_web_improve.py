@@ -259,3 +259,48 @@ def test_interventions_list_and_effect_by_role(client, web, interventions):
     assert not any(name in mine.text for name in web.reps_in(OTHER_TEAM)) and OTHER_TEAM not in mine.text
     lonely = effect("manager", "managed team")  # one team managed: no peers in scope
     assert lonely.status_code == 400 and "no peers to compare with" in lonely.json()["detail"]
+
+
+def test_a_manager_sets_a_goal_on_the_goals_page_and_a_rep_cannot(tmp_path):
+    """The goals page's form (CSRF-checked) sets a goal for a team or rep in the manager's scope, shows it with
+    its progress, refuses another team's and a bad target with a message, and a rep has no form."""
+    import re as _re
+
+    from fastapi.testclient import TestClient
+
+    from hitrate.store.embedded import Store
+    from hitrate.web import create_app
+    from tests.web_helpers import MANAGED, OTHER_TEAM, build_web_store, form_token, sign_in
+
+    web = build_web_store(tmp_path / "g.duckdb", n=1500)
+    app = create_app(web.path, secret="s")
+    mo = TestClient(app)
+    sign_in(mo, "mo")
+    page = mo.get("/goals").text
+    form = _re.search(r'<select name="who".*?</select>', page, _re.S)
+    assert form is not None
+    choices = _re.findall(r'<option value="([^"]+)">', form.group(0))
+    assert f"team={MANAGED}" in choices and f"team={OTHER_TEAM}" not in choices
+    assert all(c == f"team={MANAGED}" or c.split("=", 1)[1] in web.reps_in(MANAGED) for c in choices)
+    made = mo.post(
+        "/goals", data={"who": f"team={MANAGED}", "target": "40", "period": "2024", "csrf": form_token(mo, "/goals")}
+    )
+    assert made.status_code == 200 and f"Goal saved: team={MANAGED}, 40.0%" in made.text
+    assert f"team {MANAGED}" in made.text  # the table shows it with its progress
+    with Store(web.path, read_only=True) as s:
+        assert s.fetch("SELECT field, value, target, set_by FROM goals") == [("team", MANAGED, 0.4, "mo")]
+    other = mo.post(
+        "/goals", data={"who": f"team={OTHER_TEAM}", "target": "40", "period": "2024", "csrf": form_token(mo, "/goals")}
+    )
+    assert other.status_code == 403
+    bad = mo.post(
+        "/goals", data={"who": f"team={MANAGED}", "target": "lots", "period": "2024", "csrf": form_token(mo, "/goals")}
+    )
+    assert bad.status_code == 400 and "is not a hit rate in percent" in bad.text
+    forged = mo.post("/goals", data={"who": f"team={MANAGED}", "target": "40", "period": "2024", "csrf": "x"})
+    assert forged.status_code == 403
+    rita = TestClient(app)
+    sign_in(rita, "rita")
+    assert 'action="/goals"' not in rita.get("/goals").text
+    da = mo.get("/goals?lang=da").text
+    assert "Sæt målet" in da

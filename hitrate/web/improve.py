@@ -146,15 +146,29 @@ def get_goals(request: Request, user: UserDep, threshold: Annotated[float, Query
 @api_router.post("/goals", summary=text("web_api.set_a_goal"))
 def post_goal(request: Request, user: UserDep, goal: GoalIn) -> dict[str, Any]:
     """Admins set any goal; managers goals of their teams and their teams' reps; reps none."""
+    request.state.param_names = GOAL_FIELDS  # errors name the body's fields ("from", not "date_from")
+    return set_goal_for(access(request), user, goal.who, goal.target, goal.period, goal.date_from, goal.date_to)
+
+
+def set_goal_for(
+    store_access: data.StoreAccess,
+    user: User,
+    who: str,
+    target: float,
+    period: str | None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> dict[str, Any]:
+    """Set a goal for ``who`` (FIELD=VALUE) as ``user`` may (the API and the goals page's form): admins any,
+    managers their teams' and their teams' reps', reps none (:class:`Forbidden`)."""
     from hitrate.improve.goals import parse_period, parse_subject, set_goal
 
-    request.state.param_names = GOAL_FIELDS  # errors name the body's fields ("from", not "date_from")
-    field, value = parse_subject(goal.who)
-    if user.role == "rep" or not may_see(user, field, value, _reps_in_scope(access(request), user)):
+    field, value = parse_subject(who)
+    if user.role == "rep" or not may_see(user, field, value, _reps_in_scope(store_access, user)):
         raise Forbidden("web.errors.goal_not_in_scope", field=field, value=value)
-    start, end = parse_period(goal.period, goal.date_from, goal.date_to)
-    with access(request).writing() as store:
-        made = set_goal(store, field=field, value=value, target=goal.target, start=start, end=end, set_by=user.name)
+    start, end = parse_period(period, date_from, date_to)
+    with store_access.writing() as store:
+        made = set_goal(store, field=field, value=value, target=target, start=start, end=end, set_by=user.name)
     return made.to_dict()
 
 
@@ -236,6 +250,38 @@ def get_intervention_effect(
 @page("goals")
 def goals_page(p: Page) -> dict[str, Any]:
     """The goals in the user's scope with their progress; off-track goals marked."""
+    return _goals_context(p)
+
+
+@pages_router.post("/goals")
+def goals_form(
+    request: Request,
+    who: Annotated[str, Form(max_length=200)],
+    target: Annotated[str, Form(max_length=20)],
+    period: Annotated[str, Form(max_length=10)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Set (or change) a goal from the page's form: CSRF-checked, scoped like the API (a rep is refused)."""
+    p = Page(request)
+    if (refused := p.refuse_form("goals", csrf)) is not None:
+        return refused
+    assert p.user is not None
+    try:
+        percent = float(target.strip().rstrip("%").replace(",", "."))
+    except ValueError:
+        return p.show("goals", 400, **_goals_context(p, p.t("goal_target_bad", target=target)))
+    try:
+        made = set_goal_for(p.access, p.user, who, percent / 100, period.strip() or None)
+    except HitrateError as exc:
+        status = 403 if isinstance(exc, Forbidden) else 400
+        return p.show("goals", status, **_goals_context(p, error_text(exc, p.lang)))
+    saved = p.t("goal_saved", who=f"{made['field']}={made['value']}", target=fmt.percent(made["target"], p.lang))
+    return p.show("goals", **_goals_context(p, saved))
+
+
+def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
+    """The goals table, and for an admin or a manager the form that sets one (its choices: their teams and
+    reps)."""
     assert p.user is not None
     body = goals_json(p.access, p.user)
     lang, t = p.lang, p.t
@@ -255,7 +301,15 @@ def goals_page(p: Page) -> dict[str, Any]:
     ]
     headers = [t["goal_for"], t["target"], t["period"], t["hits_over_attempts"], t["hit_rate"], t["interval"],
                t["open_deals"], t["goal_probability"], t["status"]]  # fmt: skip
-    return {"tables": [table("goals", t["goals_note"], headers, rows)], "message": None if rows else t["no_goals"]}
+    context: dict[str, Any] = {
+        "tables": [table("goals", t["goals_note"], headers, rows)],
+        "message": message or (None if rows else t["no_goals"]),
+    }
+    if p.user.role != "rep":
+        teams = data.field_values(p.access, p.user, "team") if "team" in data.fields(p.access) else []
+        reps = data.field_values(p.access, p.user, "rep")
+        context["goal_form"] = {"choices": [f"team={x}" for x in teams] + [f"rep={x}" for x in reps]}
+    return context
 
 
 def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
