@@ -59,3 +59,24 @@ def test_report_follows_the_global_language(db: str, tmp_path: Path):
     result = runner.invoke(app, ["--lang", "da", "report", "--output", str(out), "--db", db])
     assert result.exit_code == 0, result.output
     assert '<html lang="da"' in out.read_text(encoding="utf-8")
+
+
+def test_periods_read_as_danish_people_write_them(db: str):
+    """Babel's CLDR month names (``mar.``) and the catalogue's ``2. kvt. 2024``; English keeps hitrate's labels,
+    JSON the machine label in both."""
+    from hitrate.i18n import format as fmt
+
+    assert [fmt.period(x, "da") for x in ("2024-Q2", "2024-03", "2024-W09", "2024")] == [
+        "2. kvt. 2024",
+        "mar. 2024",
+        "uge 9 2024",
+        "2024",
+    ]
+    assert [fmt.period(x, "en") for x in ("2024-Q2", "2024-03")] == ["2024-Q2", "2024-03"]
+    assert fmt.period("Team North", "da") == "Team North"
+    da = runner.invoke(app, ["--lang", "da", "rates", "--period", "quarter", "--db", db])
+    assert "kvt." in da.stdout and "-Q" not in da.stdout
+    en = runner.invoke(app, ["rates", "--period", "quarter", "--db", db])
+    assert "-Q" in en.stdout
+    data = runner.invoke(app, ["--lang", "da", "rates", "--period", "quarter", "--format", "json", "--db", db])
+    assert all("-Q" in r["period"] for r in json.loads(data.stdout)["rows"])

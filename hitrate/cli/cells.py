@@ -93,4 +93,6 @@ def label(value: Any, field: str | None = None) -> str:
     blank row."""
     if value is None or fmt.is_missing(value):
         return text("rates.no_value", field=field) if field else ""
+    if field == "period":  # "2. kvt. 2024" in Danish; hitrate's own label in English
+        return fmt.period(value, language())
     return str(value)

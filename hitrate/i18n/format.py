@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -238,3 +239,29 @@ SPECS: dict[str, Callable[[Any, str], str]] = {
     "datetime": datetime,
     "iso": lambda v, lang: iso_date(v),
 }
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(Q[1-4]|W\d{2}|\d{2}))?$")
+
+
+def period(label: Any, lang: str) -> str:
+    """A period label as people read it: in English as hitrate writes it (``2024-Q2``, ``2024-03``,
+    ``2024-W09``, ``2024``); in Danish ``2. kvt. 2024``, ``mar. 2024``, ``uge 9 2024``, ``2024``. Anything else
+    (not a period label) is returned as :func:`label` gives it."""
+    text = label if isinstance(label, str) else None
+    found = _PERIOD.match(text) if text is not None else None
+    if found is None or lang == "en":
+        return MISSING if is_missing(label) else str(label)
+    year, part = found.group(1), found.group(2)
+    if part is None:
+        return year
+    from hitrate.i18n import text as words
+
+    if part.startswith("Q"):
+        return words("format.quarter", lang, n=part[1], year=year)
+    if part.startswith("W"):
+        return words("format.week", lang, n=int(part[1:]), year=year)
+    from babel.dates import format_date
+
+    month = format_date(dt.date(int(year), int(part), 1), "MMM", locale=_locale(lang))
+    return words("format.month", lang, month=str(month).translate(_SPACES), year=year)

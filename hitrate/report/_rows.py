@@ -47,7 +47,9 @@ def _group_label(value: Any, column: str, lang: str) -> str:
     """A row label; a missing group value is named (``(no rep)``), never a blank row or a dash."""
     from hitrate.i18n import text
 
-    return text("rates.no_value", lang, field=column) if fmt.is_missing(value) else fmt.label(value)
+    if fmt.is_missing(value):
+        return text("rates.no_value", lang, field=column)
+    return fmt.period(value, lang) if column == "period" and isinstance(value, str) else fmt.label(value)
 
 
 def _records(section: FrameSection, lang: str = DEFAULT_LANG) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:

@@ -229,7 +229,7 @@ def _card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = 
         return {"title": title, **dict.fromkeys(("period", "rate", "interval", "hits", "attempts"), fmt.MISSING)}
     return {
         "title": title,
-        "period": period or str(row.get("period", "")),
+        "period": period or fmt.period(str(row.get("period", "")), p.lang),
         "rate": fmt.percent(row["hit_rate"], p.lang),
         "interval": fmt.interval(row["ci_low"], row["ci_high"], p.lang),
         "hits": fmt.integer(row["hits"], p.lang),
@@ -356,7 +356,14 @@ def rep_page(p: Page) -> dict[str, Any]:
     if not rows:
         return {"title": title, "message": p.t["no_data"]}
     total = data.rates_json(p.access, p.user, where={"rep": [rep]})["rows"][0]
-    cards = [_card(p, p.t["hit_rate"], total, p.t("span", first=rows[0]["period"], last=rows[-1]["period"]))]
+    cards = [
+        _card(
+            p,
+            p.t["hit_rate"],
+            total,
+            p.t("span", first=fmt.period(rows[0]["period"], p.lang), last=fmt.period(rows[-1]["period"], p.lang)),
+        )
+    ]
     sections: list[Any] = [_monthly(p, rows, total["hit_rate"])]
     tables: list[dict[str, Any]] = []
     message = None
