@@ -487,8 +487,14 @@ def definitions_page(p: Page) -> dict[str, Any]:
         for v in d["history"]
     ]
     history = table("history", p.t["history"], ["#", p.t["hash"], p.t["source"], p.t["at"], ""], rows)
+    from hitrate.spec.model import Definitions
+    from hitrate.spec.words import rules
+
     body = yaml.safe_dump(d["definitions"], allow_unicode=True, sort_keys=False)
-    return {"message": p.t("in_force_hash", hash=d["hash"]), "pre": body, "tables": [history]}
+    readable = rules(
+        Definitions.model_validate(d["definitions"]), p.lang
+    )  # the rules in words; the YAML one click away
+    return {"message": p.t("in_force_hash", hash=d["hash"]), "rules": readable, "pre": body, "tables": [history]}
 
 
 @router.get("/doctor")
