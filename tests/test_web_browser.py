@@ -128,3 +128,32 @@ def test_pages_and_charts_run_under_the_content_security_policy(site, page):
     page.goto(url + "/trends")
     assert _charts_drawn(page) >= 1
     assert blocked == []
+
+
+def test_a_manager_sets_a_goal_sees_its_chart_reads_the_rules_and_clicks_to_a_rep(site, page):
+    """In Chromium, in English then Danish: the goals form sets a goal and the chance of making it is drawn;
+    the definitions page leads with readable rules (the YAML folded); the rep list's links open a rep's page."""
+    _, url = site
+    _login(page, url, "mo")
+    page.goto(url + "/goals?lang=en")
+    page.select_option("#who", f"team={MANAGED}")
+    page.fill("#target", "45")
+    page.fill("#period", "2024")
+    page.click("#set-goal")
+    page.wait_for_selector("#goals-chart .main-svg", timeout=30_000)
+    assert f"Goal saved: team={MANAGED}, 45.0%" in page.content()
+    assert page.locator("#goals-chart .bars .point").count() >= 1  # a bar per goal
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "goals-manager-en.png"), full_page=True)
+    page.goto(url + "/definitions?lang=da")
+    assert page.locator("#rules li").first.inner_text().startswith("Hver række af salgsmuligheder")
+    assert not page.locator("#yaml pre").is_visible()  # one click away
+    page.click("#yaml summary")
+    assert page.locator("#yaml pre").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "definitions-manager-da.png"), full_page=True)
+    page.goto(url + "/rep?lang=en")
+    link = page.locator("#reps a").last
+    name = link.inner_text()
+    link.click()
+    page.wait_for_load_state()
+    assert name in page.locator("h1").inner_text()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -283,24 +283,40 @@ class GoalsProgress(RowsResult):
 
     def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
         """Per goal, the probability of making it as a bar (red when off track), the threshold as a line."""
-        import plotly.graph_objects as go
+        return progress_figure(self.rows, self.threshold, self.title().render(lang), lang)
 
-        labels = [f"{r['goal_id']}: {r['field']} {r['value']}" for r in self.rows]
-        fig = go.Figure(
-            go.Bar(
-                x=[r["probability"] for r in self.rows],
-                y=labels,
-                orientation="h",
-                marker_color=["#c0392b" if r["off_track"] else "#2e86c1" for r in self.rows],
-                customdata=[[r["target"], r["hit_rate"]] for r in self.rows],
-                hovertemplate="%{y}: %{x:.0%}<extra></extra>",
-            )
+
+def progress_figure(rows: Sequence[Mapping[str, Any]], threshold: float, title: str, lang: str) -> go.Figure:
+    """Goals' progress as a chart: per goal the probability of making it as a bar (red when off track), the
+    threshold as a dotted line, and on hover the target and the hit rate so far (the CLI's ``plot()`` and the
+    dashboard's goals page draw the same)."""
+    import plotly.graph_objects as go
+
+    from hitrate.i18n import format as fmt
+
+    labels = [f"{r['goal_id']}: {r['field']} {r['value']}" for r in rows]
+    hover = [
+        Message(
+            "goals.chart_hover", target=fmt.percent(r["target"], lang), rate=fmt.percent(r["hit_rate"], lang)
+        ).render(lang)
+        for r in rows
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=[r["probability"] for r in rows],
+            y=labels,
+            orientation="h",
+            marker_color=["#c0392b" if r["off_track"] else "#2e86c1" for r in rows],
+            text=hover,
+            hovertemplate="%{y}: %{x:.0%}<br>%{text}<extra></extra>",
+            textposition="none",
         )
-        fig.add_vline(x=self.threshold, line_dash="dot", line_color="grey")
-        fig.update_layout(title=self.title().render(lang), xaxis_title=Message("goals.probability").render(lang))
-        fig.update_xaxes(tickformat=".0%", range=[0, 1])
-        fig.update_yaxes(autorange="reversed")
-        return fig
+    )
+    fig.add_vline(x=threshold, line_dash="dot", line_color="grey")
+    fig.update_layout(title=title, xaxis_title=Message("goals.probability").render(lang))
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(autorange="reversed")
+    return fig
 
 
 def data_as_of(store: Any) -> dt.date:

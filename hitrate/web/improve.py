@@ -305,6 +305,17 @@ def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
         "tables": [table("goals", t["goals_note"], headers, rows)],
         "message": message or (None if rows else t["no_goals"]),
     }
+    charted = [r for r in body["rows"] if r["probability"] is not None]
+    if charted:  # each goal's chance of being made, the threshold marked
+        from markupsafe import Markup
+
+        from hitrate.improve.goals import progress_figure
+        from hitrate.report._charts import figure_html
+
+        title = t["goal_chart"]
+        figure = progress_figure(charted, body["threshold"], title, lang)
+        block = {"type": "figure", "html": Markup(figure_html(figure, div_id="goals-chart", filename="goals"))}
+        context["sections"] = [{"id": "goals-progress", "title": title, "kind": "goals", "blocks": [block]}]
     if p.user.role != "rep":
         teams = data.field_values(p.access, p.user, "team") if "team" in data.fields(p.access) else []
         reps = data.field_values(p.access, p.user, "rep")
