@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -33,6 +34,8 @@ def test_curves_are_read_by_group_and_age_zero_before_the_grid_and_flat_after_it
     np.testing.assert_allclose(curves.still_open(group, age), expected, rtol=0, atol=1e-15)
     np.testing.assert_allclose(curves.still_open(group[[0, 4]], [1, 2]), [1 - 0.1 - 0.2, 1 - 0.2 - 0.5], atol=1e-15)
     np.testing.assert_allclose(curves.survival, 1.0 - win - loss, rtol=0, atol=0)
+    # far below the grid (not a negative index from the end) and ages given as floats (whole days)
+    np.testing.assert_array_equal(curves.at(win, group[:2], [-40, 1.0]), [0.0, 0.3])
 
 
 # ---- age_curves, strata_curves, prior_strength ---------------------------------------------------------------
@@ -66,25 +69,41 @@ def test_shrunk_curves_at_two_ages_equal_the_pseudo_deal_formula() -> None:
 
 
 def test_no_rows_give_an_empty_grid_and_the_default_strength() -> None:
-    """No events: one age (0) per group, nothing won or lost, the default prior strength (fewer than three
-    groups with decided deals)."""
-    curves = sf.age_curves([], [], [], [], [], 2)
-    assert curves.win.shape == (2, 1) and curves.strength == sf.DEFAULT_STRENGTH == 50.0
-    groups, cells = sf.strata_curves([], [], [], [], [], [], 1, 0)
-    assert groups.win.shape == (1, 1) and cells.win.shape == (1, 1)
+    """No events: one age (0) per group, nothing won or lost (no 0/0 from spreading pseudo-deals over an empty
+    table), the default prior strength (fewer than three groups with decided deals)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        curves = sf.age_curves([], [], [], [], [], 2)
+        groups, cells = sf.strata_curves([], [], [], [], [], [], 1, 0)
+    assert curves.strength == sf.DEFAULT_STRENGTH == 50.0
+    for c in (curves, groups, cells):
+        assert c.win.shape == c.loss.shape == (len(c.win), 1)
+        np.testing.assert_array_equal(np.r_[c.win.ravel(), c.loss.ravel()], 0.0)
+    assert (len(curves.win), len(groups.win), len(cells.win)) == (2, 1, 1)
     assert groups.strength == cells.strength == 50.0
+
+
+def test_a_single_deal_is_spread_over_a_group_without_deals() -> None:
+    """One deal (won at age 2) in group 0, none in group 1, 5 pseudo-deals: group 1's table is the pooled one
+    scaled (a total of 1 deal is enough to spread), so its win incidence from age 2 is 1."""
+    curves = sf.age_curves([0], [2], [1], [0], [0], 2, strength=5.0)
+    np.testing.assert_array_equal(curves.win, [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
 
 
 def test_prior_strength_is_the_beta_binomial_fit_over_groups_with_decided_deals() -> None:
     """Three groups with decided deals (a fourth without any is left out): the empirical-Bayes strength of
     :func:`hitrate.stats.shrinkage.fit_beta_binomial` (held to references in tests/test_stats_shrinkage.py);
-    two such groups: :data:`DEFAULT_STRENGTH`; groups that agree exactly: at the cap, 1e6."""
+    two such groups: :data:`DEFAULT_STRENGTH`; a group with one decided deal counts; groups that agree exactly: at the cap, 1e6."""
     won, decided = np.array([3.0, 30.0, 0.0, 9.0]), np.array([20.0, 40.0, 0.0, 30.0])
     reference = fit_beta_binomial(won[[0, 1, 3]], decided[[0, 1, 3]], max_strength=1e6).strength
     assert 1 < reference < 1e6
     assert sf.prior_strength(won, decided) == pytest.approx(reference, rel=1e-12)
     assert sf.prior_strength(won[:3], decided[:3]) == 50.0
-    assert 999_000 < sf.prior_strength(np.array([5.0, 5.0, 5.0]), np.array([10.0, 10.0, 10.0])) <= 1e6
+    one = fit_beta_binomial(np.array([3.0, 30.0, 1.0]), np.array([20.0, 40.0, 1.0]), max_strength=1e6).strength
+    assert sf.prior_strength(np.array([3.0, 30.0, 1.0]), np.array([20.0, 40.0, 1.0])) == one != 50.0
+    same = np.array([5.0, 5.0, 5.0]), np.array([10.0, 10.0, 10.0])
+    capped = fit_beta_binomial(*same, max_strength=1e6).strength
+    assert 999_000 < capped <= 1e6 and sf.prior_strength(*same) == capped
     curves = sf.age_curves([0, 1, 2, 3], [1, 1, 1, 1], won, decided - won, [0, 0, 0, 0], 4)
     assert curves.strength == pytest.approx(reference, rel=1e-12)
 
@@ -168,6 +187,36 @@ def test_a_noise_free_seasonal_series_gives_back_its_factors_and_level() -> None
     assert model.alpha == pytest.approx(1 / (30.4 * level) / 3, rel=1e-9)
 
 
+@pytest.mark.parametrize(("n_months", "level"), [(24, 0.04), (40, 3.0)])
+def test_any_history_of_two_years_or_more_gives_back_a_noise_free_season(n_months: int, level: float) -> None:
+    """The same at exactly 24 months (each month of the year covered once by the moving average) and a rate of
+    0.04 a day (about one deal a month, so a centred average below 1), and at 40 months (the last 36 used)."""
+    f = np.array([0.6, 0.8, 1.3, 1.1, 0.9, 1.5, 0.7, 1.0, 1.2, 0.95, 1.4, 1.05])
+    f /= np.exp(np.log(f).mean())
+    months = np.arange(np.datetime64("2024-01") - n_months, np.datetime64("2024-01"))
+    counts, days = _arrivals(level * f[months.astype(int) % 12], months)
+    model = sf.arrival_model(counts, days, months, AHEAD)
+    assert model.seasonal and model.trend
+    np.testing.assert_allclose(model.per_day, level * f[[0, 3, 10]], rtol=1e-12)
+
+
+def test_months_given_as_first_days_and_counts_as_decimals() -> None:
+    """``months`` as ``datetime64[D]`` first days (as documented) and counts and days as ``decimal.Decimal`` (a
+    database's NUMERIC) give the same model as months and floats."""
+    from decimal import Decimal
+
+    rng = np.random.default_rng(5)
+    counts, days = _arrivals(rng.uniform(2.0, 9.0, 36).round(), MONTHS)
+    counts = counts.round()
+    reference = sf.arrival_model(counts, days, MONTHS, AHEAD)
+    other = sf.arrival_model(
+        [Decimal(int(c)) for c in counts], [Decimal(int(d)) for d in days], MONTHS.astype("datetime64[D]"), AHEAD
+    )
+    np.testing.assert_allclose(other.per_day, reference.per_day, rtol=1e-13)
+    assert other.alpha == pytest.approx(reference.alpha, rel=1e-13)
+    assert (other.seasonal, other.trend) == (reference.seasonal, reference.trend) == (True, True)
+
+
 def test_the_seasonal_factors_are_the_classical_multiplicative_ones() -> None:
     """A noisy 30-month series (all months > 0): factor of month m = geometric mean over the covered months of
     ``rate / (centred 2×12 moving average)``, then divided by the geometric mean of the 12; the forecast is the
@@ -175,6 +224,7 @@ def test_the_seasonal_factors_are_the_classical_multiplicative_ones() -> None:
     rng = np.random.default_rng(17)
     months = MONTHS[6:]  # 2021-07 .. 2023-12
     rate = rng.uniform(2.0, 9.0, months.size)
+    rate[5] = 0.0  # a month without deals 25 months back: the last 24 are what must all have deals
     counts, days = _arrivals(rate, months)
     moy = months.astype(int) % 12
     ratios: dict[int, list[float]] = {m: [] for m in range(12)}
@@ -233,6 +283,46 @@ def test_two_years_with_an_empty_month_have_a_trend_but_no_season() -> None:
     assert model.per_day[0] == pytest.approx(4.0 * np.exp(slope * 2), rel=1e-12)
 
 
+def test_a_month_without_deals_in_the_moving_average_window_is_left_out_of_its_factor() -> None:
+    """36 months, month t = 8 (in the first year, covered by the moving average) without deals: its ratio 0 is
+    left out of its month's factor (the geometric mean of the other two); written out by hand."""
+    rng = np.random.default_rng(8)
+    rate = rng.uniform(2.0, 9.0, 36)
+    rate[8] = 0.0
+    counts, days = _arrivals(rate)
+    moy = MONTHS.astype(int) % 12
+    ratios: dict[int, list[float]] = {m: [] for m in range(12)}
+    for t in range(6, 30):
+        window = rate[t - 6 : t + 7]
+        ratio = rate[t] / ((0.5 * window[0] + window[1:-1].sum() + 0.5 * window[-1]) / 12)
+        if ratio > 0:
+            ratios[int(moy[t])].append(ratio)
+    raw = np.array([math.exp(np.mean(np.log(ratios[m]))) for m in range(12)])
+    factor = raw / math.exp(np.log(raw).mean())
+    adjusted = rate / factor[moy]
+    slope = np.polyfit(np.arange(24.0), np.log(adjusted[-24:]), 1)[0]
+    expected = adjusted[-3:].mean() * np.exp(slope * (np.array([36, 39, 46]) - 34)) * factor[[0, 3, 10]]
+    np.testing.assert_allclose(sf.arrival_model(counts, days, MONTHS, AHEAD).per_day, expected, rtol=1e-10)
+
+
+def test_the_overdispersion_of_rare_deals_and_of_a_single_month() -> None:
+    """Months of 0 to 2 deals (fitted means below 1 count too); a single month (of 1 or 10 deals): no interior
+    month, only the level's share ``(1 / (30.4 L)) / 3``; one month of deals then 15 without: the fitted means
+    of the last 12 interior months are all 0, so no overdispersion and (level 0) no level share."""
+    months = MONTHS[-14:]
+    counts, days = _arrivals(np.zeros(14), months)
+    counts[:] = [1, 0, 2, 0, 0, 1, 1, 0, 2, 1, 0, 0, 1, 2]
+    model = sf.arrival_model(counts, days, months, AHEAD[:1])
+    level = (counts[-3:] / days[-3:]).mean()
+    alpha = _overdispersion(counts, days, np.ones(12), months.astype(int) % 12)
+    assert model.alpha == pytest.approx(alpha + (1 / (30.4 * level) + alpha) / 3, rel=1e-12)
+    for n in (1.0, 10.0):
+        one = sf.arrival_model([n], [31.0], MONTHS[-1:], AHEAD[:1])
+        assert one.per_day[0] == n / 31 and one.alpha == pytest.approx(1 / (30.4 * n / 31) / 3, rel=1e-12)
+    quiet = sf.arrival_model([5.0] + [0.0] * 15, [30.0] * 16, MONTHS[-16:], AHEAD[:1])
+    assert (quiet.per_day[0], quiet.alpha) == (0.0, 0.0)
+
+
 def test_few_months_have_no_overdispersion_and_no_deals_give_zero() -> None:
     """Five months: three interior ones, fewer than four, so only the level's share of the overdispersion;
     no deals at all (or no months): zero arrivals and zero overdispersion."""
@@ -245,7 +335,7 @@ def test_few_months_have_no_overdispersion_and_no_deals_give_zero() -> None:
     alpha6 = _overdispersion(c6, d6, np.ones(12), MONTHS[-6:].astype(int) % 12)
     level6 = (c6[-3:] / d6[-3:]).mean()
     assert alpha6 > 0 and six.alpha == pytest.approx(alpha6 + (1 / (30.4 * level6) + alpha6) / 3, rel=1e-12)
-    for counts in ([0.0, 0.0, 0.0], []):
+    for counts in ([0.0] * 24, []):
         empty = sf.arrival_model(counts, [31.0] * len(counts), MONTHS[: len(counts)], AHEAD[:2])
         np.testing.assert_array_equal(empty.per_day, [0.0, 0.0])
         assert (empty.alpha, empty.seasonal, empty.trend) == (0.0, False, False)
@@ -279,6 +369,25 @@ def test_the_exact_interval_with_an_estimation_error_equals_a_brute_force_sum() 
     expected = _quantiles(values, np.array(list(dist.values())), level)
     low, high, method = sf.count_interval(n, p, mean, 0.0, level, extra=extra)
     assert method == "exact" and (low, high) == expected
+
+
+@pytest.mark.parametrize(("mean", "extra", "level"), [(0.8, 0.09, 0.5), (0.8, 0.8, 0.6), (2.0, 0.0, 0.7)])
+def test_small_new_deal_counts_and_small_errors_are_kept(mean: float, extra: float, level: float) -> None:
+    """The same brute-force sum with a new-deal mean below 1 and an error variance below 1 (0.09: offsets
+    -2..2 only); no error at all is no convolution (and no division by a zero standard deviation)."""
+    n, p = [3, 2], [0.5, 0.25]
+    base = np.convolve(sps.binom.pmf(np.arange(4), 3, 0.5), sps.binom.pmf(np.arange(3), 2, 0.25))
+    base = np.convolve(base, sps.poisson.pmf(np.arange(40), mean))
+    shift = math.ceil(6 * math.sqrt(extra)) if extra else 0
+    dist: dict[int, float] = {}
+    for k, pk in enumerate(base):
+        for j in range(-shift, shift + 1):
+            w = sps.norm.cdf((j + 0.5) / math.sqrt(extra)) - sps.norm.cdf((j - 0.5) / math.sqrt(extra)) if extra else 1
+            dist[k + j] = dist.get(k + j, 0.0) + pk * w
+    expected = _quantiles(np.array(list(dist), dtype=float), np.array(list(dist.values())), level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sf.count_interval(n, p, mean, 0.0, level, extra=extra) == (*expected, "exact")
     assert sf.count_interval([1], [0.5], 0.0, 0.0, 0.9, extra=4.0)[0] == 0.0  # floored at 0
 
 
@@ -299,7 +408,8 @@ def test_the_exact_interval_of_open_deals_alone_and_probabilities_clipped() -> N
 
 def test_a_negative_binomial_and_a_poisson_of_new_deals_equal_scipy() -> None:
     """New deals alone: NB(mean 12, alpha 0.5) is ``scipy.stats.nbinom(2, 2 / 14)``; alpha at or below 1e-12 is
-    the Poisson (at exactly 1e-12 too); the convolution is not truncated before the 1 - 1e-9 quantile."""
+    the Poisson (at exactly 1e-12 too); the convolution is not truncated before the 1 - 1e-9 quantile (heavy
+    tailed too, alpha 4)."""
     assert sf.count_interval([], [], 12.0, 0.5, 0.98)[:2] == (
         float(sps.nbinom.ppf(0.01, 2, 2 / 14)),
         float(sps.nbinom.ppf(0.99, 2, 2 / 14)),
@@ -310,15 +420,23 @@ def test_a_negative_binomial_and_a_poisson_of_new_deals_equal_scipy() -> None:
             float(sps.poisson.ppf(0.99, 12.0)),
         )
     # the widest interval the convolution allows: every value up to the 1 - 1e-9 quantile is kept
-    top = sf.count_interval([], [], 12.0, 0.5, 1 - 2e-9)[1]
-    assert top == float(sps.nbinom.ppf(1 - 1e-9, 2, 2 / 14))
+    for alpha in (0.5, 4.0):
+        r = 1 / alpha
+        top = sf.count_interval([], [], 12.0, alpha, 1 - 2e-9)[1]
+        assert top == float(sps.nbinom.ppf(1 - 1e-9, r, r / (r + 12)))
 
 
-def test_the_normal_interval_is_cornish_fisher_on_the_cumulants_from_scipy(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("n", "p", "mean", "alpha", "extra", "level"),
+    [([600, 900, 400], [0.1, 0.45, 0.8], 40.0, 0.2, 9.0, 0.8), ([362, 206, 85], [0.81, 0.8, 0.16], 5.0, 1.0, 4.0, 0.99)],
+)
+def test_the_normal_interval_is_cornish_fisher_on_the_cumulants_from_scipy(
+    n: list[int], p: list[float], mean: float, alpha: float, extra: float, level: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Above :data:`EXACT_LIMIT` open deals: ``round(κ1 + √κ2 (z + (z² − 1) γ / 6))`` floored at 0, with the
     cumulants summed from scipy's mean, variance and skewness of each binomial and of the negative binomial
-    (κ3 = skew · var^1.5), plus ``extra`` in κ2."""
-    n, p, mean, alpha, extra, level = [600, 900, 400], [0.1, 0.45, 0.8], 40.0, 0.2, 9.0, 0.8
+    (κ3 = skew · var^1.5), plus ``extra`` in κ2. The second case is skewed enough that each cumulant's terms
+    move a rounded quantile."""
     k = np.zeros(3)
     r = 1 / alpha
     parts = [sps.binom(ni, pi) for ni, pi in zip(n, p, strict=True)] + [sps.nbinom(r, r / (r + mean))]
@@ -359,5 +477,6 @@ def test_an_amount_without_spread_or_mean_is_a_point() -> None:
     assert sf.amount_interval(-1.0, 5.0, 0.8) == (-1.0, -1.0)
     assert sf.amount_interval(5.0, 0.0, 0.8) == (5.0, 5.0)
     assert sf.amount_interval(5.0, -2.0, 0.8) == (5.0, 5.0)
+    assert sf.amount_interval(0.5, 0.4, 0.8) == pytest.approx(tuple(sps.gamma.ppf([0.1, 0.9], 0.625, scale=0.8)))
     low, high = sf.amount_interval(10.0, 50.0, 0.6)
     assert (low, high) == pytest.approx(tuple(sps.gamma.ppf([0.2, 0.8], 2.0, scale=5.0)), rel=1e-12)
