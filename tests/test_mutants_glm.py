@@ -91,3 +91,43 @@ def test_a_month_without_hits_is_left_out_and_then_a_low_month_shows() -> None:
     assert np.argsort(first)[:2].tolist() == [0, 1] and first[0] * 12 <= 0.05 < first[1] * 12 / 2
     assert int(np.argmin(second)) == 0 and second[0] * 12 / 2 <= 0.05 < np.sort(second)[1] * 12 / 3
     assert unusual_periods(k, n, x, 0.05).tolist() == ["low", "low"] + [""] * 10
+
+
+@pytest.mark.parametrize(
+    ("hits", "n_par", "first", "second"),
+    [
+        ([35, 0, 9, 13, 15], 2, 0, 1),
+        ([11, 11, 10, 7, 5, 7, 80, 13, 0, 11, 12, 13], 1, 6, 8),
+    ],
+)
+def test_a_second_round_flags_what_the_first_fit_hid(hits: list[int], n_par: int, first: int, second: int) -> None:
+    """Periods of 100 attempts (a constant rate, or a linear trend in log-odds over i/m). The first round flags
+    ``first`` alone (the reference p-values of ``_deletion_p_values`` on all periods: only the smallest passes
+    Benjamini-Hochberg at 0.05); refitted without it, ``second`` is the smallest reference p-value of the periods
+    left and passes at rank 2 (``first``'s prediction p-value is rank 1), no third does. Five periods with a
+    trend: after the first flag two residual degrees of freedom remain, enough to refit. Twelve: the hits left
+    (100) equal the attempts flagged, a coincidence the refit must not depend on."""
+    k = np.array(hits, dtype=float)
+    m = k.size
+    n, x = np.full(m, 100.0), np.column_stack([np.ones(m), np.arange(m) / m])[:, :n_par]
+    p1, _ = _deletion_p_values(k, n, x)
+    assert int(np.argmin(p1)) == first and p1[first] * m <= 0.05 < np.sort(p1)[1] * m / 2
+    kept = np.flatnonzero(np.arange(m) != first)
+    p2, _ = _deletion_p_values(k[kept], n[kept], x[kept])
+    assert kept[int(np.argmin(p2))] == second and p2.min() * m / 2 <= 0.05 < np.sort(p2)[1] * m / 3
+    expected = [""] * m
+    expected[first] = "high" if k[first] > k[kept].mean() else "low"
+    expected[second] = "high" if k[second] > k[kept].mean() else "low"
+    assert unusual_periods(k, n, x, 0.05).tolist() == expected
+
+
+@pytest.mark.parametrize("own_hits", [90.0, 50.0, 1.0])
+def test_a_period_with_its_own_column_is_never_unusual(own_hits: float) -> None:
+    """A design column that is 1 for period 0 alone fits it exactly: its residual is 0 (to rounding) and its
+    leverage 1, so it cannot be tested. At 50 of 100 hits ``1 − h`` comes out exactly 0.0 in floating point
+    with a residual of −3e-15: only the guard on ``1 − h`` keeps it from an infinite statistic."""
+    m = 12
+    x = np.column_stack([np.ones(m), np.arange(m) / m, np.eye(m)[0]])
+    n = np.full(m, 100.0)
+    k = np.array([own_hits, 30, 31, 29, 33, 30, 28, 32, 31, 30, 29, 30])
+    assert unusual_periods(k, n, x, 0.5).tolist() == [""] * m
