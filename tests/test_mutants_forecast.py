@@ -68,6 +68,18 @@ def test_shrunk_curves_at_two_ages_equal_the_pseudo_deal_formula() -> None:
     assert curves.strength == 13.0 and isinstance(curves.strength, float)
 
 
+def test_counts_given_as_decimals_give_the_same_curves() -> None:
+    """Won, lost and censored counts as ``decimal.Decimal`` (a database's NUMERIC sums) are counted as floats."""
+    from decimal import Decimal
+
+    group, age, won, lost, cens = [0, 1, 1], [1, 2, 0], [1, 2, 0], [0, 1, 3], [1, 0, 0]
+    reference = sf.age_curves(group, age, won, lost, cens, 2, strength=3.0)
+    decimals = [[Decimal(v) for v in values] for values in (won, lost, cens)]
+    other = sf.age_curves(group, age, *decimals, 2, strength=3.0)
+    np.testing.assert_array_equal(other.win, reference.win)
+    np.testing.assert_array_equal(other.loss, reference.loss)
+
+
 def test_no_rows_give_an_empty_grid_and_the_default_strength() -> None:
     """No events: one age (0) per group, nothing won or lost (no 0/0 from spreading pseudo-deals over an empty
     table), the default prior strength (fewer than three groups with decided deals)."""
