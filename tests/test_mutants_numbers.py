@@ -128,3 +128,15 @@ def test_an_empty_stratum_gives_no_warning() -> None:
         warnings.simplefilter("error")
         r = indirect_standardise([0, 1, 0], [0, 0, 1], [10, 10, 0], [3, 5, 0])
     np.testing.assert_allclose(r.expected, [4.0, 4.0], rtol=1e-12)
+
+
+def test_benjamini_hochberg_reads_missing_and_decimal_p_values() -> None:
+    """A missing p-value given as ``None`` (a database NULL) is NaN, left out of m; ``decimal.Decimal`` values (a
+    NUMERIC column) are read as floats. By hand: m = 3, sorted 0.01, 0.03, 0.04 → q = min(0.03, 0.045, 0.04),
+    min(0.045, 0.04), 0.04."""
+    from decimal import Decimal
+
+    from hitrate.stats import benjamini_hochberg
+
+    q = benjamini_hochberg([Decimal("0.03"), None, 0.01, Decimal("0.04")])
+    np.testing.assert_allclose(q, [0.04, np.nan, 0.03, 0.04], rtol=1e-12)
