@@ -105,7 +105,8 @@ def test_a_single_deal_is_spread_over_a_group_without_deals() -> None:
 def test_prior_strength_is_the_beta_binomial_fit_over_groups_with_decided_deals() -> None:
     """Three groups with decided deals (a fourth without any is left out): the empirical-Bayes strength of
     :func:`hitrate.stats.shrinkage.fit_beta_binomial` (held to references in tests/test_stats_shrinkage.py);
-    two such groups: :data:`DEFAULT_STRENGTH`; a group with one decided deal counts; groups that agree exactly: at the cap, 1e6."""
+    two such groups: :data:`DEFAULT_STRENGTH`; a group with one decided deal counts; groups that agree exactly:
+    at the cap, 1e6."""
     won, decided = np.array([3.0, 30.0, 0.0, 9.0]), np.array([20.0, 40.0, 0.0, 30.0])
     reference = fit_beta_binomial(won[[0, 1, 3]], decided[[0, 1, 3]], max_strength=1e6).strength
     assert 1 < reference < 1e6
@@ -440,7 +441,10 @@ def test_a_negative_binomial_and_a_poisson_of_new_deals_equal_scipy() -> None:
 
 @pytest.mark.parametrize(
     ("n", "p", "mean", "alpha", "extra", "level"),
-    [([600, 900, 400], [0.1, 0.45, 0.8], 40.0, 0.2, 9.0, 0.8), ([362, 206, 85], [0.81, 0.8, 0.16], 5.0, 1.0, 4.0, 0.99)],
+    [
+        ([600, 900, 400], [0.1, 0.45, 0.8], 40.0, 0.2, 9.0, 0.8),
+        ([362, 206, 85], [0.81, 0.8, 0.16], 5.0, 1.0, 4.0, 0.99),
+    ],
 )
 def test_the_normal_interval_is_cornish_fisher_on_the_cumulants_from_scipy(
     n: list[int], p: list[float], mean: float, alpha: float, extra: float, level: float, monkeypatch: pytest.MonkeyPatch

@@ -395,7 +395,9 @@ def eventual_rates(
         raise _checks.invalid("cohort", func, "distinct_codes", _checks.shown(codes))
     if np.any(w + lo > nn):
         bad = int(np.argmax(w + lo > nn))
-        got = Shown(f"won={float(w[bad])!r}, lost={float(lo[bad])!r}, n={float(nn[bad])!r} for cohort {int(codes[bad])}")
+        got = Shown(
+            f"won={float(w[bad])!r}, lost={float(lo[bad])!r}, n={float(nn[bad])!r} for cohort {int(codes[bad])}"
+        )
         raise _checks.invalid("n", func, "won_lost_within", got)
     o_codes = vector(open_cohort, "open_cohort", func)
     o_age = vector(open_age, "open_age", func)
@@ -413,7 +415,10 @@ def eventual_rates(
     open_sum = np.bincount(row_cohort, weights=o_count, minlength=codes.size)
     if np.any(open_sum != open_n):
         bad = int(np.argmax(open_sum != open_n))
-        got = Shown(f"cohort {int(codes[bad])}: open_count sums to {float(open_sum[bad])!r}, n - won - lost = {float(open_n[bad])!r}")
+        got = Shown(
+            f"cohort {int(codes[bad])}: open_count sums to {float(open_sum[bad])!r}, "
+            f"n - won - lost = {float(open_n[bad])!r}"
+        )
         raise _checks.invalid("open_count", func, "open_sum", got)
 
     q = ci.win_after(o_age)
