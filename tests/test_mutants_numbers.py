@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hitrate.stats import funnel_flags, funnel_limits, overdispersion, shrink, shrink_within
+from hitrate.stats import change_flags, funnel_flags, funnel_limits, overdispersion, shrink, shrink_within
 from hitrate.stats.adjust import indirect_standardise
 
 HITS = np.array([0, 1, 3, 9, 0])
@@ -140,3 +140,25 @@ def test_benjamini_hochberg_reads_missing_and_decimal_p_values() -> None:
 
     q = benjamini_hochberg([Decimal("0.03"), None, 0.01, Decimal("0.04")])
     np.testing.assert_allclose(q, [0.04, np.nan, 0.03, 0.04], rtol=1e-12)
+
+
+def test_change_flags_compares_periods_of_one_attempt_and_warns_nothing_for_empty_ones() -> None:
+    """A period of a single attempt is compared like any other (1/1 then 0/1: a difference of −1, Fisher's
+    p-value 1); a period without attempts gives NaN for both comparisons it is in, without a 0/0 warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        difference, low, high, p, flag = change_flags([1, 0, 0, 2], [1, 1, 0, 4])
+    np.testing.assert_array_equal(difference, [np.nan, -1.0, np.nan, np.nan])
+    assert np.isfinite([low[1], high[1]]).all() and np.isnan(np.r_[low[2:], high[2:], p[2:]]).all()
+    assert p[1] == 1.0 and flag.tolist() == ["", "", "", ""]
+
+
+def test_change_flags_flags_only_below_alpha() -> None:
+    """``flag != ""`` exactly when the adjusted p-value is below ``alpha``: at ``alpha`` equal to it, no flag; at
+    the next float above, the period is flagged (up: 40/50 after 10/50). One comparison, so the adjusted p-value
+    is the raw one."""
+    hits, attempts = [10, 40], [50, 50]
+    q = change_flags(hits, attempts)[3][1]
+    assert 0 < q < 1e-6
+    assert change_flags(hits, attempts, alpha=q)[4].tolist() == ["", ""]
+    assert change_flags(hits, attempts, alpha=float(np.nextafter(q, 1)))[4].tolist() == ["", "up"]
