@@ -83,7 +83,7 @@ def test_counts_given_as_decimals_give_the_same_curves() -> None:
 def test_no_rows_give_an_empty_grid_and_the_default_strength() -> None:
     """No events: one age (0) per group, nothing won or lost (no 0/0 from spreading pseudo-deals over an empty
     table), the default prior strength (fewer than three groups with decided deals)."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         curves = sf.age_curves([], [], [], [], [], 2)
         groups, cells = sf.strata_curves([], [], [], [], [], [], 1, 0)
@@ -398,7 +398,7 @@ def test_small_new_deal_counts_and_small_errors_are_kept(mean: float, extra: flo
             w = sps.norm.cdf((j + 0.5) / math.sqrt(extra)) - sps.norm.cdf((j - 0.5) / math.sqrt(extra)) if extra else 1
             dist[k + j] = dist.get(k + j, 0.0) + pk * w
     expected = _quantiles(np.array(list(dist), dtype=float), np.array(list(dist.values())), level)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         assert sf.count_interval(n, p, mean, 0.0, level, extra=extra) == (*expected, "exact")
     assert sf.count_interval([1], [0.5], 0.0, 0.0, 0.9, extra=4.0)[0] == 0.0  # floored at 0

@@ -145,7 +145,7 @@ def test_benjamini_hochberg_reads_missing_and_decimal_p_values() -> None:
 def test_change_flags_compares_periods_of_one_attempt_and_warns_nothing_for_empty_ones() -> None:
     """A period of a single attempt is compared like any other (1/1 then 0/1: a difference of −1, Fisher's
     p-value 1); a period without attempts gives NaN for both comparisons it is in, without a 0/0 warning."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         difference, low, high, p, flag = change_flags([1, 0, 0, 2], [1, 1, 0, 4])
     np.testing.assert_array_equal(difference, [np.nan, -1.0, np.nan, np.nan])
