@@ -217,3 +217,11 @@ def test_median_counts_deals_not_rows() -> None:
     """Lower sample median of ages 10 (one deal) and 20 (three deals): 20, as SQL PERCENTILE_DISC(0.5)."""
     assert median_time_to([10, 20], [1, 3]) == 20
     assert median_time_to([20, 10, 20], [2, 1, 1]) == 20
+
+
+def test_win_after_reads_ages_given_as_decimals() -> None:
+    """Ages as ``decimal.Decimal`` (a database's NUMERIC) give what the same ages as floats give."""
+    from decimal import Decimal
+
+    ci = aalen_johansen([0, 3, 7, 12], [0, 4, 6, 3], [0, 5, 2, 6], [9, 2, 1, 0])
+    np.testing.assert_array_equal(ci.win_after([Decimal(1), Decimal("7.5")]), ci.win_after([1.0, 7.5]))

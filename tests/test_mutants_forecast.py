@@ -100,6 +100,9 @@ def test_a_single_deal_is_spread_over_a_group_without_deals() -> None:
     scaled (a total of 1 deal is enough to spread), so its win incidence from age 2 is 1."""
     curves = sf.age_curves([0], [2], [1], [0], [0], 2, strength=5.0)
     np.testing.assert_array_equal(curves.win, [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+    # half a pseudo-deal: fewer than one deal at risk, still divided by what is at risk
+    half = sf.age_curves([0], [2], [1], [0], [0], 2, strength=0.5)
+    np.testing.assert_array_equal(half.win, [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
 
 
 def test_prior_strength_is_the_beta_binomial_fit_over_groups_with_decided_deals() -> None:

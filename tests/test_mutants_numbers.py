@@ -162,3 +162,37 @@ def test_change_flags_flags_only_below_alpha() -> None:
     assert 0 < q < 1e-6
     assert change_flags(hits, attempts, alpha=q)[4].tolist() == ["", ""]
     assert change_flags(hits, attempts, alpha=float(np.nextafter(q, 1)))[4].tolist() == ["", "up"]
+
+
+def test_overdispersion_at_a_pooled_rate_of_0_or_1_is_nan_without_dividing() -> None:
+    """No hits at all, or only hits: the pooled rate is 0 or 1, φ is undefined (NaN, as documented) and nothing is
+    divided by the zero binomial variance."""
+    with np.errstate(divide="raise", invalid="raise"):
+        assert np.isnan(overdispersion([0, 0, 0], [5, 6, 7]))
+        assert np.isnan(overdispersion([5, 6, 7], [5, 6, 7]))
+
+
+def test_each_table_picks_its_own_test_and_five_expected_is_enough_for_pearson() -> None:
+    """Fisher's exact test only for the tables with an expected cell below 5, table by table: in the series
+    1/3, 2/4, 40/50, 10/50 the first two comparisons use Fisher (``scipy.stats.fisher_exact``), the last Pearson
+    (``scipy.stats.chi2_contingency(correction=False)``); the adjusted p-values are
+    ``statsmodels.stats.multitest.multipletests(method="fdr_bh")`` of those. 3/10 against 7/10 has every
+    expected cell exactly 5: Pearson."""
+    from scipy.stats import chi2_contingency, fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
+    from hitrate.stats import compare_proportions
+
+    def table(a: int, n: int, b: int, m: int) -> list[list[int]]:
+        return [[a, n - a], [b, m - b]]
+
+    raw = [
+        fisher_exact(table(2, 4, 1, 3))[1],
+        fisher_exact(table(40, 50, 2, 4))[1],
+        chi2_contingency(table(10, 50, 40, 50), correction=False)[1],
+    ]
+    p = change_flags([1, 2, 40, 10], [3, 4, 50, 50])[3]
+    np.testing.assert_allclose(p[1:], multipletests(raw, method="fdr_bh")[1], rtol=1e-9)
+    five = compare_proportions(3, 10, 7, 10)
+    assert five.p_value == pytest.approx(chi2_contingency(table(3, 10, 7, 10), correction=False)[1], rel=1e-12)
+    assert "Pearson" in str(five.method)
