@@ -188,3 +188,18 @@ def test_each_table_picks_its_own_test_and_five_expected_is_enough_for_pearson()
     five = compare_proportions(3, 10, 7, 10)
     assert five.p_value == pytest.approx(chi2_contingency(table(3, 10, 7, 10), correction=False)[1], rel=1e-12)
     assert "Pearson" in str(five.method)
+
+
+def test_no_hits_anywhere_gives_the_jeffreys_posterior_and_the_cap_must_exceed_the_floor() -> None:
+    """No hits in 5 + 5 attempts: ``Beta(K + 1/2, N − K + 1/2)`` = Beta(0.5, 10.5), strength N + 1 = 11 (the
+    docstring); a ``max_strength`` of exactly ``MIN_STRENGTH`` is refused (it must lie above it)."""
+    from hitrate.errors import InvalidParameterError
+    from hitrate.stats import fit_beta_binomial
+    from hitrate.stats.shrinkage import MIN_STRENGTH
+
+    for cap in (None, 1e6):  # the default cap is N + 1 itself
+        prior = fit_beta_binomial([0, 0], [5, 5], max_strength=cap)
+        assert (prior.alpha, prior.beta, prior.strength) == pytest.approx((0.5, 10.5, 11.0), rel=1e-12)
+        assert prior.complete_pooling
+    with pytest.raises(InvalidParameterError):
+        fit_beta_binomial([1, 2], [3, 4], max_strength=MIN_STRENGTH)
