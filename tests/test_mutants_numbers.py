@@ -203,3 +203,16 @@ def test_no_hits_anywhere_gives_the_jeffreys_posterior_and_the_cap_must_exceed_t
         assert prior.complete_pooling
     with pytest.raises(InvalidParameterError):
         fit_beta_binomial([1, 2], [3, 4], max_strength=MIN_STRENGTH)
+
+
+def test_a_strength_below_the_cap_is_not_complete_pooling() -> None:
+    """The maximum-likelihood strength of these five groups is about 6.65; with ``max_strength`` 1.5 times that
+    the optimum lies inside the bounds, so it is the same strength and no complete pooling (the cap is not
+    reached: only a strength within 1e-6 in log of the cap counts as at the cap)."""
+    from hitrate.stats import fit_beta_binomial
+
+    k, n = [3, 30, 9, 15, 22], [20, 40, 30, 35, 40]
+    free = fit_beta_binomial(k, n)
+    assert 6.6 < free.strength < 6.7 and not free.complete_pooling
+    capped = fit_beta_binomial(k, n, max_strength=1.5 * free.strength)
+    assert capped.strength == pytest.approx(free.strength, rel=1e-6) and not capped.complete_pooling
