@@ -131,3 +131,21 @@ def test_a_period_with_its_own_column_is_never_unusual(own_hits: float) -> None:
     n = np.full(m, 100.0)
     k = np.array([own_hits, 30, 31, 29, 33, 30, 28, 32, 31, 30, 29, 30])
     assert unusual_periods(k, n, x, 0.5).tolist() == [""] * m
+
+
+def test_year_on_year_with_an_empty_month_divides_nothing_by_zero() -> None:
+    """Months 0, 1, 12, 13 (keys in months), months 0 and 12 without attempts: only 13 against 1 is compared
+    (difference 0.5 − 0.3, the pooled z-test ``z = d / sqrt(p̄(1 − p̄)(1/n + 1/n'))`` by hand), the others are NaN,
+    and the empty months' 0/0 and 1/0 are computed without a floating-point error."""
+    from scipy import stats as sps
+
+    k, n = np.array([0.0, 3.0, 0.0, 5.0]), np.array([0.0, 10.0, 0.0, 10.0])
+    rate = np.where(n > 0, k / np.where(n > 0, n, 1.0), np.nan)
+    low, high = rate - 0.1, rate + 0.1
+    with np.errstate(divide="raise", invalid="raise"):
+        diff, lo, hi, p = _glm.year_on_year(k, n, rate, low, high, np.array([0, 1, 12, 13]), "month", n > 0)
+    pooled = 8 / 20
+    z = 0.2 / np.sqrt(pooled * (1 - pooled) * (1 / 10 + 1 / 10))
+    assert np.isnan(diff[[0, 1, 2]]).all() and np.isnan(p[[0, 1, 2]]).all()
+    assert diff[3] == pytest.approx(0.2) and p[3] == pytest.approx(2 * sps.norm.sf(z), rel=1e-12)
+    assert (lo[3], hi[3]) == pytest.approx((0.2 - np.sqrt(0.02), 0.2 + np.sqrt(0.02)))
