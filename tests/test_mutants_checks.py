@@ -84,3 +84,14 @@ def test_same_length_names_the_first_that_differs() -> None:
     english, danish = _message(lambda: _checks.same_length("f", a=a, b=b, c=c))
     assert english == "The 'c' parameter of f must be the same length as 'a' (3). Got length 2 instead."
     assert danish.startswith("Parameteren 'c' til f skal være ") and "'a' (3)" in danish
+
+
+def test_counts_of_different_shapes_and_fractional_attempts() -> None:
+    """Hits and attempts of different shapes: the message names both shapes; fractional attempts are refused by
+    the attempts check itself (not let through to the hits checks)."""
+    english, _ = _message(lambda: _checks.counts([1, 2], [[3, 4]], "f"))
+    assert english == (
+        "The 'attempts' parameter of f must be of the same shape as 'hits' (2,). Got shape (1, 2) instead."
+    )
+    english, _ = _message(lambda: _checks.counts([1], [2.5], "f", ("won", "n")))
+    assert english == "The 'n' parameter of f must be non-negative whole counts. Got 2.5 instead."
