@@ -72,6 +72,8 @@ def test_whole_counts() -> None:
     assert _checks.whole_counts([0, 3], "n", "f").tolist() == [0.0, 3.0]
     english, _ = _message(lambda: _checks.whole_counts([1, 2.5, -1], "n", "f"))
     assert english == "The 'n' parameter of f must be non-negative whole counts. Got 2.5 instead."
+    english, _ = _message(lambda: _checks.counts([0.5], [2], "f", ("won", "n")))
+    assert english == "The 'won' parameter of f must be whole counts. Got 0.5 instead."
     english, _ = _message(lambda: _checks.whole_counts([[1]], "n", "f"))
     assert english == "The 'n' parameter of f must be one-dimensional (1-D). Got shape (1, 1) instead."
     english, _ = _message(lambda: _checks.whole_counts([np.nan], "n", "f"))
@@ -84,3 +86,16 @@ def test_same_length_names_the_first_that_differs() -> None:
     english, danish = _message(lambda: _checks.same_length("f", a=a, b=b, c=c))
     assert english == "The 'c' parameter of f must be the same length as 'a' (3). Got length 2 instead."
     assert danish.startswith("Parameteren 'c' til f skal være ") and "'a' (3)" in danish
+
+
+def test_counts_of_different_shapes_and_fractional_attempts() -> None:
+    """Hits and attempts of different shapes: the message names both shapes; fractional attempts are refused by
+    the attempts check itself (not let through to the hits checks); fractional hits show the value."""
+    english, _ = _message(lambda: _checks.counts([1, 2], [[3, 4]], "f"))
+    assert english == (
+        "The 'attempts' parameter of f must be of the same shape as 'hits' (2,). Got shape (1, 2) instead."
+    )
+    english, _ = _message(lambda: _checks.counts([1], [2.5], "f", ("won", "n")))
+    assert english == "The 'n' parameter of f must be non-negative whole counts. Got 2.5 instead."
+    english, _ = _message(lambda: _checks.counts([0.5], [2], "f", ("won", "n")))
+    assert english == "The 'won' parameter of f must be whole counts. Got 0.5 instead."

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hitrate.stats import funnel_flags, funnel_limits, overdispersion, shrink, shrink_within
+from hitrate.stats import change_flags, funnel_flags, funnel_limits, overdispersion, shrink, shrink_within
 from hitrate.stats.adjust import indirect_standardise
 
 HITS = np.array([0, 1, 3, 9, 0])
@@ -35,7 +35,7 @@ def test_overdispersion_counts_every_group_with_an_attempt() -> None:
 
 @pytest.mark.parametrize("hits", [[0, 0], [4, 6]])
 def test_overdispersion_of_a_pooled_rate_at_0_or_1_is_nan_without_a_warning(hits: list[int]) -> None:
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         assert np.isnan(overdispersion(hits, [4, 6]))
 
@@ -58,7 +58,7 @@ def test_funnel_limits_at_a_rate_of_0_or_1_and_for_empty_groups() -> None:
 
 
 def test_funnel_flags_of_an_empty_group_are_nan() -> None:
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")  # the empty group's rate, 0/0, is masked without a warning
         flags, p_values, q_values = funnel_flags([1, 0, 30], [2, 0, 40], p0=0.3)
     assert flags.tolist()[1] not in ("above", "below")
@@ -124,7 +124,95 @@ def test_counts_from_a_sql_numeric_column_are_numbers() -> None:
 def test_an_empty_stratum_gives_no_warning() -> None:
     """A stratum whose cells have no attempts has no reference rate; it adds nothing to the expected hits and
     nothing warns (0/0 is masked)."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         r = indirect_standardise([0, 1, 0], [0, 0, 1], [10, 10, 0], [3, 5, 0])
     np.testing.assert_allclose(r.expected, [4.0, 4.0], rtol=1e-12)
+
+
+def test_benjamini_hochberg_reads_missing_and_decimal_p_values() -> None:
+    """A missing p-value given as ``None`` (a database NULL) is NaN, left out of m; ``decimal.Decimal`` values (a
+    NUMERIC column) are read as floats. By hand: m = 3, sorted 0.01, 0.03, 0.04 → q = min(0.03, 0.045, 0.04),
+    min(0.045, 0.04), 0.04."""
+    from decimal import Decimal
+
+    from hitrate.stats import benjamini_hochberg
+
+    q = benjamini_hochberg([Decimal("0.03"), None, 0.01, Decimal("0.04")])
+    np.testing.assert_allclose(q, [0.04, np.nan, 0.03, 0.04], rtol=1e-12)
+
+
+def test_change_flags_compares_periods_of_one_attempt_and_warns_nothing_for_empty_ones() -> None:
+    """A period of a single attempt is compared like any other (1/1 then 0/1: a difference of −1, Fisher's
+    p-value 1); a period without attempts gives NaN for both comparisons it is in, without a 0/0 warning."""
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        difference, low, high, p, flag = change_flags([1, 0, 0, 2], [1, 1, 0, 4])
+    np.testing.assert_array_equal(difference, [np.nan, -1.0, np.nan, np.nan])
+    assert np.isfinite([low[1], high[1]]).all() and np.isnan(np.r_[low[2:], high[2:], p[2:]]).all()
+    assert p[1] == 1.0 and flag.tolist() == ["", "", "", ""]
+
+
+def test_change_flags_flags_only_below_alpha() -> None:
+    """``flag != ""`` exactly when the adjusted p-value is below ``alpha``: at ``alpha`` equal to it, no flag; at
+    the next float above, the period is flagged (up: 40/50 after 10/50). One comparison, so the adjusted p-value
+    is the raw one."""
+    hits, attempts = [10, 40], [50, 50]
+    q = change_flags(hits, attempts)[3][1]
+    assert 0 < q < 1e-6
+    assert change_flags(hits, attempts, alpha=q)[4].tolist() == ["", ""]
+    assert change_flags(hits, attempts, alpha=float(np.nextafter(q, 1)))[4].tolist() == ["", "up"]
+
+
+def test_each_table_picks_its_own_test_and_five_expected_is_enough_for_pearson() -> None:
+    """Fisher's exact test only for the tables with an expected cell below 5, table by table: in the series
+    1/3, 2/4, 40/50, 10/50 the first two comparisons use Fisher (``scipy.stats.fisher_exact``), the last Pearson
+    (``scipy.stats.chi2_contingency(correction=False)``); the adjusted p-values are
+    ``statsmodels.stats.multitest.multipletests(method="fdr_bh")`` of those. 3/10 against 7/10 has every
+    expected cell exactly 5: Pearson."""
+    from scipy.stats import chi2_contingency, fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
+    from hitrate.stats import compare_proportions
+
+    def table(a: int, n: int, b: int, m: int) -> list[list[int]]:
+        return [[a, n - a], [b, m - b]]
+
+    raw = [
+        fisher_exact(table(2, 4, 1, 3))[1],
+        fisher_exact(table(40, 50, 2, 4))[1],
+        chi2_contingency(table(10, 50, 40, 50), correction=False)[1],
+    ]
+    p = change_flags([1, 2, 40, 10], [3, 4, 50, 50])[3]
+    np.testing.assert_allclose(p[1:], multipletests(raw, method="fdr_bh")[1], rtol=1e-9)
+    five = compare_proportions(3, 10, 7, 10)
+    assert five.p_value == pytest.approx(chi2_contingency(table(3, 10, 7, 10), correction=False)[1], rel=1e-12)
+    assert "Pearson" in str(five.method)
+
+
+def test_no_hits_anywhere_gives_the_jeffreys_posterior_and_the_cap_must_exceed_the_floor() -> None:
+    """No hits in 5 + 5 attempts: ``Beta(K + 1/2, N − K + 1/2)`` = Beta(0.5, 10.5), strength N + 1 = 11 (the
+    docstring); a ``max_strength`` of exactly ``MIN_STRENGTH`` is refused (it must lie above it)."""
+    from hitrate.errors import InvalidParameterError
+    from hitrate.stats import fit_beta_binomial
+    from hitrate.stats.shrinkage import MIN_STRENGTH
+
+    for cap in (None, 1e6):  # the default cap is N + 1 itself
+        prior = fit_beta_binomial([0, 0], [5, 5], max_strength=cap)
+        assert (prior.alpha, prior.beta, prior.strength) == pytest.approx((0.5, 10.5, 11.0), rel=1e-12)
+        assert prior.complete_pooling
+    with pytest.raises(InvalidParameterError):
+        fit_beta_binomial([1, 2], [3, 4], max_strength=MIN_STRENGTH)
+
+
+def test_a_strength_below_the_cap_is_not_complete_pooling() -> None:
+    """The maximum-likelihood strength of these five groups is about 6.65; with ``max_strength`` 1.5 times that
+    the optimum lies inside the bounds, so it is the same strength and no complete pooling (the cap is not
+    reached: only a strength within 1e-6 in log of the cap counts as at the cap)."""
+    from hitrate.stats import fit_beta_binomial
+
+    k, n = [3, 30, 9, 15, 22], [20, 40, 30, 35, 40]
+    free = fit_beta_binomial(k, n)
+    assert 6.6 < free.strength < 6.7 and not free.complete_pooling
+    capped = fit_beta_binomial(k, n, max_strength=1.5 * free.strength)
+    assert capped.strength == pytest.approx(free.strength, rel=1e-6) and not capped.complete_pooling

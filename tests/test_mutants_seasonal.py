@@ -552,7 +552,7 @@ def test_a_month_with_only_hits_is_at_the_edge_and_an_empty_month_warns_nothing(
     k = k.copy()
     k[[11, 23, 35]] = n[[11, 23, 35]]
     assert "Month 12 of the year had no hits (or only hits) every time" in str(decompose(MONTHS36, n, k).note)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="raise", invalid="raise"):
         warnings.simplefilter("error")
         d = decompose(REF_MONTHS, REF_ATTEMPTS, REF_HITS)
     assert d.seasonal_factors is not None and np.isnan(d.adjusted_rate[2])

@@ -65,7 +65,7 @@ def _ages(time: ArrayLike, func: str) -> FloatArray:
     """Ages (``time``): a finite 1-D array of values >= 0; else the error."""
     t = vector(time, "time", func)
     if np.any(t < 0):
-        raise _checks.invalid("time", func, "age", t[t < 0][0])
+        raise _checks.invalid("time", func, "age", float(t[t < 0][0]))
     return t
 
 
@@ -175,7 +175,7 @@ class CumulativeIncidence:
         """
         a = np.asarray(age, dtype=float)
         if np.any(~np.isfinite(a)):
-            raise _checks.invalid("age", "win_after", "finite", a[~np.isfinite(a)][0])
+            raise _checks.invalid("age", "win_after", "finite", float(a[~np.isfinite(a)][0]))
         q = _win_after_grid(self.cif_win, self.survival)
         out: FloatArray = q[np.searchsorted(self.time, a, side="right")]
         return out
@@ -390,12 +390,14 @@ def eventual_rates(
     nn, w, lo = (whole_counts(x, name, func) for x, name in ((n, "n"), (won, "won"), (lost, "lost")))
     same_length(func, cohort=codes, n=nn, won=w, lost=lo)
     if np.any(codes != np.floor(codes)):
-        raise _checks.invalid("cohort", func, "integer_codes", codes[codes != np.floor(codes)][0])
+        raise _checks.invalid("cohort", func, "integer_codes", float(codes[codes != np.floor(codes)][0]))
     if np.unique(codes).size != codes.size:
         raise _checks.invalid("cohort", func, "distinct_codes", _checks.shown(codes))
     if np.any(w + lo > nn):
         bad = int(np.argmax(w + lo > nn))
-        got = Shown(f"won={w[bad]!r}, lost={lo[bad]!r}, n={nn[bad]!r} for cohort {int(codes[bad])}")
+        got = Shown(
+            f"won={float(w[bad])!r}, lost={float(lo[bad])!r}, n={float(nn[bad])!r} for cohort {int(codes[bad])}"
+        )
         raise _checks.invalid("n", func, "won_lost_within", got)
     o_codes = vector(open_cohort, "open_cohort", func)
     o_age = vector(open_age, "open_age", func)
@@ -407,13 +409,16 @@ def eventual_rates(
     pos = np.minimum(pos, max(codes.size - 1, 0))
     unknown = codes[order][pos] != o_codes if codes.size else np.ones(o_codes.size, dtype=bool)
     if np.any(unknown):
-        raise _checks.invalid("open_cohort", func, "known_cohorts", o_codes[unknown][0])
+        raise _checks.invalid("open_cohort", func, "known_cohorts", float(o_codes[unknown][0]))
     row_cohort = order[pos].astype(np.int64) if codes.size else np.zeros(0, dtype=np.int64)
     open_n = nn - w - lo
     open_sum = np.bincount(row_cohort, weights=o_count, minlength=codes.size)
     if np.any(open_sum != open_n):
         bad = int(np.argmax(open_sum != open_n))
-        got = Shown(f"cohort {int(codes[bad])}: open_count sums to {open_sum[bad]!r}, n - won - lost = {open_n[bad]!r}")
+        got = Shown(
+            f"cohort {int(codes[bad])}: open_count sums to {float(open_sum[bad])!r}, "
+            f"n - won - lost = {float(open_n[bad])!r}"
+        )
         raise _checks.invalid("open_count", func, "open_sum", got)
 
     q = ci.win_after(o_age)

@@ -26,7 +26,7 @@ def _probabilities(values: npt.ArrayLike, name: str, func: str) -> FloatArray:
     p = np.asarray(values, dtype=float).ravel()
     bad = ~np.isfinite(p) | (p < 0) | (p > 1)
     if np.any(bad):
-        raise _checks.invalid(name, func, "probabilities", p[bad][0])
+        raise _checks.invalid(name, func, "probabilities", float(p[bad][0]))
     return p
 
 
@@ -58,7 +58,9 @@ def outcome_pmf(won: npt.ArrayLike, lost: npt.ArrayLike) -> FloatArray:
     _checks.same_length(func, won=w, lost=lo)
     stay = 1 - w - lo
     if np.any(stay < -1e-12):
-        raise _checks.invalid("lost", func, "at_most_one_minus_won", _checks.Shown(f"won + lost = {(w + lo).max()!r}"))
+        raise _checks.invalid(
+            "lost", func, "at_most_one_minus_won", _checks.Shown(f"won + lost = {float((w + lo).max())!r}")
+        )
     stay = np.clip(stay, 0.0, 1.0)
     n = w.size
     pmf = np.zeros((n + 1, n + 1))
