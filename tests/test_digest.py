@@ -343,7 +343,7 @@ def test_a_server_without_starttls_is_refused_and_a_wrong_login_fails_without_sh
     assert wrong.exit_code == 1 and "refused" in wrong.output and "wrong-password-9" not in wrong.output
     assert not inbox.mails
     assert inbox.attempts == 1  # one login for three recipients: a wrong password is not tried again and again
-    assert wrong.output.count("not sent to") == 3
+    assert wrong.stderr.count("not sent to") == 3  # one line per recipient on stderr, besides the table
 
 
 def test_the_webhook_gets_each_digest_as_json_slack_and_teams_accept(

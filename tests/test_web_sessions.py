@@ -19,7 +19,7 @@ from typer.testing import CliRunner  # noqa: E402
 
 from hitrate.cli import app as cli  # noqa: E402
 from hitrate.store import users  # noqa: E402
-from hitrate.store.embedded import Store  # noqa: E402
+from hitrate.store.embedded import SCHEMA_VERSION, Store  # noqa: E402
 from tests.web_helpers import PASSWORD, WebStore, build_web_store  # noqa: E402
 
 
@@ -178,13 +178,14 @@ def test_a_store_of_layout_5_keeps_its_accounts_and_tokens(tmp_path):
     with Store(path) as s:
         users.add_user(s, "old", "admin")
         token = users.new_token(s, "old")
+        s.raw.execute("ALTER TABLE users DROP COLUMN email")  # layout 8
         s.raw.execute("ALTER TABLE users DROP COLUMN session_version")
         for col in ("token_id", "label", "expires", "last_used"):
             s.raw.execute(f"ALTER TABLE api_tokens DROP COLUMN {col}")
         s.set_meta("schema_version", "5")
     with Store(path) as s:
-        assert s.meta("schema_version") == "7"
+        assert s.meta("schema_version") == SCHEMA_VERSION == "8"
         user = users.user_for_token(s, token)
-        assert user is not None and user.session_version == 0
+        assert user is not None and user.session_version == 0 and user.email is None
         (info,) = users.list_tokens(s, "old")
         assert info.expires - info.created == dt.timedelta(days=90) and info.label == "token"

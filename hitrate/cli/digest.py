@@ -71,7 +71,7 @@ def digest_cmd(
 
     if interval is None:
         report = once()
-        emit(report, fmt, _table)
+        emit(report, fmt, _table, warnings=report.notes())  # each failure also as one line on stderr
         if report.count("failed"):
             raise typer.Exit(1)
         return
