@@ -455,3 +455,32 @@ def test_month_so_far_counts_working_days():
     assert month_so_far("2024-12", dt.date(2024, 12, 31)) is None  # the month is over that day
     assert month_so_far("2024-11", dt.date(2024, 12, 30)) is None
     assert month_so_far("2024-02", dt.date(2024, 2, 14)) == (10, 21)
+
+
+def test_a_digest_report_shows_all_five_faces(
+    store_path: Path, tmp_path: Path, hook: tuple[str, list[dict[str, Any]], dict[str, int]]
+):
+    """send_digest from Python: its DigestReport has a summary (English and Danish), a frame, JSON, a notebook
+    view and a chart, like every result."""
+    import plotly.graph_objects as go
+
+    from hitrate.digest import send_digest
+
+    db = tmp_path / "s.duckdb"
+    db.write_bytes(store_path.read_bytes())
+    url, received, _ = hook
+    with Store(db) as s:
+        report = send_digest(s, to=["rita@example.com", "mo@example.com"], webhook=url, as_of=AS_OF)
+    assert len(received) == 2 and report.count("sent") == 2
+    assert "2 sent, 0 already sent for this period, 0 failed" in report.summary()
+    assert "2 sendt" in report.summary("da")
+    frame = report.to_frame()
+    assert list(frame["status"]) == ["sent", "sent"] and set(frame["recipient"]) == {
+        "rita@example.com",
+        "mo@example.com",
+    }
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["sent"] == 2 and all(url not in json.dumps(d) for d in data["deliveries"])
+    assert "<table" in report._repr_html_()
+    figure = report.plot()
+    assert isinstance(figure, go.Figure) and list(figure.data[0].y) == [2, 0, 0]

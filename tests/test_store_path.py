@@ -55,13 +55,7 @@ def test_a_folder_a_csv_file_and_a_foreign_duckdb_file_are_refused(tmp_path: Pat
 
 
 def test_danish_message(tmp_path: Path):
-    from hitrate.cli import output
-
-    try:
-        output.set_language("da")
-        code, out = run("rates", "--db", str(tmp_path / "ny.duckdb"))
-    finally:
-        output.set_language("en")
+    code, out = run("--lang", "da", "rates", "--db", str(tmp_path / "ny.duckdb"))
     assert code == 2 and "intet lager" in out, out
 
 

@@ -79,13 +79,7 @@ def sessions_db(tmp_path: Path) -> Path:
 
 
 def _cli(args: list[str], lang: str = "en") -> str:
-    from hitrate.cli import output
-
-    try:
-        output.set_language(lang)
-        out = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
-    finally:
-        output.set_language("en")
+    out = CliRunner().invoke(app, ["--lang", lang, *args], env={"COLUMNS": "200"})
     assert out.exit_code == 0, out.output
     return out.stdout
 
