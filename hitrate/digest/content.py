@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hitrate.engine.query import working_days
@@ -92,7 +92,6 @@ class Digest:
     leads: list[dict[str, Any]]
     forecast: dict[str, Any] | None
     dashboard_url: str | None = None
-    notes: list[Message] = field(default_factory=list)
 
     def headline(self) -> Message:
         """The first sentence: this month's hit rate so far in plain words, and whether it moved beyond noise."""

@@ -255,14 +255,15 @@ def message(digest: Digest, sender: str, recipient: str) -> EmailMessage:
     """The mail: the subject, a plain-text part and an HTML alternative."""
     from hitrate.digest.render import html, plain, view
 
+    v = view(digest)  # every line translated and formatted once, for the subject and both parts
     mail = EmailMessage()
-    mail["Subject"] = view(digest)["subject"]
+    mail["Subject"] = v["subject"]
     mail["From"] = sender
     mail["To"] = recipient
     mail["Date"] = formatdate(localtime=True)
     mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
-    mail.set_content(plain(digest))
-    mail.add_alternative(html(digest), subtype="html")
+    mail.set_content(plain(digest, v))
+    mail.add_alternative(html(digest, v), subtype="html")
     return mail
 
 

@@ -141,8 +141,9 @@ def view(digest: Digest) -> dict[str, Any]:
     }
 
 
-def html(digest: Digest) -> str:
-    """The digest as an HTML mail (one self-contained document, inline styles, no scripts or remote images)."""
+def html(digest: Digest, seen: dict[str, Any] | None = None) -> str:
+    """The digest as an HTML mail (one self-contained document, inline styles, no scripts or remote images);
+    ``seen`` is its :func:`view` when the caller has it already."""
     import jinja2
 
     env = jinja2.Environment(
@@ -151,12 +152,12 @@ def html(digest: Digest) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("digest.html").render(**view(digest))
+    return env.get_template("digest.html").render(**(seen or view(digest)))
 
 
-def plain(digest: Digest) -> str:
-    """The digest as plain text: the mail's text part, and the webhook's message."""
-    v = view(digest)
+def plain(digest: Digest, seen: dict[str, Any] | None = None) -> str:
+    """The digest as plain text: the mail's text part, and the webhook's message (``seen``: as :func:`html`)."""
+    v = seen or view(digest)
     lines = [v["greeting"], "", v["headline"], v["scope"] + " · " + v["as_of"], "", v["rates_title"]]
     lines += [f"- {r[0]}: {r[2]}" + (f" ({r[3]}; {r[4]})" if r[3] else "") for r in v["rates"]]
     for title, items, none in (
@@ -174,4 +175,5 @@ def plain(digest: Digest) -> str:
 
 def webhook_payload(digest: Digest) -> dict[str, Any]:
     """What a Slack or Teams incoming webhook accepts: ``{"text": ...}``, the subject in bold, then the text."""
-    return {"text": f"*{view(digest)['subject']}*\n\n{plain(digest)}"}
+    v = view(digest)
+    return {"text": f"*{v['subject']}*\n\n{plain(digest, v)}"}
