@@ -130,10 +130,11 @@ def summarise(store: Store, plan: Plan, rep: FileReport, stored: str, cells: str
 
 
 def _stage_summary(store: Store, stored: str) -> dict[str, dict[str, Any]]:
-    """Rows per stage value as stored (trimmed), with the outcome it gave (``mixed`` when rules differ)."""
+    """Rows per stage value as stored (trimmed), with the outcome it gave (``mixed`` when rules differ); most
+    rows first, ties by stage name, so the report reads the same every run."""
     rows = store.raw.execute(
         f"SELECT stage, CASE WHEN count(DISTINCT outcome) = 1 THEN any_value(outcome) ELSE 'mixed' END, "
-        f"count(*) FROM {stored} GROUP BY 1 ORDER BY 3 DESC"
+        f"count(*) FROM {stored} GROUP BY 1 ORDER BY 3 DESC, 1"
     ).fetchall()
     return {str(s): {"outcome": o, "rows": int(n)} for s, o, n in rows}
 
