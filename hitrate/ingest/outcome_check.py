@@ -174,7 +174,7 @@ def guard_changes(con: Any, path: str, target: str, key: str, staged: str) -> No
     changes = con.execute(
         f"SELECT t.outcome, s.outcome, count(*), list(t.{k} ORDER BY t.{k})[1:3] FROM {staged} s "
         f"JOIN {t} t ON s.{k} = t.{k} WHERE t.outcome IN ('won', 'lost') AND s.outcome IS DISTINCT FROM t.outcome "
-        f"GROUP BY 1, 2 ORDER BY 3 DESC"
+        f"GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
     ).fetchall()
     n = sum(int(c[2]) for c in changes)
     if n <= max(_CHANGES_FEW, _CHANGES_SHARE * total):

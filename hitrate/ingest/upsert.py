@@ -169,7 +169,7 @@ def unmatched_keys(store: Store) -> dict[str, dict[str, Any]]:
             continue
         rows = store.fetch(
             f"SELECT o.{quote(key)}, count(*) FROM opportunities o WHERE o.{quote(key)} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {quote(lookup)} l WHERE l.{quote(key)} = o.{quote(key)}) GROUP BY 1 ORDER BY 2 DESC"
+            f"(SELECT 1 FROM {quote(lookup)} l WHERE l.{quote(key)} = o.{quote(key)}) GROUP BY 1 ORDER BY 2 DESC, 1"
         )
         if not rows:
             continue
