@@ -47,7 +47,9 @@ def rates_cmd(
     with quiet():
         scope = library_options(period=period, basis=basis, date_from=date_from, date_to=date_to, where=where)
         result = rates(data, definitions=defs, by=by or [], **scope)
-    emit(result, fmt, rates_table, warnings=result.warnings, output=output, source=data, definitions=defs)
+    emit(
+        result, fmt, rates_table, warnings=result.warnings, output=output, source=data, definitions=defs, headline=True
+    )
 
 
 def rates_table(result: Any, title: str | None = None) -> Any:
@@ -66,6 +68,7 @@ def rates_table(result: Any, title: str | None = None) -> Any:
         [*shown, *headers(*heads)],
         "l" * len(labels) + "r" * len(heads),
         caption=text("cli.rates.caption", denominator=denominator, hash=defs.hash),
+        method=result.method,
         no_wrap=True,
     )
     for rec in records:
@@ -100,7 +103,10 @@ def benchmark_cmd(
     with quiet():
         scope = library_options(basis=basis, date_from=date_from, date_to=date_to, where=where)
         result = benchmark(data, definitions=defs, by=by, within=within, adjust=split_list(adjust), **scope)
-    emit(result, fmt, benchmark_table, warnings=result.warnings, output=output, source=data, definitions=defs)
+    emit(
+        result, fmt, benchmark_table, warnings=result.warnings, output=output, source=data, definitions=defs,
+        headline=True,
+    )  # fmt: skip
 
 
 def benchmark_table(result: Any) -> Any:
@@ -114,6 +120,7 @@ def benchmark_table(result: Any) -> Any:
         [*result.by, *headers(*heads)],
         "l" * len(result.by) + "r" * len(heads),
         caption=text("cli.benchmark.caption", overall=percent(result.query["overall_rate"]), hash=defs.hash),
+        method=result.method,
         no_wrap=True,
     )
     for r in result.records():
