@@ -164,7 +164,7 @@ def trend_cmd(
     result = trend(data, definitions=defs, by=by, **scope)
     # The table shows each series' note under its factors: on stderr too it would be said twice.
     shown = [] if fmt == TableFormat.table else result.warnings
-    emit(result, fmt, trend_table, warnings=shown, output=output, source=data, definitions=defs)
+    emit(result, fmt, trend_table, warnings=shown, output=output, source=data, definitions=defs, headline=True)
 
 
 def seasonal_table(name: str, series: dict[str, Any]) -> Any:
@@ -200,6 +200,7 @@ def trend_table(result: Any) -> Any:
         [*result.by, text("cli.col.period"), *headers(*heads)],
         "l" * (len(result.by) + 1) + "r" * len(heads),
         caption=text("cli.trend.caption", hash=result.definitions.hash),
+        method=result.method,
         no_wrap=True,
     )
     for r in result.records():
@@ -264,6 +265,7 @@ def funnel_cmd(
         output=output,
         source=data,
         definitions=defs,
+        headline=True,
     )
 
 
@@ -273,7 +275,12 @@ def funnel_table(result: Any, by: str | None = None) -> Any:
     heads += ["cli.funnel.median_days"]
     title = text("cli.funnel.title_by", by=by) if by else text("cli.funnel.title")
     groups = [by] if by else []
-    t = table(title, [*groups, text("cli.funnel.stage"), *headers(*heads)], "l" * (len(groups) + 1) + "r" * len(heads))
+    t = table(
+        title,
+        [*groups, text("cli.funnel.stage"), *headers(*heads)],
+        "l" * (len(groups) + 1) + "r" * len(heads),
+        method=result.method,
+    )
     for r in result.rows:
         t.add_row(
             *([str(r[by])] if by else []),
