@@ -216,6 +216,8 @@ def rates_headline(
     above, below = np.flatnonzero(low > overall), np.flatnonzero(high < overall)
     top = max(above, key=lambda i: rate[i]) if len(above) else None
     bottom = min(below, key=lambda i: rate[i]) if len(below) else None
+    if top is None and bottom is None:
+        return Message("rates.plain_groups_even", overall=overall, unit=unit, groups=len(attempts))
     return Message(
         "rates.plain_groups",
         overall=overall,
