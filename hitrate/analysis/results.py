@@ -15,7 +15,7 @@ import numpy as np
 
 from hitrate.analysis._common import english_dict
 from hitrate.i18n import DEFAULT_LANG, Joined, Message
-from hitrate.report.result import RATE_COLUMNS, Result, clean
+from hitrate.report.result import RATE_COLUMNS, Result, clean, clean_column
 from hitrate.spec.model import Definitions
 
 if TYPE_CHECKING:
@@ -88,9 +88,10 @@ class RatesResult(Result):
     def records(self) -> list[dict[str, Any]]:
         """The rows as JSON-ready dicts (None for missing values)."""
         names = list(self.columns)
-        n = len(self.columns["attempts"]) if "attempts" in self.columns else 0
-        cols = [self.columns[name].tolist() for name in names]
-        return [{name: clean(col[i]) for name, col in zip(names, cols, strict=True)} for i in range(n)]
+        if not names or "attempts" not in self.columns:
+            return []
+        cols = [clean_column(self.columns[name]) for name in names]  # a column at a time, not a call per cell
+        return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame (a copy)."""
