@@ -206,15 +206,15 @@ def rates_headline(
         )
     overall = float(hits.sum() / attempts.sum())
     if not by or len(attempts) == 1:
-        low, high = (float(columns["ci_low"][0]), float(columns["ci_high"][0])) if len(attempts) == 1 else (None, None)
+        one = len(attempts) == 1  # else no groups but several rows: no single interval to show
         return Message(
-            "rates.plain_all", rate=overall, hits=int(hits.sum()), attempts=int(attempts.sum()), low=low, high=high,
-            unit=unit,
+            "rates.plain_all", rate=overall, hits=int(hits.sum()), attempts=int(attempts.sum()), unit=unit,
+            low=float(columns["ci_low"][0]) if one else None, high=float(columns["ci_high"][0]) if one else None,
         )  # fmt: skip
     names = [" · ".join(str(columns[f][i]) for f in by) for i in range(len(attempts))]
     rate = np.divide(hits, attempts, out=np.full_like(hits, np.nan), where=attempts > 0)
-    low, high = np.asarray(columns["ci_low"], dtype=float), np.asarray(columns["ci_high"], dtype=float)
-    above, below = np.flatnonzero(low > overall), np.flatnonzero(high < overall)
+    lows, highs = np.asarray(columns["ci_low"], dtype=float), np.asarray(columns["ci_high"], dtype=float)
+    above, below = np.flatnonzero(lows > overall), np.flatnonzero(highs < overall)
     top = max(above, key=lambda i: rate[i]) if len(above) else None
     bottom = min(below, key=lambda i: rate[i]) if len(below) else None
     if top is None and bottom is None:
