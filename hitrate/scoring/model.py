@@ -58,7 +58,8 @@ def threads_for(rows: int) -> contextlib.AbstractContextManager[Any]:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="openmp")
+    limited: contextlib.AbstractContextManager[Any] = threadpool_limits(limits=1, user_api="openmp")
+    return limited
 
 
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
