@@ -36,6 +36,7 @@ from hitrate.cli.output import (
     headers,
     language,
     note,
+    progress_bar,
     say,
     show,
     stderr,
@@ -398,7 +399,10 @@ def report_cmd(
 ) -> None:
     from hitrate.store_report import write_store_report
 
-    path = write_store_report(data, output, lang=lang.value if lang else language(), definitions=defs)
+    with progress_bar(text("cli.progress.report")) as progress:
+        path = write_store_report(
+            data, output, lang=lang.value if lang else language(), definitions=defs, progress=progress
+        )
     note("cli.report.written", path=str(path))
 
 
