@@ -55,7 +55,10 @@ def store_sections(
             if field not in available:
                 continue
             by_field = rates(store, by=[field], definitions=defs)
-            table = RateTable(_text(title, lang), by_field.rows, field, "bars", overall_rate, _text(note, lang))
+            words = by_field.section_words(lang)
+            table = RateTable(
+                _text(title, lang), by_field.rows, field, "bars", overall_rate, _text(note, lang), **words
+            )
             sections.append(table)
             steps.done()
             if field == "rep":
@@ -63,7 +66,8 @@ def store_sections(
         trend = rates(store, period="month", definitions=defs)
         note = _text("trend_note", lang, date=defs.effective_period_date)
         frame = trend.rows[["period", *RATE_COLUMNS]]
-        sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note))
+        words = trend.section_words(lang)
+        sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note, **words))
         steps.done()
         if attempts:
             sections += _analysis_sections(store, defs, lang, available, dated, steps)
@@ -166,8 +170,9 @@ def _seasonal(store: Any, defs: Definitions, lang: str) -> list[SeasonalPlot]:
     except UserInputError:
         return []
     s = season.series[0] if season.series else {}
-    note = render_all([s.get("note") or ""], lang)[0]
-    return [seasonal_plot(_text("seasonal", lang), season.rows, s, note)]
+    note, method = render_all([s.get("note") or "", s.get("method") or ""], lang)
+    lead = season.section_words(lang)["lead"]
+    return [seasonal_plot(_text("seasonal", lang), season.rows, s, note, lead, method)]
 
 
 def _cohorts(store: Any, defs: Definitions, lang: str) -> list[CohortCurves]:
@@ -182,7 +187,10 @@ def _cohorts(store: Any, defs: Definitions, lang: str) -> list[CohortCurves]:
         return []
     if not len(curves):
         return []
-    return [CohortCurves(_text("cohorts", lang), curves, "cohort", _text("cohorts_note", lang))]
+    lead, method = _text("cohorts_lead", lang), _text("cohorts_method", lang)
+    return [
+        CohortCurves(_text("cohorts", lang), curves, "cohort", _text("cohorts_note", lang), lead=lead, method=method)
+    ]
 
 
 def write_store_report(

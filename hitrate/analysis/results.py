@@ -160,7 +160,8 @@ class RatesResult(Result):
             frame = frame.assign(all=Message("rates.all").render(lang))
             label, kind = "all", "bars"
         labels = [label] + [c for c in (*self.by,) if c != label and not self.period]
-        return [RateTable(self.title().render(lang), frame[[*labels, *RATE_COLUMNS]], label, kind)]
+        words = self.section_words(lang)
+        return [RateTable(self.title().render(lang), frame[[*labels, *RATE_COLUMNS]], label, kind, **words)]
 
 
 def rates_headline(

@@ -76,7 +76,7 @@ class BacktestResult(RowsResult):
         }
 
     def title(self) -> Message:
-        return Message("forecast.backtest_title", horizon=self.horizon, n=len(self.rows))
+        return Message("forecast.backtest_title", horizon=Message(f"rates.period_{self.horizon}"), n=len(self.rows))
 
     def headline(self) -> Message:
         s = self.accuracy
@@ -110,13 +110,13 @@ class BacktestResult(RowsResult):
         return fig
 
     def sections(self, lang: str = DEFAULT_LANG) -> list[FindingsTable]:
-        """The report's backtest section: the chart of forecasts against actual wins, then the accuracy of each
-        method."""
+        """The report's backtest section: the headline, the chart of forecasts against actual wins, then the
+        accuracy of each method; how the points were made in its method block."""
         from hitrate.improve._forecast_tables import accuracy_cells
         from hitrate.report import FindingsTable
 
         heads, cells = accuracy_cells(self.accuracy, lang)
-        note = f"{self.headline().render(lang)} {Message('forecast.accuracy_note', n=len(self.rows)).render(lang)}"
+        method = Message("forecast.accuracy_note", n=len(self.rows)).render(lang)
         caption = Message("forecast.read_backtest").render(lang)
         figure = self.plot(lang) if self.rows else None
         return [
@@ -125,10 +125,10 @@ class BacktestResult(RowsResult):
                 heads,
                 cells,
                 frozenset({1, 2, 3, 4}),
-                note,
-                "",
                 figure=figure,
                 caption=caption,
+                lead=self.headline().render(lang),
+                method=method,
             )
         ]
 
