@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -14,19 +15,14 @@ from typer.testing import CliRunner
 
 from hitrate.cli import app
 from hitrate.cli.cells import BAR_WIDTH, Bar, bars
-from hitrate.store.embedded import Store
-from hitrate.synth.demo import build_demo
 
 runner = CliRunner()
 BLOCKS = set("█▏▎▍▌▋▊▉")
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("bars") / "s.duckdb"
-    with Store(path) as s:
-        build_demo(s, n_opportunities=2500, seed=4, force=True)
-    return str(path)
+@pytest.fixture
+def db(small_demo_db: Path) -> str:
+    return str(small_demo_db)
 
 
 def test_bars_are_scaled_from_the_lowest_to_the_highest_rate():

@@ -15,18 +15,14 @@ from hitrate._progress import Steps
 from hitrate.cli import app
 from hitrate.cli.output import LazyProgress
 from hitrate.store.embedded import Store
-from hitrate.synth.demo import build_demo
 from tests.conftest import require_module
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("progress") / "s.duckdb"
-    with Store(path) as s:
-        build_demo(s, n_opportunities=2500, seed=4, force=True)
-    return str(path)
+@pytest.fixture
+def db(small_demo_db: Path) -> str:
+    return str(small_demo_db)
 
 
 class Calls(list[tuple[int, int]]):

@@ -12,7 +12,6 @@ import pytest
 
 from hitrate.store.embedded import Store
 from hitrate.store_report import write_store_report
-from hitrate.synth.demo import build_demo
 from tests.words import foreign_words, jargon_in, main_text, method_text
 
 #: The store's columns that hold names (reps, teams, stages, products, loss reasons ...), in whatever language
@@ -24,11 +23,8 @@ NAMES = {
 
 
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("plain") / "s.duckdb"
-    with Store(path) as s:
-        build_demo(s, n_opportunities=2500, seed=4, force=True)
-    return path
+def store_path(small_demo_db: Path) -> Path:
+    return small_demo_db
 
 
 @pytest.fixture(scope="module")
