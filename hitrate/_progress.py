@@ -32,6 +32,18 @@ class Steps:
         if self.progress is not None:
             self.progress(self.count, self.total)
 
+    def part(self, size: int) -> Progress:
+        """A callback for another function that does the next ``size`` steps: its ``progress(done, total)``
+        counts as ``size * done // total`` of them (it should end with ``(total, total)``)."""
+        start = self.count
+
+        def told(done: int, total: int) -> None:
+            reached = min(start + size * done // max(total, 1), start + size)
+            if reached > self.count:
+                self.done(reached - self.count)
+
+        return told
+
     def finish(self) -> None:
         """Every step is finished: the callback's last call is ``(total, total)``, said once."""
         if self.count < self.total:

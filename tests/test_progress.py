@@ -42,6 +42,18 @@ class Calls(list[tuple[int, int]]):
         assert counts[0] >= 1 and counts[-1] == total, self
 
 
+def test_a_part_of_the_steps_is_counted_in_proportion():
+    calls = Calls()
+    steps = Steps(calls, 6)
+    steps.done()
+    part = steps.part(4)
+    for done in range(1, 9):  # another function's eight steps are four of these
+        part(done, 8)
+    part(8, 8)
+    steps.finish()
+    assert calls == [(1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)]
+
+
 def test_steps_count_up_to_the_total_and_finish_says_the_rest_once():
     calls = Calls()
     steps = Steps(calls, 4)
@@ -59,8 +71,8 @@ def test_score_train_tells_each_step(db: str, tmp_path: Path):
     calls = Calls()
     with Store(db, read_only=True) as store:
         score_train(store, model=tmp_path / "m.skops", progress=calls)
-    calls.check(6)
-    assert calls[-1] == (6, 6)  # split and leakage guard, model, two baselines, final model, file
+    calls.check(20)
+    assert calls[-1] == (20, 20)  # leakage guard, the model's 8 steps, two baselines, the final model's 8, the file
 
 
 def test_the_report_tells_each_section_then_the_file(db: str, tmp_path: Path):

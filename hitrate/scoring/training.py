@@ -116,13 +116,14 @@ def train(
     too few decided leads, constant features); with ``strict`` it is refused with a
     :class:`~hitrate.errors.UserInputError` and no model file is written.
 
-    ``progress(done, total)`` (:mod:`hitrate._progress`) is told after each step: the leakage guard, the model,
-    each baseline, the final model on every lead, the file."""
+    ``progress(done, total)`` (:mod:`hitrate._progress`) is told after each step: the leakage guard, the model's
+    steps (:data:`~hitrate.scoring.model.FIT_STEPS`: its cross-validation folds among them), each baseline, the
+    final model's steps on every lead, the file."""
     from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
     from hitrate.scoring.evaluation import evaluate, split
     from hitrate.scoring.io import save_model
     from hitrate.scoring.leakage import excluded_columns, leakage_report
-    from hitrate.scoring.model import LeadScorer
+    from hitrate.scoring.model import FIT_STEPS, LeadScorer
     from hitrate.scoring.results import METRICS
 
     decided = leads.y.notna()
@@ -141,17 +142,16 @@ def train(
     frame = leads.features[decided].reset_index(drop=True)
     y = leads.y[decided].astype(int).reset_index(drop=True)
     dates = leads.created_at[decided].reset_index(drop=True) if leads.created_at is not None else None
-    steps = Steps(progress, 6 if baselines else 4)
+    steps = Steps(progress, 2 + 2 * FIT_STEPS + (2 if baselines else 0))
     parts = split(frame, y, dates=dates, test_size=0.25, random_state=random_state)
     report = leakage_report(
         parts.train, parts.y_train, exclude=exclude, allow=allow, post_outcome=post_outcome, random_state=random_state
     )
     drop = excluded_columns(report)
     steps.done()
-    model = LeadScorer(exclude=drop, random_state=random_state).fit(parts.train, parts.y_train)
+    model = LeadScorer(exclude=drop, random_state=random_state).fit(parts.train, parts.y_train, steps.part(FIT_STEPS))
     p = model.predict_proba(parts.test)[:, 1]
     metrics = evaluate(parts.y_test, p, y_train=parts.y_train)
-    steps.done()
     base: dict[str, dict[str, Any]] = {}
     if baselines:
         for name, est in (
@@ -167,8 +167,7 @@ def train(
     beats, checks = baseline_verdict(metrics, base, parts.train, parts.y_train)
     if strict and beats is False:
         raise UserInputError("scoring_check.strict", found=Joined(checks, "; "), strict=Param("strict"))
-    final = LeadScorer(exclude=drop, random_state=random_state).fit(frame, y)
-    steps.done()
+    final = LeadScorer(exclude=drop, random_state=random_state).fit(frame, y, steps.part(FIT_STEPS))
     summary = {k: metrics[k] for k in METRICS}
     used = set(final.features_.spec_.columns)
     sources = {c: s for c, s in leads.sources.items() if c in used}
