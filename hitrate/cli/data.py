@@ -386,7 +386,8 @@ def demo_cmd(
             result = rates(store, by=["team"])
         show(rates_table(result, title=text("cli.demo.title")))
         target = one_of(output, report, "--report") or Path("hitrate-report.html")
-        path = write_store_report(store, target, title=text("cli.demo.report_title"))
+        with progress_bar(text("cli.progress.report")) as progress:
+            path = write_store_report(store, target, title=text("cli.demo.report_title"), progress=progress)
     note("cli.demo.report_written", path=str(path), seconds=number(time.monotonic() - started, 1, group=False))
 
 
