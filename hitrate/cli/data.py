@@ -384,7 +384,7 @@ def demo_cmd(
             )
         with quiet():
             result = rates(store, by=["team"])
-        show(rates_table(result, title=text("cli.demo.title")))
+        show([say(result.headline()), rates_table(result, title=text("cli.demo.title"))])
         target = one_of(output, report, "--report") or Path("hitrate-report.html")
         with progress_bar(text("cli.progress.report")) as progress:
             path = write_store_report(store, target, title=text("cli.demo.report_title"), progress=progress)
