@@ -162,7 +162,8 @@ class RatesResult(Result):
             label, kind = "all", "bars"
         labels = [label] + [c for c in (*self.by,) if c != label and not self.period]
         words = self.section_words(lang)
-        return [RateTable(self.title().render(lang), frame[[*labels, *RATE_COLUMNS]], label, kind, **words)]
+        table = frame[[*labels, *RATE_COLUMNS]]
+        return [RateTable(self.title().render(lang), table, label, kind, lead=words["lead"], method=words["method"])]
 
 
 def rates_headline(
