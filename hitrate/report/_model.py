@@ -59,6 +59,8 @@ class RateTable:
     kind: str = "bars"
     overall_rate: float | None = None
     note: str = ""
+    lead: str = ""
+    method: str = ""
 
     def __post_init__(self) -> None:
         if self.kind in SECTION_CLASSES:
@@ -227,6 +229,8 @@ class FunnelPlot(_Groups):
     overall_rate: float
     note: str = ""
     extra_labels: Sequence[str] = ()
+    lead: str = ""
+    method: str = ""
 
 
 @dataclass
@@ -259,6 +263,8 @@ class CaterpillarPlot(_Groups):
     overall_rate: float | None = None
     note: str = ""
     extra_labels: Sequence[str] = ()
+    lead: str = ""
+    method: str = ""
 
 
 @dataclass
@@ -298,6 +304,8 @@ class SeasonalPlot:
     seasonal_factor_low: Mapping[int, float] | None = None
     seasonal_factor_high: Mapping[int, float] | None = None
     note: str = ""
+    lead: str = ""
+    method: str = ""
 
     def __post_init__(self) -> None:
         _check_frame("SeasonalPlot", self.title, self.frame, [self.label], self.columns)
@@ -353,6 +361,8 @@ class CohortCurves:
     label: str = "cohort"
     note: str = ""
     milestones: Sequence[int] = field(default=MILESTONES)
+    lead: str = ""
+    method: str = ""
 
     def __post_init__(self) -> None:
         self.milestones = tuple(self.milestones)
@@ -385,7 +395,14 @@ class FindingsTable:
     kind: str = "findings"
     figure: Any = None
     caption: str = ""
+    lead: str = ""
+    method: str = ""
 
+
+#: Every section also takes ``lead``, the plain sentence it opens with (what a sales leader reads first: a
+#: result's ``headline()``), and ``method``, how its numbers are worked out, named (Wilson, beta-binomial
+#: empirical Bayes, ...): the page keeps it in a ``<details class="method">`` block at the section's end, so the
+#: section's own words stay plain.
 
 #: Anything :func:`hitrate.report.render_report` accepts as a section.
 FrameSection: TypeAlias = RateTable | FunnelPlot | CaterpillarPlot | SeasonalPlot | CohortCurves
