@@ -44,13 +44,17 @@ def test_a_terminal_without_block_characters_gets_hashes():
     assert Bar(1).text(ascii=True) == "#" and Bar(0).text(ascii=True) == ""
 
 
+#: A terminal wide enough that no header wraps (under xdist the width is not a terminal's).
+WIDE = {"COLUMNS": "200"}
+
+
 def _rows(stdout: str) -> list[str]:
     """The rows of the table of periods (the seasonal factors' table, months 1-12, has no bars)."""
     return [line for line in stdout.splitlines() if line.startswith("│") and re.search(r"\b20\d\d\b", line)]
 
 
 def test_trend_draws_the_bar_in_the_table_only(db: str):
-    table = runner.invoke(app, ["trend", "--db", db])
+    table = runner.invoke(app, ["trend", "--db", db], env=WIDE)
     assert table.exit_code == 0, table.output
     assert "low to high" in table.stdout
     rows = _rows(table.stdout)
@@ -63,8 +67,10 @@ def test_trend_draws_the_bar_in_the_table_only(db: str):
 
 
 def test_rates_draws_the_bar_when_rows_are_periods(db: str):
-    by_period = runner.invoke(app, ["--lang", "da", "rates", "--period", "quarter", "--by", "team", "--db", db])
+    by_period = runner.invoke(
+        app, ["--lang", "da", "rates", "--period", "quarter", "--by", "team", "--db", db], env=WIDE
+    )
     assert by_period.exit_code == 0, by_period.output
     assert "lav til høj" in by_period.stdout and all(BLOCKS & set(r) for r in _rows(by_period.stdout))
-    by_team = runner.invoke(app, ["rates", "--by", "team", "--db", db])
+    by_team = runner.invoke(app, ["rates", "--by", "team", "--db", db], env=WIDE)
     assert "low to high" not in by_team.stdout and not BLOCKS & set(by_team.stdout)
