@@ -34,6 +34,10 @@ For every N it
    and data included. Before anything is timed, each variant's first output is checked against the SQL's:
    same groups, same attempts and hits (rates: amounts and intervals to 1e-9; benchmark: intervals to 1e-9).
 
+``--layout many`` makes the data of 200 reps over 60 months (about 12,000 rep-months instead of about 1,000;
+folders and stores named ``...-many``, results ``results-scale-many.json``, BENCHMARKS.md markers
+``scale-table-many``): the cost per group shows next to the cost per row.
+
 Results go to ``benchmarks/data/results-scale.json`` and a markdown table is printed (and written to
 ``benchmarks/data/results-scale.md``; ``--update-doc`` also puts it into BENCHMARKS.md between the
 ``scale-table`` markers). The 1-minute load average is recorded before and after each N and analysis.
