@@ -103,13 +103,14 @@ def accepts(port: int) -> bool:
     return True
 
 
-def start(workdir: Path, timeout: float = START_TIMEOUT) -> ConnectServer:
-    """Start a server whose files (log, warehouse, Derby metastore) live under ``workdir``."""
+def start(workdir: Path, timeout: float = START_TIMEOUT, conf: dict[str, str] | None = None) -> ConnectServer:
+    """Start a server whose files (log, warehouse, Derby metastore) live under ``workdir``; ``conf`` adds or
+    overrides Spark settings (``spark.driver.memory``, say)."""
     home = spark_home()
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = workdir / "server.log"
-    conf = {
+    settings = {
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
         "spark.ui.enabled": "false",
@@ -117,9 +118,9 @@ def start(workdir: Path, timeout: float = START_TIMEOUT) -> ConnectServer:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.warehouse.dir": str(workdir / "warehouse"),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={workdir}",
-    }
+    } | (conf or {})
     command = [str(home / "bin" / "spark-submit"), "--master", "local[2]", "--class", SERVER_CLASS]
-    for key, value in conf.items():
+    for key, value in settings.items():
         command += ["--conf", f"{key}={value}"]
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     began = time.perf_counter()
