@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hitrate.cli import app
+from hitrate.errors import UserInputError
 from hitrate.store.backends import close, connect, connect_address, is_spark_connect, redact
 from hitrate.store.embedded import Store
 from hitrate.synth.demo import build_demo
@@ -100,6 +101,21 @@ def test_no_server_there_is_one_line_with_the_token_hidden() -> None:
     assert SECRET not in out + err
 
 
+def test_through_a_proxy_grpc_itself_says_what_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a proxy configured, a direct connection proves nothing: gRPC goes through the proxy and its
+    failure is the one line (after a few quick retries, not Spark's ten minutes)."""
+    require_module("pyspark.sql.connect.session")
+    proxy, port = scs.free_port(), scs.free_port()
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{proxy}")
+    url = f"sc://127.0.0.1:{port}/;token={SECRET}"
+    code, out, err = run("rates", "--engine", url)
+    assert code == 2, err
+    assert err.startswith(
+        f"error: --engine sc://127.0.0.1:{port}/;token=***: the Spark Connect server at 127.0.0.1:{port} failed: "
+    )
+    assert len(err.strip().splitlines()) == 1 and SECRET not in out + err
+
+
 # --- on a running server ---------------------------------------------------------------------------------
 
 
@@ -142,14 +158,33 @@ class _Http400(socketserver.BaseRequestHandler):
         self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
 
+def test_a_refused_connection_ends_its_server_session(
+    tmp_path: Path, spark_connect_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    stopped: list[Any] = []
+    stop = ConnectSession.stop
+    monkeypatch.setattr(ConnectSession, "stop", lambda self: (stopped.append(self), stop(self))[1])
+    with pytest.raises(UserInputError, match="no table 'opportunities' there"):
+        connect(spark_connect_server.url(tmp_path))
+    assert len(stopped) == 1 and stopped[0].is_stopped
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        ("empty-folder", "no table 'opportunities' there"),
-        ("missing-folder", "no table 'opportunities' there"),
-        ("not-parquet", "the Spark Connect server at 127.0.0.1:{port} failed: "),
-        ("token-on-plain-server", "the Spark Connect server at 127.0.0.1:{port} failed: "),  # + a handshake
-        ("not-spark-connect", "the Spark Connect server at 127.0.0.1:{port} failed: failed to connect"),
+        pytest.param("empty-folder", "no table 'opportunities' there", id="empty-folder"),
+        pytest.param("missing-folder", "no table 'opportunities' there", id="missing-folder"),
+        pytest.param("not-parquet", "the Spark Connect server at 127.0.0.1:{port} failed: ", id="not-parquet"),
+        pytest.param(
+            "token-on-plain-server", "the Spark Connect server at 127.0.0.1:{port} failed: ", id="token-on-plain-server"
+        ),  # + a handshake
+        pytest.param(
+            "not-spark-connect",
+            "the Spark Connect server at 127.0.0.1:{port} failed: failed to connect",
+            id="not-spark-connect",
+        ),
     ],
 )
 def test_what_the_server_refuses_is_one_line(

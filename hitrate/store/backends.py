@@ -46,6 +46,8 @@ _EXTRA_TABLES = ("lead_scores",)
 _SECRET_PARAM = re.compile(r"([;?&](?:token|password)=)[^;&#]*", re.IGNORECASE)
 #: How long to wait for a Spark Connect server to accept a connection, in seconds.
 CONNECT_TIMEOUT = 10.0
+#: With one of these set, gRPC goes through a proxy, and a direct connection says nothing.
+_PROXIES = ("grpc_proxy", "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")
 
 
 def redact(url: str) -> str:
@@ -188,13 +190,14 @@ def _spark_connect(url: str) -> Any:
     if not channel.host:
         raise UserInputError("store.spark_connect_no_host", param=ENGINE, url=redact(url))
     endpoint = f"{address[0]}:{address[1]}"
+    if not any(os.environ.get(name) for name in _PROXIES):  # through a proxy, only gRPC itself can tell
+        try:
+            socket.create_connection(address, timeout=CONNECT_TIMEOUT).close()
+        except OSError as exc:
+            raise _failed("spark_connect_unreachable", url, exc, endpoint) from None
+    # A session of its own (not the process's default): its table views never clash with another's.
+    session = ConnectSession(connection=channel)  # no request yet: the first is the setting below
     try:
-        socket.create_connection(address, timeout=CONNECT_TIMEOUT).close()
-    except OSError as exc:
-        raise _failed("spark_connect_unreachable", url, exc, endpoint) from None
-    try:
-        # A session of its own (not the process's default): its table views never clash with another's.
-        session = ConnectSession(connection=channel)
         # Connecting: a few quick retries, not Spark's ten minutes of them; the queries get Spark's own.
         patient = session.client.get_retry_policies()
         session.client.set_retry_policies([DefaultPolicy(max_retries=3, max_backoff=2000)])
@@ -202,11 +205,16 @@ def _spark_connect(url: str) -> Any:
         con = ibis.pyspark.connect(session)
         session.client.set_retry_policies(patient)
     except Exception as exc:  # gRPC errors: refused, unauthenticated, not a Spark Connect server
+        session.stop()
         raise _failed("spark_connect_failed", url, exc, endpoint) from None
-    if folder is not None:
-        for name in (*TABLES, *_EXTRA_TABLES):
-            _read_remote_parquet(con, folder, name, url, endpoint)
-    _require_opportunities(con, url)
+    try:
+        if folder is not None:
+            for name in (*TABLES, *_EXTRA_TABLES):
+                _read_remote_parquet(con, folder, name, url, endpoint)
+        _require_opportunities(con, url)
+    except BaseException:
+        session.stop()  # the server's session ends with the failed connection, not at its idle timeout
+        raise
     return con
 
 
