@@ -176,7 +176,12 @@ def test_a_refused_connection_ends_its_server_session(
     [
         pytest.param("empty-folder", "no table 'opportunities' there", id="empty-folder"),
         pytest.param("missing-folder", "no table 'opportunities' there", id="missing-folder"),
-        pytest.param("not-parquet", "the Spark Connect server at 127.0.0.1:{port} failed: ", id="not-parquet"),
+        pytest.param(
+            "not-parquet",
+            "the Spark Connect server at 127.0.0.1:{port} failed: "
+            "file:{folder}/opportunities.parquet is not a Parquet file",
+            id="not-parquet",
+        ),
         pytest.param(
             "token-on-plain-server", "the Spark Connect server at 127.0.0.1:{port} failed: ", id="token-on-plain-server"
         ),  # + a handshake
@@ -212,7 +217,7 @@ def test_what_the_server_refuses_is_one_line(
             fake.shutdown()
             fake.server_close()
     assert code == 2, err
-    assert message.format(port=port) in err, err
+    assert message.format(port=port, folder=tmp_path) in err, err
     if make == "token-on-plain-server":
         assert "handshake failed" in err.lower(), err
     assert err.startswith(f"error: --engine {redact(url)}: ") and len(err.strip().splitlines()) == 1, err

@@ -236,12 +236,24 @@ def _failed(key: str, url: str, exc: Exception, address: str | None = None) -> U
     """The user error ``store.<key>`` for a Spark Connect URL: the URL redacted, the first line of the root
     cause (Spark's "retries exceeded" says less than the gRPC error under it)."""
     extra = {} if address is None else {"address": address}
+    return UserInputError(f"store.{key}", param=ENGINE, url=redact(url), reason=_root_reason(exc, url), **extra)
+
+
+def _root_reason(exc: Exception, url: str) -> str:
+    """The innermost cause of a Spark Connect error in one line: a gRPC error's details (not its multi-line
+    repr), or the last ``Caused by:`` of the server's Java trace (``... is not a Parquet file``) without the
+    exception's class name."""
     root: BaseException = exc
     while root.__cause__ is not None:
         root = root.__cause__
-    details = getattr(root, "details", None)  # a gRPC error: its one-line details, not its multi-line repr
-    reason = _clean(RuntimeError(details()) if callable(details) and details() else root, url)
-    return UserInputError(f"store.{key}", param=ENGINE, url=redact(url), reason=reason, **extra)
+    details = getattr(root, "details", None)
+    text = str(details() if callable(details) and details() else root)
+    lines = [line.strip() for line in text.splitlines()]
+    causes = [line.removeprefix("Caused by:").strip() for line in lines if line.startswith("Caused by:")]
+    causes = [cause for cause in causes if not cause.endswith("awaitResult:")]
+    if causes:
+        text = re.sub(r"^[\w.$]+(?:Exception|Error): ", "", causes[-1])
+    return _clean(RuntimeError(text), url)
 
 
 def _parquet_for(folder: Path, name: str) -> Path | None:
