@@ -115,3 +115,12 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory):
 
     with pgs.running(tmp_path_factory.mktemp("postgres")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def spark_connect_server(tmp_path_factory: pytest.TempPathFactory):
+    """A Spark Connect server of its own (started from the PySpark installation, local[2]), stopped at the end."""
+    from tests import spark_connect_server as scs
+
+    with scs.running(tmp_path_factory.mktemp("spark-connect")) as server:
+        yield server

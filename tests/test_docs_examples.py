@@ -225,6 +225,25 @@ SKIP: dict[tuple[str, str], str] = {
     ("../engines.md", "hitrate benchmark --engine spark+local:///data/crm --by rep"): (
         "Parquet tables named for the example (tests/test_engines_cli.py runs rates and benchmark on Spark)"
     ),
+    ("../engines.md", "hitrate rates --engine sc://spark.internal:15002/data/crm --by team --period quarter"): (
+        "a Spark cluster named for the example (tests/test_engines_cli.py and tests/test_engines_spark_connect.py "
+        "run rates and benchmark through a Spark Connect server they start)"
+    ),
+    (
+        "../engines.md",
+        'hitrate benchmark --engine "sc://spark.internal:443/s3a://sales-lake/crm;use_ssl=true" --by rep',
+    ): "a Spark cluster with TLS and object storage named for the example (the URL's split is tested in "
+    "tests/test_engines_spark_connect.py::test_connect_address_splits_the_server_from_the_tables)",
+    (
+        "../engines.md",
+        'hitrate rates --engine "sc://adb-1234567890123456.7.azuredatabricks.net:443/;token=dapi...;'
+        'x-databricks-cluster-id=0123-456789-abcdefgh" --by team',
+    ): "a Databricks workspace named for the example (tests/test_engines_spark_connect.py runs Spark Connect "
+    "on a local server, and the token's redaction)",
+    (
+        "../engines.md",
+        'hitrate rates --engine "postgresql://analyst@replica.db.internal/crm?options=-csearch_path%3Dsales" --by team',
+    ): "a PostgreSQL replica named for the example (tests/test_engines_cli.py runs rates on a PostgreSQL server)",
 }
 
 #: Volatile bits, replaced on both sides before comparing: (pattern, placeholder).

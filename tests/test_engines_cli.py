@@ -1,4 +1,4 @@
-"""``--engine`` on the command line: the same answers from PostgreSQL and Spark as from the store, and
+"""``--engine`` on the command line: the same answers from PostgreSQL, Spark and Spark Connect as from the store, and
 clear errors (naming the engine, never the password) when a URL is wrong."""
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ def spark_url(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
+def sc_url(spark_url: str, spark_connect_server: Any) -> str:
+    """The same Parquet folder through the Spark Connect server, addressed as ``sc://localhost:PORT/folder``."""
+    return str(spark_connect_server.url(spark_url.removeprefix("spark+local://"), host="localhost"))
+
+
+@pytest.fixture(scope="module")
 def pg_url(demo_db: Path, postgres_server: Any) -> str:
     with Store(demo_db) as store:
         copy_store(postgres_server, store, "hitrate_cli")
@@ -50,7 +56,7 @@ def rows(out: str) -> list[dict[str, Any]]:
     return json.loads(out)["rows"]
 
 
-@pytest.mark.parametrize("engine", ["pg_url", "spark_url"])
+@pytest.mark.parametrize("engine", ["pg_url", "spark_url", "sc_url"])
 def test_rates_benchmark_trend_match_the_store(request: pytest.FixtureRequest, demo_db: Path, engine: str) -> None:
     url = request.getfixturevalue(engine)
     for args in (
