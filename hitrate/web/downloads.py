@@ -30,7 +30,7 @@ __all__ = ["FORMATS", "Download", "of_records", "of_result", "respond"]
 
 #: The formats a table downloads as: the media type of each.
 FORMATS = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 #: What a file name may hold.

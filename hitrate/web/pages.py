@@ -24,7 +24,7 @@ from hitrate.web import data, i18n
 from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, end_sessions, session_user, set_cookie
 from hitrate.web.csp import PAGE_CSP
 from hitrate.web.downloads import FORMATS, Download, of_records, of_result, respond
-from hitrate.web.scoping import Forbidden, scoped_where
+from hitrate.web.scoping import scoped_where
 from hitrate.web.units import in_force
 from hitrate.web.uploads import UPLOAD_FIELDS, ImportOptions, import_options, import_uploads
 
@@ -258,12 +258,12 @@ def overview(p: Page) -> dict[str, Any]:
         ("last_period", rows[-2] if len(rows) > 1 else None),
         ("last_year", by_label.get(f"{int(year) - 1}-{month}") if year.isdigit() else None),
     ]
-    cards = [_card(p, p.t[key], row) for key, row in picks]
+    cards = [rate_card(p, p.t[key], row) for key, row in picks]
     so_far = month_so_far(str(this["period"]), data.as_of(p.access)) if month else None
     if so_far is not None:  # a month not over yet is marked, so it is not read as a whole one
         cards[0]["so_far"] = p.t("so_far", days=so_far[0], of=so_far[1])
     overall = sum(r["hits"] for r in rows) / max(1, sum(r["attempts"] for r in rows))
-    sections = [_monthly(p, rows, overall)]
+    sections = [monthly_section(p, rows, overall)]
     files = [file("monthly", p.t["monthly"], of_result(result))]
     return {**context, "cards": cards, "sections": section_contexts(sections, p.lang), "files": files}
 
@@ -283,7 +283,7 @@ def _monthly_rows(p: Page, compute: Callable[..., data.Computed]) -> tuple[dict[
     return context, result, [r for r in result.data["rows"] if r["attempts"]]
 
 
-def _card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = None) -> dict[str, str]:
+def rate_card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = None) -> dict[str, str]:
     """A card: one hit rate in large type, with its period, interval and hits of attempts."""
     if row is None:
         return {"title": title, **dict.fromkeys(("period", "rate", "interval", "hits", "attempts"), fmt.MISSING)}
@@ -297,7 +297,7 @@ def _card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = 
     }
 
 
-def _monthly(p: Page, rows: list[dict[str, Any]], overall: float | None) -> Any:
+def monthly_section(p: Page, rows: list[dict[str, Any]], overall: float | None) -> Any:
     """The monthly series as a trend section, its band the 95% interval (a trend's rows have no amounts: those
     columns are shown as missing)."""
     import pandas as pd
@@ -384,7 +384,7 @@ def trends_page(p: Page) -> dict[str, Any]:
         return None if d is None else {int(k): float(v) for k, v in d.items()}
 
     sections: list[Any] = [
-        _monthly(p, rows, None),
+        monthly_section(p, rows, None),
         SeasonalPlot(
             p.t["seasonal"],
             pd.DataFrame(rows),
@@ -404,138 +404,6 @@ def trends_page(p: Page) -> dict[str, Any]:
             records = [{str(k): v for k, v in r.items()} for r in curves.to_dict("records")]
             files.append(file("cohorts", p.t["cohorts"], of_records("cohorts", tuple(cohorts), records)))
     return {**context, "sections": section_contexts(sections, p.lang), "files": files}
-
-
-@router.get("/rep")
-@page("rep")
-def rep_page(p: Page) -> dict[str, Any]:
-    """One rep's card: their rate by month, and where they stand (peers anonymised for a rep)."""
-    assert p.user is not None
-    where, context = team_context(p)
-    reps = data.field_values(p.access, p.user, "rep")
-    shown = data.field_values(p.access, p.user, "rep", where) if where else reps  # the chosen team's reps
-    rep = p.user.rep if p.user.role == "rep" else p.request.query_params.get("rep") or (shown[0] if shown else "")
-    if not rep:
-        return {**context, "message": p.t["no_data"]}
-    if rep not in reps:
-        raise Forbidden("web.errors.rep_not_in_scope", rep=rep)
-    title = p.t("rep_card", rep=rep)
-    computed = data.rates_computed(p.access, p.user, period="month", where={"rep": [rep]})
-    rows = [r for r in computed.data["rows"] if r["attempts"]]
-    if not rows:
-        return {**context, "title": title, "message": p.t["no_data"]}
-    total = data.rates_json(p.access, p.user, where={"rep": [rep]})["rows"][0]
-    cards = [
-        _card(
-            p,
-            p.t["hit_rate"],
-            total,
-            p.t("span", first=fmt.period(rows[0]["period"], p.lang), last=fmt.period(rows[-1]["period"], p.lang)),
-        )
-    ]
-    sections: list[Any] = [_monthly(p, rows, total["hit_rate"])]
-    tables: list[dict[str, Any]] = []
-    message = None
-    try:
-        card = data.coach_json(p.access, p.user, rep)
-    except PermissionDeniedError:
-        raise
-    except HitrateError as exc:  # e.g. a rep without peers: the rest of the page still shows
-        message = p.t("coach_error", error=exc.message)
-    else:
-        from hitrate.improve.coach_card import card_sections
-
-        tables += _coach_tables(p, card)
-        sections += [s for s in card_sections(card, p.lang) if s.kind != "trend"]  # the page has a monthly one
-    if p.user.role != "rep":  # each rep's page (of the chosen team)
-        links = [[{"text": r, "href": "/rep?" + urlencode({"rep": r, **dict(p.here())})}] for r in shown]
-        tables.append(table("reps", p.t["choose_rep"], [p.t["rep"]], links))
-    return {
-        **context,
-        "files": [file("monthly", p.t["monthly"], of_result(computed))],
-        "title": title,
-        "cards": cards,
-        "sections": section_contexts(sections, p.lang),
-        "tables": tables,
-        "message": message,
-    }
-
-
-@router.get("/coach/{rep}")
-def coach_page(request: Request, rep: str) -> Response:
-    """The rep card at its own address: the Rep page for that rep (the scope is checked there)."""
-    from urllib.parse import urlencode
-
-    return RedirectResponse(f"/rep?{urlencode({'rep': rep})}", status_code=303)
-
-
-def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rep card's statements, stage conversions, activity mix and segments as page tables."""
-    from hitrate.improve.coach import statements
-
-    lang, t = p.lang, p.t
-
-    def ratio(part: Any, whole: Any, rate: Any) -> str:
-        return t("ratio", k=part, n=whole, p=rate)
-
-    def diff(r: dict[str, Any]) -> str:
-        if r.get("difference") is None:
-            return fmt.MISSING
-        return t("points_interval", d=r["difference"], low=r["difference_low"], high=r["difference_high"])
-
-    def per(x: dict[str, Any]) -> str:
-        return fmt.number(x.get("per_opportunity"), lang, 2)
-
-    def stage(r: dict[str, Any]) -> list[str]:
-        name = t("stage_weak", stage=r["stage"]) if r["stage"] == weak else r["stage"]
-        interval = fmt.interval(r["conversion_low"], r["conversion_high"], lang)
-        mine = t("ratio_interval", k=r["advanced"], n=r["reached"], p=r["conversion"], ci=interval)
-        peers = r["peers"]
-        theirs = ratio(peers["advanced"], peers["reached"], peers["conversion"])
-        return [name, r["to"], mine, theirs, diff(r), fmt.integer(r["lost_here"], lang)]
-
-    weak = (card.get("weak_stage") or {}).get("stage")
-    lines = statements(card, lang)
-    said = of_records("coach", ("statement",), [{"statement": line} for line in lines])
-    out = [table("coach", t["coach"], [t("rep_card", rep=card["rep"])], [[line] for line in lines], download=said)]
-    differences = ("difference", "difference_low", "difference_high")
-    if card["stages"]:
-        headers = [t["stage"], t["to_stage"], t["rep"], t["peers_col"], t["difference"], t["lost_here"]]
-        stage_columns = ("stage", "to", "advanced", "reached", "conversion", "conversion_low", "conversion_high",
-                   "peers_advanced", "peers_reached", "peers_conversion", *differences, "lost_here")  # fmt: skip
-        records = [{**r, **_prefixed("peers", r["peers"])} for r in card["stages"]]
-        percent = ("conversion", "conversion_low", "conversion_high", "peers_conversion", *differences)
-        download = of_records("stages", stage_columns, records, percent=percent, counts=("lost_here",))
-        out.append(table("stages", t["coach_stages"], headers, [stage(r) for r in card["stages"]], download=download))
-    if card["activities"]:
-        rows = [[r["type"], per(r["rep"]), per(r["peers"]), per(r["best"])] for r in card["activities"]]
-        headers = [t["activity"], t["rep"], t["peers_col"], t["best"]]
-        records = [{"type": r["type"], **{k: r[k].get("per_opportunity") for k in ("rep", "peers", "best")}}
-                   for r in card["activities"]]  # fmt: skip
-        download = of_records("activities", ("type", "rep", "peers", "best"), records)
-        out.append(table("activities", t["coach_activities"], headers, rows, download=download))
-    for f, segments in card["segments"].items():
-        rows = [
-            [
-                str(r[f]),
-                ratio(r["hits"], r["attempts"], r["hit_rate"]),
-                ratio(r["peers"]["hits"], r["peers"]["attempts"], r["peers"]["hit_rate"]),
-                diff(r),
-            ]
-            for r in segments
-        ]
-        headers = [f, t["rep"], t["peers_col"], t["difference"]]
-        columns = (f, "hits", "attempts", "hit_rate", "peers_hits", "peers_attempts", "peers_hit_rate", *differences)
-        records = [{**r, **_prefixed("peers", r["peers"])} for r in segments]
-        shares = ("hit_rate", "peers_hit_rate", *differences)
-        download = of_records(f"segments_{f}", columns, records, percent=shares)
-        out.append(table(f"segments-{f}", t("coach_segments", field=f), headers, rows, download=download))
-    return out
-
-
-def _prefixed(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with each key prefixed (``peers_hits``): a nested record's columns in a flat table."""
-    return {f"{prefix}_{k}": v for k, v in values.items()}
 
 
 @router.get("/leads")
