@@ -116,7 +116,10 @@ def finish(counts: Counts, defs: Definitions, query: Query, confidence: float = 
         if meaningless:  # not shown as a number that says nothing: empty, the warning saying why
             columns["value_hit_rate"] = np.full(len(value_rate), np.nan)
     q = {"by": list(query.by), "period": query.period, **query_echo(query), "confidence": confidence}
-    return RatesResult(columns, defs, query.by, query.period, q, notes)
+    result = RatesResult(columns, defs, query.by, query.period, q, notes)
+    if query.by or query.period:  # the headline's "clearly", named
+        result.add_method(Message("rates.method_clearly"))
+    return result
 
 
 def _changes(c: dict[str, np.ndarray], query: Query) -> dict[str, np.ndarray]:

@@ -140,15 +140,9 @@ class RatesResult(Result):
             return Message("rates.title_period", period=Message(f"rates.period_{self.period}"))
         return Message("rates.title")
 
-    def headline(self) -> Message:
-        """The basis, the denominator and the definitions hash the numbers were counted under."""
-        d = self.definitions
-        return Message(
-            "rates.basis_line",
-            basis=Message(f"rates.basis_{d.basis}"),
-            denominator=Message(f"rates.denominator_{d.denominator}"),
-            hash=d.hash,
-        )
+    def headline(self) -> Message | None:
+        """The rates in one plain sentence (:func:`rates_headline`); None without rows."""
+        return rates_headline(self.columns, self.by, self.period, self.definitions.denominator)
 
     def sections(self, lang: str = DEFAULT_LANG) -> Sequence[Section]:
         """One report section: dots with whiskers by group, or a line over the periods."""
@@ -167,3 +161,69 @@ class RatesResult(Result):
             label, kind = "all", "bars"
         labels = [label] + [c for c in (*self.by,) if c != label and not self.period]
         return [RateTable(self.title().render(lang), frame[[*labels, *RATE_COLUMNS]], label, kind)]
+
+
+def rates_headline(
+    columns: dict[str, np.ndarray], by: Sequence[str], period: str | None, denominator: str
+) -> Message | None:
+    """What a rates table says, in one sentence a sales leader reads first.
+
+    * Without groups or periods: the share won, with hits, attempts and the 95% interval.
+    * By periods: the last period against the one before, *clearly* up or down when the 95% Newcombe interval
+      of the difference (:func:`hitrate.stats.compare.compare_proportions`) leaves out 0, otherwise not clearly
+      different (groups summed per period).
+    * By groups: the overall rate (all groups' hits over their attempts) and how many groups are *clearly*
+      above or below it, their 95% Wilson interval lying wholly on one side, naming the highest and the lowest.
+    """
+    from hitrate.stats.compare import compare_proportions
+
+    attempts = np.asarray(columns.get("attempts", []), dtype=float)
+    hits = np.asarray(columns.get("hits", []), dtype=float)
+    if not len(attempts) or attempts.sum() <= 0:
+        return None
+    unit = Message(f"rates.denominator_{denominator}")
+    if period:
+        periods = np.asarray([str(p) for p in columns["period"]])
+        order = sorted(set(periods.tolist()))
+        counts = [(int(hits[periods == p].sum()), int(attempts[periods == p].sum())) for p in order]
+        counts, order = [c for c in counts if c[1]], [p for p, c in zip(order, counts, strict=True) if c[1]]
+        (k1, n1) = counts[-1]
+        if len(counts) < 2:
+            return Message("rates.plain_period", period=order[-1], rate=k1 / n1, hits=k1, attempts=n1, unit=unit)
+        (k0, n0) = counts[-2]
+        d = compare_proportions(k1, n1, k0, n0)
+        how = "up" if d.low > 0 else "down" if d.high < 0 else "same"
+        return Message(
+            f"rates.plain_change_{how}",
+            period=order[-1],
+            rate=k1 / n1,
+            hits=k1,
+            attempts=n1,
+            before=order[-2],
+            before_rate=k0 / n0,
+            unit=unit,
+        )
+    overall = float(hits.sum() / attempts.sum())
+    if not by or len(attempts) == 1:
+        low, high = (float(columns["ci_low"][0]), float(columns["ci_high"][0])) if len(attempts) == 1 else (None, None)
+        return Message(
+            "rates.plain_all", rate=overall, hits=int(hits.sum()), attempts=int(attempts.sum()), low=low, high=high,
+            unit=unit,
+        )  # fmt: skip
+    names = [" · ".join(str(columns[f][i]) for f in by) for i in range(len(attempts))]
+    rate = np.divide(hits, attempts, out=np.full_like(hits, np.nan), where=attempts > 0)
+    low, high = np.asarray(columns["ci_low"], dtype=float), np.asarray(columns["ci_high"], dtype=float)
+    above, below = np.flatnonzero(low > overall), np.flatnonzero(high < overall)
+    top = max(above, key=lambda i: rate[i]) if len(above) else None
+    bottom = min(below, key=lambda i: rate[i]) if len(below) else None
+    return Message(
+        "rates.plain_groups",
+        overall=overall,
+        unit=unit,
+        above=Message("rates.above_none")
+        if top is None
+        else Message("rates.above_some", n=len(above), groups=len(attempts), name=names[top], rate=rate[top]),
+        below=Message("rates.below_none")
+        if bottom is None
+        else Message("rates.below_some", n=len(below), name=names[bottom], rate=rate[bottom]),
+    )

@@ -76,14 +76,17 @@ class TrendResult(RatesResult):
             return Message("trend.title_by", by=Joined(self.by), period=period)
         return Message("trend.title", period=period)
 
-    def headline(self) -> Message:
-        """The weakest and the strongest time of year by seasonal factor (without factors, the basis line)."""
+    def headline(self) -> Message | None:
+        """The last period against the one before (:func:`~hitrate.analysis.results.rates_headline`), then the
+        times of year when deals are won most and least, by seasonal factor."""
+        change = super().headline()
         factors = self.seasonal_factors
         if not factors:
-            return super().headline()
+            return change
         low, high = min(factors, key=lambda k: factors[k]), max(factors, key=lambda k: factors[k])
         return Message(
-            "trend.headline",
+            "trend.headline" if change is not None else "trend.season_only",
+            change=change,
             low=factors[low],
             low_at=low,
             high=factors[high],

@@ -28,7 +28,7 @@ import typer
 
 from hitrate.cli import analyse, data, digest, domains, forecast, goals, improve, score, sync, web
 from hitrate.cli.options import Lang
-from hitrate.cli.output import flag_name, set_language, text
+from hitrate.cli.output import flag_name, set_explain, set_language, text
 
 app = typer.Typer(
     name="hitrate",
@@ -81,9 +81,14 @@ def _speak(
     lang: Annotated[
         Lang, typer.Option("--lang", envvar="HITRATE_LANG", help=text("cli_help.option.lang"), show_envvar=True)
     ] = Lang.en,
+    explain: Annotated[
+        bool, typer.Option("--explain", envvar="HITRATE_EXPLAIN", help=text("cli_help.option.explain"), show_envvar=True)
+    ] = False,
 ) -> None:
-    """Every command speaks ``--lang`` (or ``HITRATE_LANG``): messages, tables, numbers and dates."""
+    """Every command speaks ``--lang`` (or ``HITRATE_LANG``): messages, tables, numbers and dates; with
+    ``--explain`` (or ``HITRATE_EXPLAIN=1``) tables also show how their numbers are worked out."""
     set_language(lang.value)
+    set_explain(explain)
 
 
 for _name, _command, _help in COMMANDS:

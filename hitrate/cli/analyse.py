@@ -47,7 +47,9 @@ def rates_cmd(
     with quiet():
         scope = library_options(period=period, basis=basis, date_from=date_from, date_to=date_to, where=where)
         result = rates(data, definitions=defs, by=by or [], **scope)
-    emit(result, fmt, rates_table, warnings=result.warnings, output=output, source=data, definitions=defs)
+    emit(
+        result, fmt, rates_table, warnings=result.warnings, output=output, source=data, definitions=defs, headline=True
+    )
 
 
 def rates_table(result: Any, title: str | None = None) -> Any:
@@ -66,6 +68,7 @@ def rates_table(result: Any, title: str | None = None) -> Any:
         [*shown, *headers(*heads)],
         "l" * len(labels) + "r" * len(heads),
         caption=text("cli.rates.caption", denominator=denominator, hash=defs.hash),
+        method=result.method,
         no_wrap=True,
     )
     for rec in records:
@@ -100,7 +103,10 @@ def benchmark_cmd(
     with quiet():
         scope = library_options(basis=basis, date_from=date_from, date_to=date_to, where=where)
         result = benchmark(data, definitions=defs, by=by, within=within, adjust=split_list(adjust), **scope)
-    emit(result, fmt, benchmark_table, warnings=result.warnings, output=output, source=data, definitions=defs)
+    emit(
+        result, fmt, benchmark_table, warnings=result.warnings, output=output, source=data, definitions=defs,
+        headline=True,
+    )  # fmt: skip
 
 
 def benchmark_table(result: Any) -> Any:
@@ -114,6 +120,7 @@ def benchmark_table(result: Any) -> Any:
         [*result.by, *headers(*heads)],
         "l" * len(result.by) + "r" * len(heads),
         caption=text("cli.benchmark.caption", overall=percent(result.query["overall_rate"]), hash=defs.hash),
+        method=result.method,
         no_wrap=True,
     )
     for r in result.records():
@@ -157,7 +164,7 @@ def trend_cmd(
     result = trend(data, definitions=defs, by=by, **scope)
     # The table shows each series' note under its factors: on stderr too it would be said twice.
     shown = [] if fmt == TableFormat.table else result.warnings
-    emit(result, fmt, trend_table, warnings=shown, output=output, source=data, definitions=defs)
+    emit(result, fmt, trend_table, warnings=shown, output=output, source=data, definitions=defs, headline=True)
 
 
 def seasonal_table(name: str, series: dict[str, Any]) -> Any:
@@ -193,6 +200,7 @@ def trend_table(result: Any) -> Any:
         [*result.by, text("cli.col.period"), *headers(*heads)],
         "l" * (len(result.by) + 1) + "r" * len(heads),
         caption=text("cli.trend.caption", hash=result.definitions.hash),
+        method=result.method,
         no_wrap=True,
     )
     for r in result.records():
@@ -257,6 +265,7 @@ def funnel_cmd(
         output=output,
         source=data,
         definitions=defs,
+        headline=True,
     )
 
 
@@ -266,7 +275,12 @@ def funnel_table(result: Any, by: str | None = None) -> Any:
     heads += ["cli.funnel.median_days"]
     title = text("cli.funnel.title_by", by=by) if by else text("cli.funnel.title")
     groups = [by] if by else []
-    t = table(title, [*groups, text("cli.funnel.stage"), *headers(*heads)], "l" * (len(groups) + 1) + "r" * len(heads))
+    t = table(
+        title,
+        [*groups, text("cli.funnel.stage"), *headers(*heads)],
+        "l" * (len(groups) + 1) + "r" * len(heads),
+        method=result.method,
+    )
     for r in result.rows:
         t.add_row(
             *([str(r[by])] if by else []),

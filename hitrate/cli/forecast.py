@@ -48,7 +48,10 @@ def forecast_cmd(
     result = forecast(
         data, as_of=as_of, until=until, by=by or (), level=level, strata=layers, definitions=defs, **options
     )  # fmt: skip
-    emit(result, fmt, forecast_table, warnings=result.warnings, output=output, source=data, definitions=defs)
+    emit(
+        result, fmt, forecast_table, warnings=result.warnings, output=output, source=data, definitions=defs,
+        headline=True,
+    )  # fmt: skip
 
 
 def forecast_table(result: Any) -> Any:
@@ -62,7 +65,7 @@ def forecast_table(result: Any) -> Any:
         result.title().render(),
         [*by, *headers(*heads)],
         "l" * (len(by) + 1) + "r" * (len(heads) - 1),
-        caption=f"{say(result.method)}. {say(ASSUMPTIONS)}.",
+        method=f"{say(result.method)}. {say(ASSUMPTIONS)}.",
     )
     for r in result.rows:
         t.add_row(

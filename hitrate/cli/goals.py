@@ -121,7 +121,7 @@ def goals_progress(
         result = progress(store, ids=goal, threshold=threshold)
     rows = result.off_track() if off_track else result.rows
     data = {**result.to_dict(), "rows": rows}
-    emit(result, fmt, lambda r: progress_table(r, rows, off_track), data=data, warnings=result.warnings)
+    emit(result, fmt, lambda r: progress_table(r, rows, off_track), data=data, warnings=result.warnings, headline=True)
 
 
 def progress_table(result: Any, rows: list[dict[str, Any]], off_track: bool) -> Any:
@@ -135,7 +135,7 @@ def progress_table(result: Any, rows: list[dict[str, Any]], off_track: bool) -> 
         text(title, as_of=result.as_of),
         headers(*heads),
         "lllllrrrlrrl",
-        caption=text("cli.goals.caption", method=say(result.method), assumptions=say(ASSUMPTIONS)),
+        method=text("cli.goals.caption", method=say(result.method), assumptions=say(ASSUMPTIONS)),
     )
     for r in rows:
         shown = MISSING
@@ -312,22 +312,22 @@ def reasons_cmd(
     with open_store(db) as store:
         scope = library_options(period=period, date_from=date_from, date_to=date_to, where=where)
         result = reasons(store, by=by or [], **scope)
-        emit(result, fmt, reasons_table, warnings=result.warnings, output=output, source=store)
+        emit(result, fmt, reasons_table, warnings=result.warnings, output=output, source=store, headline=True)
 
 
 def reasons_table(r: Any) -> Any:
     """Loss reasons with their share of lost deals, and the change between periods when asked."""
     labels = [*r.by, *(["period"] if r.period else [])]
     heads = ["cli.feedback.reason", "cli.reasons.lost", "cli.reasons.of", "cli.reasons.share"]
-    if not r.rows:  # said in words, not as an empty table or a 100% "(none)"
-        return text("feedback.none_yet", lost=r.lost)
+    if not r.rows:  # said in words by the headline, not as an empty table or a 100% "(none)"
+        return None
     changes = ["cli.reasons.change", "cli.experiment.p"] if r.period else []
     cols = [*r.by, *([text("cli.col.period")] if r.period else []), *headers(*heads, *changes)]
     t = table(
         text("cli.reasons.title", lost=integer(r.lost), recorded=integer(r.recorded)),
         cols + ([""] if r.period else []),
         "l" * (len(labels) + 1) + "r" * (len(heads) + len(changes) - 1) + "l",
-        caption=say(r.method),
+        method=r.method,
     )
     for row in r.rows:
         share = [percent(row[k]) for k in ("share", "ci_low", "ci_high")]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _LANGUAGE = [i18n.DEFAULT_LANG]
+_EXPLAIN = [False]
 
 
 def language() -> str:
@@ -41,6 +42,16 @@ def language() -> str:
 def set_language(lang: str) -> None:
     """Speak ``lang`` from now on (``en`` or ``da``): messages, table titles, headers and numbers."""
     _LANGUAGE[0] = i18n.check_lang(lang)
+
+
+def explaining() -> bool:
+    """Whether the command line shows each result's method (``hitrate --explain``) after its plain words."""
+    return _EXPLAIN[0]
+
+
+def set_explain(on: bool) -> None:
+    """Show the method under each table from now on (``--explain``), or only the plain words and a pointer."""
+    _EXPLAIN[0] = bool(on)
 
 
 # -- words -----------------------------------------------------------------------------------------------------
@@ -178,13 +189,15 @@ def emit(
     output: Path | None = None,
     source: Any = None,
     definitions: Any = None,
+    headline: bool = False,
 ) -> None:
     """Print a result as ``--format`` asks, after its warnings (on stderr); into ``output`` when given.
 
     ``json``: ``data`` (default ``result.to_dict()``) as one JSON document; ``csv``: the first of
-    ``result.tables()``; ``table``: ``render(result)``; ``xlsx``: every table of the result in a workbook
-    (:func:`write_xlsx`; ``source`` and ``definitions`` are the data and definitions the result was counted on,
-    for its notes), which needs ``output``.
+    ``result.tables()``; ``table``: ``render(result)``, after the result's headline (its plain first sentence)
+    when ``headline``; ``xlsx``: every table of the result in a workbook (:func:`write_xlsx`; ``source`` and
+    ``definitions`` are the data and definitions the result was counted on, for its notes), which needs
+    ``output``.
     """
     warn(warnings)
     if fmt_.value == "xlsx":
@@ -197,7 +210,8 @@ def emit(
             main = result.tables()[0]
             write_csv(main.columns, main.records())
         elif render is not None:
-            show(render(result))
+            said = result.headline() if headline else None
+            show([None if said is None else Plain(say(said)), render(result)])
 
 
 @contextlib.contextmanager
@@ -348,19 +362,33 @@ def table(
     align: str = "",
     *,
     caption: str | None = None,
+    method: Any = None,
     rows: Iterable[Sequence[Any]] = (),
     **options: Any,
 ) -> Table:
     """A Rich table; ``align`` gives each column's side (``l`` or ``r``, one letter a column; columns past its
-    end are left-aligned), ``options`` apply to every column (``no_wrap``, ``overflow``); ``rows`` fill it."""
+    end are left-aligned), ``options`` apply to every column (``no_wrap``, ``overflow``); ``rows`` fill it.
+
+    ``caption`` is the plain line under the table; ``method`` (a message or text: the named methods and
+    assumptions) is added under it with ``--explain``, and otherwise only pointed to."""
     from rich.table import Table
 
+    caption = with_method(caption, method)
     t = Table(title=title, caption=caption)
     for i, col in enumerate(columns):
         t.add_column(col, justify="right" if align[i : i + 1] == "r" else "left", **options)
     for row in rows:
         t.add_row(*row)
     return t
+
+
+def with_method(caption: str | None, method: Any) -> str | None:
+    """``caption`` and, under it, ``method`` with ``--explain``; without, ``caption`` and a pointer to
+    ``--explain`` (just ``caption`` when there is no method)."""
+    if method is None or not str(method):
+        return caption
+    extra = text("cli.method", method=say(method)) if explaining() else text("cli.explain_hint")
+    return extra if not caption else f"{caption}\n{extra}"
 
 
 def headers(*keys: str) -> list[str]:

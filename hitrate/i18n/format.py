@@ -238,6 +238,7 @@ SPECS: dict[str, Callable[[Any, str], str]] = {
     "date": date,
     "datetime": datetime,
     "iso": lambda v, lang: iso_date(v),
+    "period": lambda v, lang: period(v, lang),
 }
 
 

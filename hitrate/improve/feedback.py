@@ -217,7 +217,20 @@ class ReasonsResult(RowsResult):
         return Message("feedback.reasons_title")
 
     def headline(self) -> Message:
-        return Message("feedback.reasons_headline", lost=self.lost, recorded=self.recorded)
+        """The reason deals are lost to most often, with its share of the lost deals; or that none is recorded."""
+        counts: dict[str, int] = {}
+        for r in self.rows:
+            counts[str(r["reason"])] = counts.get(str(r["reason"]), 0) + int(r["lost"])
+        if not counts or not self.lost:
+            return Message("feedback.none_yet", lost=self.lost)
+        top = max(counts, key=lambda k: (counts[k], k))
+        return Message(
+            "feedback.reasons_headline",
+            reason=top,
+            share=counts[top] / self.lost,
+            lost=self.lost,
+            recorded=self.recorded,
+        )
 
     def notes(self) -> list[Message | str]:
         return [*self.warnings, self.method]

@@ -276,7 +276,22 @@ class GoalsProgress(RowsResult):
         return Message("goals.progress_title", as_of=self.as_of)
 
     def headline(self) -> Message:
-        return Message("goals.progress_headline", off=len(self.off_track()), goals=len(self.rows))
+        """How many goals are off track, and the one least likely to be made; or that all are on track."""
+        if not self.rows:
+            return Message("goals.progress_none")
+        off = self.off_track()
+        if not off:
+            return Message("goals.progress_all_on", goals=len(self.rows), threshold=self.threshold)
+        worst = min(off, key=lambda r: r["probability"] if r["probability"] is not None else 0.0)
+        return Message(
+            "goals.progress_headline",
+            off=len(off),
+            goals=len(self.rows),
+            value=worst["value"],
+            target=worst["target"],
+            end=worst["end"],
+            p=worst["probability"],
+        )
 
     def notes(self) -> list[Message | str]:
         return [*self.warnings, Message("goals.method_and_assumptions", method=self.method, assumptions=ASSUMPTIONS)]
