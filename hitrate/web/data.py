@@ -145,6 +145,16 @@ class Computed:
         column, value = self.keep
         return [dataclasses.replace(t, rows=[r for r in t.rows if r.get(column) == value]) for t in tables]
 
+    def method(self, lang: str) -> list[str]:
+        """How the result was worked out (its ``method``), in ``lang``: a page's method block."""
+        from hitrate.i18n import render_all
+
+        found = getattr(self.result, "method", None)
+        if self.result is None or not found:
+            return []
+        with self.result._own_words():
+            return render_all([found], lang)
+
     def notes(self, *, command: str | None, definitions: Any, currency: str | None) -> WorkbookNotes:
         """The workbook's notes: the definitions, the command (the page's address), the method and warnings."""
         from hitrate.report.workbook import WorkbookNotes, result_notes

@@ -18,7 +18,7 @@ from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.api import ByParam, DateParam, UserDep, access
 from hitrate.web.downloads import of_result
-from hitrate.web.pages import Page, page, table, team_context
+from hitrate.web.pages import Page, method, page, table, team_context
 from hitrate.web.scoping import scope_key, scoped_where
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def forecast_page(p: Page) -> dict[str, Any]:
     )
     figure = band_figure(rows, by, body["level"], title.render(lang), lang)
     heads, cells = forecast_cells(rows, by, [p.t["team"] for _ in by], lang, data.currency(p.access))
-    caption = f"{body['method']}. {body['assumptions']}."
+    caption = p.t["forecast_caption"]
     tables = [table("forecast", caption, heads, cells, download=of_result(computed))]
     first, last = backtest_window(dt.date.fromisoformat(body["as_of"]))
     backtest = backtest_computed(p.access, p.user, first, last, where)
@@ -145,4 +145,6 @@ def forecast_page(p: Page) -> dict[str, Any]:
     html = Markup(figure_html(figure, div_id="forecast-chart", filename="forecast"))
     block = {"type": "figure", "html": html, "label": title.render(lang), "caption": caption}
     section = {"id": "forecast-band", "title": title.render(lang), "kind": "forecast", "blocks": [block]}
-    return {**context, "sections": [section], "tables": tables}
+    from hitrate.improve.forecast import ASSUMPTIONS
+
+    return {**context, "sections": [section], "tables": tables, "method": method(p, computed, ASSUMPTIONS, backtest)}

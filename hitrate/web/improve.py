@@ -27,7 +27,7 @@ from hitrate.web import data
 from hitrate.web.api import ByParam, FiltersDep, PeriodParam, UserDep, access
 from hitrate.web.downloads import of_records, of_result
 from hitrate.web.i18n import error_text, renamed
-from hitrate.web.pages import Page, page, table, team_context
+from hitrate.web.pages import Page, method, page, table, team_context
 from hitrate.web.scoping import Forbidden, may_see, scope_key, scoped_where
 
 if TYPE_CHECKING:
@@ -312,7 +312,7 @@ def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
         body = {**body, "rows": [r for r in body["rows"] if chosen(r)]}
     rows = [
         [
-            f"{r['field']} {r['value']}",
+            _subject(p, r["field"], str(r["value"])),
             fmt.percent(r["target"], lang),
             t("date_span", a=r["start"], b=r["end"]),
             t("counts", hits=r["hits"], attempts=r["attempts"]),
@@ -328,6 +328,7 @@ def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
                t["open_deals"], t["goal_probability"], t["status"]]  # fmt: skip
     download = of_result(computed, keep=chosen if team else None) if computed.result is not None else None
     context |= {
+        "method": method(p, computed, t["goals_method"]),
         "tables": [table("goals", t["goals_note"], headers, rows, download=download)],
         "message": message or (None if rows else t["no_goals"]),
     }
@@ -345,8 +346,14 @@ def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
     if p.user.role != "rep":
         teams = data.field_values(p.access, p.user, "team") if "team" in data.fields(p.access) else []
         reps = data.field_values(p.access, p.user, "rep")
-        context["goal_form"] = {"choices": [f"team={x}" for x in teams] + [f"rep={x}" for x in reps]}
+        choices = [("team", x) for x in teams] + [("rep", x) for x in reps]
+        context["goal_form"] = {"choices": [{"value": f"{f}={x}", "label": _subject(p, f, x)} for f, x in choices]}
     return context
+
+
+def _subject(p: Page, field: str, value: str) -> str:
+    """Whom a goal is for, in the page's words (``Team: North``, ``Sælger: Ana``; another field as FIELD=VALUE)."""
+    return p.t(f"goal_choice_{field}", value=value) if field in ("team", "rep") else f"{field}={value}"
 
 
 def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
@@ -385,7 +392,14 @@ def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
             download=of_records("feedback", columns, feedback),
         ),
     ]
-    return {**context, "tables": tables, "feedback_form": True, "deals": deals, "message": message}
+    return {
+        **context,
+        "tables": tables,
+        "feedback_form": True,
+        "deals": deals,
+        "message": message,
+        "method": method(p, computed),
+    }
 
 
 @pages_router.get("/reasons")

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hitrate.engine.query import month_so_far
 from hitrate.errors import HitrateError, PermissionDeniedError
-from hitrate.i18n import ParamNames
+from hitrate.i18n import Message, ParamNames, render_all
 from hitrate.i18n import format as fmt
 from hitrate.store.users import User, check_password
 from hitrate.web import data, i18n
@@ -132,6 +132,18 @@ class Page:
     def login_first(self, target: str | None = None) -> Response:
         """To the login page, and back to ``target`` (this page) after it."""
         return self.finish(RedirectResponse(f"/login?next={target or self.request.url.path}", status_code=303))
+
+
+def method(p: Page, *parts: data.Computed | Message | str) -> list[str]:
+    """The page's method block ("How this is worked out", one click away): each computation's method and each
+    note of ``parts``, in the page's language."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, data.Computed):
+            out += part.method(p.lang)
+        elif part:
+            out += render_all([part], p.lang)
+    return out
 
 
 def _downloadable(context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -265,7 +277,13 @@ def overview(p: Page) -> dict[str, Any]:
     overall = sum(r["hits"] for r in rows) / max(1, sum(r["attempts"] for r in rows))
     sections = [monthly_section(p, rows, overall)]
     files = [file("monthly", p.t["monthly"], of_result(result))]
-    return {**context, "cards": cards, "sections": section_contexts(sections, p.lang), "files": files}
+    return {
+        **context,
+        "cards": cards,
+        "sections": section_contexts(sections, p.lang),
+        "files": files,
+        "method": method(p, result),
+    }
 
 
 def file(id: str, caption: str, download: Download) -> dict[str, Any]:
@@ -320,7 +338,6 @@ def benchmark_page(p: Page) -> dict[str, Any]:
     bets and spins have no reps: the page says so (as the report leaves its rep benchmark out)."""
     import pandas as pd
 
-    from hitrate.i18n import Message
     from hitrate.report import CaterpillarPlot, FunnelPlot
 
     assert p.user is not None
@@ -362,7 +379,13 @@ def benchmark_page(p: Page) -> dict[str, Any]:
         download = of_records("peers", ("quantile", "hit_rate"), records, percent=["hit_rate"])
         tables.append(table("peers", caption, [p.t["quantile"], p.t["hit_rate"]], quantiles, download=download))
     files = [file("benchmark", p.t["funnel"], of_result(computed))]
-    return {**context, "sections": section_contexts(sections, p.lang), "tables": tables, "files": files}
+    return {
+        **context,
+        "sections": section_contexts(sections, p.lang),
+        "tables": tables,
+        "files": files,
+        "method": method(p, computed, p.t["caterpillar_method"]),
+    }
 
 
 @router.get("/trends")
@@ -379,6 +402,9 @@ def trends_page(p: Page) -> dict[str, Any]:
     if not rows:
         return {**context, "message": p.t["no_data"]}
     s = result.data["series"][0] if result.data["series"] else {}
+    series = getattr(result.result, "series", [])
+    note = render_all([series[0].get("note") or ""], p.lang)[0] if series else ""  # how the season was measured
+    seasons = s.get("seasonal_factors") is not None
 
     def ints(d: Any) -> Any:
         return None if d is None else {int(k): float(v) for k, v in d.items()}
@@ -392,7 +418,7 @@ def trends_page(p: Page) -> dict[str, Any]:
             ints(s.get("seasonal_factors")),
             ints(s.get("seasonal_factor_low")),
             ints(s.get("seasonal_factor_high")),
-            s.get("note", ""),
+            "" if seasons else note,  # why there are no factors, where there are none
         ),
     ]
     files = [file("trend", p.t["seasonal"], of_result(result))]
@@ -403,7 +429,12 @@ def trends_page(p: Page) -> dict[str, Any]:
             sections.append(CohortCurves(p.t["cohorts"], curves, "cohort", p.t["cohorts_note"]))
             records = [{str(k): v for k, v in r.items()} for r in curves.to_dict("records")]
             files.append(file("cohorts", p.t["cohorts"], of_records("cohorts", tuple(cohorts), records)))
-    return {**context, "sections": section_contexts(sections, p.lang), "files": files}
+    return {
+        **context,
+        "sections": section_contexts(sections, p.lang),
+        "files": files,
+        "method": method(p, result, note if seasons else ""),
+    }
 
 
 @router.get("/leads")

@@ -13,7 +13,17 @@ from hitrate.errors import HitrateError, PermissionDeniedError
 from hitrate.i18n import format as fmt
 from hitrate.web import data
 from hitrate.web.downloads import of_records, of_result
-from hitrate.web.pages import Page, file, monthly_section, page, rate_card, section_contexts, table, team_context
+from hitrate.web.pages import (
+    Page,
+    file,
+    method,
+    monthly_section,
+    page,
+    rate_card,
+    section_contexts,
+    table,
+    team_context,
+)
 from hitrate.web.scoping import Forbidden
 
 pages_router = APIRouter(include_in_schema=False)
@@ -66,6 +76,7 @@ def rep_page(p: Page) -> dict[str, Any]:
     return {
         **context,
         "files": [file("monthly", p.t["monthly"], of_result(computed))],
+        "method": method(p, computed),
         "title": title,
         "cards": cards,
         "sections": section_contexts(sections, p.lang),
