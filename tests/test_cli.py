@@ -266,7 +266,7 @@ def test_benchmark_trend_and_compare_commands(db, tmp_path):
         "adjusted_rate",
     } <= set(rows[0])
     code, out, _ = run("benchmark", "--by", "rep", "--within", "team", db=db)
-    assert code == 0 and "shrunk" in out
+    assert code == 0 and "fair rate" in out and "shrunk" not in out
     code, out, _ = run("trend", "--format", "json", db=db)
     data = json.loads(out)
     assert code == 0 and set(data["seasonal_factors"]) == {str(m) for m in range(1, 13)}

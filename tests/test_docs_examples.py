@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -261,6 +262,8 @@ class Example:
     command: str
     shown: list[str] | None
     json: bool = False
+    #: Where the shown lines are in the file (first line, the line after the last) and their indent.
+    at: tuple[int, int, int] = (0, 0, 0)
 
 
 def _command(lines: list[str], i: int, indent: int) -> tuple[str, int]:
@@ -295,7 +298,7 @@ def examples_in(path: Path, key: str | None = None) -> list[Example]:
             start = j
             while j < len(lines) and not lines[j].strip().startswith(("$ ", "```")):
                 j += 1
-            found.append(Example(name, command, lines[start:j] or None))
+            found.append(Example(name, command, lines[start:j] or None, at=(start, j, 0)))
             i = j
             continue
         if fence is None and line.startswith("    $ "):
@@ -304,7 +307,7 @@ def examples_in(path: Path, key: str | None = None) -> list[Example]:
             while j < len(lines) and lines[j].startswith("    ") and not lines[j].strip().startswith("$"):
                 j += 1
             shown: list[str] | None = [x[4:] for x in lines[start:j]] or None
-            is_json = False
+            is_json, at = False, (start, j, 4)
             k = j
             while k < len(lines) and not lines[k].strip():
                 k += 1
@@ -312,9 +315,9 @@ def examples_in(path: Path, key: str | None = None) -> list[Example]:
                 end = k + 1
                 while end < len(lines) and not lines[end].startswith("```"):
                     end += 1
-                shown, is_json = lines[k + 1 : end], lines[k].strip() == "```json"
+                shown, is_json, at = lines[k + 1 : end], lines[k].strip() == "```json", (k + 1, end, 0)
                 j = end + 1
-            found.append(Example(name, command, shown, is_json))
+            found.append(Example(name, command, shown, is_json, at))
             i = j
             continue
         i += 1
@@ -404,6 +407,36 @@ def matches(shown: list[str], stdout: list[str], stderr: list[str], page: str = 
     if segments[-1] and pos != len(got):
         return "the real output goes on after the shown output:\n" + "\n".join(got[pos:])
     return None
+
+
+REWRITE = os.environ.get("HITRATE_DOCS_REWRITE") == "1"
+
+
+def rewritten(shown: list[str], stdout: list[str], stderr: list[str], page: str = "") -> list[str]:
+    """The shown output brought in line with the real ``stdout``: lines that match (as :func:`matches`
+    compares them) are kept as the docs write them, the docs' ``...`` keep standing for what they stood for,
+    stderr lines the docs show stay where they are, every other line is the real one."""
+    import difflib
+
+    errs = {normalise(x, page) for x in stderr}
+    kept_err = [(i, x) for i, x in enumerate(shown) if normalise(x, page) in errs and x.strip()]
+    want = [x for x in shown if not (normalise(x, page) in errs and x.strip())]
+    got = list(stdout)
+    while got and not got[-1].strip():
+        got.pop()
+    a, b = [normalise(x, page) for x in want], [normalise(x, page) for x in got]
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out += want[i1:i2]
+        elif any(x.strip() in ELISION for x in want[i1:i2]):
+            out.append(next(x for x in want[i1:i2] if x.strip() in ELISION))
+        else:
+            out += got[j1:j2]
+    for i, x in kept_err:  # at the end when the docs show them after every line of stdout, else where they were
+        at_end = all(normalise(y, page) in errs or not y.strip() for y in shown[i:])
+        out.insert(len(out) if at_end else min(i, len(out)), x)
+    return out
 
 
 def json_fits(shown: list[str], stdout: str, page: str = "") -> str | None:
@@ -577,8 +610,13 @@ class Session:
         return Snapshot(into / "folder", stores, self.active, dict(self.names), dict(self.bound))
 
     def play(self, compare: bool) -> int:
-        """Run the page's examples in order (``compare``: also compare their output); how many ran."""
+        """Run the page's examples in order (``compare``: also compare their output); how many ran.
+
+        With ``HITRATE_DOCS_REWRITE=1`` (a maintainer's tool, never set in ``make test``) an example whose
+        output differs has its shown output rewritten to the real one in the page (:func:`rewritten`), and the
+        test fails naming the pages rewritten, so the diff is read before it is committed."""
         ran = 0
+        rewrites: list[tuple[Example, list[str]]] = []
         for e in examples_in(pages()[self.page], self.page):
             if (e.file, e.command) in SKIP:
                 continue
@@ -606,7 +644,18 @@ class Session:
                 why = json_fits(e.shown, out, self.page)
             else:
                 why = matches(e.shown, out.splitlines(), err.splitlines(), self.page)
+            if why is not None and REWRITE and not e.json:
+                rewrites.append((e, rewritten(e.shown, out.splitlines(), err.splitlines(), self.page)))
+                continue
             assert why is None, f"{e.file}: {e.command}\n{why}"
+        if rewrites:
+            path = pages()[self.page]
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for e, new in reversed(rewrites):
+                start, end, indent = e.at
+                lines[start:end] = [(" " * indent + x).rstrip() if x.strip() else "" for x in new]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            pytest.fail(f"{path.name}: {len(rewrites)} example outputs rewritten (HITRATE_DOCS_REWRITE)")
         return ran
 
     def hitrate(self, e: Example, form: Shell) -> tuple[int, str, str]:

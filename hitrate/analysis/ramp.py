@@ -67,21 +67,26 @@ class RampResult(RecordsResult):
         return Message("ramp.title")
 
     def headline(self) -> Message | None:
-        """How far below new hires start and how long until 90% of the gap is gone; else the tenured rate."""
+        """Where new hires start against the tenured reps and how long until 90% of the gap is gone; else the
+        tenured rate. The start is the tenured rate moved down by the fitted depth on the log-odds scale (what a
+        new hire whose own level is the tenured rate starts at)."""
         f = self.fit
+        ten = self.tenured
         if f is not None:
             high = f["days_to_90_high"]
+            rate = ten["hit_rate"]
+            start = None
+            if rate is not None and 0.0 < rate < 1.0:
+                start = 1.0 / (1.0 + math.exp(-(math.log(rate / (1.0 - rate)) - f["depth"])))
             return Message(
-                "ramp.headline",
-                depth=f["depth"],
-                depth_low=f["depth_low"],
-                depth_high=f["depth_high"],
+                "ramp.headline" if start is not None else "ramp.headline_gap",
+                start=start,
+                tenured=rate,
                 days=f["days_to_90"],
                 days_low=f["days_to_90_low"],
                 days_high=Message("ramp.unbounded") if high is None else Message("ramp.days", days=high),
                 months=f["months_to_90"],
             )
-        ten = self.tenured
         if ten["hit_rate"] is None:
             return None
         return Message("ramp.tenured", rate=ten["hit_rate"], low=ten["ci_low"], high=ten["ci_high"], n=ten["attempts"])

@@ -100,7 +100,7 @@ def conversion(r: dict[str, Any]) -> str:
 def stages_table(card: Any) -> Any:
     heads = ["cli.coach.stage", "cli.coach.to", "cli.coach.rep", "cli.coach.peers_ci", "cli.coach.difference"]
     heads += ["cli.coach.lost_here", "cli.coach.shrunk"]
-    t = table(text("cli.coach.stages_title"), headers(*heads), "llrrrrr", caption=say(card.method["stages"]))
+    t = table(text("cli.coach.stages_title"), headers(*heads), "llrrrrr", method=card.method["stages"])
     weak = card.weak_stage["stage"] if card.weak_stage is not None else None
     for r in card.stages:
         t.add_row(
@@ -110,9 +110,16 @@ def stages_table(card: Any) -> Any:
             conversion(r["peers"]),
             points(r["difference"], r["difference_low"], r["difference_high"]),
             integer(r["lost_here"]),
-            number(r["shrunk_log_odds_ratio"], 2, sign=True, group=False),
+            odds_factor(r["shrunk_log_odds_ratio"]),
         )
     return t
+
+
+def odds_factor(log_odds_ratio: float | None) -> str:
+    """A log odds ratio as the factor it multiplies the odds by (``×0.74``): what a reader can picture."""
+    import math
+
+    return MISSING if log_odds_ratio is None else "×" + number(math.exp(log_odds_ratio), 2, group=False)
 
 
 def activities_table(card: Any) -> Any:
@@ -170,21 +177,9 @@ def ramp_view(result: Any) -> list[Any]:
         lines.append(text("cli.ramp.tenured", rate=shown, attempts=integer(ten["attempts"])))
     f = result.fit
     if f is not None:
-        high = (
-            text("cli.ramp.unbounded") if f["days_to_90_high"] is None else number(f["days_to_90_high"], 0, group=False)
-        )
-        depth = [number(f[k], 2, group=False) for k in ("depth", "depth_low", "depth_high")]
-        lines.append(
-            text(
-                "cli.ramp.fit",
-                depth=estimate(*depth, style="hyphen"),
-                days=number(f["days_to_90"], 0, group=False),
-                days_interval=interval(number(f["days_to_90_low"], 0, group=False), high, style="hyphen"),
-                months=number(f["months_to_90"], 1, group=False),
-            )
-        )
+        lines.insert(0, say(result.headline()))
     heads = ["cli.ramp.cohort", "cli.ramp.month", "cli.ramp.reps", "cli.ramp.deals", "cli.benchmark.hit_rate"]
-    t = table(text("cli.ramp.title"), headers(*heads), "lrrrr")
+    t = table(text("cli.ramp.title"), headers(*heads), "lrrrr", method=None if f is None else f["method"])
     for r in result.curves:
         t.add_row(
             r["cohort"], str(r["month"]), str(r["reps"]), integer(r["attempts"]),

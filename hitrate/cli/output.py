@@ -341,7 +341,7 @@ def write_csv(columns: Sequence[str], records: Iterable[dict[str, Any]]) -> None
 
 def show(rendered: Rendered) -> None:
     """Print what a renderer gave: :class:`Plain` text as it is, anything else through Rich on stdout."""
-    items = rendered if isinstance(rendered, list) else [rendered]
+    items = [x for part in (rendered if isinstance(rendered, list) else [rendered]) for x in _flat(part)]
     console: Console | None = None
     for item in items:
         if item is None:
@@ -354,6 +354,10 @@ def show(rendered: Rendered) -> None:
             console.print(item, highlight=False)
         else:
             console.print(item)
+
+
+def _flat(item: Any) -> list[Any]:
+    return [x for part in item for x in _flat(part)] if isinstance(item, list) else [item]
 
 
 def table(
