@@ -556,7 +556,7 @@ def import_upload(
     counts = {k: report[k] for k in ("imported", "updated", "unchanged", "quarantined")}
     warnings = [[w.render(p.lang, UPLOAD_FIELDS)] for w in uploaded.warnings]
     tables = [table("warnings", p.t["upload_warnings"], [p.t["upload_warning"]], warnings)] if warnings else []
-    # (the warnings of this upload are shown once, after the form is sent: nothing to download again)
+    # (an upload's warnings have no download: they are the answer to one POST, which a link cannot ask again)
     message = p.t("imported", **counts)
     return p.show("import", message=message, upload=typed, tables=[*tables, _quarantine_table(p)])
 
