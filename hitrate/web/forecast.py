@@ -139,7 +139,7 @@ def forecast_page(p: Page) -> dict[str, Any]:
     accuracy = backtest.data
     if accuracy["points"]:
         heads, acc_rows = accuracy_cells(accuracy["summary"], lang)
-        note = Message("forecast.accuracy_note", n=len(accuracy["points"])).render(lang)
+        note = p.t("accuracy_caption", n=len(accuracy["points"]))
         download = of_result(backtest, first="accuracy")
         tables.append(table("forecast-accuracy", note, heads, acc_rows, download=download))
     html = Markup(figure_html(figure, div_id="forecast-chart", filename="forecast"))
@@ -147,4 +147,7 @@ def forecast_page(p: Page) -> dict[str, Any]:
     section = {"id": "forecast-band", "title": title.render(lang), "kind": "forecast", "blocks": [block]}
     from hitrate.improve.forecast import ASSUMPTIONS
 
-    return {**context, "sections": [section], "tables": tables, "method": method(p, computed, ASSUMPTIONS, backtest)}
+    how = method(p, computed, ASSUMPTIONS)
+    if accuracy["points"]:  # how the accuracy was measured (and the command that gives the same)
+        how += method(p, Message("forecast.accuracy_note", n=len(accuracy["points"])))
+    return {**context, "sections": [section], "tables": tables, "method": how}
