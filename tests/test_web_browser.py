@@ -204,6 +204,10 @@ def test_a_manager_downloads_a_table_as_csv_and_excel(site, page):
         wins = sheet.cell(row=2, column=header.index("expected_wins") + 1).value
         assert isinstance(wins, float)
         assert len(book.sheetnames) == 2  # the forecast, then the notes
+        method = page.locator("details.method p").first
+        assert not method.is_visible()  # the method is one click away
+        page.click("details.method summary")
+        assert method.is_visible() and "Aalen" in method.inner_text()
         page.screenshot(path=str(ARTIFACTS / f"forecast-downloads-manager-{lang}.png"), full_page=True)
     page.goto(url + "/reasons?lang=da")
     book = load_workbook(_download(page, "#download-reasons-xlsx", "da"))
