@@ -82,7 +82,8 @@ def _speak(
         Lang, typer.Option("--lang", envvar="HITRATE_LANG", help=text("cli_help.option.lang"), show_envvar=True)
     ] = Lang.en,
     explain: Annotated[
-        bool, typer.Option("--explain", envvar="HITRATE_EXPLAIN", help=text("cli_help.option.explain"), show_envvar=True)
+        bool,
+        typer.Option("--explain", envvar="HITRATE_EXPLAIN", help=text("cli_help.option.explain"), show_envvar=True),
     ] = False,
 ) -> None:
     """Every command speaks ``--lang`` (or ``HITRATE_LANG``): messages, tables, numbers and dates; with

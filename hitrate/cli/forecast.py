@@ -62,7 +62,7 @@ def forecast_table(result: Any) -> Any:
     heads = ["forecast.col_period", "forecast.col_wins", "forecast.col_booked", "forecast.col_open"]
     heads += ["forecast.col_new", "forecast.col_closing", "forecast.col_amount"]
     t = table(
-        result.title().render(),
+        say(result.title()),
         [*by, *headers(*heads)],
         "l" * (len(by) + 1) + "r" * (len(heads) - 1),
         method=f"{say(result.method)}. {say(ASSUMPTIONS)}.",
@@ -116,7 +116,7 @@ def backtest_table(result: Any) -> list[Any]:
     by = list(result.by)
     heads = ["forecast.col_as_of", "forecast.col_period", "forecast.col_forecast", "forecast.col_actual"]
     heads += ["forecast.series_stage_weighted", "forecast.col_run_rate"]
-    points = table(result.title().render(), [*by, *headers(*heads)], "l" * (len(by) + 2) + "r" * 4)
+    points = table(say(result.title()), [*by, *headers(*heads)], "l" * (len(by) + 2) + "r" * 4)
     for r in result.rows:
         points.add_row(
             *(str(r[b]) for b in by),
@@ -129,7 +129,7 @@ def backtest_table(result: Any) -> list[Any]:
         )
     heads = ["forecast.col_method", "forecast.col_mae", "forecast.col_mape", "forecast.col_bias"]
     summary = table(
-        result.headline().render(), [*headers(*heads, "forecast.col_coverage")], "lrrrr"
+        say(result.headline()), [*headers(*heads, "forecast.col_coverage")], "lrrrr"
     )  # fmt: skip
     for method, s in result.accuracy.items():
         summary.add_row(
