@@ -80,6 +80,14 @@ from benchmarks.rates import (  # noqa: E402
 )
 
 CHUNK = 10_000_000  # rows generated at a time
+#: The shapes of sales organisation the data can have (``--layout``): the generator's default (30 reps over 36
+#: months, about 1,000 rep-months) and ``many`` (200 reps over 60 months, about 12,000 rep-months), where the
+#: cost per group (building and serialising the result) shows next to the cost per row.
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "standard": {},
+    "many": {"n_teams": 40, "reps_per_team": 5, "start": "2020-01-01", "end": "2024-12-31"},
+}
+LAYOUT = ["standard"]
 PANDAS_MAX_N = 10_000_000  # pandas is not run above this (the frame alone would take several GB)
 TARGET_SQL = 1.3  # at 10M: hitrate rates within 1.3x of the hand-written SQL
 TARGET_PANDAS = 3.0  # at 10M: hitrate rates at least 3x faster than pandas
@@ -276,12 +284,16 @@ LIBRARY_INPROC = (
 # --------------------------------------------------------------------------------------------------
 # data: Parquet parts, then the store, both cached
 # --------------------------------------------------------------------------------------------------
+def _suffix() -> str:
+    return "" if LAYOUT[0] == "standard" else f"-{LAYOUT[0]}"
+
+
 def parquet_dir(n: int) -> Path:
-    return DATA / f"opps-n{n}"
+    return DATA / f"opps-n{n}{_suffix()}"
 
 
 def store_path(n: int) -> Path:
-    return DATA / f"scale-n{n}.duckdb"
+    return DATA / f"scale-n{n}{_suffix()}.duckdb"
 
 
 def ensure_parquet(n: int, seed: int, rebuild: bool = False) -> tuple[Path, dict[str, Any]]:
@@ -293,7 +305,7 @@ def ensure_parquet(n: int, seed: int, rebuild: bool = False) -> tuple[Path, dict
 
     folder = parquet_dir(n)
     manifest = folder / "_manifest.json"
-    want = {"n": n, "seed": seed, "chunk": CHUNK}
+    want = {"n": n, "seed": seed, "chunk": CHUNK, **({"layout": LAYOUT[0]} if LAYOUT[0] != "standard" else {})}
     if manifest.exists() and not rebuild:
         have = json.loads(manifest.read_text())
         if {k: have.get(k) for k in want} == want:
@@ -309,7 +321,9 @@ def ensure_parquet(n: int, seed: int, rebuild: bool = False) -> tuple[Path, dict
     chunks = range(0, n, CHUNK) if n else range(1)
     for i, start in enumerate(chunks):
         size = min(CHUNK, n - start)
-        data = generate(seed=seed + i, n_opportunities=size, with_history=False, with_activities=False)
+        data = generate(
+            seed=seed + i, n_opportunities=size, with_history=False, with_activities=False, **LAYOUTS[LAYOUT[0]]
+        )
         table = pa.Table.from_pandas(data.opportunities, preserve_index=False)
         if base_reps is None:
             base_reps = data.reps
@@ -823,14 +837,18 @@ def markdown(meta: dict[str, Any], results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_doc(table: str) -> bool:
+def update_doc(table: str, layout: str = "standard") -> bool:
+    """Put ``table`` into BENCHMARKS.md between the layout's markers (``scale-table``, ``scale-table-many``)."""
+    start, end = MARK_START, MARK_END
+    if layout != "standard":
+        start, end = (m.replace("scale-table", f"scale-table-{layout}") for m in (MARK_START, MARK_END))
     text = DOC.read_text()
-    if MARK_START not in text or MARK_END not in text:
-        print(f"note: {DOC.name} has no scale-table markers; not updated", flush=True)
+    if start not in text or end not in text:
+        print(f"note: {DOC.name} has no {start} markers; not updated", flush=True)
         return False
-    head, rest = text.split(MARK_START, 1)
-    _, tail = rest.split(MARK_END, 1)
-    DOC.write_text(f"{head}{MARK_START}\n{table}{MARK_END}{tail}")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    DOC.write_text(f"{head}{start}\n{table}{end}{tail}")
     return True
 
 
@@ -854,14 +872,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also time the steps of a warm rates() call and of one `hitrate rates` process (rates.py's breakdown)",
     )
+    ap.add_argument(
+        "--layout",
+        choices=list(LAYOUTS),
+        default="standard",
+        help="standard: 30 reps over 36 months (~1,000 groups); many: 200 reps over 60 months (~12,000 groups)",
+    )
     ap.add_argument("--prepare-only", action="store_true", help="only generate the Parquet and build the stores")
     ap.add_argument("--update-doc", action="store_true", help="put the table into BENCHMARKS.md (between markers)")
     ap.add_argument("--out", type=Path, default=None, help="results JSON (default benchmarks/data/results-scale.json)")
     args = ap.parse_args(argv)
+    LAYOUT[0] = args.layout
+    many = "" if args.layout == "standard" else f"-{args.layout}"
 
     ns = args.n or ([100_000] if args.quick else [1_000_000])
     repeat = args.repeat or (2 if args.quick else 5)
-    out = args.out or DATA / ("results-scale-quick.json" if args.quick else "results-scale.json")
+    out = args.out or DATA / ("results-scale-quick.json" if args.quick else f"results-scale{many}.json")
     meta = machine() | source_state() | {"repeat": repeat, "argv": sys.argv[1:] if argv is None else argv}
     meta["load_start"] = round(os.getloadavg()[0], 2)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -890,7 +916,7 @@ def main(argv: list[str] | None = None) -> int:
         f"results written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
         f"({meta['seconds']:.0f} s, of which {meta['waited_s']:.0f} s waiting for the machine to go quiet)"
     )
-    if args.update_doc and update_doc(table):
+    if args.update_doc and update_doc(table, args.layout):
         print(f"table written into {DOC.name}")
     return 0
 

@@ -118,3 +118,23 @@ def test_rates_says_clearly_only_where_the_interval_says_so(store: tuple[str, st
     first = _run(store, ["rates", "--by", "rep"]).splitlines()[0]
     assert f"{above} of {len(rows)} clearly above" in first or (above == 0 and "none clearly above" in first)
     assert f"{below} clearly below" in first or (below == 0 and "none clearly below" in first)
+
+
+def test_a_long_table_shows_its_first_rows_and_says_how_to_get_all(store: tuple[str, str, list[str]]) -> None:
+    """``hitrate --limit N``: a terminal table of more rows shows N, and its footer the count and the way to all
+    of them; ``--limit 0`` shows every row; JSON always holds every row; Danish says it in Danish."""
+    import json
+
+    db = store[0]
+    command = ["rates", "--by", "rep", "--period", "month", "--db", db]
+    rows = len(json.loads(runner.invoke(app, [*command, "--format", "json"]).stdout)["rows"])
+    assert rows > 40
+    short = runner.invoke(app, ["--limit", "40", *command], env={"COLUMNS": "200"})
+    body = [line for line in short.stdout.splitlines() if line.startswith("│")]
+    assert short.exit_code == 0 and len(body) == 40
+    assert f"Showing the first 40 of {rows:,} rows" in short.stdout and "--limit 0" in short.stdout
+    every = runner.invoke(app, ["--limit", "0", *command], env={"COLUMNS": "200"})
+    assert len([line for line in every.stdout.splitlines() if line.startswith("│")]) == rows
+    assert "Showing the first" not in every.stdout
+    da = runner.invoke(app, ["--lang", "da", "--limit", "40", *command], env={"COLUMNS": "200"})
+    assert f"Viser de første 40 af {rows:,} rækker".replace(",", ".") in da.stdout

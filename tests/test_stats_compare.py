@@ -248,3 +248,33 @@ def test_fisher_two_sided_equals_scipy() -> None:
         k1, k2 = int(rng.integers(0, n1 + 1)), int(rng.integers(0, n2 + 1))
         expected = fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue
         assert abs(_fisher_two_sided(k1, n1, k2, n2) - expected) < 1e-12
+
+
+def test_change_flags_of_many_series_at_once_equal_each_series_alone() -> None:
+    """``groups=`` compares and adjusts every series on its own: the same arrays as one call per series
+    (the per-group loop ``rates --period`` ran before), on 40 seeded series of 1 to 30 periods, some periods
+    empty and some small enough for Fisher's test."""
+    rng = np.random.default_rng(5)
+    hits, attempts, labels, alone = [], [], [], []
+    for g in range(40):
+        size = int(rng.integers(1, 31))
+        n = rng.integers(0, 60, size)
+        k = rng.binomial(n, rng.uniform(0.1, 0.6))
+        hits.append(k), attempts.append(n), labels.append(np.full(size, g)), alone.append(change_flags(k, n))
+    together = change_flags(np.concatenate(hits), np.concatenate(attempts), groups=np.concatenate(labels))
+    for i in range(5):
+        expected = np.concatenate([a[i] for a in alone])
+        if expected.dtype.kind == "f":
+            np.testing.assert_array_equal(together[i], expected)
+        else:
+            assert together[i].tolist() == expected.tolist()
+
+
+def test_benjamini_hochberg_per_group_equals_each_group_alone() -> None:
+    rng = np.random.default_rng(9)
+    p = rng.uniform(0, 0.2, 300)
+    p[rng.integers(0, 300, 30)] = np.nan
+    groups = rng.integers(0, 12, 300)
+    together = benjamini_hochberg(p, groups)
+    for g in range(12):
+        np.testing.assert_array_equal(together[groups == g], benjamini_hochberg(p[groups == g]))

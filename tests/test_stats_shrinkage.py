@@ -342,3 +342,89 @@ def test_errors_name_the_parameter(call: object, message: str) -> None:
 def test_error_shows_the_value() -> None:
     with pytest.raises(ValueError, match=r"Got 1\.5 instead\."):
         shrink([1], [2], BetaPrior(1, 1, 1, 0, True, ""), confidence=1.5)
+
+
+# ----------------------------------------------------------------------------- the convergence fallback
+# SLSQP may report a failed line search once the likelihood is flat to machine precision; the fit then counts as
+# converged when the gradient, projected on the bounds of the strength, is small. No real input makes SLSQP fail
+# on demand, so these tests let it run and then report failure (``success=False``) with the point and gradient
+# the test chooses: the fallback's decision is a pure function of those.
+
+
+def _failing(monkeypatch: pytest.MonkeyPatch, *, jac: list[float] | None = None, fun: float | None = None, x1=None):
+    """Make the fit's SLSQP report failure: its own point (or the strength ``x1`` on the log scale), and the
+    gradient and objective value given (else its own)."""
+    from types import SimpleNamespace
+
+    import hitrate.stats.shrinkage as module
+
+    real = optimize.minimize
+
+    def minimize(*args, **kwargs):
+        out = real(*args, **kwargs)
+        x = np.array([out.x[0], out.x[1] if x1 is None else x1])
+        return SimpleNamespace(
+            x=x,
+            jac=np.asarray(out.jac if jac is None else jac, dtype=float),
+            fun=float(out.fun if fun is None else fun),
+            success=False,
+        )
+
+    monkeypatch.setattr(module.optimize, "minimize", minimize)
+
+
+def test_a_failed_line_search_at_the_optimum_still_converged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At the optimum the gradient is ~0: failure reported, converged all the same, the same prior."""
+    good = fit_beta_binomial(HITS, ATTEMPTS)
+    _failing(monkeypatch)
+    fallback = fit_beta_binomial(HITS, ATTEMPTS)
+    assert fallback.converged and math.isclose(fallback.alpha, good.alpha) and math.isclose(fallback.beta, good.beta)
+
+
+@pytest.mark.parametrize("fun", [0.25, 500.0])
+def test_the_tolerance_is_relative_to_the_objective_with_a_floor_of_one(monkeypatch, fun: float) -> None:
+    """Converged when the largest free gradient component is below 1e-4 × max(1, |objective|): just below and
+    just above that line, for an objective under 1 (the floor of 1 applies) and above it, on either component."""
+    line = 1e-4 * max(1.0, fun)
+    for component in (0, 1):
+        for factor, expected in ((0.9, True), (1.1, False)):
+            jac = [0.0, 0.0]
+            jac[component] = factor * line * (-1 if component else 1)
+            _failing(monkeypatch, jac=jac, fun=fun)
+            assert fit_beta_binomial(HITS, ATTEMPTS).converged is expected, (component, factor)
+            _failing(monkeypatch, jac=[-x for x in jac], fun=-fun)  # signs of gradient and objective do not matter
+            assert fit_beta_binomial(HITS, ATTEMPTS).converged is expected, (component, factor, "negated")
+
+
+def test_at_the_cap_a_gradient_pushing_past_it_is_not_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At the upper bound of the strength the likelihood may still rise beyond it (a negative gradient of the
+    negative log-likelihood in the log strength): that component is dropped. Pointing back inside, it counts;
+    the same gradient away from the cap counts too."""
+    cap = 50.0
+    hi = math.log(cap)
+    big = 0.5  # far above the tolerance, and below 1 (a mutant comparing with 1 instead of 0 is seen)
+    _failing(monkeypatch, jac=[0.0, -big], x1=hi)
+    assert fit_beta_binomial(HITS, ATTEMPTS, max_strength=cap).converged
+    _failing(monkeypatch, jac=[0.0, big], x1=hi)
+    assert not fit_beta_binomial(HITS, ATTEMPTS, max_strength=cap).converged
+    _failing(monkeypatch, jac=[0.0, -big], x1=hi - 1e-3)  # below the cap (by more than 1e-6): a real gradient
+    assert not fit_beta_binomial(HITS, ATTEMPTS, max_strength=cap).converged
+    _failing(monkeypatch, jac=[0.0, -big], x1=hi - 1e-7)  # within 1e-6 of the cap: at the cap
+    assert fit_beta_binomial(HITS, ATTEMPTS, max_strength=cap).converged
+    _failing(monkeypatch, jac=[big, -big], x1=hi)  # the mean's component is never dropped
+    assert not fit_beta_binomial(HITS, ATTEMPTS, max_strength=cap).converged
+
+
+def test_at_the_floor_a_gradient_pushing_below_it_is_not_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At MIN_STRENGTH the likelihood may rise further as the strength falls (a positive gradient in the log
+    strength): dropped. Pointing up, or away from the floor, it counts."""
+    lo = math.log(MIN_STRENGTH)
+    big = 0.5
+    _failing(monkeypatch, jac=[0.0, big], x1=lo)
+    assert fit_beta_binomial(HITS, ATTEMPTS).converged
+    _failing(monkeypatch, jac=[0.0, -big], x1=lo)
+    assert not fit_beta_binomial(HITS, ATTEMPTS).converged
+    _failing(monkeypatch, jac=[0.0, big], x1=lo + 1e-3)
+    assert not fit_beta_binomial(HITS, ATTEMPTS).converged
+    _failing(monkeypatch, jac=[0.0, big], x1=lo + 1e-7)
+    assert fit_beta_binomial(HITS, ATTEMPTS).converged

@@ -129,19 +129,16 @@ def _changes(c: dict[str, np.ndarray], query: Query) -> dict[str, np.ndarray]:
     from hitrate.stats.compare import change_flags
 
     n = len(c["attempts"])
-    out = {name: np.full(n, np.nan) for name in ("change", "change_low", "change_high", "change_p")}
-    flags = np.full(n, "", dtype=object)
-    keys = list(zip(*(c[f].tolist() for f in query.by), strict=True)) if query.by else [()] * n
-    start = 0
-    while start < n:  # rows come ordered by the groups, then by period
-        end = start
-        while end < n and keys[end] == keys[start]:
-            end += 1
-        diff, low, high, p, flag = change_flags(c["hits"][start:end], c["attempts"][start:end])
-        out["change"][start:end], out["change_low"][start:end], out["change_high"][start:end] = diff, low, high
-        out["change_p"][start:end] = p
-        flags[start:end] = [str(f) for f in flag]
-        start = end
+    series = np.zeros(n, dtype=np.int64)
+    if query.by and n:  # rows come ordered by the groups, then by period: a new series where a group field changes
+        changed = np.zeros(n - 1, dtype=bool)
+        for f in query.by:
+            values = np.asarray(c[f], dtype=object)
+            changed |= values[1:] != values[:-1]
+        series[1:] = np.cumsum(changed)
+    diff, low, high, p, flag = change_flags(c["hits"], c["attempts"], groups=series)
+    out = {"change": diff, "change_low": low, "change_high": high, "change_p": p}
+    flags = flag.astype(object)
     return {**out, "change_flag": flags}
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from hitrate.analysis._common import english_dict
 from hitrate.i18n import DEFAULT_LANG, Joined, Message
-from hitrate.report.result import RATE_COLUMNS, Result, clean
+from hitrate.report.result import RATE_COLUMNS, Result, clean, clean_column
 from hitrate.spec.model import Definitions
 
 if TYPE_CHECKING:
@@ -88,9 +88,10 @@ class RatesResult(Result):
     def records(self) -> list[dict[str, Any]]:
         """The rows as JSON-ready dicts (None for missing values)."""
         names = list(self.columns)
-        n = len(self.columns["attempts"]) if "attempts" in self.columns else 0
-        cols = [self.columns[name].tolist() for name in names]
-        return [{name: clean(col[i]) for name, col in zip(names, cols, strict=True)} for i in range(n)]
+        if not names or "attempts" not in self.columns:
+            return []
+        cols = [clean_column(self.columns[name]) for name in names]  # a column at a time, not a call per cell
+        return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a DataFrame (a copy)."""
@@ -205,17 +206,19 @@ def rates_headline(
         )
     overall = float(hits.sum() / attempts.sum())
     if not by or len(attempts) == 1:
-        low, high = (float(columns["ci_low"][0]), float(columns["ci_high"][0])) if len(attempts) == 1 else (None, None)
+        one = len(attempts) == 1  # else no groups but several rows: no single interval to show
         return Message(
-            "rates.plain_all", rate=overall, hits=int(hits.sum()), attempts=int(attempts.sum()), low=low, high=high,
-            unit=unit,
+            "rates.plain_all", rate=overall, hits=int(hits.sum()), attempts=int(attempts.sum()), unit=unit,
+            low=float(columns["ci_low"][0]) if one else None, high=float(columns["ci_high"][0]) if one else None,
         )  # fmt: skip
     names = [" · ".join(str(columns[f][i]) for f in by) for i in range(len(attempts))]
     rate = np.divide(hits, attempts, out=np.full_like(hits, np.nan), where=attempts > 0)
-    low, high = np.asarray(columns["ci_low"], dtype=float), np.asarray(columns["ci_high"], dtype=float)
-    above, below = np.flatnonzero(low > overall), np.flatnonzero(high < overall)
+    lows, highs = np.asarray(columns["ci_low"], dtype=float), np.asarray(columns["ci_high"], dtype=float)
+    above, below = np.flatnonzero(lows > overall), np.flatnonzero(highs < overall)
     top = max(above, key=lambda i: rate[i]) if len(above) else None
     bottom = min(below, key=lambda i: rate[i]) if len(below) else None
+    if top is None and bottom is None:
+        return Message("rates.plain_groups_even", overall=overall, unit=unit, groups=len(attempts))
     return Message(
         "rates.plain_groups",
         overall=overall,

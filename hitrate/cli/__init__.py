@@ -28,7 +28,7 @@ import typer
 
 from hitrate.cli import analyse, data, digest, domains, forecast, goals, improve, score, sync, web
 from hitrate.cli.options import Lang
-from hitrate.cli.output import flag_name, set_explain, set_language, text
+from hitrate.cli.output import DEFAULT_LIMIT, flag_name, set_explain, set_language, set_limit, text
 
 app = typer.Typer(
     name="hitrate",
@@ -85,11 +85,17 @@ def _speak(
         bool,
         typer.Option("--explain", envvar="HITRATE_EXPLAIN", help=text("cli_help.option.explain"), show_envvar=True),
     ] = False,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", envvar="HITRATE_LIMIT", min=0, help=text("cli_help.option.limit"), show_envvar=True),
+    ] = DEFAULT_LIMIT,
 ) -> None:
     """Every command speaks ``--lang`` (or ``HITRATE_LANG``): messages, tables, numbers and dates; with
-    ``--explain`` (or ``HITRATE_EXPLAIN=1``) tables also show how their numbers are worked out."""
+    ``--explain`` (or ``HITRATE_EXPLAIN=1``) tables also show how their numbers are worked out; terminal tables
+    show at most ``--limit`` rows (``HITRATE_LIMIT``; 0: all)."""
     set_language(lang.value)
     set_explain(explain)
+    set_limit(limit)
 
 
 for _name, _command, _help in COMMANDS:

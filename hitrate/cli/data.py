@@ -383,7 +383,7 @@ def demo_cmd(
             )
         with quiet():
             result = rates(store, by=["team"])
-        show(rates_table(result, title=text("cli.demo.title")))
+        show([say(result.headline()), rates_table(result, title=text("cli.demo.title"))])
         target = one_of(output, report, "--report") or Path("hitrate-report.html")
         path = write_store_report(store, target, title=text("cli.demo.report_title"))
     note("cli.demo.report_written", path=str(path), seconds=number(time.monotonic() - started, 1, group=False))

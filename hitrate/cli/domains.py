@@ -44,7 +44,7 @@ def bets_table(result: Any) -> Any:
         text("cli.bets.title", strategy=result.strategy),
         [*result.by, *headers(*(f"cli.bets.{h}" for h in BETS_HEADERS))],
         "l" * len(result.by) + "r" * len(BETS_HEADERS),
-        caption=say(result.method),
+        method=result.method,
         no_wrap=True,
     )
     for r in result.rows:
@@ -164,7 +164,7 @@ def spins_table(stats: Any) -> Any:
         say(stats.source),
         [*groups, *headers(*(f"cli.slots.{h}" for h in SPINS_HEADERS))],
         "l" * len(groups) + "r" * len(SPINS_HEADERS),
-        caption=say(stats.extra["interval_methods"]),
+        method=stats.extra["interval_methods"],
         no_wrap=True,
     )
     for r in stats.extra["groups"]:

@@ -32,6 +32,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _LANGUAGE = [i18n.DEFAULT_LANG]
 _EXPLAIN = [False]
+#: Rows a terminal table shows at most (``hitrate --limit``; 0: all). Rich lays out every cell of a table before
+#: it prints a line, about a millisecond a row: 12,000 rows would take over ten seconds to appear.
+DEFAULT_LIMIT = 500
+_LIMIT = [DEFAULT_LIMIT]
 
 
 def language() -> str:
@@ -52,6 +56,11 @@ def explaining() -> bool:
 def set_explain(on: bool) -> None:
     """Show the method under each table from now on (``--explain``), or only the plain words and a pointer."""
     _EXPLAIN[0] = bool(on)
+
+
+def set_limit(rows: int) -> None:
+    """Show at most ``rows`` rows of a terminal table from now on (0: every row)."""
+    _LIMIT[0] = max(0, int(rows))
 
 
 # -- words -----------------------------------------------------------------------------------------------------
@@ -375,15 +384,40 @@ def table(
 
     ``caption`` is the plain line under the table; ``method`` (a message or text: the named methods and
     assumptions) is added under it with ``--explain``, and otherwise only pointed to."""
-    from rich.table import Table
 
     caption = with_method(caption, method)
-    t = Table(title=title, caption=caption)
+    t = _limited_table()(title=title, caption=caption)
     for i, col in enumerate(columns):
         t.add_column(col, justify="right" if align[i : i + 1] == "r" else "left", **options)
     for row in rows:
         t.add_row(*row)
     return t
+
+
+@functools.cache
+def _limited_table() -> type[Table]:
+    """A Rich table that keeps the first ``--limit`` rows it is given and counts the rest; when it holds fewer
+    rows than it was given, its caption says how many there are and how to see or write them all."""
+    from rich.table import Table
+
+    class LimitedTable(Table):
+        given = 0
+
+        def add_row(self, *cells: Any, **options: Any) -> None:
+            self.given += 1
+            if not _LIMIT[0] or self.given <= _LIMIT[0]:
+                super().add_row(*cells, **options)
+
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            if self.given > self.row_count:
+                from hitrate.cli.cells import integer
+
+                more = text("cli.limited", shown=integer(self.row_count), rows=integer(self.given))
+                self.caption = f"{self.caption}\n{more}" if self.caption else more
+                self.given = self.row_count  # said once
+            return super().__rich_console__(console, options)
+
+    return LimitedTable
 
 
 def with_method(caption: str | None, method: Any) -> str | None:

@@ -38,18 +38,45 @@ draw raises :class:`SectionError` (a ``ValueError``). The report's words come fr
 
 from __future__ import annotations
 
-from hitrate.report._errors import SectionError
-from hitrate.report._model import (
-    METRIC_COLUMNS,
-    CaterpillarPlot,
-    CohortCurves,
-    FindingsTable,
-    FunnelPlot,
-    RateTable,
-    SeasonalPlot,
-    Section,
-)
-from hitrate.report._render import render_report, write_report
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hitrate.report._errors import SectionError
+    from hitrate.report._model import (
+        METRIC_COLUMNS,
+        CaterpillarPlot,
+        CohortCurves,
+        FindingsTable,
+        FunnelPlot,
+        RateTable,
+        SeasonalPlot,
+        Section,
+    )
+    from hitrate.report._render import render_report, write_report
+
+#: Where each public name lives: imported on first use (PEP 562), so ``hitrate.report.result``, which every
+#: result imports, does not load the sections and the renderer for a command that prints JSON.
+_HOMES = {
+    "SectionError": "hitrate.report._errors",
+    "render_report": "hitrate.report._render",
+    "write_report": "hitrate.report._render",
+    **dict.fromkeys(
+        ("METRIC_COLUMNS", "CaterpillarPlot", "CohortCurves", "FindingsTable", "FunnelPlot", "RateTable")
+        + ("SeasonalPlot", "Section"),
+        "hitrate.report._model",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'hitrate.report' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "METRIC_COLUMNS",

@@ -44,6 +44,30 @@ PERCENT_COLUMNS = frozenset(
 COUNT_COLUMNS = frozenset({"attempts", "hits", "n", "won", "lost", "open", "count", "reached", "deals"})
 
 
+def clean_column(values: Any) -> list[Any]:
+    """A column (numpy array or sequence) as :func:`clean` makes each of its cells, a whole column at a time:
+    numbers through ``tolist()`` with NaN as None, dates as ISO text, text as it is; only a column of mixed
+    Python objects goes cell by cell. Results with thousands of rows serialise without a call per cell."""
+    import numpy as np
+
+    arr = np.asarray(values)
+    kind = arr.dtype.kind
+    if kind == "f":
+        out = arr.astype(object)
+        out[np.isnan(arr)] = None
+        return out.tolist()  # type: ignore[no-any-return]
+    if kind in "iub":
+        return arr.tolist()  # type: ignore[no-any-return]
+    if kind == "M":
+        text = np.datetime_as_string(arr).astype(object)
+        text[np.isnat(arr)] = None
+        return text.tolist()  # type: ignore[no-any-return]
+    cells = arr.tolist()
+    if all(type(v) is str or v is None for v in cells):
+        return cells  # type: ignore[no-any-return]
+    return [clean(v) for v in cells]
+
+
 def clean(value: Any) -> Any:
     """JSON-safe scalar: NaN/NaT/NA -> None, numpy scalars -> Python, timestamps -> ISO text, messages -> English."""
     if value is None:

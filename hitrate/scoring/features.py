@@ -84,8 +84,14 @@ def missing_mask(values: pd.Series, missing_values: Iterable[str] = DEFAULT_MISS
     placeholders = {str(v).strip() for v in missing_values}
     mask = values.isna()
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
-        text = values.astype("string").str.strip()
-        mask = mask | text.isin(placeholders).fillna(False).astype(bool) | (text == "").fillna(False).astype(bool)
+        # judged once per distinct value, not once per cell: a lead column holds a few dozen values at most
+        codes, uniques = pd.factorize(values)
+        text = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.strip()
+        blank = (text.isin(placeholders) | (text == "")).fillna(False).to_numpy(dtype=bool)
+        cells = np.zeros(len(values), dtype=bool)
+        known = codes >= 0
+        cells[known] = blank[codes[known]]
+        mask = mask | pd.Series(cells, index=values.index)
     return mask.astype(bool)
 
 

@@ -187,7 +187,7 @@ def compare_proportions(
 
 
 def change_flags(
-    hits: ArrayLike, attempts: ArrayLike, alpha: float = 0.05
+    hits: ArrayLike, attempts: ArrayLike, alpha: float = 0.05, groups: ArrayLike | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.str_]]:
     """Period-over-period change of a hit-rate series, with Benjamini–Hochberg-adjusted flags.
 
@@ -213,6 +213,10 @@ def change_flags(
         1-D arrays of whole counts in period order, ``0 <= hits <= attempts``.
     alpha
         False discovery rate for the flags, in (0, 1); the intervals use confidence ``1 − alpha``.
+    groups
+        Several series at once: the label of the series each row belongs to (rows in series order, each series
+        in period order). Each series is compared and adjusted on its own, exactly as if passed alone; the
+        work is one vectorised pass over all of them (a ``rates --by rep --period month`` of 12,000 rows).
 
     Returns
     -------
@@ -231,18 +235,19 @@ def change_flags(
     low = np.full(size, np.nan)
     high = np.full(size, np.nan)
     raw_p = np.full(size, np.nan)
+    labels = np.zeros(size, dtype=np.int64) if groups is None else np.asarray(groups).ravel()
+    if len(labels) != size:
+        shown = _checks.Shown(f"length {len(labels)}")
+        raise _checks.invalid("groups", where, "same_length", shown, other="hits", length=size)
     if size > 1:
-        k1, n1, k2, n2 = k[1:], n[1:], k[:-1], n[:-1]
-        valid = (n1 > 0) & (n2 > 0)
+        # period t against t-1 of the same series; a series' first period has no predecessor
+        pair = np.flatnonzero((labels[1:] == labels[:-1]) & (n[1:] > 0) & (n[:-1] > 0)) + 1
+        k1, n1, k2, n2 = k[pair], n[pair], k[pair - 1], n[pair - 1]
         lo, hi = _newcombe(k1, n1, k2, n2, 1 - alpha)
         p, _ = _two_by_two_p(k1, n1, k2, n2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d = k1 / n1 - k2 / n2
-        difference[1:] = np.where(valid, d, np.nan)
-        low[1:] = np.where(valid, lo, np.nan)
-        high[1:] = np.where(valid, hi, np.nan)
-        raw_p[1:] = p
-    adjusted = benjamini_hochberg(raw_p)
+        difference[pair] = k1 / n1 - k2 / n2
+        low[pair], high[pair], raw_p[pair] = lo, hi, p
+    adjusted = benjamini_hochberg(raw_p, labels)
     significant = adjusted < alpha  # NaN compares False
     flag = np.where(significant & (difference > 0), "up", np.where(significant & (difference < 0), "down", ""))
     return difference, low, high, adjusted, flag.astype(np.str_)
