@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hitrate._progress import Progress, Steps
 from hitrate.analysis._common import DefinitionsArg, resolve_definitions
 from hitrate.analysis.rates import rates
 from hitrate.analysis.results import RATE_COLUMNS, RatesResult
@@ -26,7 +27,7 @@ def _text(key: str, lang: str, **params: Any) -> str:
 
 
 def store_sections(
-    store: Any, lang: str = "en", definitions: DefinitionsArg = None
+    store: Any, lang: str = "en", definitions: DefinitionsArg = None, progress: Progress | None = None
 ) -> tuple[list[RateTable], list[Message | str], RatesResult]:
     """The report's sections, its notes, and the overall result (for the header). ``store`` is the
     embedded store or any Ibis backend; ``definitions`` default to the store's in force.
@@ -34,7 +35,8 @@ def store_sections(
     Told in the words of the definitions' unit (sessions and conversions for web sessions). Attempts that are
     not a sales process's (sessions, bets, spins: :attr:`~hitrate.spec.model.Definitions.sales`) have no reps
     or teams and are decided as they happen, so the sections by team and rep, the rep benchmark, the cohorts by
-    deal age and the forecast of open deals are left out."""
+    deal age and the forecast of open deals are left out. ``progress(done, total)`` is told after each section
+    (:mod:`hitrate._progress`)."""
     defs = resolve_definitions(store, definitions, None)
     available = set(fields_available(store))
     if not defs.sales:  # no reps or teams, and nothing open to follow by age or to forecast
@@ -46,25 +48,44 @@ def store_sections(
         attempts = int(overall.rows["attempts"].sum())
         overall_rate = float(overall.rows["hit_rate"].iloc[0]) if attempts else None
         notes = list(overall.warnings)
+        steps = Steps(progress, _steps(available, bool(attempts), dated))
+        steps.done()
         sections: list[RateTable] = []
         for field, title, note in (("team", "by_team", "team_note"), ("rep", "by_rep", "rep_note")):
             if field not in available:
                 continue
             by_field = rates(store, by=[field], definitions=defs)
-            table = RateTable(_text(title, lang), by_field.rows, field, "bars", overall_rate, _text(note, lang))
+            words = by_field.section_words(lang)
+            table = RateTable(
+                _text(title, lang), by_field.rows, field, "bars", overall_rate, _text(note, lang), **words
+            )
             sections.append(table)
+            steps.done()
             if field == "rep":
                 notes += [w for w in by_field.warnings if w not in notes]
         trend = rates(store, period="month", definitions=defs)
         note = _text("trend_note", lang, date=defs.effective_period_date)
         frame = trend.rows[["period", *RATE_COLUMNS]]
-        sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note))
+        words = trend.section_words(lang)
+        sections.append(RateTable(_text("trend", lang), frame, "period", "trend", overall_rate, note, **words))
+        steps.done()
         if attempts:
-            sections += _analysis_sections(store, defs, lang, available, dated)
+            sections += _analysis_sections(store, defs, lang, available, dated, steps)
             if dated:
                 sections += _forecast(store, defs, lang)
+                steps.done()
         sections += _data_quality(store, defs, lang)
+        steps.done()
     return sections, notes, overall
+
+
+def _steps(available: set[str], attempts: bool, dated: bool) -> int:
+    """The report's steps: the overall rate, team and rep, the trend, then (with attempts) the rep benchmark,
+    the seasons, the cohorts and the forecast (dated deals), and the doctor."""
+    steps = 1 + len({"team", "rep"} & available) + 1
+    if attempts:
+        steps += ("rep" in available) + 1 + 2 * dated
+    return steps + 1
 
 
 #: A forecast shorter than this (the data end in the quarter's last days) runs to the end of the next quarter.
@@ -110,15 +131,20 @@ def _data_quality(store: Any, defs: Definitions, lang: str) -> list[Any]:
     return list(doctor(store, definitions=defs).sections(lang))
 
 
-def _analysis_sections(store: Any, defs: Definitions, lang: str, available: set[str], dated: bool) -> list[Any]:
+def _analysis_sections(
+    store: Any, defs: Definitions, lang: str, available: set[str], dated: bool, steps: Steps
+) -> list[Any]:
     """Funnel and caterpillar plots of reps, the seasonal decomposition and cohort curves (``dated``: deals
-    with created dates to follow by age)."""
+    with created dates to follow by age), each a step done."""
     out: list[Any] = []
     if "rep" in available:
         out += _rep_benchmark(store, defs, lang)
+        steps.done()
     out += _seasonal(store, defs, lang)
+    steps.done()
     if dated:
         out += _cohorts(store, defs, lang)
+        steps.done()
     return out
 
 
@@ -144,8 +170,9 @@ def _seasonal(store: Any, defs: Definitions, lang: str) -> list[SeasonalPlot]:
     except UserInputError:
         return []
     s = season.series[0] if season.series else {}
-    note = render_all([s.get("note") or ""], lang)[0]
-    return [seasonal_plot(_text("seasonal", lang), season.rows, s, note)]
+    note, method = render_all([s.get("note") or "", s.get("method") or ""], lang)
+    lead = season.section_words(lang)["lead"]
+    return [seasonal_plot(_text("seasonal", lang), season.rows, s, note, lead, method)]
 
 
 def _cohorts(store: Any, defs: Definitions, lang: str) -> list[CohortCurves]:
@@ -160,7 +187,10 @@ def _cohorts(store: Any, defs: Definitions, lang: str) -> list[CohortCurves]:
         return []
     if not len(curves):
         return []
-    return [CohortCurves(_text("cohorts", lang), curves, "cohort", _text("cohorts_note", lang))]
+    lead, method = _text("cohorts_lead", lang), _text("cohorts_method", lang)
+    return [
+        CohortCurves(_text("cohorts", lang), curves, "cohort", _text("cohorts_note", lang), lead=lead, method=method)
+    ]
 
 
 def write_store_report(
@@ -170,19 +200,31 @@ def write_store_report(
     title: str | None = None,
     lang: str = "en",
     definitions: DefinitionsArg = None,
+    progress: Progress | None = None,
 ) -> Path:
     """Write the store's report (English ``en`` or Danish ``da``) as one self-contained HTML file; ``store``
     may also be any Ibis backend holding the canonical tables (``--engine``), ``definitions`` a file's path,
-    ``title`` the report's title (``hitrate report`` in its language by default).
+    ``title`` the report's title (``hitrate report`` in its language by default). ``progress(done, total)`` is
+    told after each section and after the file (:mod:`hitrate._progress`).
 
     Raises :class:`~hitrate.errors.InvalidParameterError` for a language hitrate has no words for."""
     if lang not in LANGS:
         expected = Message("engine.one_of", options=Joined(LANGS))
         raise InvalidParameterError("lang", expected, lang, caller="write_store_report")
-    sections, notes, overall = store_sections(store, lang, definitions)
+    total = [1]
+
+    def sections_then_file(done: int, steps: int) -> None:  # one step more: the file
+        total[0] = steps + 1
+        if progress is not None:
+            progress(done, total[0])
+
+    sections, notes, overall = store_sections(store, lang, definitions, sections_then_file)
     defs = overall.definitions
     with unit_words(defs.denominator):
-        return _write(path, sections, notes, overall, title, lang)
+        written = _write(path, sections, notes, overall, title, lang)
+    if progress is not None:
+        progress(total[0], total[0])
+    return written
 
 
 def _write(

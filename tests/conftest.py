@@ -70,6 +70,18 @@ def store(tmp_path: Path) -> Store:
 
 
 @pytest.fixture(scope="session")
+def small_demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo store of 2,500 opportunities (``hitrate demo``'s generator, seed 4), built once per session: for
+    tests that only read it."""
+    from hitrate.synth.demo import build_demo
+
+    path = tmp_path_factory.mktemp("small-demo") / "demo.duckdb"
+    with Store(path) as s:
+        build_demo(s, n_opportunities=2500, seed=4, force=True)
+    return path
+
+
+@pytest.fixture(scope="session")
 def _maven_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not MAVEN.exists():
         require(f"the shared data folder {MAVEN} is missing")

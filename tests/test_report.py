@@ -595,12 +595,12 @@ def test_benchmark_sections_render_offline_with_every_chart(bench_en: str) -> No
         "Young cohorts have short lines",
     ):
         assert words in html_unescape(bench_en), words
-    for term in ("Funnel limits", "Shrunk hit rate", "Seasonal decomposition", "Share won"):
+    for term in ("Funnel limits", "Hit rate, adjusted for small samples", "Seasonal decomposition", "Share won"):
         assert f"<dfn>{term}</dfn>" in bench_en, term
 
 
 def test_footer_explains_only_the_kinds_present(html_en: str) -> None:
-    for term in ("Funnel limits", "Shrunk hit rate", "Seasonal decomposition", "Share won"):
+    for term in ("Funnel limits", "Hit rate, adjusted for small samples", "Seasonal decomposition", "Share won"):
         assert f"<dfn>{term}</dfn>" not in html_en
 
 
@@ -696,7 +696,15 @@ def test_funnel_curves_pass_through_the_benchmark_limits() -> None:
 
 def test_caterpillar_table_and_figure(bench_en: str) -> None:
     table = tables_of(section_html(bench_en, "s2-shrunk-rates-by-rep"))[0]
-    assert table[0] == ["Team", "Rep", "Attempts", "Hits", "Raw hit rate", "Shrunk hit rate", "95% interval (shrunk)"]
+    assert table[0] == [
+        "Team",
+        "Rep",
+        "Attempts",
+        "Hits",
+        "Raw hit rate",
+        "Hit rate, adjusted for small samples",
+        "95% interval (adjusted)",
+    ]
     for row, team, rep, n, h in zip(table[1:], REP_TEAMS, REPS, REP_ATTEMPTS, REP_HITS, strict=True):
         shrunk = (h + 7) / (n + 20)
         assert row[:4] == [team, rep, f"{n:,}", f"{h:,}"]
@@ -903,8 +911,8 @@ def test_benchmark_sections_in_danish(bench_da: str) -> None:
         "Forsøg",
         "Vundne",
         "Rå hitrate",
-        "Krympet hitrate",
-        "95 %-interval (krympet)",
+        "Hitrate, justeret for små stikprøver",
+        "95 %-interval (justeret)",
     ]
     assert tables[2][0][5:] == ["Trend", "Sæsonkorrigeret", "Usædvanlig"]
     assert tables[2][1 + 4][7] == "Usædvanligt høj"
@@ -929,7 +937,7 @@ def test_benchmark_sections_in_danish(bench_da: str) -> None:
         "Clearly above",
         "Within chance",
         "Seasonally adjusted",
-        "Shrunk hit rate",
+        "Hit rate, adjusted",
         "Raw hit rate",
         "Won within",
         "No seasonal factors",

@@ -85,9 +85,22 @@ class BenchmarkResult(RatesResult):
         rate = self.overall_rate
         funnel = Message("benchmark.funnel_title", by=label).render(lang)
         caterpillar = Message("benchmark.caterpillar_title", by=label).render(lang)
+        words = self.section_words(lang)
+        ranked = frame.dropna(subset=["shrunk_rate"]).sort_values("shrunk_rate", kind="stable")
+        lead = ""
+        if len(ranked) > 1:
+            low, high = ranked.iloc[0], ranked.iloc[-1]
+            lead = Message(
+                "benchmark.caterpillar_headline",
+                top=str(high[label]),
+                high=float(high["shrunk_rate"]),
+                bottom=str(low[label]),
+                low=float(low["shrunk_rate"]),
+            ).render(lang)
+        funnel_note, caterpillar_note = (Message(f"benchmark.{k}_note").render(lang) for k in ("funnel", "caterpillar"))
         return [
-            FunnelPlot(funnel, frame, label, rate, Message("benchmark.funnel_note").render(lang), extra),
-            CaterpillarPlot(caterpillar, frame, label, rate, Message("benchmark.caterpillar_note").render(lang), extra),
+            FunnelPlot(funnel, frame, label, rate, funnel_note, extra, **words),
+            CaterpillarPlot(caterpillar, frame, label, rate, caterpillar_note, extra, lead, words["method"]),
         ]
 
 

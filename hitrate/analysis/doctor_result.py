@@ -79,7 +79,7 @@ class DoctorResult(Result):
         for f in self.findings:
             lines.append(f"- {f.detail.render(lang)}")
             for example in f.examples:
-                lines.append("    " + ", ".join(f"{k}={_shown(v)}" for k, v in example.items()))
+                lines.append("    " + ", ".join(f"{k}={_shown(v, k, lang)}" for k, v in example.items()))
             lines.append("  " + Message("doctor.fix_line", fix=f.fix).render(lang))
         return "\n".join(lines)
 
@@ -91,11 +91,13 @@ class DoctorResult(Result):
         heads = [Message(f"doctor.col_{c}").render(lang) for c in ("finding", "count", "examples", "fix")]
         rows = [
             [f.detail.render(lang), fmt.integer(f.count, lang),
-             "; ".join(", ".join(f"{k}={_shown(v)}" for k, v in e.items()) for e in f.examples), f.fix.render(lang)]
+             "; ".join(", ".join(f"{k}={_shown(v, k, lang)}" for k, v in e.items()) for e in f.examples),
+             f.fix.render(lang)]
             for f in self.findings
         ]  # fmt: skip
-        empty = self.headline().render(lang)
-        return [FindingsTable(self.title().render(lang), heads, rows, frozenset({1}), empty=empty)]
+        said = self.headline().render(lang)  # with findings the sentence leads; without, it stands for the table
+        lead, empty = (said, "") if rows else ("", said)
+        return [FindingsTable(self.title().render(lang), heads, rows, frozenset({1}), empty=empty, lead=lead)]
 
     def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
         """The deals each check found, as bars."""
@@ -114,10 +116,19 @@ class DoctorResult(Result):
         return fig
 
 
-def _shown(value: Any) -> str:
+#: The outcomes hitrate counts a row as (an example's ``counted_as``), said in the report's language.
+OUTCOMES = ("won", "lost", "open")
+
+
+def _shown(value: Any, key: str = "", lang: str = DEFAULT_LANG) -> str:
+    """An example's value as the report shows it: missing as a dash, hitrate's own outcome words translated."""
     from hitrate.i18n import format as fmt
 
-    return fmt.MISSING if value is None else str(value)
+    if value is None:
+        return fmt.MISSING
+    if key == "counted_as" and value in OUTCOMES:
+        return Message(f"doctor.counted_{value}").render(lang)
+    return str(value)
 
 
 __all__ = ["DoctorResult", "Finding"]

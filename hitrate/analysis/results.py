@@ -161,7 +161,9 @@ class RatesResult(Result):
             frame = frame.assign(all=Message("rates.all").render(lang))
             label, kind = "all", "bars"
         labels = [label] + [c for c in (*self.by,) if c != label and not self.period]
-        return [RateTable(self.title().render(lang), frame[[*labels, *RATE_COLUMNS]], label, kind)]
+        words = self.section_words(lang)
+        table = frame[[*labels, *RATE_COLUMNS]]
+        return [RateTable(self.title().render(lang), table, label, kind, lead=words["lead"], method=words["method"])]
 
 
 def rates_headline(

@@ -100,22 +100,27 @@ class TrendResult(RatesResult):
 
         frame = self.to_frame()
         out = []
+        lead = self.section_words(lang)["lead"] if len(self.series) == 1 else ""  # the headline is of all series
         for s in self.series:
             rows = frame
             for f in self.by:  # a series of rows without a value for the field is that field's missing group
                 rows = rows[rows[f].isna() if s[f] is None else rows[f] == s[f]]
             name = " · ".join(str(s[f]) for f in self.by) or self.title().render(lang)
             note = render_all([s.get("note") or ""], lang)[0]
-            out.append(seasonal_plot(name, rows.reset_index(drop=True), s, note))
+            method = render_all([s.get("method") or ""], lang)[0]
+            out.append(seasonal_plot(name, rows.reset_index(drop=True), s, note, lead, method))
         return out
 
 
-def seasonal_plot(title: str, frame: pd.DataFrame, series: Mapping[str, Any], note: str) -> SeasonalPlot:
-    """The report's seasonal section of one series (``frame`` its rows, ``series`` its factors)."""
+def seasonal_plot(
+    title: str, frame: pd.DataFrame, series: Mapping[str, Any], note: str, lead: str = "", method: str = ""
+) -> SeasonalPlot:
+    """The report's seasonal section of one series (``frame`` its rows, ``series`` its factors), opening with
+    ``lead`` and its ``method`` in the method block."""
     from hitrate.report import SeasonalPlot
 
     low, high = series.get("seasonal_factor_low"), series.get("seasonal_factor_high")
-    return SeasonalPlot(title, frame, "period", series.get("seasonal_factors"), low, high, note)
+    return SeasonalPlot(title, frame, "period", series.get("seasonal_factors"), low, high, note, lead, method)
 
 
 def trend(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from hitrate.cli.cells import estimate, integer, interval, label, number, percent, rate
+from hitrate.cli.cells import bars, estimate, integer, interval, label, number, percent, rate
 from hitrate.cli.options import (
     BasisOpt,
     FromOpt,
@@ -63,15 +63,17 @@ def rates_table(result: Any, title: str | None = None) -> Any:
     value = any(r["value_hit_rate"] is not None for r in records)
     heads = RATE_HEADERS if value else RATE_HEADERS[:-1]
     basis, denominator = Message(f"store_report.basis_{defs.basis}"), Message(f"rates.denominator_{defs.denominator}")
+    # Rows that are periods get a bar of the hit rate, so the shape over time shows at a glance.
+    drawn = bars(r["hit_rate"] for r in records) if result.period else None
     t = table(
         title or text("cli.rates.title", basis=basis),
-        [*shown, *headers(*heads)],
+        [*shown, *headers(*heads, *(["cli.col.bar"] if drawn else []))],
         "l" * len(labels) + "r" * len(heads),
         caption=text("cli.rates.caption", denominator=denominator, hash=defs.hash),
         method=result.method,
         no_wrap=True,
     )
-    for rec in records:
+    for i, rec in enumerate(records):
         t.add_row(
             *(label(rec[c], c) for c in labels),
             integer(rec["attempts"]),
@@ -79,6 +81,7 @@ def rates_table(result: Any, title: str | None = None) -> Any:
             percent(rec["hit_rate"]),
             interval(percent(rec["ci_low"]), percent(rec["ci_high"]), style="spaced"),
             *([percent(rec["value_hit_rate"])] if value else []),
+            *([drawn[i]] if drawn else []),
         )
     return t
 
@@ -193,21 +196,23 @@ def trend_table(result: Any) -> Any:
             parts.append(seasonal_table(name, s))
         if s["note"]:
             parts.append(f"[italic]{name}: {say(s['note'])}[/]")
-    heads = ["cli.col.attempts", "cli.benchmark.hit_rate", "cli.trend.trend", "cli.trend.adjusted"]
+    heads = ["cli.col.attempts", "cli.benchmark.hit_rate", "cli.col.bar", "cli.trend.trend", "cli.trend.adjusted"]
     heads += ["cli.trend.unusual", "cli.trend.yoy"]
     t = table(
         text("cli.trend.title", period=Message(f"rates.period_{result.period}")),
         [*result.by, text("cli.col.period"), *headers(*heads)],
-        "l" * (len(result.by) + 1) + "r" * len(heads),
+        "l" * (len(result.by) + 1) + "rrl" + "r" * (len(heads) - 3),
         caption=text("cli.trend.caption", hash=result.definitions.hash),
         method=result.method,
         no_wrap=True,
     )
-    for r in result.records():
+    records = result.records()
+    for r, bar in zip(records, bars(r["hit_rate"] for r in records), strict=True):
         t.add_row(
             *(str(r[c]) for c in [*result.by, "period"]),
             integer(r["attempts"]),
             estimate(percent(r["hit_rate"]), percent(r["ci_low"]), percent(r["ci_high"])),
+            bar,
             percent(r["trend"]),
             percent(r["adjusted_rate"]),
             text(f"cli.trend.unusual_{r['unusual']}") if r["unusual"] in ("high", "low") else r["unusual"] or "",

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from hitrate.cli.output import language, text
 from hitrate.i18n import format as fmt
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions
+    from rich.measure import Measurement
+    from rich.segment import Segment
 
 #: A cell whose value cannot be computed.
 MISSING = fmt.MISSING
@@ -96,3 +102,57 @@ def label(value: Any, field: str | None = None) -> str:
     if field == "period":  # "2. kvt. 2024" in Danish; hitrate's own label in English
         return fmt.period(value, language())
     return str(value)
+
+
+#: A bar's width in characters, and its eighths: ``▏`` is one eighth of a character, ``█`` a whole one.
+BAR_WIDTH = 12
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+class Bar:
+    """A rate drawn as a horizontal bar of ``eighths`` eighths of a character (up to :data:`BAR_WIDTH`
+    characters), a Rich renderable for a table cell. On a terminal that cannot show the block characters
+    (Rich's ``ascii_only``: a legacy code page, ``PYTHONIOENCODING=ascii``) it is drawn with ``#``, one a
+    whole character, rounded."""
+
+    def __init__(self, eighths: int) -> None:
+        self.eighths = eighths
+
+    def text(self, *, ascii: bool = False) -> str:
+        """The bar as characters."""
+        if ascii:
+            return "#" * (max(1, round(self.eighths / 8)) if self.eighths else 0)
+        whole, part = divmod(self.eighths, 8)
+        return "█" * whole + (EIGHTHS[part] if part else "")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        from rich.segment import Segment
+
+        yield Segment(self.text(ascii=options.ascii_only).ljust(BAR_WIDTH))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        from rich.measure import Measurement
+
+        return Measurement(BAR_WIDTH, BAR_WIDTH)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def bars(values: Iterable[Any]) -> list[Bar]:
+    """Rates as bars scaled across them, so the shape of a series shows at a glance: the lowest rate a sliver
+    (one eighth), the highest :data:`BAR_WIDTH` characters, the rest in between; a missing rate no bar, equal
+    rates all full."""
+    rates = [None if fmt.is_missing(v) else float(v) for v in values]
+    known = [r for r in rates if r is not None]
+    low, high = (min(known), max(known)) if known else (0.0, 0.0)
+    most = BAR_WIDTH * 8
+    out = []
+    for r in rates:
+        if r is None:
+            out.append(Bar(0))
+        elif high == low:
+            out.append(Bar(most))
+        else:
+            out.append(Bar(1 + round((r - low) / (high - low) * (most - 1))))
+    return out

@@ -36,6 +36,7 @@ from hitrate.cli.output import (
     headers,
     language,
     note,
+    progress_bar,
     say,
     show,
     stderr,
@@ -385,7 +386,8 @@ def demo_cmd(
             result = rates(store, by=["team"])
         show([say(result.headline()), rates_table(result, title=text("cli.demo.title"))])
         target = one_of(output, report, "--report") or Path("hitrate-report.html")
-        path = write_store_report(store, target, title=text("cli.demo.report_title"))
+        with progress_bar(text("cli.progress.report")) as progress:
+            path = write_store_report(store, target, title=text("cli.demo.report_title"), progress=progress)
     note("cli.demo.report_written", path=str(path), seconds=number(time.monotonic() - started, 1, group=False))
 
 
@@ -398,7 +400,10 @@ def report_cmd(
 ) -> None:
     from hitrate.store_report import write_store_report
 
-    path = write_store_report(data, output, lang=lang.value if lang else language(), definitions=defs)
+    with progress_bar(text("cli.progress.report")) as progress:
+        path = write_store_report(
+            data, output, lang=lang.value if lang else language(), definitions=defs, progress=progress
+        )
     note("cli.report.written", path=str(path))
 
 

@@ -9,7 +9,7 @@ import typer
 
 from hitrate.cli.cells import estimate, integer, number, percent
 from hitrate.cli.options import OutputOpt, TableFormat, TableFormatOpt, WhereOpt, library_options, option, reads
-from hitrate.cli.output import emit, headers, say, table, text
+from hitrate.cli.output import emit, headers, progress_bar, say, table, text
 
 Horizon = Enum("Horizon", [("month", "month"), ("quarter", "quarter"), ("year", "year")], type=str)
 BacktestHorizon = Enum("BacktestHorizon", [("month", "month"), ("quarter", "quarter")], type=str)
@@ -104,10 +104,11 @@ def backtest_cmd(
     from hitrate.improve.forecast import strata_option
 
     options = library_options(horizon=horizon, where=where)
-    result = forecast_backtest(
-        data, date_from=date_from, date_to=date_to, every=every, by=by or (), level=level,
-        strata=strata_option(strata, no_strata), definitions=defs, **options,
-    )  # fmt: skip
+    with progress_bar(text("cli.progress.backtest")) as progress:
+        result = forecast_backtest(
+            data, date_from=date_from, date_to=date_to, every=every, by=by or (), level=level,
+            strata=strata_option(strata, no_strata), definitions=defs, progress=progress, **options,
+        )  # fmt: skip
     emit(result, fmt, backtest_table, warnings=result.warnings, output=output, source=data, definitions=defs)
 
 

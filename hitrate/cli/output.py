@@ -438,7 +438,9 @@ def headers(*keys: str) -> list[str]:
 
 
 class LazyProgress:
-    """A progress bar on stderr that appears only once work has taken more than a second."""
+    """A progress bar on stderr that appears only once work has taken more than ``delay`` seconds (one)."""
+
+    delay = 1.0
 
     def __init__(self, label: Any) -> None:
         self.label = say(label)
@@ -448,7 +450,7 @@ class LazyProgress:
 
     def _shown(self) -> Any:
         """The bar, started once a second has gone (None before)."""
-        if self.bar is None and time.monotonic() - self.start >= 1.0:
+        if self.bar is None and time.monotonic() - self.start >= self.delay:
             from rich.progress import Progress
 
             self.bar = Progress(console=stderr(), transient=True)
@@ -465,8 +467,9 @@ class LazyProgress:
         bar.update(self.task, completed=done, total=total)
 
     def stage(self, label: Any) -> None:
-        """A new step whose length is unknown: the bar shows its name and pulses."""
-        self.label = say(label)
+        """A new step whose length is unknown: the bar shows its name and pulses. A library step label that
+        carries its message (``label.message``) is said in the command line's language."""
+        self.label = say(getattr(label, "message", label))
         started = self.bar is not None
         bar = self._shown()
         if bar is None:
@@ -478,6 +481,17 @@ class LazyProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@contextlib.contextmanager
+def progress_bar(label: Any) -> Iterator[LazyProgress]:
+    """A :class:`LazyProgress` for the block, closed (and gone from the terminal) however the block ends; pass it
+    as a library call's ``progress`` (or its :meth:`~LazyProgress.stage` as ``stage``)."""
+    progress = LazyProgress(label)
+    try:
+        yield progress
+    finally:
+        progress.close()
 
 
 _LazyProgress = LazyProgress  # the name tests and older code use

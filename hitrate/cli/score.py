@@ -24,7 +24,18 @@ from hitrate.cli.options import (
     shared_options,
     source,
 )
-from hitrate.cli.output import emit, headers, note, say, table, text, unwritable, user_errors, write_xlsx
+from hitrate.cli.output import (
+    emit,
+    headers,
+    note,
+    progress_bar,
+    say,
+    table,
+    text,
+    unwritable,
+    user_errors,
+    write_xlsx,
+)
 from hitrate.cli.sync import Crm
 
 PushValue = Enum("PushValue", [("text", "text"), ("score", "score"), ("band", "band")], type=str)
@@ -107,15 +118,17 @@ def score_train(
     from hitrate.scoring.training import train
 
     post = [c for c in defs.post_outcome if c in leads.features.columns]
-    result = train(
-        leads,
-        model,
-        exclude=exclude or [],
-        allow=allow or [],
-        post_outcome=post,
-        definitions_hash=defs.hash,
-        strict=strict,
-    )
+    with progress_bar(text("cli.progress.training")) as progress:
+        result = train(
+            leads,
+            model,
+            exclude=exclude or [],
+            allow=allow or [],
+            post_outcome=post,
+            definitions_hash=defs.hash,
+            strict=strict,
+            progress=progress,
+        )
     emit(result, fmt, training_report, warnings=result.checks)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from hitrate.cli.data import import_table
 from hitrate.cli.options import DbOpt, Format, FormatOpt, argument, open_store, option
-from hitrate.cli.output import emit, text, user_errors, warn
+from hitrate.cli.output import emit, progress_bar, text, user_errors, warn
 from hitrate.cli.schedule import every_interval
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ def sync_cmd(
     def once() -> SyncReport:
         from hitrate.sync.run import sync
 
-        with open_store(db, create=True) as store:  # opened per run: between runs others may use the store
+        with open_store(db, create=True) as store, progress_bar(text("cli.progress.sync")) as progress:
+            # opened per run: between runs others may use the store
             return sync(
                 store,
                 crm.value,
@@ -52,6 +53,7 @@ def sync_cmd(
                 retry=retry,
                 full=full,
                 rescore=rescore,
+                stage=progress.stage,
             )
 
     if interval is None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hitrate._progress import Progress, Steps
 from hitrate.errors import UserInputError
 from hitrate.i18n import DEFAULT_LANG, Message
 from hitrate.improve._base import RowsResult
@@ -75,7 +76,7 @@ class BacktestResult(RowsResult):
         }
 
     def title(self) -> Message:
-        return Message("forecast.backtest_title", horizon=self.horizon, n=len(self.rows))
+        return Message("forecast.backtest_title", horizon=Message(f"rates.period_{self.horizon}"), n=len(self.rows))
 
     def headline(self) -> Message:
         s = self.accuracy
@@ -109,13 +110,13 @@ class BacktestResult(RowsResult):
         return fig
 
     def sections(self, lang: str = DEFAULT_LANG) -> list[FindingsTable]:
-        """The report's backtest section: the chart of forecasts against actual wins, then the accuracy of each
-        method."""
+        """The report's backtest section: the headline, the chart of forecasts against actual wins, then the
+        accuracy of each method; how the points were made in its method block."""
         from hitrate.improve._forecast_tables import accuracy_cells
         from hitrate.report import FindingsTable
 
         heads, cells = accuracy_cells(self.accuracy, lang)
-        note = f"{self.headline().render(lang)} {Message('forecast.accuracy_note', n=len(self.rows)).render(lang)}"
+        method = Message("forecast.accuracy_note", n=len(self.rows)).render(lang)
         caption = Message("forecast.read_backtest").render(lang)
         figure = self.plot(lang) if self.rows else None
         return [
@@ -124,10 +125,10 @@ class BacktestResult(RowsResult):
                 heads,
                 cells,
                 frozenset({1, 2, 3, 4}),
-                note,
-                "",
                 figure=figure,
                 caption=caption,
+                lead=self.headline().render(lang),
+                method=method,
             )
         ]
 
@@ -179,11 +180,13 @@ def forecast_backtest(
     level: float = 0.8,
     strata: str | Sequence[str] | None = None,
     definitions: DefinitionsArg = None,
+    progress: Progress | None = None,
 ) -> BacktestResult:
     """The forecast of the horizon's period (``month`` or ``quarter``) made on the first day of every month from
     ``date_from`` to ``date_to``, beside the actual wins and the stage-weighted and run-rate baselines (module
     docstring). ``every`` is ``month`` (the only spacing); ``strata`` as in
-    :func:`~hitrate.improve.forecast.forecast`."""
+    :func:`~hitrate.improve.forecast.forecast`. ``progress(done, total)`` (:mod:`hitrate._progress`) is told
+    after the wins by month, after the forecasts, and after each as-of date's baselines."""
     from hitrate.analysis._common import resolve_definitions
     from hitrate.engine.query import Query, as_date, period_label
     from hitrate.improve._forecast_baselines import run_rate, stage_weighted, wins_by_month
@@ -203,8 +206,11 @@ def forecast_backtest(
     for day in first_days(start, end):
         first = period_start(day, horizon)
         plans.append((day, next_start(first, horizon) - dt.timedelta(days=1)))
+    steps = Steps(progress, 2 + len(plans))
+    steps.done()
     made_query = Query.build(by=query.by, where=dict(query.where), period=horizon)
     made = forecasts(store, defs, made_query, plans, level, strata)
+    steps.done()
     rows: list[dict[str, Any]] = []
     for (day, last), f in zip(plans, made, strict=True):  # one as-of date each: a few dozen
         first = period_start(day, horizon)
@@ -228,4 +234,6 @@ def forecast_backtest(
                     "run_rate": run_rate(months, key, first, horizon),
                 }
             )
+        steps.done()
+    steps.finish()
     return BacktestResult(rows, summarise(rows), horizon, level, query.by)

@@ -115,20 +115,24 @@ class ForecastResult(RowsResult):
         return band_figure(self.rows, self.by, self.level, self.title().render(lang), lang)
 
     def sections(self, lang: str = DEFAULT_LANG) -> list[FindingsTable]:
-        """The report's forecast section: the band chart, then the table per group and period, the method and
-        assumptions under it."""
+        """The report's forecast section: the headline, the band chart, then the table per group and period; the
+        method and assumptions in its method block."""
         from hitrate.improve._forecast_tables import forecast_cells
         from hitrate.report import FindingsTable
         from hitrate.report.words import column_name, report_words
 
         groups = [column_name(b, report_words(lang)) for b in self.by]
         heads, cells = forecast_cells(self.rows, self.by, groups, lang)
-        note = f"{self.method.render(lang)}. {ASSUMPTIONS.render(lang)}."
+        method = f"{self.method.render(lang)}. {ASSUMPTIONS.render(lang)}."
         caption = Message("forecast.read_forecast", level=self.level).render(lang)
         numeric = frozenset(range(len(self.by) + 1, len(heads)))
         figure = self.plot(lang) if self.rows else None
+        lead = self.headline().render(lang)
+        title = self.title().render(lang)
         return [
-            FindingsTable(self.title().render(lang), heads, cells, numeric, note, "", figure=figure, caption=caption)
+            FindingsTable(
+                title, heads, cells, numeric, "", "", figure=figure, caption=caption, lead=lead, method=method
+            )
         ]
 
 

@@ -70,7 +70,7 @@ _HOMES = {
 
 def __getattr__(name: str) -> Any:
     if name not in _HOMES:
-        raise AttributeError(f"module 'hitrate.report' has no attribute {name!r}")
+        raise AttributeError(name)
     import importlib
 
     value = getattr(importlib.import_module(_HOMES[name]), name)

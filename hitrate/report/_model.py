@@ -60,6 +60,8 @@ class RateTable:
     kind: str = "bars"
     overall_rate: float | None = None
     note: str = ""
+    lead: str = ""
+    method: str = ""
     currency: str | None = None
 
     def __post_init__(self) -> None:
@@ -229,6 +231,8 @@ class FunnelPlot(_Groups):
     overall_rate: float
     note: str = ""
     extra_labels: Sequence[str] = ()
+    lead: str = ""
+    method: str = ""
 
 
 @dataclass
@@ -261,6 +265,8 @@ class CaterpillarPlot(_Groups):
     overall_rate: float | None = None
     note: str = ""
     extra_labels: Sequence[str] = ()
+    lead: str = ""
+    method: str = ""
 
 
 @dataclass
@@ -300,6 +306,8 @@ class SeasonalPlot:
     seasonal_factor_low: Mapping[int, float] | None = None
     seasonal_factor_high: Mapping[int, float] | None = None
     note: str = ""
+    lead: str = ""
+    method: str = ""
 
     def __post_init__(self) -> None:
         _check_frame("SeasonalPlot", self.title, self.frame, [self.label], self.columns)
@@ -355,6 +363,8 @@ class CohortCurves:
     label: str = "cohort"
     note: str = ""
     milestones: Sequence[int] = field(default=MILESTONES)
+    lead: str = ""
+    method: str = ""
 
     def __post_init__(self) -> None:
         self.milestones = tuple(self.milestones)
@@ -387,7 +397,14 @@ class FindingsTable:
     kind: str = "findings"
     figure: Any = None
     caption: str = ""
+    lead: str = ""
+    method: str = ""
 
+
+#: Every section also takes ``lead``, the plain sentence it opens with (what a sales leader reads first: a
+#: result's ``headline()``), and ``method``, how its numbers are worked out, named (Wilson, beta-binomial
+#: empirical Bayes, ...): the page keeps it in a ``<details class="method">`` block at the section's end, so the
+#: section's own words stay plain.
 
 #: Anything :func:`hitrate.report.render_report` accepts as a section.
 FrameSection: TypeAlias = RateTable | FunnelPlot | CaterpillarPlot | SeasonalPlot | CohortCurves

@@ -37,12 +37,12 @@ if TYPE_CHECKING:
 #: How many characters of the definitions hash the header shows before the ellipsis.
 HASH_SHOWN = 12
 
-#: Footer paragraphs (term, explanation) shown when the report has a section of the kind.
-ABOUT_KINDS: tuple[tuple[str, str, str], ...] = (
-    ("funnel", "funnel_limits", "about_funnel"),
-    ("caterpillar", "shrunk_rate", "about_shrunk"),
-    ("seasonal", "seasonal_decomposition", "about_seasonal"),
-    ("cohorts", "share_won", "about_cohorts"),
+#: Footer paragraphs (term, explanation, the method's name or "") shown when the report has a section of the kind.
+ABOUT_KINDS: tuple[tuple[str, str, str, str], ...] = (
+    ("funnel", "funnel_limits", "about_funnel", "about_funnel_method"),
+    ("caterpillar", "shrunk_rate", "about_shrunk", "about_shrunk_method"),
+    ("seasonal", "seasonal_decomposition", "about_seasonal", "about_seasonal_method"),
+    ("cohorts", "share_won", "about_cohorts", ""),
 )
 
 
@@ -81,8 +81,9 @@ def _plotly_js() -> str:
 
 
 def section_contexts(sections: Sequence[Section], lang: str) -> list[dict[str, Any]]:
-    """The template context of each section (id, title, kind, blocks), as ``_section.html`` renders it; the
-    dashboard pages (:mod:`hitrate.web`) draw their charts with the same template."""
+    """The template context of each section (id, title, kind, its lead sentence, its method and the method
+    block's summary line, blocks), as ``_section.html`` renders it; the dashboard pages (:mod:`hitrate.web`)
+    draw their charts with the same template."""
     s = report_words(lang)
     out: list[dict[str, Any]] = []
     for index, section in enumerate(sections, start=1):
@@ -90,7 +91,17 @@ def section_contexts(sections: Sequence[Section], lang: str) -> list[dict[str, A
             raise NotASectionError("report.errors.not_a_section", index=index, kind=type(section).__name__)
         section_id = _slug(section.title, index)
         blocks = section_blocks(section, section_id, s, lang)
-        out.append({"id": section_id, "title": section.title, "kind": section.kind, "blocks": blocks})
+        out.append(
+            {
+                "id": section_id,
+                "title": section.title,
+                "kind": section.kind,
+                "lead": section.lead,
+                "method": section.method,
+                "method_summary": s["method_summary"],
+                "blocks": blocks,
+            }
+        )
     return out
 
 
@@ -113,8 +124,10 @@ def render_report(
 
     The page holds plotly.js once (inline, in the head), one chart (two for a
     :class:`SeasonalPlot` with factors) plus a table of the numbers per section, and a
-    footer that explains hit rate, the Wilson 95% interval and value hit rate in plain
-    words, and the terms of any funnel, caterpillar, seasonal or cohort section. It loads
+    footer that explains hit rate, the 95% interval and value hit rate in plain
+    words, and the terms of any funnel, caterpillar, seasonal or cohort section (each method's name
+    in a ``class="method"`` element). Each section opens with its ``lead`` sentence and ends with its
+    ``method`` in a ``<details class="method">`` block. It loads
     nothing from the network. Everything given here (titles, notes, labels in the frames)
     is HTML-escaped.
 
@@ -132,7 +145,9 @@ def render_report(
         generated_at = s("generated_at", when=datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0))
     context_sections = section_contexts(sections, lang)
     kinds = {section["kind"] for section in context_sections}
-    about = [(s[term], s[text]) for kind, term, text in ABOUT_KINDS if kind in kinds]
+    about = [
+        (s[term], s[text], s[method] if method else "") for kind, term, text, method in ABOUT_KINDS if kind in kinds
+    ]
     shown_hash = definitions_hash[:HASH_SHOWN] + ("…" if len(definitions_hash) > HASH_SHOWN else "")
     return (
         _environment()

@@ -49,15 +49,17 @@ def _own_chart(result: Result, lang: str) -> list[str]:
 
 
 def result_html(result: Result, lang: str = DEFAULT_LANG) -> str:
-    """The result's title, headline, report sections (charts and tables) or else its frame, and notes."""
+    """The result's title, headline (unless a section opens with it), report sections (charts and tables) or else
+    its frame, and notes."""
     from hitrate.report._render import section_contexts
     from hitrate.report.result import frame_html
 
     parts = [f"<h4>{html.escape(result.title().render(lang))}</h4>"]
     headline = result.headline()
-    if headline is not None:
-        parts.append(f"<p><strong>{html.escape(headline.render(lang))}</strong></p>")
     sections = result.sections(lang)
+    said = headline.render(lang) if headline is not None else ""
+    if said and said not in {section.lead for section in sections}:  # else the section opens with it
+        parts.append(f"<p><strong>{html.escape(said)}</strong></p>")
     if sections:
         from hitrate.report._render import _environment
 

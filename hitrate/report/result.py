@@ -126,6 +126,13 @@ def english(value: Any) -> Any:
     return value
 
 
+def said(message: Message | str | None, lang: str = DEFAULT_LANG) -> str:
+    """A message (or plain text) as a sentence in ``lang``; "" for none."""
+    if message is None:
+        return ""
+    return message.render(lang) if isinstance(message, Message) else str(message)
+
+
 def english_fields(data: Any) -> dict[str, Any]:
     """A dataclass's shown fields, in order, through :func:`english`."""
     return {f.name: english(getattr(data, f.name)) for f in dataclasses.fields(data) if f.repr}
@@ -172,6 +179,12 @@ class Result:
     def sections(self, lang: str = DEFAULT_LANG) -> Sequence[Section]:
         """The report sections the result is drawn as (:mod:`hitrate.report`); none by default."""
         return []
+
+    def section_words(self, lang: str = DEFAULT_LANG) -> dict[str, str]:
+        """A section's ``lead`` (the :meth:`headline`) and ``method`` (the result's ``method``, when it has one) in
+        ``lang``, to pass to a section: the plain sentence first, the named method in its block."""
+        method = getattr(self, "method", None)
+        return {"lead": said(self.headline(), lang), "method": said(method, lang)}
 
     def plot(self, lang: str = DEFAULT_LANG) -> go.Figure:
         """The Plotly figure of the result: the chart the HTML report draws for it."""

@@ -26,6 +26,7 @@ from hitrate.i18n import Joined, Param
 from hitrate.scoring.training import ReadOptions
 
 if TYPE_CHECKING:
+    from hitrate._progress import Progress
     from hitrate.scoring.results import EvaluationResult, ExplanationResult, ScoresResult, TrainResult
     from hitrate.scoring.training import LeadFrame
     from hitrate.spec.model import Definitions
@@ -88,20 +89,23 @@ def score_train(
     exclude: Sequence[str] = (),
     allow: Sequence[str] = (),
     strict: bool = False,
+    progress: Progress | None = None,
     **options: Unpack[LeadOptions],
 ) -> TrainResult:
     """Train a lead-scoring model on ``source``'s decided leads and save it to ``model``: the leakage guard
     (``exclude`` columns never used, ``allow`` columns kept despite it, the definitions' post-outcome columns
     excluded), gradient boosting with calibration, the baselines and an honest held-out split
     (:func:`hitrate.scoring.training.train`). A model that does not beat the better baseline is reported in
-    the result's ``checks``; ``strict`` refuses it (no model file). ``options``: see :func:`leads_of`."""
+    the result's ``checks``; ``strict`` refuses it (no model file); ``progress(done, total)`` is told after each
+    step of the training (:mod:`hitrate._progress`). ``options``: see :func:`leads_of`."""
     from hitrate.scoring.training import train
 
     leads, defs = leads_of(source, **options)
     post = [c for c in defs.post_outcome if c in leads.features.columns]
     return train(
-        leads, model, exclude=exclude, allow=allow, post_outcome=post, definitions_hash=defs.hash, strict=strict
-    )
+        leads, model, exclude=exclude, allow=allow, post_outcome=post, definitions_hash=defs.hash, strict=strict,
+        progress=progress,
+    )  # fmt: skip
 
 
 def score_evaluate(source: Any, *, model: str | Path, **options: Unpack[LeadOptions]) -> EvaluationResult:

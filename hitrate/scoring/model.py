@@ -44,6 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from hitrate._progress import Progress, Steps
 from hitrate.errors import InvalidValueError
 from hitrate.scoring._errors import not_a_frame, not_fitted
 from hitrate.scoring.features import DEFAULT_MISSING_VALUES, FeatureTransformer
@@ -63,6 +64,11 @@ def threads_for(rows: int) -> contextlib.AbstractContextManager[Any]:
 
 
 CALIBRATIONS = ("none", "sigmoid", "isotonic")
+#: The out-of-fold predictions a calibration is fitted on come from this many folds.
+CALIBRATION_FOLDS = 5
+#: The steps :meth:`LeadScorer.fit` tells its ``progress``: the held-out trees, the importance, each
+#: calibration fold, the trees on all rows.
+FIT_STEPS = 2 + CALIBRATION_FOLDS + 1
 _EPS = 1e-6
 
 
@@ -268,7 +274,7 @@ class LeadScorer(Scorer):
             random_state=self.random_state,
         )
 
-    def fit(self, X: pd.DataFrame, y: Any) -> LeadScorer:
+    def fit(self, X: pd.DataFrame, y: Any, progress: Progress | None = None) -> LeadScorer:
         """Fit features, choose calibration on a held-out part, refit on all rows; return self.
 
         Parameters
@@ -277,11 +283,15 @@ class LeadScorer(Scorer):
             One row per lead, raw columns.
         y : array-like
             1 won / 0 lost / NaN open, one per row; open rows are not used.
+        progress : callable, optional
+            ``progress(done, FIT_STEPS)`` after each step (:mod:`hitrate._progress`): the trees on the held-out
+            split, the importance, each of the five calibration folds (counted at once when no calibration is
+            chosen), the trees on all rows.
         """
         with threads_for(len(X)):
-            return self._fit(X, y)
+            return self._fit(X, y, progress)
 
-    def _fit(self, X: pd.DataFrame, y: Any) -> LeadScorer:
+    def _fit(self, X: pd.DataFrame, y: Any, progress: Progress | None) -> LeadScorer:
         if not isinstance(X, pd.DataFrame):
             raise not_a_frame("X", X)
         if self.calibrate not in ("auto", *CALIBRATIONS):
@@ -299,7 +309,9 @@ class LeadScorer(Scorer):
         F_a, F_b, y_a, y_b = train_test_split(
             F, yc, test_size=self.holdout_size, stratify=yc, random_state=self.random_state
         )
+        steps = Steps(progress, FIT_STEPS)
         trees_a = self._trees().fit(F_a, y_a)
+        steps.done()
         p_b = np.asarray(trees_a.predict_proba(F_b)[:, 1], dtype=float)
         scores = self._compare_calibrations(p_b, np.asarray(y_b))
         method = self._choose(scores)
@@ -312,14 +324,19 @@ class LeadScorer(Scorer):
             self.feature_importance_ = {str(c): float(v) for c, v in pairs}
         else:
             self.feature_importance_ = {}
+        steps.done()
         self.calibrator_: Any = None
         if method != "none":
             oof = np.empty(len(yc), dtype=float)
-            cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=self.random_state)
+            cv = StratifiedKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=self.random_state)
             for tr, te in cv.split(np.zeros(len(yc)), yc):
                 oof[te] = self._trees().fit(F.iloc[tr], yc[tr]).predict_proba(F.iloc[te])[:, 1]
+                steps.done()
             self.calibrator_ = _fit_calibrator(method, oof, yc)
+        else:
+            steps.done(CALIBRATION_FOLDS)
         self.model_ = self._trees().fit(F, yc)
+        steps.finish()
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self

@@ -16,6 +16,7 @@ from typing import Any, TypedDict, Unpack
 import numpy as np
 import pandas as pd
 
+from hitrate._progress import Progress, Steps
 from hitrate.errors import InputFileError, InvalidValueError, UserInputError
 from hitrate.i18n import Joined, Param
 from hitrate.scoring.results import BANDS, EvaluationResult, ExplanationResult, TrainResult
@@ -105,6 +106,7 @@ def train(
     baselines: bool = True,
     random_state: int = 0,
     strict: bool = False,
+    progress: Progress | None = None,
 ) -> TrainResult:
     """Split (by time when creation dates exist, else stratified 75/25), run the leakage guard on the
     training part, fit :class:`LeadScorer` and the baselines, evaluate all on the held-out part, then refit
@@ -112,12 +114,16 @@ def train(
 
     A model that does not beat the better baseline's held-out AUC is reported (``checks``, with what was found:
     too few decided leads, constant features); with ``strict`` it is refused with a
-    :class:`~hitrate.errors.UserInputError` and no model file is written."""
+    :class:`~hitrate.errors.UserInputError` and no model file is written.
+
+    ``progress(done, total)`` (:mod:`hitrate._progress`) is told after each step: the leakage guard, the model's
+    steps (:data:`~hitrate.scoring.model.FIT_STEPS`: its cross-validation folds among them), each baseline, the
+    final model's steps on every lead, the file."""
     from hitrate.scoring.baselines import LogisticBaseline, OdooNaiveBayes
     from hitrate.scoring.evaluation import evaluate, split
     from hitrate.scoring.io import save_model
     from hitrate.scoring.leakage import excluded_columns, leakage_report
-    from hitrate.scoring.model import LeadScorer
+    from hitrate.scoring.model import FIT_STEPS, LeadScorer
     from hitrate.scoring.results import METRICS
 
     decided = leads.y.notna()
@@ -136,12 +142,14 @@ def train(
     frame = leads.features[decided].reset_index(drop=True)
     y = leads.y[decided].astype(int).reset_index(drop=True)
     dates = leads.created_at[decided].reset_index(drop=True) if leads.created_at is not None else None
+    steps = Steps(progress, 2 + 2 * FIT_STEPS + (2 if baselines else 0))
     parts = split(frame, y, dates=dates, test_size=0.25, random_state=random_state)
     report = leakage_report(
         parts.train, parts.y_train, exclude=exclude, allow=allow, post_outcome=post_outcome, random_state=random_state
     )
     drop = excluded_columns(report)
-    model = LeadScorer(exclude=drop, random_state=random_state).fit(parts.train, parts.y_train)
+    steps.done()
+    model = LeadScorer(exclude=drop, random_state=random_state).fit(parts.train, parts.y_train, steps.part(FIT_STEPS))
     p = model.predict_proba(parts.test)[:, 1]
     metrics = evaluate(parts.y_test, p, y_train=parts.y_train)
     base: dict[str, dict[str, Any]] = {}
@@ -153,6 +161,7 @@ def train(
             pb = est.fit(parts.train, parts.y_train).predict_proba(parts.test)[:, 1]
             m = evaluate(parts.y_test, pb)
             base[name] = {k: m[k] for k in METRICS}
+            steps.done()
     from hitrate.scoring.verdict import baseline_verdict
 
     beats, checks = baseline_verdict(metrics, base, parts.train, parts.y_train)
@@ -160,7 +169,7 @@ def train(
         raise UserInputError("scoring_check.strict", found=Joined(checks, "; "), strict=Param("strict"))
     # The final model's importance is the evaluation model's (the same features and settings, measured on its
     # held-out part): measured once, not twice (permutation importance was half of the training time).
-    final = LeadScorer(exclude=drop, random_state=random_state, n_repeats=0).fit(frame, y)
+    final = LeadScorer(exclude=drop, random_state=random_state, n_repeats=0).fit(frame, y, steps.part(FIT_STEPS))
     final.feature_importance_ = dict(model.feature_importance_)
     summary = {k: metrics[k] for k in METRICS}
     used = set(final.features_.spec_.columns)
@@ -173,6 +182,7 @@ def train(
         metrics=summary,
         extra={"feature_sources": sources} if sources else None,
     )
+    steps.finish()
     return TrainResult(
         excluded=[{"feature": s.column, "reason": s.reason} for s in report if s.excluded],
         warnings=[{"feature": s.column, "reason": s.reason} for s in report if s.decision == "warning"],

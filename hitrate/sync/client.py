@@ -19,7 +19,7 @@ meant to write with: one client per CRM, made by :func:`hitrate.sync.connect` fr
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -72,7 +72,8 @@ class CrmClient:
     """An authenticated REST client of one CRM (``crm``: ``hubspot``, ``pipedrive`` or ``salesforce``) at
     ``base_url``, with ``retry``'s behaviour; ``secrets`` are the values no message may hold (a last guard: the
     messages are made without them); ``retry_on``: the statuses retried (default 429 and every 5xx).
-    ``requests`` counts the requests sent (retries included)."""
+    ``requests`` counts the requests sent (retries included), ``records`` the records read from pages;
+    ``on_page(records)``, when set, is told the records read so far after each page (a progress display)."""
 
     def __init__(
         self,
@@ -94,6 +95,8 @@ class CrmClient:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.requests = 0
+        self.records = 0
+        self.on_page: Callable[[int], None] | None = None
         self._secrets = [s for s in secrets if len(s) >= 8]  # a shorter one would match ordinary words
         http = Client(
             request_timeout=self.retry.timeout,
@@ -175,7 +178,11 @@ class CrmClient:
                 paginator=paginator,
                 data_selector=data_selector,
             ):
-                yield list(page)
+                records = list(page)
+                self.records += len(records)
+                if self.on_page is not None:
+                    self.on_page(self.records)
+                yield records
 
     @contextlib.contextmanager
     def errors(self, path: str) -> Iterator[None]:

@@ -12,7 +12,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from hitrate.errors import SyncError
-from hitrate.sync.client import CrmClient, RetryPolicy
+from hitrate.i18n import Message
+from hitrate.sync.client import LABELS, CrmClient, RetryPolicy
 from hitrate.sync.credentials import Credentials, check_crm, load_credentials
 
 if TYPE_CHECKING:
@@ -103,18 +104,30 @@ def sync_steps(
     """:func:`sync` with the store opened only while it is needed: ``reading()`` for the cursor, then no store
     while the CRM is fetched, then ``writing()`` for the transaction (and the scores, or the error's note). A
     server passes its own short-lived connections, so its readers go on reading the last committed data while a
-    sync fetches."""
+    sync fetches.
+
+    ``stage(label)``, when given, is told each step as it starts (a progress display; the number of pages is
+    not known beforehand): connecting, the records fetched so far after each page, the import's steps, the
+    scores refreshed. A label is English text carrying its message (:class:`~hitrate.ingest.importer.StepLabel`)."""
+    from hitrate.ingest.importer import StepLabel
     from hitrate.sync import rescore as rescoring
     from hitrate.sync import state
     from hitrate.sync.load import store_fetched
     from hitrate.sync.report import SyncReport
 
+    def step(key: str, **params: object) -> None:
+        if stage is not None:
+            stage(StepLabel(Message(f"sync.step_{key}", **params)))
+
     started = time.monotonic()
     module = connector(crm)
     try:
+        step("connecting", crm=LABELS.get(crm, crm))
         client = connect(
             crm, credentials=credentials, credentials_file=credentials_file, api_base=api_base, retry=retry
         )
+        client.on_page = lambda records: step("fetching", crm=client.label, records=records)
+        step("fetching", crm=client.label, records=0)
         with reading() as store:
             cursor = None if full else state.source_state(store, crm).cursor
         fetched = module.fetch(client, cursor)
@@ -135,6 +148,7 @@ def sync_steps(
         requests=client.requests,
     )
     if rescore:
+        step("rescoring")
         with writing() as store:
             changed = rescoring.changed_ids(store, report.batch_id)
             result.rescored, result.notes_ = rescoring.refresh_scores(store, changed)

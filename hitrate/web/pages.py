@@ -328,7 +328,9 @@ def monthly_section(p: Page, rows: list[dict[str, Any]], overall: float | None) 
         if column not in frame.columns:
             frame[column] = float("nan")
     frame = frame[["period", *RATE_COLUMNS]]
-    return RateTable(p.t["monthly"], frame, "period", "trend", overall, p.t["trend_note"], data.currency(p.access))
+    return RateTable(
+        p.t["monthly"], frame, "period", "trend", overall, p.t["trend_note"], currency=data.currency(p.access)
+    )
 
 
 @router.get("/benchmark")
