@@ -79,6 +79,24 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/docs"): (303, 200, 200, 200),
     ("GET", "/redoc"): (303, 200, 200, 200),
 }
+#: What each page downloads (``?download=ID&format=csv`` or ``xlsx``: its tables and charts as files), per role
+#: (rep, manager, admin); anonymous callers are sent to the sign-in page. A download a page offers without an entry
+#: here fails, as a route without an entry in :data:`MATRIX` does, and every file is searched for values outside the
+#: caller's scope.
+_CARD = {"activities", "coach", "monthly", "segments-lead_source", "segments-segment", "stages"}
+DOWNLOADS: dict[str, tuple[set[str], set[str], set[str]]] = {
+    "/": ({"monthly"}, {"monthly"}, {"monthly"}),
+    "/benchmark": ({"benchmark", "peers", "quality"}, {"benchmark", "quality"}, {"benchmark", "quality"}),
+    "/trends": ({"cohorts", "trend"}, {"cohorts", "trend"}, {"cohorts", "trend"}),
+    "/rep": (_CARD, _CARD, _CARD),
+    "/leads": ({"leads"}, {"leads"}, {"leads"}),
+    "/goals": (set(), {"goals"}, {"goals"}),  # the rep has no goal of their own in this store
+    "/forecast": ({"forecast", "forecast-accuracy"},) * 3,
+    "/doctor": ({"doctor"}, {"doctor"}, {"doctor"}),
+    "/reasons": ({"feedback", "reasons"},) * 3,
+    "/definitions": ({"history"}, {"history"}, {"history"}),
+    "/import": (set(), set(), {"quarantine"}),  # the quarantine: admins only
+}
 #: Requests that change the store or end sessions go last, in this order (the import adds rows; signing out ends
 #: every session of the account).
 LAST = (
@@ -351,3 +369,67 @@ def test_posts_naming_another_teams_deal_or_team_are_refused(world: World) -> No
         assert goal.status_code == 403 and not leaked(world, role, goal.text, other["team"])
         form = c.post("/reasons", data={"deal": other["deal"], "reason": "price", "csrf": csrf_of(c)})
         assert form.status_code == 403 and not leaked(world, role, form.text, other["deal"])
+
+
+# -- downloads -----------------------------------------------------------------------------------------------------
+def download_links(html: str) -> dict[str, list[str]]:
+    """A page's download links: the table's id -> the links' queries (one per format)."""
+    out: dict[str, list[str]] = {}
+    for query in re.findall(r'href="(\?[^"]*download=[^"]*)"', html):
+        query = query.replace("&amp;", "&")
+        out.setdefault(re.findall(r"download=([^&]+)", query)[0], []).append(query)
+    return out
+
+
+def file_text(body: bytes, content_type: str) -> str:
+    """A downloaded file as text: a CSV as it is, a workbook's every cell."""
+    import io
+
+    if content_type.startswith("text/csv"):
+        return body.decode("utf-8")
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(body))
+    return "\n".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row)
+
+
+def data_pages() -> list[str]:
+    return [
+        p for (m, p) in MATRIX if m == "GET" and not p.startswith(("/api/", "/static/", "/openapi", "/docs", "/redoc"))
+    ]
+
+
+def test_every_download_answers_as_documented_and_holds_nothing_outside_the_scope(world: World) -> None:
+    """Each page's download links are those of :data:`DOWNLOADS`; each file (CSV and Excel) answers 200 and holds
+    no value outside the caller's scope, also with another team or rep asked for (then the page's 403, or the
+    caller's own rows); an anonymous caller is sent to sign in."""
+    wrong, leaks = [], []
+    for path in data_pages():
+        if "{" in path or path == "/login":
+            continue
+        anonymous = world.clients["anonymous"].get(
+            path, params={"download": "x", "format": "csv"}, follow_redirects=False
+        )
+        if anonymous.status_code != 303:
+            wrong.append(f"{path} download as anonymous: {anonymous.status_code}")
+        for role, documented in zip(
+            ("rep", "manager", "admin"), DOWNLOADS.get(path, (set(), set(), set())), strict=True
+        ):
+            client = world.clients[role]
+            offered = download_links(client.get(path).text)
+            if set(offered) != documented:
+                wrong.append(f"{path} as {role}: downloads {sorted(offered)}, documented {sorted(documented)}")
+            for table, queries in offered.items():
+                for query in queries:
+                    for extra in ("", f"&team={world.other['team']}", f"&rep={world.other['rep']}"):
+                        r = client.get(path + query + extra.replace(" ", "+"))
+                        if r.status_code == 403 and extra:
+                            continue
+                        if r.status_code != 200 or "attachment" not in r.headers.get("content-disposition", ""):
+                            wrong.append(f"{path} {table} {query}{extra} as {role}: {r.status_code}")
+                            continue
+                        text = file_text(r.content, r.headers["content-type"])
+                        if found := leaked(world, role, text, extra):
+                            leaks.append(f"{path} {table} {query}{extra} as {role}: {found[:5]}")
+    assert not wrong, "\n".join(wrong)
+    assert not leaks, "\n".join(leaks)

@@ -73,11 +73,14 @@ def _page(app, url: str) -> str:
 
 def _visible(html: str) -> str:
     """The page's text as a reader meets it: tags, scripts and attribute values out (the brand name stays out too:
-    in Danish the product's name, hitrate, is also the word for hit rate)."""
+    in Danish the product's name, hitrate, is also the word for hit rate), and the folded method block, which is
+    the page's ``--explain`` and says the method in its own words (as the command line's does)."""
     import re
 
+    from tests.words import main_text
+
     html = re.sub(r"<script.*?</script>|<title>.*?</title>|<header.*?</header>", " ", html, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", html).lower()
+    text = main_text(html).lower()
     return text.replace("hitrate goals progress", "").replace("hitrate doctor", "")
 
 

@@ -343,13 +343,9 @@ def print_json(data: Any, *, ascii: bool = False) -> None:
 def write_csv(columns: Sequence[str], records: Iterable[dict[str, Any]]) -> None:
     """Records as CSV with a header row on stdout; text a spreadsheet would run (``=HYPERLINK(...)``, ``+1+1``)
     is written with a leading ``'`` (:mod:`hitrate.report.safe_cells`), numbers as they are."""
-    import csv
+    from hitrate.report.safe_cells import write_safe_csv
 
-    from hitrate.report.safe_cells import safe_cell, safe_records
-
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n")
-    writer.writerow({c: safe_cell(c) for c in columns})
-    writer.writerows(safe_records(records))
+    write_safe_csv(sys.stdout, columns, records)
 
 
 def show(rendered: Rendered) -> None:

@@ -30,11 +30,23 @@ def estimate(value: float, low: float, high: float, lang: str) -> str:
     return f"{fmt.number(value, lang, 0)} ({fmt.number(low, lang, 0)}–{fmt.number(high, lang, 0)})"
 
 
+def money_estimate(value: float, low: float, high: float, currency: str | None, lang: str) -> str:
+    """``1.276 kr. (1.183 kr.–1.372 kr.)``: an expected amount with its interval in ``currency`` (when known;
+    else as :func:`estimate`), rounded to whole amounts."""
+    if not currency:
+        return estimate(value, low, high, lang)
+    return f"{fmt.money(value, currency, lang)} ({fmt.money(low, currency, lang)}–{fmt.money(high, currency, lang)})"
+
+
 def forecast_cells(
-    rows: Sequence[Mapping[str, Any]], by: Sequence[str], group_heads: Sequence[str], lang: str
+    rows: Sequence[Mapping[str, Any]],
+    by: Sequence[str],
+    group_heads: Sequence[str],
+    lang: str,
+    currency: str | None = None,
 ) -> tuple[list[str], list[list[str]]]:
     """The forecast table: headings (``group_heads`` for the ``by`` fields, then period and numbers) and one row
-    of text per group and period."""
+    of text per group and period, amounts in ``currency`` when it is known."""
     heads = [*group_heads, _word("col_period", lang), *(_word(k, lang) for k in FORECAST_HEADS)]
     cells = [
         [
@@ -44,7 +56,7 @@ def forecast_cells(
             fmt.integer(r["won_so_far"], lang),
             fmt.number(r["from_open"], lang, 1),
             fmt.number(r["from_new"], lang, 1),
-            estimate(r["expected_amount"], r["amount_low"], r["amount_high"], lang),
+            money_estimate(r["expected_amount"], r["amount_low"], r["amount_high"], currency, lang),
         ]
         for r in rows
     ]

@@ -47,7 +47,8 @@ class RateTable:
     ``kind`` is ``"bars"`` (a horizontal dot-and-whisker chart sorted by rate, with a
     vertical line at ``overall_rate`` if given) or ``"trend"`` (a line over the period
     labels, in the frame's order, with a shaded 95% band and markers sized by attempts).
-    ``note`` is a plain-words explanation printed under the chart.
+    ``note`` is a plain-words explanation printed under the chart. ``currency`` (``DKK``) is what the amounts are
+    counted in, when known: the table shows them as money.
 
     Raises ``SectionError`` (a ``ValueError``) if ``kind`` is unknown or ``frame`` lacks ``label`` or a
     metric column.
@@ -61,6 +62,7 @@ class RateTable:
     note: str = ""
     lead: str = ""
     method: str = ""
+    currency: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind in SECTION_CLASSES:

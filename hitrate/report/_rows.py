@@ -102,7 +102,7 @@ def section_rows(section: RateTable, lang: str) -> list[Row]:
                 rate_text=fmt.percent(row["rate"], lang),
                 interval_text=fmt.interval(interval["ci_low"], interval["ci_high"], lang),
                 value_rate_text=fmt.percent(value_rate, lang),
-                amount_text=fmt.amount(amount, lang),
+                amount_text=fmt.money(amount, section.currency, lang),
                 attempts_text=fmt.integer(row["attempts"], lang),
                 hits_text=fmt.integer(row["hits"], lang),
             )

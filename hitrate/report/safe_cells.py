@@ -15,8 +15,8 @@ the spreadsheet shows it as text. Numbers are not text and stay as they are; tex
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,6 +53,16 @@ def safe_records(records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any
     """Each record (column -> value) with its cells made safe (:func:`safe_cell`); for small, aggregated rows."""
     for record in records:
         yield {column: safe_cell(value) for column, value in record.items()}
+
+
+def write_safe_csv(stream: IO[str], columns: Sequence[str], records: Iterable[Mapping[str, Any]]) -> None:
+    """``records`` as CSV with a header row of ``columns`` on ``stream``, every cell made safe (:func:`safe_cell`):
+    what ``--format csv`` writes, and the dashboard's CSV downloads."""
+    import csv
+
+    writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
+    writer.writerow({c: safe_cell(c) for c in columns})
+    writer.writerows(safe_records(records))
 
 
 def safe_series(series: pd.Series) -> pd.Series:
@@ -119,4 +129,5 @@ __all__ = [
     "safe_frame",
     "safe_records",
     "safe_series",
+    "write_safe_csv",
 ]

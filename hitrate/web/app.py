@@ -50,7 +50,7 @@ def create_app(
     from hitrate._version import __version__
     from hitrate.store.embedded import Store, default_path
     from hitrate.sync.credentials import check_crm
-    from hitrate.web import api, forecast, improve, pages, syncs
+    from hitrate.web import api, forecast, improve, pages, rep, syncs
 
     for crm in sync:
         check_crm(crm)
@@ -92,6 +92,7 @@ def create_app(
     app.include_router(improve.api_router)
     app.include_router(pages.router)
     app.include_router(improve.pages_router)
+    app.include_router(rep.pages_router)
     app.include_router(forecast.api_router)
     app.include_router(forecast.pages_router)
     app.include_router(syncs.pages_router)

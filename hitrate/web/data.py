@@ -8,11 +8,13 @@ time, so an import, a new token or new definitions make every later request comp
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +23,8 @@ from hitrate.web.scoping import Forbidden, check_peer_group, peer_query, scope_k
 
 if TYPE_CHECKING:
     from hitrate.analysis.doctor_result import DoctorResult
+    from hitrate.report.result import Result
+    from hitrate.report.workbook import DataTable, WorkbookNotes
     from hitrate.store.embedded import Store
 
 T = TypeVar("T")
@@ -118,6 +122,62 @@ class StoreAccess:
             self._cache.clear()
 
 
+@dataclass(frozen=True)
+class Computed:
+    """A computation within the user's scope: its answer as the API gives it (``data``, what ``--format json``
+    prints) and the result it came from, whose :meth:`tables` are what ``--format csv`` and ``xlsx`` write (the
+    dashboard's downloads). ``keep`` (column, value) keeps only the rows the user may see of a result computed
+    over more (a rep's own row of a benchmark among peers); the notes then leave out the warnings, which may
+    name the peers."""
+
+    data: dict[str, Any]
+    result: Result | None = None
+    keep: tuple[str, str] | None = None
+
+    def tables(self) -> list[DataTable]:
+        """The result's tables within the scope (none without a result)."""
+        if self.result is None:
+            return []
+        with self.result._own_words():
+            tables = self.result.tables()
+        if self.keep is None:
+            return tables
+        column, value = self.keep
+        return [dataclasses.replace(t, rows=[r for r in t.rows if r.get(column) == value]) for t in tables]
+
+    def method(self, lang: str) -> list[str]:
+        """How the result was worked out (its ``method``), in ``lang``: a page's method block."""
+        from hitrate.i18n import render_all
+
+        found = getattr(self.result, "method", None)
+        if self.result is None or not found:
+            return []
+        with self.result._own_words():
+            return render_all([found], lang)
+
+    def notes(self, *, command: str | None, definitions: Any, currency: str | None) -> WorkbookNotes:
+        """The workbook's notes: the definitions, the command (the page's address), the method and warnings."""
+        from hitrate.report.workbook import WorkbookNotes, result_notes
+
+        if self.result is None:
+            return WorkbookNotes(
+                command=command,
+                definitions_hash=getattr(definitions, "hash", None),
+                definitions_name=getattr(definitions, "name", None),
+                currency=currency,
+            )
+        with self.result._own_words():
+            notes = result_notes(self.result, command=command, definitions=definitions, currency=currency)
+        if self.keep is not None:
+            notes.notes = []
+        return notes
+
+
+def computed(result: Result, data: dict[str, Any] | None = None, keep: tuple[str, str] | None = None) -> Computed:
+    """``result`` with its JSON answer (``data``, by default ``result.to_dict()``)."""
+    return Computed(result.to_dict() if data is None else data, result, keep)
+
+
 def frozen(where: Mapping[str, Sequence[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``where`` as part of a cache key."""
     return tuple(sorted((k, tuple(v)) for k, v in where.items()))
@@ -132,7 +192,12 @@ def _quiet(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 # -- computations: each takes the user, applies their scope, and returns what the CLI's --format json prints --
-def rates_json(
+def rates_json(access: StoreAccess, user: User, **query: Any) -> dict[str, Any]:
+    """``hitrate rates --format json`` within the user's scope (:func:`rates_computed`'s answer)."""
+    return rates_computed(access, user, **query).data
+
+
+def rates_computed(
     access: StoreAccess,
     user: User,
     *,
@@ -142,23 +207,27 @@ def rates_json(
     date_from: str | None = None,
     date_to: str | None = None,
     where: Mapping[str, Sequence[str]] | None = None,
-) -> dict[str, Any]:
-    """``hitrate rates --format json`` within the user's scope."""
+) -> Computed:
+    """``hitrate rates`` within the user's scope."""
     from hitrate.analysis.rates import rates
 
     w = scoped_where(user, where)
     key = ("rates", tuple(by), period, basis, date_from, date_to, frozen(w), scope_key(user))
 
-    def compute(store: Store) -> dict[str, Any]:
-        result = _quiet(
-            rates, store, by=list(by), period=period, basis=basis, date_from=date_from, date_to=date_to, where=w
+    def compute(store: Store) -> Computed:
+        return computed(
+            _quiet(rates, store, by=list(by), period=period, basis=basis, date_from=date_from, date_to=date_to, where=w)
         )
-        return result.to_dict()
 
     return access.cached(key, compute)
 
 
-def benchmark_json(
+def benchmark_json(access: StoreAccess, user: User, **query: Any) -> dict[str, Any]:
+    """``hitrate benchmark --format json`` within the user's scope (:func:`benchmark_computed`'s answer)."""
+    return benchmark_computed(access, user, **query).data
+
+
+def benchmark_computed(
     access: StoreAccess,
     user: User,
     *,
@@ -168,8 +237,8 @@ def benchmark_json(
     date_from: str | None = None,
     date_to: str | None = None,
     where: Mapping[str, Sequence[str]] | None = None,
-) -> dict[str, Any]:
-    """``hitrate benchmark --format json`` within the user's scope. A rep benchmarked among reps gets their
+) -> Computed:
+    """``hitrate benchmark`` within the user's scope. A rep benchmarked among reps gets their
     own row and the distribution of the other reps' rates (quantiles, no names): the comparison needs the
     peers, the rep may not see who they are. The peers are the whole store over whole months, never narrowed
     by a ``where`` (refused), and only when they are enough (:func:`~hitrate.web.scoping.check_peer_group`)."""
@@ -183,19 +252,20 @@ def benchmark_json(
         date_from, date_to = whole_months(date_from, date_to)
     key = ("benchmark", by, tuple(adjust), basis, date_from, date_to, frozen(w), scope_key(user))
 
-    def compute(store: Store) -> dict[str, Any]:
+    def compute(store: Store) -> Computed:
         result = _quiet(
             benchmark, store, by=by, adjust=list(adjust), basis=basis, date_from=date_from, date_to=date_to, where=w
         )
         out = result.to_dict()
-        if peers:
-            rows = out["rows"]
-            others = [r for r in rows if r.get("rep") != user.rep]
-            check_peer_group(user, len(others), sum(int(r.get("attempts") or 0) for r in others))
-            out["rows"] = [r for r in rows if r.get("rep") == user.rep]
-            out["peers"] = peer_distribution(others)
-            out["warnings"] = []  # they may name peers
-        return out
+        if not peers:
+            return computed(result, out)
+        rows = out["rows"]
+        others = [r for r in rows if r.get("rep") != user.rep]
+        check_peer_group(user, len(others), sum(int(r.get("attempts") or 0) for r in others))
+        out["rows"] = [r for r in rows if r.get("rep") == user.rep]
+        out["peers"] = peer_distribution(others)
+        out["warnings"] = []  # they may name peers
+        return computed(result, out, keep=("rep", str(user.rep)))
 
     return access.cached(key, compute)
 
@@ -335,6 +405,13 @@ def as_of(access: StoreAccess) -> dt.date:
     return access.cached(("as_of",), data_as_of)
 
 
+def currency(access: StoreAccess) -> str | None:
+    """The store's currency (``DKK``), when its deals say so: the pages' amounts are shown in it."""
+    from hitrate.engine.currency import store_currency
+
+    return access.cached(("currency",), lambda store: store_currency(store))
+
+
 def fields(access: StoreAccess) -> list[str]:
     """The fields a query may name (for the team filter and messages)."""
     from hitrate.engine.expressions import fields_available
@@ -342,21 +419,29 @@ def fields(access: StoreAccess) -> list[str]:
     return access.cached(("fields",), lambda store: fields_available(store.con))
 
 
-def field_values(access: StoreAccess, user: User, field: str) -> list[str]:
-    """The values of ``field`` the user may filter on (the team menu): from a rates query in their scope."""
-    result = rates_json(access, user, by=[field])
+def field_values(
+    access: StoreAccess, user: User, field: str, where: Mapping[str, Sequence[str]] | None = None
+) -> list[str]:
+    """The values of ``field`` the user may filter on (the team menu): from a rates query in their scope (and
+    ``where``: the reps of a team)."""
+    result = rates_json(access, user, by=[field], where=where)
     return sorted(str(r[field]) for r in result["rows"] if r.get(field) is not None)
 
 
-def trend_json(
+def trend_json(access: StoreAccess, user: User, **query: Any) -> dict[str, Any]:
+    """``hitrate trend --format json`` within the user's scope (:func:`trend_computed`'s answer)."""
+    return trend_computed(access, user, **query).data
+
+
+def trend_computed(
     access: StoreAccess, user: User, *, period: str = "month", where: Mapping[str, Sequence[str]] | None = None
-) -> dict[str, Any]:
-    """``hitrate trend --format json`` within the user's scope."""
+) -> Computed:
+    """``hitrate trend`` within the user's scope."""
     from hitrate.analysis.trend import trend
 
     w = scoped_where(user, where)
     key = ("trend", period, frozen(w), scope_key(user))
-    return access.cached(key, lambda store: _quiet(trend, store, period=period, where=w).to_dict())
+    return access.cached(key, lambda store: computed(_quiet(trend, store, period=period, where=w)))
 
 
 def cohorts_json(

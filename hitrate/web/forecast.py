@@ -17,7 +17,8 @@ from hitrate.i18n import Message, text
 from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.api import ByParam, DateParam, UserDep, access
-from hitrate.web.pages import Page, page, table
+from hitrate.web.downloads import of_result
+from hitrate.web.pages import Page, method, page, table, team_context
 from hitrate.web.scoping import scope_key, scoped_where
 
 if TYPE_CHECKING:
@@ -28,7 +29,12 @@ pages_router = APIRouter(include_in_schema=False)
 BACKTEST_MONTHS = 12
 
 
-def forecast_json(
+def forecast_json(store_access: data.StoreAccess, user: User, **query: Any) -> dict[str, Any]:
+    """``hitrate forecast --format json`` within the user's scope (:func:`forecast_computed`'s answer)."""
+    return forecast_computed(store_access, user, **query).data
+
+
+def forecast_computed(
     store_access: data.StoreAccess,
     user: User,
     *,
@@ -40,31 +46,37 @@ def forecast_json(
     level: float = 0.8,
     where: dict[str, list[str]] | None = None,
     strata: tuple[str, ...] | None = None,
-) -> dict[str, Any]:
-    """``hitrate forecast --format json`` within the user's scope (``strata`` as the library takes it)."""
+) -> data.Computed:
+    """``hitrate forecast`` within the user's scope (``strata`` as the library takes it)."""
     from hitrate.improve.forecast import forecast
 
     w = scoped_where(user, where)
     key = ("forecast", tuple(by), as_of, until, horizon, period, level, data.frozen(w), strata, scope_key(user))
 
-    def compute(store: Store) -> dict[str, Any]:
+    def compute(store: Store) -> data.Computed:
         result = forecast(
             store, as_of=as_of, until=until, horizon=horizon, period=period, by=by, where=w, level=level,
             strata=strata,
         )  # fmt: skip
-        return result.to_dict()
+        return data.computed(result)
 
     return store_access.cached(key, compute)
 
 
-def backtest_json(store_access: data.StoreAccess, user: User, first: dt.date, last: dt.date) -> dict[str, Any]:
-    """``hitrate forecast backtest --from FIRST --to LAST`` within the user's scope."""
+def backtest_computed(
+    store_access: data.StoreAccess,
+    user: User,
+    first: dt.date,
+    last: dt.date,
+    where: dict[str, list[str]] | None = None,
+) -> data.Computed:
+    """``hitrate forecast backtest --from FIRST --to LAST`` within the user's scope (and ``where``)."""
     from hitrate.improve.backtest import forecast_backtest
 
-    w = scoped_where(user)
+    w = scoped_where(user, where)
 
-    def compute(store: Store) -> dict[str, Any]:
-        return forecast_backtest(store, date_from=first, date_to=last, where=w).to_dict()
+    def compute(store: Store) -> data.Computed:
+        return data.computed(forecast_backtest(store, date_from=first, date_to=last, where=w))
 
     return store_access.cached(("forecast_backtest", first, last, data.frozen(w), scope_key(user)), compute)
 
@@ -108,25 +120,34 @@ def forecast_page(p: Page) -> dict[str, Any]:
 
     assert p.user is not None
     lang = p.lang
+    where, context = team_context(p)
     by = ["team"] if p.user.role != "rep" and "team" in data.fields(p.access) else []
-    body = forecast_json(p.access, p.user, by=by)
+    computed = forecast_computed(p.access, p.user, by=by, where=where)
+    body = computed.data
     rows = body["rows"]
     if not rows:
-        return {"message": p.t["no_data"]}
+        return {**context, "message": p.t["no_data"]}
     title = Message(
         "forecast.title", as_of=dt.date.fromisoformat(body["as_of"]), until=dt.date.fromisoformat(body["until"])
     )
     figure = band_figure(rows, by, body["level"], title.render(lang), lang)
-    heads, cells = forecast_cells(rows, by, [p.t["team"] for _ in by], lang)
-    caption = f"{body['method']}. {body['assumptions']}."
-    tables = [table("forecast", caption, heads, cells)]
+    heads, cells = forecast_cells(rows, by, [p.t["team"] for _ in by], lang, data.currency(p.access))
+    caption = p.t["forecast_caption"]
+    tables = [table("forecast", caption, heads, cells, download=of_result(computed))]
     first, last = backtest_window(dt.date.fromisoformat(body["as_of"]))
-    accuracy = backtest_json(p.access, p.user, first, last)
+    backtest = backtest_computed(p.access, p.user, first, last, where)
+    accuracy = backtest.data
     if accuracy["points"]:
         heads, acc_rows = accuracy_cells(accuracy["summary"], lang)
-        note = Message("forecast.accuracy_note", n=len(accuracy["points"])).render(lang)
-        tables.append(table("forecast-accuracy", note, heads, acc_rows))
+        note = p.t("accuracy_caption", n=len(accuracy["points"]))
+        download = of_result(backtest, first="accuracy")
+        tables.append(table("forecast-accuracy", note, heads, acc_rows, download=download))
     html = Markup(figure_html(figure, div_id="forecast-chart", filename="forecast"))
     block = {"type": "figure", "html": html, "label": title.render(lang), "caption": caption}
     section = {"id": "forecast-band", "title": title.render(lang), "kind": "forecast", "blocks": [block]}
-    return {"sections": [section], "tables": tables}
+    from hitrate.improve.forecast import ASSUMPTIONS
+
+    how = method(p, computed, ASSUMPTIONS)
+    if accuracy["points"]:  # how the accuracy was measured (and the command that gives the same)
+        how += method(p, Message("forecast.accuracy_note", n=len(accuracy["points"])))
+    return {**context, "sections": [section], "tables": tables, "method": how}

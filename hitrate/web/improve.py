@@ -12,6 +12,7 @@ Who sees and does what:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -24,8 +25,9 @@ from hitrate.i18n import text
 from hitrate.store.users import User
 from hitrate.web import data
 from hitrate.web.api import ByParam, FiltersDep, PeriodParam, UserDep, access
+from hitrate.web.downloads import of_records, of_result
 from hitrate.web.i18n import error_text, renamed
-from hitrate.web.pages import Page, page, table
+from hitrate.web.pages import Page, method, page, table, team_context
 from hitrate.web.scoping import Forbidden, may_see, scope_key, scoped_where
 
 if TYPE_CHECKING:
@@ -42,20 +44,30 @@ def _reps_in_scope(store_access: data.StoreAccess, user: User) -> set[str]:
 
 def goals_json(store_access: data.StoreAccess, user: User, *, threshold: float = 0.5) -> dict[str, Any]:
     """``hitrate goals progress --format json`` for the goals the user may see."""
+    return goals_computed(store_access, user, threshold=threshold).data
+
+
+def goals_computed(store_access: data.StoreAccess, user: User, *, threshold: float = 0.5) -> data.Computed:
+    """``hitrate goals progress`` for the goals the user may see."""
     from hitrate.improve.goals import list_goals, progress
 
     reps = _reps_in_scope(store_access, user)
 
-    def compute(store: Store) -> dict[str, Any]:
+    def compute(store: Store) -> data.Computed:
         ids = [g.goal_id for g in list_goals(store) if may_see(user, g.field, g.value, reps)]
         if not ids:
-            return {"rows": [], "warnings": [], "method": "", "threshold": threshold}
-        return progress(store, ids=ids, threshold=threshold).to_dict()
+            return data.Computed({"rows": [], "warnings": [], "method": "", "threshold": threshold})
+        return data.computed(progress(store, ids=ids, threshold=threshold))
 
     return store_access.cached(("goals", threshold, scope_key(user), tuple(sorted(reps))), compute)
 
 
-def reasons_json(
+def reasons_json(store_access: data.StoreAccess, user: User, **query: Any) -> dict[str, Any]:
+    """``hitrate reasons --format json`` within the user's scope (:func:`reasons_computed`'s answer)."""
+    return reasons_computed(store_access, user, **query).data
+
+
+def reasons_computed(
     store_access: data.StoreAccess,
     user: User,
     *,
@@ -64,15 +76,15 @@ def reasons_json(
     date_from: str | None = None,
     date_to: str | None = None,
     where: dict[str, list[str]] | None = None,
-) -> dict[str, Any]:
-    """``hitrate reasons --format json`` within the user's scope."""
+) -> data.Computed:
+    """``hitrate reasons`` within the user's scope."""
     from hitrate.improve.feedback import reasons
 
     w = scoped_where(user, where)
     key = ("reasons", tuple(by), period, date_from, date_to, data.frozen(w), scope_key(user))
 
-    def compute(store: Store) -> dict[str, Any]:
-        return reasons(store, by=by, period=period, date_from=date_from, date_to=date_to, where=w).to_dict()
+    def compute(store: Store) -> data.Computed:
+        return data.computed(reasons(store, by=by, period=period, date_from=date_from, date_to=date_to, where=w))
 
     return store_access.cached(key, compute)
 
@@ -85,16 +97,19 @@ def feedback_json(store_access: data.StoreAccess, user: User, limit: int = 100) 
     )
 
 
-def recent_lost_json(store_access: data.StoreAccess, user: User, limit: int = 50) -> list[dict[str, Any]]:
-    """The latest lost deals in the user's scope (id, close date, CRM reason): the form's suggestions."""
+def recent_lost_json(
+    store_access: data.StoreAccess, user: User, limit: int = 50, where: dict[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """The latest lost deals in the user's scope (and ``where``; id, close date, CRM reason): the form's
+    suggestions."""
     from hitrate.improve.feedback import recent_lost_deals
 
-    w = scoped_where(user)
+    w = scoped_where(user, where)
 
     def compute(store: Store) -> list[dict[str, Any]]:
         return recent_lost_deals(store, where=w, limit=limit)
 
-    return store_access.cached(("recent_lost", limit, scope_key(user)), compute)
+    return store_access.cached(("recent_lost", limit, data.frozen(w), scope_key(user)), compute)
 
 
 def record_feedback(store_access: data.StoreAccess, user: User, deal: str, reason: str, note: str) -> dict[str, Any]:
@@ -283,11 +298,21 @@ def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
     """The goals table, and for an admin or a manager the form that sets one (its choices: their teams and
     reps)."""
     assert p.user is not None
-    body = goals_json(p.access, p.user)
+    where, context = team_context(p)
+    computed = goals_computed(p.access, p.user)
+    body = computed.data
     lang, t = p.lang, p.t
+    team = where.get("team", [""])[0]
+    members = set(data.field_values(p.access, p.user, "rep", where)) if team else set()
+
+    def chosen(r: Mapping[str, Any]) -> bool:  # the chosen team's goals and its reps' goals
+        return (r["field"], r["value"]) == ("team", team) or (r["field"] == "rep" and r["value"] in members)
+
+    if team:
+        body = {**body, "rows": [r for r in body["rows"] if chosen(r)]}
     rows = [
         [
-            f"{r['field']} {r['value']}",
+            _subject(p, r["field"], str(r["value"])),
             fmt.percent(r["target"], lang),
             t("date_span", a=r["start"], b=r["end"]),
             t("counts", hits=r["hits"], attempts=r["attempts"]),
@@ -301,8 +326,10 @@ def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
     ]
     headers = [t["goal_for"], t["target"], t["period"], t["hits_over_attempts"], t["hit_rate"], t["interval"],
                t["open_deals"], t["goal_probability"], t["status"]]  # fmt: skip
-    context: dict[str, Any] = {
-        "tables": [table("goals", t["goals_note"], headers, rows)],
+    download = of_result(computed, keep=chosen if team else None) if computed.result is not None else None
+    context |= {
+        "method": method(p, computed, t["goals_method"]),
+        "tables": [table("goals", t["goals_note"], headers, rows, download=download)],
         "message": message or (None if rows else t["no_goals"]),
     }
     charted = [r for r in body["rows"] if r["probability"] is not None]
@@ -319,8 +346,14 @@ def _goals_context(p: Page, message: str | None = None) -> dict[str, Any]:
     if p.user.role != "rep":
         teams = data.field_values(p.access, p.user, "team") if "team" in data.fields(p.access) else []
         reps = data.field_values(p.access, p.user, "rep")
-        context["goal_form"] = {"choices": [f"team={x}" for x in teams] + [f"rep={x}" for x in reps]}
+        choices = [("team", x) for x in teams] + [("rep", x) for x in reps]
+        context["goal_form"] = {"choices": [{"value": f"{f}={x}", "label": _subject(p, f, x)} for f, x in choices]}
     return context
+
+
+def _subject(p: Page, field: str, value: str) -> str:
+    """Whom a goal is for, in the page's words (``Team: North``, ``Sælger: Ana``; another field as FIELD=VALUE)."""
+    return p.t(f"goal_choice_{field}", value=value) if field in ("team", "rep") else f"{field}={value}"
 
 
 def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
@@ -328,28 +361,45 @@ def _reasons_context(p: Page, message: str | None = None) -> dict[str, Any]:
     deals in the user's scope as suggestions)."""
     assert p.user is not None
     lang, t = p.lang, p.t
+    where, context = team_context(p)
     by = [] if p.user.role == "rep" else (["team"] if "team" in data.fields(p.access) else [])
-    body = reasons_json(p.access, p.user, by=by)
+    computed = reasons_computed(p.access, p.user, by=by, where=where)
+    body = computed.data
     counted = [
         [*(str(r[b]) for b in by), r["reason"], fmt.integer(r["lost"], lang), fmt.percent(r["share"], lang),
          fmt.interval(r["ci_low"], r["ci_high"], lang)]
         for r in body["rows"]
     ]  # fmt: skip
     headers = [*(t["team"] for _ in by), t["reason"], t["lost"], t["share"], t["interval"]]
-    recorded = [
-        [r["id"], r["rep"] or "", r["reason"], r["crm_reason"] or "", r["note"] or "", r["recorded_by"] or ""]
-        for r in feedback_json(p.access, p.user, 50)
-    ]
+    feedback = feedback_json(p.access, p.user, 50)
+    if where:  # the reasons recorded on the chosen team's reps' deals
+        members = set(data.field_values(p.access, p.user, "rep", where))
+        feedback = [r for r in feedback if r["rep"] in members]
+    columns = ("id", "rep", "reason", "crm_reason", "note", "recorded_by", "recorded")
+    recorded = [[r[c] or "" for c in columns[:-1]] for r in feedback]
     recorded_headers = [t["deal"], t["rep"], t["reason"], t["crm_reason"], t["note"], t["recorded_by"]]
     deals = [
         {"id": d["id"], "label": t("lost_deal_label", day=d["closed_at"], why=d["loss_reason"] or "")}
-        for d in recent_lost_json(p.access, p.user)
+        for d in recent_lost_json(p.access, p.user, where=where)
     ]
     tables = [
-        table("reasons", t["reasons_note"], headers, counted, empty=t["reasons_none"]),
-        table("feedback", t["feedback_recorded"], recorded_headers, recorded),
+        table("reasons", t["reasons_note"], headers, counted, empty=t["reasons_none"], download=of_result(computed)),
+        table(
+            "feedback",
+            t["feedback_recorded"],
+            recorded_headers,
+            recorded,
+            download=of_records("feedback", columns, feedback),
+        ),
     ]
-    return {"tables": tables, "feedback_form": True, "deals": deals, "message": message}
+    return {
+        **context,
+        "tables": tables,
+        "feedback_form": True,
+        "deals": deals,
+        "message": message,
+        "method": method(p, computed),
+    }
 
 
 @pages_router.get("/reasons")

@@ -17,13 +17,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hitrate.engine.query import month_so_far
 from hitrate.errors import HitrateError, PermissionDeniedError
-from hitrate.i18n import ParamNames
+from hitrate.i18n import Message, ParamNames, render_all
 from hitrate.i18n import format as fmt
 from hitrate.store.users import User, check_password
 from hitrate.web import data, i18n
 from hitrate.web.auth import COOKIE, LoginLimiter, csrf_ok, end_sessions, session_user, set_cookie
 from hitrate.web.csp import PAGE_CSP
-from hitrate.web.scoping import Forbidden
+from hitrate.web.downloads import FORMATS, Download, of_records, of_result, respond
+from hitrate.web.scoping import scoped_where
 from hitrate.web.units import in_force
 from hitrate.web.uploads import UPLOAD_FIELDS, ImportOptions, import_options, import_uploads
 
@@ -62,8 +63,12 @@ class Page:
     def access(self) -> data.StoreAccess:
         return self.app.state.access  # type: ignore[no-any-return]
 
+    def here(self) -> list[tuple[str, str]]:
+        """The page's query parameters (its filters), without a download's."""
+        return [(k, v) for k, v in self.request.query_params.items() if k not in ("download", "format")]
+
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
-        keep = [(k, v) for k, v in self.request.query_params.items() if k != "lang"]
+        keep = [(k, v) for k, v in self.here() if k != "lang"]
         html = self.app.state.templates.get_template(template).render(
             lang=self.lang, t=self.t, user=self.user, nav=NAV, csrf=self.session["csrf"], keep=keep, **context
         )
@@ -78,7 +83,30 @@ class Page:
     def show(self, name: str, status: int = 200, **context: Any) -> Response:
         """The page ``name`` (``page.html``), titled after it unless the context has a title."""
         context.setdefault("title", self.t[name])
+        for shown in _downloadable(context):  # a CSV and an Excel link under each table that downloads
+            query = [(k, v) for k, v in self.here() if k != "lang"]
+            shown["links"] = [(f, "?" + urlencode([*query, ("download", shown["id"]), ("format", f)])) for f in FORMATS]
         return self.render("page.html", status, page=name, **context)
+
+    def download(self, name: str, context: dict[str, Any], asked: str) -> Response:
+        """The page's table ``asked`` as a file (``?format=csv`` or ``xlsx``): the tables the page itself computed,
+        so within its scope and filters; 404 for a table the page does not have (or does not download)."""
+        form = self.request.query_params.get("format", "csv")
+        found = [shown["download"] for shown in _downloadable(context) if shown["id"] == asked]
+        if not found or form not in FORMATS:
+            return self.show(name, 404, **{**context, "message": self.t["no_download"]})
+        team = context.get("team_selected") or ""
+        return self.finish(
+            respond(
+                found[0],
+                form,
+                name="-".join(x for x in (name, asked, team) if x),
+                lang=self.lang,
+                command=str(self.request.url.remove_query_params(["download", "format"])),
+                definitions=in_force(self.access),
+                currency=data.currency(self.access),
+            )
+        )
 
     def error(self, name: str, exc: HitrateError, names: ParamNames = i18n.param_name, **context: Any) -> Response:
         """The page ``name`` saying what went wrong: 403 outside the user's scope, 400 for any other error (its
@@ -106,6 +134,24 @@ class Page:
         return self.finish(RedirectResponse(f"/login?next={target or self.request.url.path}", status_code=303))
 
 
+def method(p: Page, *parts: data.Computed | Message | str) -> list[str]:
+    """The page's method block ("How this is worked out", one click away): each computation's method and each
+    note of ``parts``, in the page's language."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, data.Computed):
+            out += part.method(p.lang)
+        elif part:
+            out += render_all([part], p.lang)
+    return out
+
+
+def _downloadable(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's tables and files that download."""
+    shown = [*(context.get("tables") or []), *(context.get("files") or [])]
+    return [t for t in shown if t.get("download") is not None]
+
+
 def page(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., Response]]:
     """A signed-in page: the function returns the template context; errors become a message, not a 500."""
 
@@ -118,6 +164,9 @@ def page(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., R
                 context = func(p)
             except HitrateError as exc:
                 return p.error(name, exc)
+            asked = request.query_params.get("download")
+            if asked is not None:
+                return p.download(name, context, asked)
             return p.show(name, **context)
 
         view.__name__, view.__doc__ = func.__name__, func.__doc__  # not functools.wraps: FastAPI reads the signature
@@ -126,19 +175,35 @@ def page(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., R
     return wrap
 
 
-def table(id: str, caption: str, headers: list[str], rows: list[list[Any]], empty: str | None = None) -> dict[str, Any]:
+def table(
+    id: str,
+    caption: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    empty: str | None = None,
+    download: Download | None = None,
+) -> dict[str, Any]:
     """A table of a page (``_tables.html``): its id, caption, column headers and rows of cells; ``empty`` is
-    what it says when it has no row."""
-    return {"id": id, "caption": caption, "headers": headers, "rows": rows, "empty": empty}
+    what it says when it has no row; ``download`` the data it downloads as (CSV and Excel links under it)."""
+    return {"id": id, "caption": caption, "headers": headers, "rows": rows, "empty": empty, "download": download}
 
 
 def _team_filter(p: Page) -> tuple[dict[str, list[str]], list[str], str]:
-    """The ``?team=`` filter (validated by the user's scope in :mod:`.data`), and the team menu."""
+    """The ``?team=`` filter, and the team menu (a manager's teams; none for a rep). A team outside the user's
+    scope is refused here (:class:`Forbidden`, a 403), as the queries it feeds would refuse it."""
     if p.user is None or p.user.role == "rep" or "team" not in data.fields(p.access):
         return {}, [], ""
     team = p.request.query_params.get("team", "")
+    where = {"team": [team]} if team else {}
+    scoped_where(p.user, where)
     teams = data.field_values(p.access, p.user, "team")
-    return ({"team": [team]} if team else {}), teams, team
+    return where, teams, team
+
+
+def team_context(p: Page) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """The team filter's ``where`` and the page context of its menu (the teams, the one chosen)."""
+    where, teams, team = _team_filter(p)
+    return where, {"teams": teams, "team_selected": team}
 
 
 def _login_page(p: Page, status: int = 200, error: str | None = None) -> Response:
@@ -194,7 +259,7 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 def overview(p: Page) -> dict[str, Any]:
     """This month against last month and the same month last year, and the monthly series."""
     assert p.user is not None
-    context, _, rows = _monthly_rows(p, data.rates_json)
+    context, result, rows = _monthly_rows(p, data.rates_computed)
     if not rows:
         return {**context, "message": p.t["no_data"]}
     by_label = {r["period"]: r for r in rows}
@@ -205,25 +270,38 @@ def overview(p: Page) -> dict[str, Any]:
         ("last_period", rows[-2] if len(rows) > 1 else None),
         ("last_year", by_label.get(f"{int(year) - 1}-{month}") if year.isdigit() else None),
     ]
-    cards = [_card(p, p.t[key], row) for key, row in picks]
+    cards = [rate_card(p, p.t[key], row) for key, row in picks]
     so_far = month_so_far(str(this["period"]), data.as_of(p.access)) if month else None
     if so_far is not None:  # a month not over yet is marked, so it is not read as a whole one
         cards[0]["so_far"] = p.t("so_far", days=so_far[0], of=so_far[1])
     overall = sum(r["hits"] for r in rows) / max(1, sum(r["attempts"] for r in rows))
-    sections = [_monthly(p, rows, overall)]
-    return {**context, "cards": cards, "sections": section_contexts(sections, p.lang)}
+    sections = [monthly_section(p, rows, overall)]
+    files = [file("monthly", p.t["monthly"], of_result(result))]
+    return {
+        **context,
+        "cards": cards,
+        "sections": section_contexts(sections, p.lang),
+        "files": files,
+        "method": method(p, result),
+    }
 
 
-def _monthly_rows(p: Page, compute: Callable[..., dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+def file(id: str, caption: str, download: Download) -> dict[str, Any]:
+    """A download of a page's chart or section (a ``table`` shown by the report's template, not ``_tables.html``):
+    its id, what it is, and the data (the CSV and Excel links)."""
+    return {"id": id, "caption": caption, "download": download}
+
+
+def _monthly_rows(p: Page, compute: Callable[..., data.Computed]) -> tuple[dict[str, Any], data.Computed, list[Any]]:
     """The team filter's context (the menu and the team chosen), ``compute``'s monthly result within it, and the
     result's months that have attempts."""
     assert p.user is not None
-    where, teams, team = _team_filter(p)
+    where, context = team_context(p)
     result = compute(p.access, p.user, period="month", where=where)
-    return {"teams": teams, "team_selected": team}, result, [r for r in result["rows"] if r["attempts"]]
+    return context, result, [r for r in result.data["rows"] if r["attempts"]]
 
 
-def _card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = None) -> dict[str, str]:
+def rate_card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = None) -> dict[str, str]:
     """A card: one hit rate in large type, with its period, interval and hits of attempts."""
     if row is None:
         return {"title": title, **dict.fromkeys(("period", "rate", "interval", "hits", "attempts"), fmt.MISSING)}
@@ -237,7 +315,7 @@ def _card(p: Page, title: str, row: dict[str, Any] | None, period: str | None = 
     }
 
 
-def _monthly(p: Page, rows: list[dict[str, Any]], overall: float | None) -> Any:
+def monthly_section(p: Page, rows: list[dict[str, Any]], overall: float | None) -> Any:
     """The monthly series as a trend section, its band the 95% interval (a trend's rows have no amounts: those
     columns are shown as missing)."""
     import pandas as pd
@@ -250,7 +328,9 @@ def _monthly(p: Page, rows: list[dict[str, Any]], overall: float | None) -> Any:
         if column not in frame.columns:
             frame[column] = float("nan")
     frame = frame[["period", *RATE_COLUMNS]]
-    return RateTable(p.t["monthly"], frame, "period", "trend", overall, p.t["trend_note"])
+    return RateTable(
+        p.t["monthly"], frame, "period", "trend", overall, p.t["trend_note"], currency=data.currency(p.access)
+    )
 
 
 @router.get("/benchmark")
@@ -260,19 +340,18 @@ def benchmark_page(p: Page) -> dict[str, Any]:
     bets and spins have no reps: the page says so (as the report leaves its rep benchmark out)."""
     import pandas as pd
 
-    from hitrate.i18n import Message
     from hitrate.report import CaterpillarPlot, FunnelPlot
 
     assert p.user is not None
-    where, teams, team = _team_filter(p)
+    where, context = team_context(p)
     defs = in_force(p.access)
     if not defs.sales:
         unit = Message(f"store_report.denominator_{defs.denominator}")
-        return {"teams": teams, "team_selected": team, "message": p.t("no_reps", unit=unit)}
+        return {**context, "message": p.t("no_reps", unit=unit)}
     adjust = [f for f in ("lead_source",) if f in data.fields(p.access)]
-    bench = data.benchmark_json(p.access, p.user, by="rep", adjust=adjust, where=where)
+    computed = data.benchmark_computed(p.access, p.user, by="rep", adjust=adjust, where=where)
+    bench = computed.data
     rows = bench["rows"]
-    context: dict[str, Any] = {"teams": teams, "team_selected": team}
     if not rows:
         return {**context, "message": p.t["no_data"]}
     frame = pd.DataFrame(rows)
@@ -293,13 +372,22 @@ def benchmark_page(p: Page) -> dict[str, Any]:
             for r in rows
         ]
         headers = [p.t["rep"], p.t["attempts"], p.t["quality_index"], p.t["interval"]]
-        tables.append(table("quality", p.t["quality_caption"], headers, quality))
+        tables.append(table("quality", p.t["quality_caption"], headers, quality, download=of_result(computed)))
     peers = bench.get("peers")
     if peers and peers.get("hit_rate"):
         quantiles = [[q, fmt.percent(v, p.lang)] for q, v in peers["hit_rate"].items()]
         caption = p.t("peers_caption", n=peers["n"])
-        tables.append(table("peers", caption, [p.t["quantile"], p.t["hit_rate"]], quantiles))
-    return {**context, "sections": section_contexts(sections, p.lang), "tables": tables}
+        records = [{"quantile": q, "hit_rate": v} for q, v in peers["hit_rate"].items()]
+        download = of_records("peers", ("quantile", "hit_rate"), records, percent=["hit_rate"])
+        tables.append(table("peers", caption, [p.t["quantile"], p.t["hit_rate"]], quantiles, download=download))
+    files = [file("benchmark", p.t["funnel"], of_result(computed))]
+    return {
+        **context,
+        "sections": section_contexts(sections, p.lang),
+        "tables": tables,
+        "files": files,
+        "method": method(p, computed, p.t["caterpillar_method"]),
+    }
 
 
 @router.get("/trends")
@@ -312,16 +400,19 @@ def trends_page(p: Page) -> dict[str, Any]:
     from hitrate.report import CohortCurves, SeasonalPlot
 
     assert p.user is not None
-    context, result, rows = _monthly_rows(p, data.trend_json)
+    context, result, rows = _monthly_rows(p, data.trend_computed)
     if not rows:
         return {**context, "message": p.t["no_data"]}
-    s = result["series"][0] if result["series"] else {}
+    s = result.data["series"][0] if result.data["series"] else {}
+    series = getattr(result.result, "series", [])
+    note = render_all([series[0].get("note") or ""], p.lang)[0] if series else ""  # how the season was measured
+    seasons = s.get("seasonal_factors") is not None
 
     def ints(d: Any) -> Any:
         return None if d is None else {int(k): float(v) for k, v in d.items()}
 
     sections: list[Any] = [
-        _monthly(p, rows, None),
+        monthly_section(p, rows, None),
         SeasonalPlot(
             p.t["seasonal"],
             pd.DataFrame(rows),
@@ -329,122 +420,23 @@ def trends_page(p: Page) -> dict[str, Any]:
             ints(s.get("seasonal_factors")),
             ints(s.get("seasonal_factor_low")),
             ints(s.get("seasonal_factor_high")),
-            s.get("note", ""),
+            "" if seasons else note,  # why there are no factors, where there are none
         ),
     ]
+    files = [file("trend", p.t["seasonal"], of_result(result))]
     if in_force(p.access).sales and "created_at" in data.fields(p.access):
-        curves = pd.DataFrame(data.cohorts_json(p.access, p.user, where=_team_filter(p)[0]))
+        cohorts = data.cohorts_json(p.access, p.user, where=_team_filter(p)[0])
+        curves = pd.DataFrame(cohorts)
         if len(curves):
             sections.append(CohortCurves(p.t["cohorts"], curves, "cohort", p.t["cohorts_note"]))
-    return {**context, "sections": section_contexts(sections, p.lang)}
-
-
-@router.get("/rep")
-@page("rep")
-def rep_page(p: Page) -> dict[str, Any]:
-    """One rep's card: their rate by month, and where they stand (peers anonymised for a rep)."""
-    assert p.user is not None
-    reps = data.field_values(p.access, p.user, "rep")
-    rep = p.user.rep if p.user.role == "rep" else p.request.query_params.get("rep") or (reps[0] if reps else "")
-    if not rep:
-        return {"message": p.t["no_data"]}
-    if rep not in reps:
-        raise Forbidden("web.errors.rep_not_in_scope", rep=rep)
-    title = p.t("rep_card", rep=rep)
-    result = data.rates_json(p.access, p.user, period="month", where={"rep": [rep]})
-    rows = [r for r in result["rows"] if r["attempts"]]
-    if not rows:
-        return {"title": title, "message": p.t["no_data"]}
-    total = data.rates_json(p.access, p.user, where={"rep": [rep]})["rows"][0]
-    cards = [
-        _card(
-            p,
-            p.t["hit_rate"],
-            total,
-            p.t("span", first=fmt.period(rows[0]["period"], p.lang), last=fmt.period(rows[-1]["period"], p.lang)),
-        )
-    ]
-    sections: list[Any] = [_monthly(p, rows, total["hit_rate"])]
-    tables: list[dict[str, Any]] = []
-    message = None
-    try:
-        card = data.coach_json(p.access, p.user, rep)
-    except PermissionDeniedError:
-        raise
-    except HitrateError as exc:  # e.g. a rep without peers: the rest of the page still shows
-        message = p.t("coach_error", error=exc.message)
-    else:
-        from hitrate.improve.coach_card import card_sections
-
-        tables += _coach_tables(p, card)
-        sections += [s for s in card_sections(card, p.lang) if s.kind != "trend"]  # the page has a monthly one
-    if p.user.role != "rep":
-        links = [[{"text": r, "href": "/rep?" + urlencode({"rep": r})}] for r in reps]  # each rep's page
-        tables.append(table("reps", p.t["choose_rep"], [p.t["rep"]], links))
+            records = [{str(k): v for k, v in r.items()} for r in curves.to_dict("records")]
+            files.append(file("cohorts", p.t["cohorts"], of_records("cohorts", tuple(cohorts), records)))
     return {
-        "title": title,
-        "cards": cards,
+        **context,
         "sections": section_contexts(sections, p.lang),
-        "tables": tables,
-        "message": message,
+        "files": files,
+        "method": method(p, result, note if seasons else ""),
     }
-
-
-@router.get("/coach/{rep}")
-def coach_page(request: Request, rep: str) -> Response:
-    """The rep card at its own address: the Rep page for that rep (the scope is checked there)."""
-    from urllib.parse import urlencode
-
-    return RedirectResponse(f"/rep?{urlencode({'rep': rep})}", status_code=303)
-
-
-def _coach_tables(p: Page, card: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rep card's statements, stage conversions, activity mix and segments as page tables."""
-    from hitrate.improve.coach import statements
-
-    lang, t = p.lang, p.t
-
-    def ratio(part: Any, whole: Any, rate: Any) -> str:
-        return t("ratio", k=part, n=whole, p=rate)
-
-    def diff(r: dict[str, Any]) -> str:
-        if r.get("difference") is None:
-            return fmt.MISSING
-        return t("points_interval", d=r["difference"], low=r["difference_low"], high=r["difference_high"])
-
-    def per(x: dict[str, Any]) -> str:
-        return fmt.number(x.get("per_opportunity"), lang, 2)
-
-    def stage(r: dict[str, Any]) -> list[str]:
-        name = t("stage_weak", stage=r["stage"]) if r["stage"] == weak else r["stage"]
-        interval = fmt.interval(r["conversion_low"], r["conversion_high"], lang)
-        mine = t("ratio_interval", k=r["advanced"], n=r["reached"], p=r["conversion"], ci=interval)
-        peers = r["peers"]
-        theirs = ratio(peers["advanced"], peers["reached"], peers["conversion"])
-        return [name, r["to"], mine, theirs, diff(r), fmt.integer(r["lost_here"], lang)]
-
-    weak = (card.get("weak_stage") or {}).get("stage")
-    out = [table("coach", t["coach"], [t("rep_card", rep=card["rep"])], [[line] for line in statements(card, lang)])]
-    if card["stages"]:
-        headers = [t["stage"], t["to_stage"], t["rep"], t["peers_col"], t["difference"], t["lost_here"]]
-        out.append(table("stages", t["coach_stages"], headers, [stage(r) for r in card["stages"]]))
-    if card["activities"]:
-        rows = [[r["type"], per(r["rep"]), per(r["peers"]), per(r["best"])] for r in card["activities"]]
-        headers = [t["activity"], t["rep"], t["peers_col"], t["best"]]
-        out.append(table("activities", t["coach_activities"], headers, rows))
-    for f, segments in card["segments"].items():
-        rows = [
-            [
-                str(r[f]),
-                ratio(r["hits"], r["attempts"], r["hit_rate"]),
-                ratio(r["peers"]["hits"], r["peers"]["attempts"], r["peers"]["hit_rate"]),
-                diff(r),
-            ]
-            for r in segments
-        ]
-        headers = [f, t["rep"], t["peers_col"], t["difference"]]
-        out.append(table(f"segments-{f}", t("coach_segments", field=f), headers, rows))
-    return out
 
 
 @router.get("/leads")
@@ -454,10 +446,10 @@ def leads_page(p: Page) -> dict[str, Any]:
     from hitrate.scoring.reasons import reasons_text as reasons
 
     assert p.user is not None
-    where, teams, team = _team_filter(p)
+    where, context = team_context(p)
     result = data.leads_json(p.access, p.user, where=where, limit=200)
     if not result["leads"]:
-        return {"teams": teams, "team_selected": team, "message": p.t["no_leads"]}
+        return {**context, "message": p.t["no_leads"]}
 
     rows = [
         [
@@ -471,8 +463,11 @@ def leads_page(p: Page) -> dict[str, Any]:
         for r in result["leads"]
     ]
     headers = [p.t["lead"], p.t["rep"], p.t["probability"], p.t["band"], p.t["reasons_up"], p.t["reasons_down"]]
-    leads = table("leads", p.t("leads_caption", n=result["total"]), headers, rows)
-    return {"teams": teams, "team_selected": team, "tables": [leads]}
+    columns = ("id", "rep", "probability", "band", "up", "down", "scored_at")
+    records = [{**r, "rep": r.get("rep"), "up": reasons(r["up"]), "down": reasons(r["down"])} for r in result["leads"]]
+    download = of_records("leads", columns, records, percent=["probability"])
+    leads = table("leads", p.t("leads_caption", n=result["total"]), headers, rows, download=download)
+    return {**context, "tables": [leads]}
 
 
 @router.get("/definitions")
@@ -486,7 +481,11 @@ def definitions_page(p: Page) -> dict[str, Any]:
         [v["seq"], v["hash"], v["source"], fmt.datetime(v["at"], p.lang), p.t["in_force"] if v["in_force"] else ""]
         for v in d["history"]
     ]
-    history = table("history", p.t["history"], ["#", p.t["hash"], p.t["source"], p.t["at"], ""], rows)
+    columns = ("seq", "hash", "source", "at", "in_force")
+    download = of_records("history", columns, d["history"])
+    history = table(
+        "history", p.t["history"], ["#", p.t["hash"], p.t["source"], p.t["at"], ""], rows, download=download
+    )
     from hitrate.spec.model import Definitions
     from hitrate.spec.words import rules
 
@@ -503,14 +502,14 @@ def doctor_page(p: Page) -> dict[str, Any]:
     """``hitrate doctor`` over the deals in the user's scope: the findings with their counts, examples and what
     to do (the report's data-quality section)."""
     assert p.user is not None
-    where, teams, team = _team_filter(p)
+    where, context = team_context(p)
     result = data.doctor_result(p.access, p.user, where=where)
     sections = result.sections(p.lang)
     return {
-        "teams": teams,
-        "team_selected": team,
+        **context,
         "message": p.t["doctor_note"],
         "sections": section_contexts(sections, p.lang),
+        "files": [file("doctor", p.t["doctor"], of_result(data.Computed({}, result)))],
     }
 
 
@@ -528,9 +527,11 @@ def _quarantine_table(p: Page) -> dict[str, Any]:
     from pathlib import Path
 
     q = data.quarantine_json(p.access, 200)
-    rows = [[Path(str(r["source"])).name, r["row"], r["column"] or "", r["reason"]] for r in q["rows"]]
+    records = [{**r, "source": Path(str(r["source"])).name} for r in q["rows"]]
+    rows = [[r["source"], r["row"], r["column"] or "", r["reason"]] for r in records]
     headers = [p.t["file"], p.t["row"], p.t["column"], p.t["reason"]]
-    return table("quarantine", p.t("quarantine_caption", n=q["total"]), headers, rows)
+    download = of_records("quarantine", ("batch_id", "table", "source", "row", "column", "reason", "raw"), records)
+    return table("quarantine", p.t("quarantine_caption", n=q["total"]), headers, rows, download=download)
 
 
 @router.post("/import")
@@ -557,6 +558,7 @@ def import_upload(
     counts = {k: report[k] for k in ("imported", "updated", "unchanged", "quarantined")}
     warnings = [[w.render(p.lang, UPLOAD_FIELDS)] for w in uploaded.warnings]
     tables = [table("warnings", p.t["upload_warnings"], [p.t["upload_warning"]], warnings)] if warnings else []
+    # (an upload's warnings have no download: they are the answer to one POST, which a link cannot ask again)
     message = p.t("imported", **counts)
     return p.show("import", message=message, upload=typed, tables=[*tables, _quarantine_table(p)])
 
