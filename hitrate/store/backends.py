@@ -167,6 +167,13 @@ def connect_address(url: str) -> tuple[str, str | None]:
     return remote, path if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", path) else "/" + path
 
 
+#: Every Spark Connect session this process opened, held so that none is garbage-collected: PySpark's
+#: ``SparkSession.__del__`` closes its client, which shuts down the shared pool of the reattaching iterators and
+#: waits for its threads; run by the garbage collector in the middle of another session's gRPC call, that wait
+#: never ends (seen: a second connection hung in ``read_parquet``). Sessions are ended with :func:`close`.
+_CONNECT_SESSIONS: list[Any] = []
+
+
 def _spark_connect(url: str) -> Any:
     """An Ibis backend on a session of its own on a Spark Connect server (nothing runs in this process but
     the client: the server reads the tables and counts; only the results come back)."""
@@ -197,6 +204,7 @@ def _spark_connect(url: str) -> Any:
             raise _failed("spark_connect_unreachable", url, exc, endpoint) from None
     # A session of its own (not the process's default): its table views never clash with another's.
     session = ConnectSession(connection=channel)  # no request yet: the first is the setting below
+    _CONNECT_SESSIONS.append(session)
     try:
         # Connecting: a few quick retries, not Spark's ten minutes of them; the queries get Spark's own.
         patient = session.client.get_retry_policies()
