@@ -188,6 +188,9 @@ def test_the_reasons_page_says_none_recorded_yet(maven_store, tmp_path: Path):
     maven_store.close()
     client = TestClient(create_app(maven_store.path, secret="s"))
     sign_in(client, "ann")
+    from tests.words import main_text
+
     page = client.get("/reasons?lang=en").text
-    assert "No loss reasons recorded yet" in page and "(none)" not in page
+    # no "(none)" row in what a reader meets; the folded method block may name the placeholder
+    assert "No loss reasons recorded yet" in page and "(none)" not in main_text(page)
     assert "Ingen tabsårsager registreret endnu" in client.get("/reasons?lang=da").text

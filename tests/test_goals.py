@@ -157,7 +157,7 @@ def test_progress_counts_equal_rates_for_the_same_group_and_period(pipeline_stor
         assert (row["attempts"], row["hits"]) == (ref["attempts"], ref["hits"])
         assert row["ci_low"] == pytest.approx(ref["ci_low"]) and row["ci_high"] == pytest.approx(ref["ci_high"])
         assert row["open_deals"] > 0 and 0 <= row["probability"] <= 1
-        assert row["win_probability_from"].startswith("shrunken rate")
+        assert row["win_probability_from"].startswith("adjusted rate")
         assert row["off_track"] == (row["probability"] < 0.5)
 
 

@@ -60,5 +60,5 @@ def test_the_definitions_page_leads_with_the_rules(tmp_path: Path):
     sign_in(client, "mo")
     page = client.get("/definitions?lang=en").text
     assert '<ul id="rules"' in page and "It is won when outcome is &#39;won&#39;." in page
-    assert page.index('id="rules"') < page.index('<details id="yaml">') < page.index("<pre>")
+    assert page.index('id="rules"') < page.index('<details id="yaml"') < page.index("<pre>")
     assert "Den er vundet" in client.get("/definitions?lang=da").text
