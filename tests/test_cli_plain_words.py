@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from hitrate.cli import app
 from hitrate.store.embedded import Store
 from hitrate.synth.demo import build_demo
-from tests.words import foreign_words, jargon_in
+from tests.words import data_names, foreign_words, jargon_in
 
 runner = CliRunner()
 
@@ -46,26 +46,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, list[str]
     path = tmp_path_factory.mktemp("plain") / "s.duckdb"
     with Store(path) as s:
         build_demo(s, n_opportunities=4000, seed=11, force=True)
-        names = data_names(s)
+        names = sorted(data_names(s))
         rep = str(s.fetch("SELECT rep FROM opportunities WHERE rep IS NOT NULL ORDER BY rep LIMIT 1")[0][0])
     goal = ["goals", "set", "team=Team East", "--target", "0.5", "--from", "2024-12-01", "--to", "2025-02-28"]
     done = runner.invoke(app, [*goal, "--set-by", "ann", "--db", str(path)])
     assert done.exit_code == 0, done.output
     return str(path), rep, names
-
-
-def data_names(s: Store) -> list[str]:
-    """Every text value of the store's own tables (names of reps, teams, stages, reasons, sources...) and every
-    column name (a field a table is grouped by is shown by its name)."""
-    columns = s.fetch(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR' "
-        "AND table_schema = 'main' AND table_name IN ('opportunities', 'reps', 'stage_history', 'activities')"
-    )
-    names: set[str] = {str(c) for (c,) in s.fetch("SELECT DISTINCT column_name FROM information_schema.columns")}
-    for table, column in columns:
-        found = s.fetch(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL LIMIT 500')
-        names.update(str(v) for (v,) in found if not str(v).isdigit() and len(str(v)) < 60)
-    return sorted(names)
 
 
 def _run(store: tuple[str, str, list[str]], command: list[str], *options: str) -> str:

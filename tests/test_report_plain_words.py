@@ -12,14 +12,7 @@ import pytest
 
 from hitrate.store.embedded import Store
 from hitrate.store_report import write_store_report
-from tests.words import foreign_words, jargon_in, main_text, method_text
-
-#: The store's columns that hold names (reps, teams, stages, products, loss reasons ...), in whatever language
-#: the data is.
-NAMES = {
-    "opportunities": ("rep", "stage", "loss_reason", "segment", "lead_source", "product", "region"),
-    "reps": ("rep", "team", "manager", "region"),
-}
+from tests.words import data_names, foreign_words, jargon_in, main_text, method_text
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +22,8 @@ def store_path(small_demo_db: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def names(store_path: Path) -> set[str]:
-    found: set[str] = set()
     with Store(store_path, read_only=True) as s:
-        for table, columns in NAMES.items():
-            for column in columns:
-                rows = s.fetch(f'SELECT DISTINCT "{column}" FROM {table} WHERE "{column}" IS NOT NULL')
-                found |= {str(r[0]) for r in rows}
-    return found
+        return data_names(s)
 
 
 @pytest.fixture(scope="module", params=["en", "da"])

@@ -15,7 +15,7 @@ require_module("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from tests.web_helpers import WebStore, build_web_store, sign_in  # noqa: E402
-from tests.words import foreign_words, jargon_in, main_text, method_text  # noqa: E402
+from tests.words import data_names, foreign_words, jargon_in, main_text, method_text  # noqa: E402
 
 ROLES = ("ann", "mo", "rita")
 LANGS = ("en", "da")
@@ -62,20 +62,8 @@ def known(web: WebStore) -> set[str]:
     account names and ids (whatever language the data is in), and the product's name."""
     from hitrate.store.embedded import Store
 
-    values: set[str] = {"hitrate", "Hitrate"}
     with Store(web.path, read_only=True) as s:
-        for table, columns in {
-            "opportunities": ("rep", "stage", "product", "lead_source", "segment", "loss_reason", "outcome", "id"),
-            "reps": ("rep", "team"),
-            "activities": ("type",),
-            "feedback": ("reason",),
-        }.items():
-            present = {
-                str(r[0]) for r in s.fetch("SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table])
-            }
-            for column in (c for c in columns if c in present):
-                values |= {str(v[0]) for v in s.fetch(f'SELECT DISTINCT "{column}" FROM {table}') if v[0] is not None}
-    return values
+        return data_names(s)
 
 
 #: Code on a page (field and table names, examples of a mapping), which is in no language.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 #: The statistician's words, English and Danish (case-insensitive, whole words).
 JARGON: tuple[str, ...] = (
@@ -88,6 +89,23 @@ DANISH: tuple[str, ...] = (
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
+
+
+def data_names(store: Any) -> set[str]:
+    """The data's own words in an open store, in whatever language the data is: every text value of its data
+    tables (reps, teams, stages, products, reasons, sources, activity types, ids...), every column name (a table
+    grouped by a field shows the field's name) and the product's name."""
+    names: set[str] = {"hitrate", "Hitrate"}
+    names |= {str(c) for (c,) in store.fetch("SELECT DISTINCT column_name FROM information_schema.columns")}
+    columns = store.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR' "
+        "AND table_schema = 'main' AND table_name IN ('opportunities', 'reps', 'stage_history', 'activities', "
+        "'feedback')"
+    )
+    for table, column in columns:
+        found = store.fetch(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL')
+        names.update(str(v) for (v,) in found)
+    return names
 
 
 def jargon_in(text: str) -> list[str]:
