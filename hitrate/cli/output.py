@@ -350,7 +350,7 @@ def write_csv(columns: Sequence[str], records: Iterable[dict[str, Any]]) -> None
 
 def show(rendered: Rendered) -> None:
     """Print what a renderer gave: :class:`Plain` text as it is, anything else through Rich on stdout."""
-    items = [x for part in (rendered if isinstance(rendered, list) else [rendered]) for x in _flat(part)]
+    items = _flat(rendered)
     console: Console | None = None
     for item in items:
         if item is None:
@@ -366,6 +366,7 @@ def show(rendered: Rendered) -> None:
 
 
 def _flat(item: Any) -> list[Any]:
+    """A renderer's output as one list: nested lists opened, anything else one item."""
     return [x for part in item for x in _flat(part)] if isinstance(item, list) else [item]
 
 
